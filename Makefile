@@ -1,0 +1,239 @@
+# The one Makefile. Everything builds out of tree under $(BUILD)/.
+#
+#   make                 build libraries, programs and examples
+#   make test            build and run every test suite
+#   make SAN=address,undefined test   the same under sanitizers (own build dir)
+#   make tsan            libtrace concurrency tests under ThreadSanitizer
+#   make bench           every benchmark (BENCH lines); make bench-quick
+#   make demo            start a collector, run the example services, show a trace
+#   make install PREFIX=/usr/local
+#
+# Each directory contributes by convention, so adding a file rarely needs an
+# edit here: libtrace/*.c, common/*.c, collector/*.c, tracecli/*.c;
+# examples/X.c or examples/X/*.c -> bin/X; tests/unit/test_X.c -> tests/test_X;
+# bench/bench_X.c -> bench/bench_X.
+
+comma := ,
+ifdef SAN
+BUILD ?= build/san-$(subst $(comma),-,$(SAN))
+else
+BUILD ?= build
+endif
+PREFIX ?= /usr/local
+CC ?= cc
+CFLAGS ?= -O2 -g
+WERROR ?= -Werror
+Q = $(if $(V),,@)
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wpointer-arith -Wcast-qual -Wvla -Wundef $(WERROR)
+GEN = $(BUILD)/gen
+BASE_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -pthread -fPIC $(CFLAGS)
+ifdef SAN
+BASE_CFLAGS += -O1 -g -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SAN)
+endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) -Ilibtrace/include
+
+# Libraries each part links with. nng ships no .pc file on Debian 12.
+NNG_LIBS ?= -lnng
+ROCKSDB_LIBS ?= $(shell pkg-config --libs rocksdb 2>/dev/null || echo -lrocksdb)
+PROTOBUF_LIBS ?= $(shell pkg-config --libs libprotobuf-c)
+JSON_LIBS ?= $(shell pkg-config --libs jansson)
+CURSES_CFLAGS ?= $(shell pkg-config --cflags ncursesw)
+CURSES_LIBS ?= $(shell pkg-config --libs ncursesw)
+CMOCKA_LIBS ?= $(shell pkg-config --libs cmocka)
+SYS_LIBS = -lz -lpthread -lm
+
+LIBTRACE_LIBS = $(NNG_LIBS) -lpthread
+COMMON_LIBS = $(PROTOBUF_LIBS) $(JSON_LIBS) $(SYS_LIBS)
+COLLECTOR_LIBS = $(ROCKSDB_LIBS) $(NNG_LIBS) $(COMMON_LIBS)
+CLI_LIBS = $(CURSES_LIBS) $(NNG_LIBS) $(COMMON_LIBS)
+
+# ---------------------------------------------------------------- sources
+PROTOS := $(shell find proto -name '*.proto')
+PB_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
+PB_H := $(PB_C:.c=.h)
+PB_OBJS := $(PB_C:.c=.o)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIBTRACE_OBJS := $(call obj,$(wildcard libtrace/*.c))
+COMMON_OBJS := $(call obj,$(wildcard common/*.c))
+COLLECTOR_LIB_OBJS := $(call obj,$(filter-out collector/main.c,$(wildcard collector/*.c)))
+CLI_LIB_OBJS := $(call obj,$(filter-out tracecli/main.c,$(wildcard tracecli/*.c)))
+
+LIB_TRACE_A = $(BUILD)/lib/libtrace.a
+LIB_TRACE_SO = $(BUILD)/lib/libtrace.so
+LIB_COMMON = $(BUILD)/lib/libtracecommon.a
+LIB_COLLECTOR = $(BUILD)/lib/libcollector.a
+LIB_CLI = $(BUILD)/lib/libtracecli.a
+
+EXAMPLE_SINGLE := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
+EXAMPLES := $(addprefix $(BUILD)/bin/,$(EXAMPLE_SINGLE) $(EXAMPLE_DIRS))
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
+BINS := $(BUILD)/bin/tracecollector $(BUILD)/bin/tracecli
+
+INTERNAL_INC = -Ilibtrace -Icommon -Icollector -Itracecli -I$(GEN)
+ALL_LIBS_FOR_TESTS = $(LIB_CLI) $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A) \
+	$(CURSES_LIBS) $(ROCKSDB_LIBS) $(NNG_LIBS) $(COMMON_LIBS)
+
+# ---------------------------------------------------------------- targets
+.PHONY: all deps build test unit e2e tsan asan bench bench-quick demo \
+	install clean format-check help
+.DEFAULT_GOAL := all
+
+all: deps
+	$(Q)$(MAKE) --no-print-directory build
+
+deps:
+	$(Q)sh scripts/deps.sh
+
+build: $(LIB_TRACE_A) $(LIB_TRACE_SO) $(BINS) $(EXAMPLES) $(BUILD)/libtrace.pc
+
+# ---------------------------------------------------------------- codegen
+# protoc-c writes the .c and .h of one .proto together (grouped pattern).
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
+	@mkdir -p $(GEN)
+	$(Q)protoc-c --proto_path=proto --c_out=$(GEN) $<
+
+# Generated code is not ours to lint: plain -Wall only.
+$(GEN)/%.pb-c.o: $(GEN)/%.pb-c.c | $(PB_H)
+	$(Q)$(CC) $(BASE_CFLAGS) -Wall $(WERROR) -I$(GEN) -c $< -o $@
+
+# ---------------------------------------------------------------- objects
+# libtrace: only its own headers and nng; symbols hidden unless TRACE_API.
+$(BUILD)/obj/libtrace/%.o: libtrace/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ilibtrace -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/common/%.o: common/%.c | $(PB_H)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Icommon -I$(GEN) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/collector/%.o: collector/%.c | $(PB_H)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Icollector -Icommon -I$(GEN) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tracecli/%.o: tracecli/%.c | $(PB_H)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURSES_CFLAGS) -Itracecli -Icommon -I$(GEN) -MMD -MP -c $< -o $@
+
+# Examples see only the public header (and nng).
+$(BUILD)/obj/examples/%.o: examples/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c | $(PB_H)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURSES_CFLAGS) $(INTERNAL_INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/bench/%.o: bench/%.c | $(PB_H)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INTERNAL_INC) -MMD -MP -c $< -o $@
+
+# ---------------------------------------------------------------- libraries
+$(LIB_TRACE_A): $(LIBTRACE_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_TRACE_SO): $(LIBTRACE_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared -Wl,-soname,libtrace.so.0 $(LDFLAGS) -o $@ $^ $(LIBTRACE_LIBS)
+
+$(LIB_COMMON): $(COMMON_OBJS) $(PB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_COLLECTOR): $(COLLECTOR_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_CLI): $(CLI_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# ---------------------------------------------------------------- programs
+$(BUILD)/bin/tracecollector: $(BUILD)/obj/collector/main.o $(LIB_COLLECTOR) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(COLLECTOR_LIBS)
+
+$(BUILD)/bin/tracecli: $(BUILD)/obj/tracecli/main.o $(LIB_CLI) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(CLI_LIBS)
+
+$(BUILD)/bin/%: $(BUILD)/obj/examples/%.o $(LIB_TRACE_A)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBTRACE_LIBS)
+
+# A directory under examples/ is one program made of all its .c files.
+define example_dir
+$(BUILD)/bin/$(1): $(call obj,$(wildcard examples/$(1)/*.c)) $(LIB_TRACE_A)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(LDFLAGS) -pthread -o $$@ $$^ $$(LIBTRACE_LIBS)
+endef
+$(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_dir,$(d))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_CLI) $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $< $(ALL_LIBS_FOR_TESTS) $(CMOCKA_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $< $(ALL_LIBS_FOR_TESTS)
+
+$(BUILD)/libtrace.pc: libtrace/libtrace.pc.in
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+
+# ---------------------------------------------------------------- tests
+# TEST_FILTER=word runs only the unit tests whose name contains word.
+TEST_FILTER ?=
+SELECTED_TESTS = $(if $(TEST_FILTER),$(foreach t,$(UNIT_TESTS),$(if $(findstring $(TEST_FILTER),$(notdir $(t))),$(t))),$(UNIT_TESTS))
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory build $(SELECTED_TESTS)
+	$(Q)TEST_FILTER='$(TEST_FILTER)' sh tests/run.sh $(BUILD)
+
+asan:
+	$(Q)$(MAKE) --no-print-directory SAN=address,undefined test
+
+# Concurrency tests (tests/unit/test_*threads*.c) under ThreadSanitizer.
+tsan:
+	$(Q)$(MAKE) --no-print-directory SAN=thread TEST_FILTER=threads test
+
+# ---------------------------------------------------------------- bench, demo
+bench: deps
+	$(Q)$(MAKE) --no-print-directory build $(BENCHES)
+	$(Q)sh bench/run.sh $(BUILD)
+
+bench-quick: deps
+	$(Q)$(MAKE) --no-print-directory build $(BENCHES)
+	$(Q)BENCH_QUICK=1 sh bench/run.sh $(BUILD)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)sh examples/demo.sh $(BUILD)
+
+# ---------------------------------------------------------------- install
+install: build
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/trace $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIB_TRACE_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_TRACE_SO) $(DESTDIR)$(PREFIX)/lib/libtrace.so.0
+	ln -sf libtrace.so.0 $(DESTDIR)$(PREFIX)/lib/libtrace.so
+	install -m 644 libtrace/include/trace/trace.h $(DESTDIR)$(PREFIX)/include/trace/
+	install -m 644 $(BUILD)/libtrace.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $(wildcard libtrace/*.c libtrace/*.h libtrace/include/trace/*.h common/*.[ch] collector/*.[ch] tracecli/*.[ch])
+
+clean:
+	rm -rf build
+
+help:
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

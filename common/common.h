@@ -1,0 +1,62 @@
+/*
+ * common.h - helpers shared by tracecollector and tracecli (not installed):
+ * hex IDs, durations and times, allocation that aborts on failure.
+ * The generated protobuf-c code lives in $(BUILD)/gen and is linked into the
+ * same library (libtracecommon.a).
+ */
+#ifndef COMMON_COMMON_H
+#define COMMON_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
+#define NORETURN __attribute__((noreturn))
+#else
+#define PRINTFLIKE(f, a)
+#define NORETURN
+#endif
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* hex.c */
+/* hex_encode writes 2*len lowercase hex digits and a NUL into out. */
+void hex_encode(const uint8_t *bytes, size_t len, char *out);
+/* hex_decode parses exactly 2*len hex digits (either case) of hex into
+ * bytes. Returns 0, or -1 on a wrong length or a non-hex character. */
+int hex_decode(const char *hex, uint8_t *bytes, size_t len);
+/* is_all_zero returns true when every byte of bytes is 0. */
+bool is_all_zero(const uint8_t *bytes, size_t len);
+
+/* duration.c */
+/* duration_parse reads "250us", "100ms", "1.5s", "2m", "1h", "3d" or "42ns"
+ * into nanoseconds. Returns 0, or -1 when s is not such a duration. */
+int duration_parse(const char *s, uint64_t *out_ns);
+/* duration_format writes ns as a short human duration ("812us", "1.25s",
+ * "3m05s") into buf (at least 16 bytes recommended); returns buf. */
+char *duration_format(uint64_t ns, char *buf, size_t len);
+
+/* timefmt.c */
+/* time_parse reads RFC 3339 ("2026-11-22T10:00:00Z", fractions and offsets
+ * allowed) or unix seconds ("1763800000", "1763800000.5") into ns since the
+ * epoch. Returns 0, or -1 when s is neither. */
+int time_parse(const char *s, uint64_t *out_unix_ns);
+/* time_format writes unix_ns as RFC 3339 UTC with microseconds. */
+char *time_format(uint64_t unix_ns, char *buf, size_t len);
+/* now_unix_ns returns the wall clock. */
+uint64_t now_unix_ns(void);
+/* now_mono_ns returns the monotonic clock. */
+uint64_t now_mono_ns(void);
+
+/* xmalloc.c: the programs' allocators; they abort on failure. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+int xasprintf(char **out, const char *fmt, ...) PRINTFLIKE(2, 3);
+NORETURN void fatalx(const char *fmt, ...) PRINTFLIKE(1, 2);
+
+#endif /* COMMON_COMMON_H */

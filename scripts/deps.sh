@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages the project needs, only when one is missing.
+# Run by `make deps` (and so by make, make test, make demo, make bench).
+PKGS="libnng-dev librocksdb-dev libprotobuf-c-dev protobuf-c-compiler
+libncurses-dev pkg-config libjansson-dev zlib1g-dev libcmocka-dev tmux jq
+rocksdb-tools"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+	case "$st" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing missing Debian packages:$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: not root and no sudo; please install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || exit 1
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing || {
+	echo "deps: apt-get install failed for:$missing" >&2
+	exit 1
+}
