@@ -74,6 +74,8 @@ EXAMPLES := $(addprefix $(BUILD)/bin/,$(EXAMPLE_SINGLE) $(EXAMPLE_DIRS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
+# tests/tools/X.c -> tools/X: helper programs the e2e tests and benches drive.
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 BINS := $(BUILD)/bin/tracecollector $(BUILD)/bin/tracecli
 
 INTERNAL_INC = -Ilibtrace -Icommon -Icollector -Itracecli -I$(GEN)
@@ -84,6 +86,9 @@ ALL_LIBS_FOR_TESTS = $(LIB_CLI) $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A) \
 .PHONY: all deps build test unit e2e tsan asan bench bench-quick demo \
 	install clean format-check help
 .DEFAULT_GOAL := all
+# Keep generated sources and objects that pattern chains would otherwise
+# treat as intermediate and delete (forcing needless rebuilds).
+.SECONDARY:
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build
@@ -175,14 +180,20 @@ $(BUILD)/bin/$(1): $(call obj,$(wildcard examples/$(1)/*.c)) $(LIB_TRACE_A)
 	$$(Q)$$(CC) $$(LDFLAGS) -pthread -o $$@ $$^ $$(LIBTRACE_LIBS)
 endef
 $(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_dir,$(d))))
+# w3c-service parses the test suite's JSON requests with jansson.
+$(BUILD)/bin/w3c-service: LIBTRACE_LIBS += $(JSON_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_CLI) $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $< $(ALL_LIBS_FOR_TESTS) $(CMOCKA_LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_CLI) $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $< $(ALL_LIBS_FOR_TESTS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_COLLECTOR) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(COLLECTOR_LIBS)
 
 $(BUILD)/libtrace.pc: libtrace/libtrace.pc.in
 	@mkdir -p $(@D)
@@ -194,7 +205,7 @@ TEST_FILTER ?=
 SELECTED_TESTS = $(if $(TEST_FILTER),$(foreach t,$(UNIT_TESTS),$(if $(findstring $(TEST_FILTER),$(notdir $(t))),$(t))),$(UNIT_TESTS))
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory build $(SELECTED_TESTS)
+	$(Q)$(MAKE) --no-print-directory build $(SELECTED_TESTS) $(TOOLS)
 	$(Q)TEST_FILTER='$(TEST_FILTER)' sh tests/run.sh $(BUILD)
 
 asan:
@@ -206,11 +217,11 @@ tsan:
 
 # ---------------------------------------------------------------- bench, demo
 bench: deps
-	$(Q)$(MAKE) --no-print-directory build $(BENCHES)
+	$(Q)$(MAKE) --no-print-directory build $(BENCHES) $(TOOLS)
 	$(Q)sh bench/run.sh $(BUILD)
 
 bench-quick: deps
-	$(Q)$(MAKE) --no-print-directory build $(BENCHES)
+	$(Q)$(MAKE) --no-print-directory build $(BENCHES) $(TOOLS)
 	$(Q)BENCH_QUICK=1 sh bench/run.sh $(BUILD)
 
 demo: deps
@@ -235,5 +246,53 @@ clean:
 
 help:
 	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---------------------------------------------------------------- fuzz, soak
+# (issue 8) `make fuzz [FUZZ_SECONDS=60]`: every tests/fuzz/fuzz_X.c becomes
+# a libFuzzer binary in build/fuzz/bin/fuzz_X (clang, ASan+UBSan, linked
+# with the project's libraries rebuilt by clang in build/fuzz), then
+# tests/fuzz/run.sh runs each on a copy of tests/fuzz/corpus/X/ and prints
+# "FUZZ X execs=N seconds=S crashes=0|1"; any crash fails the target.
+# The same corpora (and tests/fuzz/regress/) replay under the normal build
+# in tests/unit/test_fuzz_regress.c.
+# `make soak [SOAK_SECONDS=60]`: bench/soak.sh drives a real collector with
+# libtrace producers (bench/soak_load.c) and a query load, reporting RSS and
+# latency over time.
+.PHONY: fuzz fuzz-build soak
+FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 60
+FUZZ_BUILD = build/fuzz
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_BINS := $(patsubst %,$(BUILD)/bin/fuzz_%,$(FUZZ_NAMES))
+
+fuzz:
+	$(Q)sh scripts/deps.sh fuzz
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+		CFLAGS='-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link' \
+		LDFLAGS='$(FUZZ_SAN)' fuzz-build
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BUILD) \
+		$(FUZZ_NAMES)
+
+# Run only with BUILD=$(FUZZ_BUILD) CC=clang (the fuzz target does).
+fuzz-build: $(FUZZ_BINS)
+.PRECIOUS: $(BUILD)/obj/tests/fuzz/%.o
+
+$(BUILD)/bin/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB_CLI) \
+		$(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -pthread -o $@ $< \
+		$(ALL_LIBS_FOR_TESTS)
+
+# The soak load generator links libtrace and the query protocol.
+$(BUILD)/bench/soak_load: $(BUILD)/obj/bench/soak_load.o $(LIB_COMMON) \
+		$(LIB_TRACE_A)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBTRACE_LIBS) $(COMMON_LIBS)
+
+soak: deps
+	$(Q)$(MAKE) --no-print-directory build $(BUILD)/bench/soak_load
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) sh bench/soak.sh $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

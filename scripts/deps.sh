@@ -3,7 +3,11 @@
 # Run by `make deps` (and so by make, make test, make demo, make bench).
 PKGS="libnng-dev librocksdb-dev libprotobuf-c-dev protobuf-c-compiler
 libncurses-dev pkg-config libjansson-dev zlib1g-dev libcmocka-dev tmux jq
-rocksdb-tools"
+rocksdb-tools python3 curl"
+# `deps.sh fuzz` (make fuzz) also needs clang and its libFuzzer runtime.
+if [ "${1:-}" = fuzz ]; then
+	PKGS="$PKGS clang libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PKGS; do
