@@ -1,0 +1,150 @@
+#!/bin/sh
+# The interactive waterfall and the tui, driven through tmux (private
+# server socket) against a real collector: rows and bars, collapse, detail
+# pane, critical path, next error, search, resize to 80x24 and back,
+# escape-injection strings rendered inert, -n, SIGTERM, and the tui's
+# form -> list -> waterfall -> back.
+. tests/e2e/lib.sh
+
+CLI="$BIN/tracecli"
+TID=4bf92f3577b34da6a3ce929d0e0e4736
+SOCK="$TMP/tmux.sock"
+TM="tmux -S $SOCK"
+
+if ! command -v tmux >/dev/null 2>&1 || [ ! -x "$BIN/tracecollector" ]; then
+	skip "tmux or the collector is missing"
+	finish
+fi
+stop_tmux() { $TM kill-server 2>/dev/null; }
+trap 'stop_tmux; cleanup' EXIT
+
+start_collector c1 || { fail "collector start"; finish; }
+s=$(($(date +%s) - 60))
+sed "s/@S@/$s/g" tests/e2e/fixtures/tracecli_checkout.json >"$TMP/t.json"
+"$CLI" import "$TMP/t.json" --ingest "$COLL_INGEST" >/dev/null 2>&1 ||
+	fail "import"
+
+# run NAME CMD: starts CMD in a 120x40 tmux session; its exit status lands
+# in $TMP/NAME.rc.
+run() {
+	name=$1; shift
+	$TM new-session -d -s "$name" -x 120 -y 40 \
+	    "env LANG=C.UTF-8 TERM=xterm-256color $* ; echo \$? >$TMP/$name.rc"
+}
+screen() { $TM capture-pane -p -t "$1"; }
+keys() { t=$1; shift; $TM send-keys -t "$t" "$@"; sleep 0.3; }
+# wait_screen NAME TEXT: until TEXT is on screen (3 s).
+wait_screen() {
+	i=0
+	until screen "$1" | grep -qF -- "$2"; do
+		i=$((i + 1))
+		[ $i -gt 30 ] && return 1
+		sleep 0.1
+	done
+}
+on_screen() { screen "$1" | grep -qF -- "$2"; }
+row() { screen "$1" | grep -F -- "$2" | head -n 1; }
+
+run w "$CLI --collector $COLL_QUERY show $TID"
+check "waterfall appears" wait_screen w "11 spans  4 services  1 error"
+check "time axis with units" sh -c "$TM capture-pane -p -t w | sed -n 2p | grep -q 'SELF 0 .*50ms .*100ms'"
+check "root row has a bar" sh -c "$TM capture-pane -p -t w | grep -q 'GET /checkout .* 120ms .*██████████'"
+check "children are indented" on_screen w "│  └─ ▾ POST /charge"
+check "error row is marked" sh -c "$TM capture-pane -p -t w | grep -q 'POST /charge *E'"
+check "clock skew is flagged" sh -c "$TM capture-pane -p -t w | grep -q 'fraud.check *K .*<█'"
+check "missing parent is flagged" sh -c "$TM capture-pane -p -t w | grep -q 'retry.callback *M'"
+check "escape strings are shown inert" on_screen w 'x\x1b[2J\x1b[31mRED\u202ecod.exe'
+check "the screen was not cleared by the span name" on_screen w "Trace $TID"
+check "service names are inert" on_screen w 'evil\x1b]0;pw'
+
+keys w g Space
+check "collapse hides the subtree" sh -c "$TM capture-pane -p -t w | grep -q '▸ GET /checkout (3)' && ! $TM capture-pane -p -t w | grep -q cart.get"
+keys w Space
+check "expand shows it again" on_screen w "cart.get"
+keys w c
+check "collapse all" sh -c "! $TM capture-pane -p -t w | grep -q redis"
+keys w e
+check "expand all" on_screen w "redis GET"
+
+keys w g x
+check "next error selects POST /charge" on_screen w " 6/11 "
+keys w Enter
+check "detail pane opens" on_screen w "span detail"
+check "detail shows status" on_screen w "status message: card declined"
+check "detail shows attributes" on_screen w "card.type = visa"
+check "detail shows events" on_screen w "exception.message = declined by issuer"
+check "detail shows the resource" on_screen w "service.name = payments"
+keys w Escape
+check "Esc closes the detail pane" sh -c "! $TM capture-pane -p -t w | grep -q 'span detail'"
+
+keys w p
+check "critical path on" on_screen w "critical path on"
+check "critical spans are starred" sh -c "$TM capture-pane -p -t w | grep -q 'db.query *\\*'"
+check "orphan is not on the critical path" sh -c "$TM capture-pane -p -t w | grep -q 'retry.callback *M'"
+keys w p
+
+keys w g / r e d i s Enter
+check "search finds redis" on_screen w "1 match for 'redis'"
+keys w g n
+check "n jumps to the match" on_screen w " 4/11 "
+keys w s Enter
+check "slowest span is db.query" on_screen w "db.query  [payments]"
+keys w Escape
+
+keys w '?'
+check "help lists keys" on_screen w "critical path"
+keys w Escape
+
+$TM resize-window -t w -x 80 -y 24 2>/dev/null
+sleep 0.4
+width=$(screen w | while IFS= read -r l; do printf '%s' "$l" | LC_ALL=C.UTF-8 wc -m; done | sort -n | tail -n 1)
+check "80x24 fits (widest $width)" [ "$width" -le 80 ]
+check "80x24 still shows rows" on_screen w "POST /charge"
+check "80x24 drops the service column" sh -c "! $TM capture-pane -p -t w | sed -n 2p | grep -q SERVICE"
+$TM resize-window -t w -x 120 -y 40 2>/dev/null
+sleep 0.4
+check "back at 120x40 the service column returns" sh -c "$TM capture-pane -p -t w | sed -n 2p | grep -q SERVICE"
+
+keys w '+' '+'
+check "zoom in" on_screen w "[zoomed]"
+keys w 0
+check "zoom reset" sh -c "! $TM capture-pane -p -t w | grep -q zoomed"
+
+keys w q
+sleep 0.3
+check_eq "q exits 0" "$(cat "$TMP/w.rc" 2>/dev/null)" 0
+
+# -n N exits by itself after N frames.
+run n "$CLI --collector $COLL_QUERY show $TID -n 3"
+sleep 1
+check_eq "-n 3 exits by itself" "$(cat "$TMP/n.rc" 2>/dev/null)" 0
+
+# SIGTERM ends curses and exits.
+run t "$CLI --collector $COLL_QUERY show $TID"
+wait_screen t "11 spans" || true
+pid=$(pgrep -f "^$CLI --collector $COLL_QUERY show $TID" | head -n 1)
+[ -n "$pid" ] && kill -TERM "$pid"
+sleep 0.6
+check "SIGTERM exits" [ -s "$TMP/t.rc" ]
+
+# The tui: form -> list -> waterfall -> back.
+run u "$CLI --collector $COLL_QUERY tui"
+check "tui shows the form" wait_screen u "Min duration"
+keys u Enter
+check "tui lists the trace" wait_screen u "frontend: GET /checkout"
+check "tui draws the duration strip" on_screen u "duration over time"
+keys u o
+check "tui sorts by longest" on_screen u "sorted by longest"
+keys u Enter
+check "tui opens the waterfall" wait_screen u "11 spans  4 services"
+keys u Escape
+check "Esc goes back to the list" on_screen u "sorted by"
+keys u Escape
+check "Esc goes back to the form" on_screen u "Errors only"
+keys u Tab Tab Tab 1 h Enter
+check "tui min duration 1h finds nothing" on_screen u "0 traces"
+keys u Escape Escape
+sleep 0.3
+check_eq "tui exits 0" "$(cat "$TMP/u.rc" 2>/dev/null)" 0
+
+finish
