@@ -11,6 +11,11 @@
 
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
 
+/* OTLP_JSON_MAX_ANY_DEPTH bounds AnyValue nesting (arrayValue/kvlistValue
+ * inside each other) on decode; a deeper value rejects its span. A JSON
+ * document nested deeper than jansson's 2048 levels is unusable (-1). */
+#define OTLP_JSON_MAX_ANY_DEPTH 16
+
 /* otlp_json_encode writes {"resourceSpans":[...]} for the n resource spans
  * in rs. pretty: indent for humans. Returns a malloc'd NUL-terminated
  * string the caller frees, or NULL with a malloc'd *cause. */
