@@ -1,0 +1,144 @@
+/*
+ * fuzz_query_request.c - libFuzzer target for the query service's decoder
+ * and engine: tracequery.v1.Request bytes, as a query_server worker gets
+ * them from the network, through query_handle_bytes() against a real
+ * RocksDB store (a temp dir, removed at exit) holding a few generated
+ * traces, with a 2 h retention.
+ *
+ * Input: the bytes of one query request.
+ *
+ * Invariants: every request gets a Response that unpacks and whose code is
+ * one of the protocol's; an undecodable request gets BAD_REQUEST; a
+ * decodable one gets the same code from query_execute() directly.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "fuzz.h"
+#include "query.h"
+#include "tracequery.pb-c.h"
+#include "../tools/spangen.h"
+
+/* A short retention and few traces keep each query fast enough to fuzz:
+ * the engine's cost grows with the window's minutes times the number of
+ * (service, operation) pairs. */
+#define Q_RETENTION_NS (2 * 3600ULL * 1000000000ULL)
+#define Q_TRACES 5
+
+static store *q_store;
+static char q_dir[256];
+
+/* Removes dir and the files in it (RocksDB makes no subdirectories). */
+static void
+q_rmdir(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			remove(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static void
+q_cleanup(void)
+{
+	store_close(q_store);
+	q_store = NULL;
+	if (q_dir[0] != '\0')
+		q_rmdir(q_dir);
+	q_dir[0] = '\0';
+}
+
+/* Opens the store once and writes a few traces of the last hour. */
+static void
+q_setup(void)
+{
+	store_options so = { 0 };
+	pipeline_limits lim;
+	pipeline_result res;
+	pipeline *p;
+	sg_request *req;
+	char *cause = NULL;
+	const char *tmp = getenv("TMPDIR");
+	uint64_t now = now_unix_ns();
+
+	snprintf(q_dir, sizeof q_dir, "%s/fuzz-query.XXXXXX",
+	    tmp != NULL ? tmp : "/tmp");
+	FUZZ_CHECK(mkdtemp(q_dir) != NULL);
+	so.cache_bytes = 8u << 20;
+	so.write_buffer_bytes = 8u << 20;
+	so.retention_ns = Q_RETENTION_NS;
+	if (store_open(&q_store, q_dir, &so, &cause) != 0) {
+		fprintf(stderr, "fuzz_query_request: %s\n", cause);
+		abort();
+	}
+	atexit(q_cleanup);
+	pipeline_limits_default(&lim);
+	FUZZ_CHECK(pipeline_new(&p, q_store, &lim, &cause) == 0);
+	req = sg_request_new(42, 0, Q_TRACES, now - 3600ULL * 1000000000ULL,
+	    10000000ULL);
+	pipeline_submit_request(p, req, &res);
+	FUZZ_CHECK(res.code == PIPELINE_OK);
+	sg_request_free(req);
+	pipeline_free(p);
+}
+
+static bool
+q_code_ok(Tracequery__V1__Response__Code c)
+{
+	return c == TRACEQUERY__V1__RESPONSE__CODE__OK ||
+	    c == TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND ||
+	    c == TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST ||
+	    c == TRACEQUERY__V1__RESPONSE__CODE__INTERNAL ||
+	    c == TRACEQUERY__V1__RESPONSE__CODE__BUSY;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	Tracequery__V1__Request *req;
+	Tracequery__V1__Response *resp, *direct;
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+
+	if (q_store == NULL)
+		q_setup();
+	query_handle_bytes(q_store, Q_RETENTION_NS, data, size, &out,
+	    &out_len);
+	FUZZ_CHECK(out != NULL);
+	resp = tracequery__v1__response__unpack(NULL, out_len, out);
+	FUZZ_CHECK(resp != NULL);
+	FUZZ_CHECK(q_code_ok(resp->code));
+	req = tracequery__v1__request__unpack(NULL, size, data);
+	if (req == NULL) {
+		FUZZ_CHECK(resp->code ==
+		    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST);
+	} else {
+		direct = query_execute(q_store, Q_RETENTION_NS, req);
+		FUZZ_CHECK(direct != NULL);
+		FUZZ_CHECK(direct->code == resp->code);
+		FUZZ_CHECK(direct->result_case == resp->result_case);
+		query_response_free(direct);
+		tracequery__v1__request__free_unpacked(req, NULL);
+	}
+	tracequery__v1__response__free_unpacked(resp, NULL);
+	free(out);
+	return 0;
+}
