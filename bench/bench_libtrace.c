@@ -1,0 +1,382 @@
+/*
+ * bench_libtrace.c - libtrace hot-path benchmarks. Prints one line per
+ * figure: "BENCH <name> <value> <unit>". Each timed figure is the median,
+ * over many rounds, of a round's time divided by its iterations. Between
+ * rounds (untimed) trace_flush() lets the exporter drain, so every measured
+ * span takes the recording path (a sink in this process acknowledges the
+ * batches over a real NNG REQ/REP pair). BENCH_QUICK=1 runs fewer rounds;
+ * an argument runs only the figures whose name contains it.
+ *
+ * Heap allocations are counted, not guessed: this program interposes
+ * malloc and friends (forwarding to glibc's __libc_* entry points) and
+ * counts calls per thread.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "trace/trace.h"
+
+/* ------------------------------------------------------------------ */
+/* Counting allocator                                                 */
+/* ------------------------------------------------------------------ */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static __thread uint64_t thread_allocs;
+static _Atomic uint64_t all_allocs;
+
+static void
+counted(void)
+{
+	thread_allocs++;
+	atomic_fetch_add_explicit(&all_allocs, 1, memory_order_relaxed);
+}
+
+void *
+malloc(size_t n)
+{
+	counted();
+	return __libc_malloc(n);
+}
+
+void *
+calloc(size_t n, size_t sz)
+{
+	counted();
+	return __libc_calloc(n, sz);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	counted();
+	return __libc_realloc(p, n);
+}
+
+void *
+aligned_alloc(size_t align, size_t n)
+{
+	counted();
+	return __libc_memalign(align, n);
+}
+
+int
+posix_memalign(void **out, size_t align, size_t n)
+{
+	counted();
+	*out = __libc_memalign(align, n);
+	return *out == NULL ? 12 : 0;
+}
+
+void
+free(void *p)
+{
+	__libc_free(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* A sink collector                                                   */
+/* ------------------------------------------------------------------ */
+
+static nng_socket sink;
+static _Atomic bool sink_stop;
+static char url[128];
+
+static void *
+sink_main(void *arg)
+{
+	/* IngestReply{code: OK} is the empty message. */
+	nng_msg *m;
+
+	(void)arg;
+	while (!atomic_load(&sink_stop)) {
+		if (nng_recvmsg(sink, &m, 0) != 0)
+			continue;
+		nng_msg_clear(m);
+		if (nng_sendmsg(sink, m, 0) != 0)
+			nng_msg_free(m);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Timing                                                             */
+/* ------------------------------------------------------------------ */
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define ITERS 1000
+#define MAX_ROUNDS 401
+
+static int rounds = 301;
+static volatile uint64_t sink_u64;
+
+typedef void (*body_fn)(int n);
+
+static void
+body_clock(int n)
+{
+	uint64_t acc = 0;
+
+	for (int i = 0; i < n; i++)
+		acc += trace_now_unix_ns() - trace_now_unix_ns();
+	sink_u64 = acc;
+}
+
+static void
+body_0attrs(int n)
+{
+	for (int i = 0; i < n; i++)
+		trace_span_end(trace_span_start("bench.op"));
+}
+
+static void
+body_2attrs(int n)
+{
+	for (int i = 0; i < n; i++) {
+		trace_span *s = trace_span_start("GET /users/{id}");
+
+		trace_span_set_str(s, "http.request.method", "GET");
+		trace_span_set_int(s, "http.response.status_code", 200);
+		trace_span_end(s);
+	}
+}
+
+static void
+body_8attrs_1event(int n)
+{
+	trace_attr ev = TRACE_ATTR_STR("cache", "miss");
+
+	for (int i = 0; i < n; i++) {
+		trace_span *s = trace_span_start("SELECT users");
+
+		trace_span_set_str(s, "db.system.name", "postgresql");
+		trace_span_set_str(s, "db.namespace", "accounts");
+		trace_span_set_str(s, "db.operation.name", "SELECT");
+		trace_span_set_str(s, "db.collection.name", "users");
+		trace_span_set_str(s, "server.address", "db-1.internal");
+		trace_span_set_int(s, "server.port", 5432);
+		trace_span_set_int(s, "db.response.returned_rows", i);
+		trace_span_set_bool(s, "retry", false);
+		trace_span_add_event(s, "cache.lookup", &ev, 1);
+		trace_span_end(s);
+	}
+}
+
+/* Runs body in rounds; returns the median ns per iteration. */
+static double
+measure(body_fn body, bool flush)
+{
+	double per[MAX_ROUNDS];
+
+	body(ITERS); /* warm caches, pool and thread state */
+	if (flush)
+		trace_flush(10000);
+	for (int r = 0; r < rounds; r++) {
+		uint64_t t0 = mono_ns();
+
+		body(ITERS);
+		per[r] = (double)(mono_ns() - t0) / ITERS;
+		if (flush)
+			trace_flush(10000);
+	}
+	return median(per, rounds);
+}
+
+/* Two threads run body_2attrs together; each round's figure is a
+ * thread's time per span, and the result the median over both. */
+static pthread_barrier_t bar;
+static double per2[2][MAX_ROUNDS];
+
+static void *
+thread_2attrs(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+
+	body_2attrs(ITERS);
+	for (int r = 0; r < rounds; r++) {
+		uint64_t t0;
+
+		pthread_barrier_wait(&bar);
+		t0 = mono_ns();
+		body_2attrs(ITERS);
+		per2[id][r] = (double)(mono_ns() - t0) / ITERS;
+		pthread_barrier_wait(&bar);
+		if (id == 0)
+			trace_flush(10000);
+	}
+	return NULL;
+}
+
+static double
+measure_2threads(void)
+{
+	double all[2 * MAX_ROUNDS];
+	pthread_t th[2];
+
+	pthread_barrier_init(&bar, NULL, 2);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, thread_2attrs,
+		    (void *)(intptr_t)i);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&bar);
+	for (int r = 0; r < rounds; r++) {
+		all[2 * r] = per2[0][r];
+		all[2 * r + 1] = per2[1][r];
+	}
+	return median(all, 2 * rounds);
+}
+
+/* Counts allocations on this thread (the span path) and in the whole
+ * process (the exporter and NNG too) over many sampled spans. */
+static void
+count_allocs(double *per_span, double *process_per_span)
+{
+	uint64_t mine = 0, all = 0, spans = 0;
+
+	body_2attrs(ITERS);
+	trace_flush(10000);
+	for (int r = 0; r < 20; r++) {
+		uint64_t t0 = thread_allocs, a0 = atomic_load(&all_allocs);
+
+		body_2attrs(ITERS);
+		trace_flush(10000);
+		mine += thread_allocs - t0;
+		all += atomic_load(&all_allocs) - a0;
+		spans += ITERS;
+	}
+	*per_span = (double)mine / (double)spans;
+	*process_per_span = (double)all / (double)spans;
+}
+
+static int
+start_tracer(const char *sampler)
+{
+	trace_config *cfg;
+	int rv;
+
+	trace_config_new(&cfg);
+	trace_config_set_endpoint(cfg, url);
+	trace_config_set_service_name(cfg, "bench");
+	trace_config_set_sampler(cfg, sampler, 1.0);
+	trace_config_set_queue_size(cfg, 8192);
+	trace_config_set_batch_size(cfg, 512);
+	rv = trace_init(cfg);
+	trace_config_free(cfg);
+	return rv;
+}
+
+static void
+report_drops(void)
+{
+	trace_stats_t st;
+
+	trace_stats(&st);
+	if (st.spans_dropped_queue_full + st.spans_dropped_shutdown +
+	    st.spans_dropped_rejected != 0)
+		fprintf(stderr, "bench: warning: %llu spans dropped\n",
+		    (unsigned long long)(st.spans_dropped_queue_full +
+		    st.spans_dropped_shutdown + st.spans_dropped_rejected));
+	printf("BENCH libtrace.spans_exported %llu spans\n",
+	    (unsigned long long)st.spans_exported);
+}
+
+static const char *only;
+
+/* Whether to run the figure called name (argv[1] picks by substring). */
+static bool
+want(const char *name)
+{
+	return only == NULL || strstr(name, only) != NULL;
+}
+
+#define FIGURE(name, unit, expr) do {					\
+	if (want(name))							\
+		printf("BENCH libtrace." name " %.1f " unit "\n", (expr));	\
+} while (0)
+
+int
+main(int argc, char **argv)
+{
+	double a, b;
+	pthread_t th;
+
+	if (getenv("BENCH_QUICK") != NULL)
+		rounds = 51;
+	only = argc > 1 ? argv[1] : NULL;
+	snprintf(url, sizeof url, "ipc:///tmp/bench-libtrace-%d.sock",
+	    (int)getpid());
+	if (nng_rep0_open(&sink) != 0 || nng_listen(sink, url, NULL, 0) != 0) {
+		fprintf(stderr, "bench: cannot listen on %s\n", url);
+		return 1;
+	}
+	nng_socket_set_ms(sink, NNG_OPT_RECVTIMEO, 50);
+	pthread_create(&th, NULL, sink_main, NULL);
+
+	if (start_tracer("parentbased_always_on") != TRACE_OK)
+		return 1;
+	FIGURE("clock_floor_ns", "ns", measure(body_clock, false));
+	FIGURE("span_0attrs_ns", "ns", measure(body_0attrs, true));
+	FIGURE("span_2attrs_ns", "ns", measure(body_2attrs, true));
+	FIGURE("span_8attrs_1event_ns", "ns",
+	    measure(body_8attrs_1event, true));
+	FIGURE("span_2attrs_2threads_ns", "ns", measure_2threads());
+	if (want("allocs_per_span")) {
+		count_allocs(&a, &b);
+		printf("BENCH libtrace.allocs_per_span %.3f allocs\n", a);
+		printf("BENCH libtrace.process_allocs_per_span %.3f allocs\n",
+		    b);
+	}
+	if (only == NULL)
+		report_drops();
+	trace_shutdown(5000);
+
+	if (start_tracer("always_off") != TRACE_OK)
+		return 1;
+	FIGURE("span_unsampled_ns", "ns", measure(body_0attrs, false));
+	FIGURE("span_unsampled_2attrs_ns", "ns", measure(body_2attrs, false));
+	trace_shutdown(1000);
+
+	atomic_store(&sink_stop, true);
+	pthread_join(th, NULL);
+	nng_close(sink);
+	unlink(url + strlen("ipc://"));
+	return 0;
+}
