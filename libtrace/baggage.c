@@ -62,18 +62,6 @@ octet(unsigned char c)
 	       c != '\\';
 }
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Encoded length of a decoded value: '%' and non-octets become %XX. */
 static size_t
 encoded_len(const char *v)
@@ -350,8 +338,8 @@ member_parse(const char *a, const char *b, struct entry *e)
 	/* Percent-decode; a broken escape makes the member invalid. */
 	for (const char *q = vs; q < ve; q++) {
 		if (*q == '%') {
-			int hi = q + 2 < ve ? hexdigit(q[1]) : -1;
-			int lo = hi >= 0 ? hexdigit(q[2]) : -1;
+			int hi = q + 2 < ve ? trace__hexdigit(q[1]) : -1;
+			int lo = hi >= 0 ? trace__hexdigit(q[2]) : -1;
 			if (lo < 0 || (hi == 0 && lo == 0)) {
 				entry_free(e);
 				return TRACE_EINVAL;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "propagation.h"
 #include "trace_impl.h"
 
 static const struct {
@@ -108,18 +109,6 @@ env_limit(struct trace_config *cfg, const char *specific,
 	*out = (uint32_t)v;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes and trims s[0..len) into a new string. */
 static char *
 decode_part(const char *s, size_t len)
@@ -135,8 +124,8 @@ decode_part(const char *s, size_t len)
 	o = out;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '%' && i + 2 < len &&
-		    hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		    trace__hexdigit(s[i + 1]) >= 0 && trace__hexdigit(s[i + 2]) >= 0) {
+			*o++ = (char)(trace__hexdigit(s[i + 1]) << 4 | trace__hexdigit(s[i + 2]));
 			i += 2;
 		} else {
 			*o++ = s[i];

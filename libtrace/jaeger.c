@@ -15,18 +15,6 @@
 
 #define JAEGER_MAX 69 /* 32 + 16 + 16 + 2 digits, 3 colons */
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode 1..2*n hex digits, right-aligned into n bytes (left zero pad). */
 static bool
 hex_padded(const char *s, size_t len, uint8_t *out, size_t n)
@@ -35,7 +23,7 @@ hex_padded(const char *s, size_t len, uint8_t *out, size_t n)
 		return false;
 	memset(out, 0, n);
 	for (size_t i = 0; i < len; i++) {
-		int d = hexdigit(s[len - 1 - i]);
+		int d = trace__hexdigit(s[len - 1 - i]);
 		if (d < 0)
 			return false;
 		out[n - 1 - i / 2] |= (uint8_t)(i % 2 ? d << 4 : d);

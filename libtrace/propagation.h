@@ -32,6 +32,8 @@
 /* trace__hex_lc decodes exactly 2*n lowercase hex digits of s into out.
  * Returns false on any other character. */
 bool trace__hex_lc(const char *s, uint8_t *out, size_t n);
+/* trace__hexdigit returns the value of hex digit c (either case), or -1. */
+int trace__hexdigit(int c);
 /* trace__hex_encode writes 2*n lowercase hex digits and a NUL. */
 void trace__hex_encode(const uint8_t *in, size_t n, char *out);
 /* trace__is_zero returns true when all n bytes of p are 0. */

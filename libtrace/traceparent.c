@@ -39,6 +39,14 @@ trace__hex_lc(const char *s, uint8_t *out, size_t n)
 	return true;
 }
 
+int
+trace__hexdigit(int c)
+{
+	if (c >= 'A' && c <= 'F')
+		c += 'a' - 'A';
+	return hexval[(unsigned char)c] - 1;
+}
+
 void
 trace__hex_encode(const uint8_t *in, size_t n, char *out)
 {
