@@ -296,3 +296,22 @@ soak: deps
 	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) sh bench/soak.sh $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- faults
+# (issue 8) Fault tests. tests/faults/X.c -> $(BUILD)/tools/X: helper
+# programs instrumented with libtrace (only <trace/trace.h>), driven by
+# tests/e2e/test_fault_*.sh; `make test` builds them with the other tools.
+# `make valgrind` runs the skeleton integration test with tracecollector
+# and tracecli under valgrind memcheck (tests/faults/valgrind.sh); any
+# memcheck error or definite leak fails it.
+.PHONY: valgrind
+FAULT_TOOLS := $(patsubst tests/faults/%.c,$(BUILD)/tools/%,$(wildcard tests/faults/*.c))
+TOOLS += $(FAULT_TOOLS)
+
+$(FAULT_TOOLS): $(BUILD)/tools/%: $(BUILD)/obj/tests/faults/%.o $(LIB_TRACE_A)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBTRACE_LIBS)
+
+valgrind: deps
+	$(Q)$(MAKE) --no-print-directory build $(TOOLS)
+	$(Q)sh tests/faults/valgrind.sh $(BUILD)

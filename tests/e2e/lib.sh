@@ -7,6 +7,26 @@ BIN="$BUILD/bin"
 T_PASSED=0 T_FAILED=0 T_SKIPPED=0
 T_PIDS=""
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/trace-e2e.XXXXXX")
+COLL_START_SECONDS=10
+
+# VALGRIND="valgrind --error-exitcode=97 ..." (make valgrind sets it): run
+# tracecollector and tracecli under it, through wrappers in $TMP/vg-bin that
+# exec the real programs (so PIDs stay those of the programs).
+if [ -n "${VALGRIND:-}" ]; then
+	mkdir -p "$TMP/vg-bin"
+	for p in "$BIN"/*; do
+		n=$(basename "$p")
+		case "$n" in
+		tracecollector | tracecli)
+			printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$VALGRIND" \
+				"$(realpath "$p")" >"$TMP/vg-bin/$n"
+			chmod +x "$TMP/vg-bin/$n" ;;
+		*) ln -s "$(realpath "$p")" "$TMP/vg-bin/$n" ;;
+		esac
+	done
+	BIN="$TMP/vg-bin"
+	COLL_START_SECONDS=120
+fi
 
 cleanup() {
 	for pid in $T_PIDS; do
@@ -70,7 +90,7 @@ start_collector() {
 		--ready-file "$TMP/$name.ready" "$@" >"$TMP/$name.log" 2>&1 &
 	COLL_PID=$!
 	track "$COLL_PID"
-	if ! wait_for_file "$TMP/$name.ready" 10; then
+	if ! wait_for_file "$TMP/$name.ready" "$COLL_START_SECONDS"; then
 		echo "collector $name did not start:" >&2
 		cat "$TMP/$name.log" >&2
 		return 1
