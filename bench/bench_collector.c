@@ -1,0 +1,271 @@
+/*
+ * bench_collector - the load generator and query timer behind
+ * bench/bench_collector.sh (which starts the collector and db_bench and
+ * prints the BENCH lines). Run alone without arguments it does nothing:
+ * `make bench` reaches it through the script.
+ *
+ *   bench_collector produce URL SEED TRACES BATCH_TRACES BASE_NS STEP_NS GO
+ *	pre-encodes every batch first (so the figure measures the
+ *	collector), creates GO.ready.SEED, waits for the file GO, sends,
+ *	and prints "produced SPANS T0 T1" (CLOCK_MONOTONIC ns).
+ *   bench_collector query QURL SEEDS TRACES BASE_NS STEP_NS ITER
+ *	times the query mix and prints BENCH lines (p99, us).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "../tests/tools/spangen.h"
+#include "common.h"
+#include "tracequery.pb-c.h"
+
+static nng_socket
+dial(const char *url)
+{
+	nng_socket s;
+	int rv;
+
+	if ((rv = nng_req0_open(&s)) != 0 ||
+	    (rv = nng_dial(s, url, NULL, 0)) != 0) {
+		fprintf(stderr, "bench_collector: dial %s: %s\n", url,
+		    nng_strerror(rv));
+		exit(1);
+	}
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 60000);
+	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, 3600000);
+	return s;
+}
+
+static int
+produce(char **argv)
+{
+	const char *url = argv[2], *go = argv[8];
+	uint64_t seed = strtoull(argv[3], NULL, 10);
+	uint64_t traces = strtoull(argv[4], NULL, 10);
+	uint64_t batch = strtoull(argv[5], NULL, 10);
+	uint64_t base = strtoull(argv[6], NULL, 10);
+	uint64_t step = strtoull(argv[7], NULL, 10);
+	size_t n = (size_t)((traces + batch - 1) / batch), i = 0;
+	uint8_t **bufs = calloc(n, sizeof *bufs);
+	size_t *lens = calloc(n, sizeof *lens);
+	uint64_t spans = 0, t0, t1, retries = 0;
+	char ready[512];
+	FILE *f;
+	nng_socket s = dial(url);
+
+	for (uint64_t t = 0; t < traces; t += batch, i++) {
+		uint64_t k = traces - t < batch ? traces - t : batch;
+		sg_request *req = sg_request_new(seed, t, k, base, step);
+
+		bufs[i] = sg_pack(req, &lens[i]);
+		sg_request_free(req);
+	}
+	snprintf(ready, sizeof ready, "%s.ready.%" PRIu64, go, seed);
+	if ((f = fopen(ready, "w")) != NULL)
+		fclose(f);
+	while (access(go, F_OK) != 0)
+		usleep(1000);
+	t0 = now_mono_ns();
+	for (i = 0; i < n; i++) {
+		for (;;) {
+			nng_msg *m;
+			Tracequery__V1__IngestReply *r;
+			int rv;
+
+			nng_msg_alloc(&m, 0);
+			nng_msg_append(m, bufs[i], lens[i]);
+			if ((rv = nng_sendmsg(s, m, 0)) != 0 ||
+			    (rv = nng_recvmsg(s, &m, 0)) != 0) {
+				fprintf(stderr, "bench_collector: %s\n",
+				    nng_strerror(rv));
+				return 1;
+			}
+			r = tracequery__v1__ingest_reply__unpack(NULL,
+			    nng_msg_len(m), nng_msg_body(m));
+			nng_msg_free(m);
+			if (r == NULL)
+				return 1;
+			if (r->code == TRACEQUERY__V1__INGEST_REPLY__CODE__OK) {
+				spans += (uint64_t)r->accepted_spans;
+				tracequery__v1__ingest_reply__free_unpacked(r,
+				    NULL);
+				break;
+			}
+			if (r->code != TRACEQUERY__V1__INGEST_REPLY__CODE__RETRY_LATER) {
+				fprintf(stderr, "bench_collector: code %d %s\n",
+				    r->code, r->message);
+				return 1;
+			}
+			retries++;
+			usleep(r->retry_after_ms * 1000);
+			tracequery__v1__ingest_reply__free_unpacked(r, NULL);
+		}
+		free(bufs[i]);
+	}
+	t1 = now_mono_ns();
+	printf("produced %" PRIu64 " %" PRIu64 " %" PRIu64 " retries=%"
+	    PRIu64 "\n", spans, t0, t1, retries);
+	free(bufs);
+	free(lens);
+	nng_close(s);
+	return 0;
+}
+
+/* Times one request; returns microseconds, exits on a bad answer. */
+static double
+timed(nng_socket s, const Tracequery__V1__Request *req, bool need_result)
+{
+	size_t len = tracequery__v1__request__get_packed_size(req);
+	uint8_t *buf = malloc(len + 1);
+	nng_msg *m;
+	uint64_t t0;
+	Tracequery__V1__Response *r;
+	double us;
+
+	tracequery__v1__request__pack(req, buf);
+	t0 = now_mono_ns();
+	if (nng_send(s, buf, len, 0) != 0 || nng_recvmsg(s, &m, 0) != 0) {
+		fprintf(stderr, "bench_collector: query failed\n");
+		exit(1);
+	}
+	us = (double)(now_mono_ns() - t0) / 1000.0;
+	r = tracequery__v1__response__unpack(NULL, nng_msg_len(m),
+	    nng_msg_body(m));
+	if (r == NULL || (need_result &&
+	    r->code != TRACEQUERY__V1__RESPONSE__CODE__OK)) {
+		fprintf(stderr, "bench_collector: query answered %d %s\n",
+		    r ? (int)r->code : -1, r ? r->message : "");
+		exit(1);
+	}
+	tracequery__v1__response__free_unpacked(r, NULL);
+	nng_msg_free(m);
+	free(buf);
+	return us;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+report(const char *name, double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	printf("BENCH %s %.1f us\n", name, v[(size_t)((double)n * 0.99)]);
+	fflush(stdout);
+}
+
+static int
+query(char **argv)
+{
+	nng_socket s = dial(argv[2]);
+	uint64_t seeds = strtoull(argv[3], NULL, 10);
+	uint64_t traces = strtoull(argv[4], NULL, 10);
+	uint64_t base = strtoull(argv[5], NULL, 10);
+	uint64_t step = strtoull(argv[6], NULL, 10);
+	size_t iter = strtoull(argv[7], NULL, 10);
+	double *lat = calloc(iter, sizeof *lat);
+	uint64_t now = now_unix_ns(), rnd = 12345;
+	Tracequery__V1__Request req;
+	Tracequery__V1__GetTrace g;
+	Tracequery__V1__Search se;
+	Tracequery__V1__Slow sl;
+	Tracequery__V1__AttrFilter af, *afp = &af;
+	char svc[16], user[32];
+
+	tracequery__v1__request__init(&req);
+	for (size_t i = 0; i < iter; i++) {
+		sg_info in;
+
+		rnd = sg_mix(rnd);
+		sg_describe(1 + rnd % seeds, (rnd >> 8) % traces, 0, base,
+		    step, &in);
+		tracequery__v1__get_trace__init(&g);
+		g.trace_id.data = in.trace_id;
+		g.trace_id.len = 16;
+		req.query_case = TRACEQUERY__V1__REQUEST__QUERY_GET_TRACE;
+		req.get_trace = &g;
+		lat[i] = timed(s, &req, true);
+	}
+	report("query.trace_by_id_p99_us", lat, iter);
+
+	for (size_t i = 0; i < iter; i++) {
+		rnd = sg_mix(rnd);
+		snprintf(svc, sizeof svc, "svc-%d", (int)(rnd % 5));
+		tracequery__v1__search__init(&se);
+		se.service = svc;
+		se.limit = 20;
+		req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+		req.search = &se;
+		lat[i] = timed(s, &req, true);
+	}
+	report("query.search_service_p99_us", lat, iter);
+
+	for (size_t i = 0; i < iter; i++) {
+		rnd = sg_mix(rnd);
+		snprintf(user, sizeof user, "user-%d", (int)(rnd % 10000));
+		tracequery__v1__search__init(&se);
+		tracequery__v1__attr_filter__init(&af);
+		af.key = "user.id";
+		af.value = user;
+		se.attributes = &afp;
+		se.n_attributes = 1;
+		se.limit = 20;
+		req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+		req.search = &se;
+		lat[i] = timed(s, &req, false);
+	}
+	report("query.search_attr_p99_us", lat, iter);
+
+	for (size_t i = 0; i < iter; i++) {
+		rnd = sg_mix(rnd);
+		snprintf(svc, sizeof svc, "svc-%d", (int)(rnd % 5));
+		tracequery__v1__search__init(&se);
+		se.service = svc;
+		se.min_duration_ns = 500000000; /* ~5% of the spans */
+		se.limit = 20;
+		req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+		req.search = &se;
+		lat[i] = timed(s, &req, false);
+	}
+	report("query.search_min_duration_p99_us", lat, iter);
+
+	for (size_t i = 0; i < iter; i++) {
+		rnd = sg_mix(rnd);
+		snprintf(svc, sizeof svc, "svc-%d", (int)(rnd % 5));
+		tracequery__v1__slow__init(&sl);
+		sl.service = svc;
+		sl.top = 20;
+		sl.start_unix_nano = now - 3600ULL * 1000000000ULL;
+		sl.end_unix_nano = now;
+		req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SLOW;
+		req.slow = &sl;
+		lat[i] = timed(s, &req, false);
+	}
+	report("query.slow_top20_p99_us", lat, iter);
+	free(lat);
+	nng_close(s);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 9 && strcmp(argv[1], "produce") == 0)
+		return produce(argv);
+	if (argc >= 8 && strcmp(argv[1], "query") == 0)
+		return query(argv);
+	if (argc > 1)
+		fprintf(stderr, "usage: see bench/bench_collector.c\n");
+	return argc > 1 ? 2 : 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * index.h - index records for the spans of one request: service, operation
+ * and attribute entries (one per trace per request, earliest start kept),
+ * a duration entry per span, per-minute histograms, and catalog entries
+ * for services and operations not yet known. An index_builder belongs to
+ * one thread; the catalog cache inside index_catalog is shared and locked.
+ */
+#ifndef COLLECTOR_INDEX_H
+#define COLLECTOR_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opentelemetry/proto/trace/v1/trace.pb-c.h"
+#include "store.h"
+
+typedef struct index_builder index_builder;
+typedef struct index_catalog index_catalog;
+
+index_catalog *index_catalog_new(void);
+void index_catalog_free(index_catalog *c);
+
+index_builder *index_builder_new(index_catalog *c);
+void index_builder_free(index_builder *ib);
+/* index_begin forgets the previous request. */
+void index_begin(index_builder *ib);
+/* index_span records the entries of one valid span of service svc whose
+ * resource is res (may be NULL). */
+void index_span(index_builder *ib, store_batch *b, const char *svc,
+    const Opentelemetry__Proto__Resource__V1__Resource *res,
+    const Opentelemetry__Proto__Trace__V1__Span *sp);
+/* index_origin writes origin (hash -> bytes) unless already known. */
+void index_origin(index_builder *ib, store_batch *b, uint64_t hash,
+    const void *bytes, size_t len);
+/* index_finish adds the deduplicated entries and histograms to b. */
+void index_finish(index_builder *ib, store_batch *b);
+/* index_commit tells the catalog cache that the batch was written. */
+void index_commit(index_builder *ib);
+
+/* index_value_text renders a scalar AnyValue as the text that attribute
+ * search compares with (strings as is, ints in decimal, bools as
+ * true/false, doubles shortest round-trip). Returns false for arrays,
+ * kvlists, bytes and unset values. *out points into buf or the value. */
+bool index_value_text(const Opentelemetry__Proto__Common__V1__AnyValue *v,
+    char *buf, size_t buflen, const char **out, size_t *out_len);
+
+/* index_service_name returns the resource's service.name, or
+ * "unknown_service". */
+const char *index_service_name(
+    const Opentelemetry__Proto__Resource__V1__Resource *res);
+
+#endif /* COLLECTOR_INDEX_H */

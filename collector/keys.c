@@ -1,0 +1,333 @@
+/* keys.c - key and value encoding for the store (see keys.h, STORAGE.md). */
+#include <string.h>
+
+#include "keys.h"
+
+void
+key_reset(keybuf *k)
+{
+	k->len = 0;
+	k->overflow = false;
+}
+
+void
+key_put_bytes(keybuf *k, const void *p, size_t n)
+{
+	if (k->overflow || n > sizeof k->b - k->len) {
+		k->overflow = true;
+		return;
+	}
+	if (n > 0)
+		memcpy(k->b + k->len, p, n);
+	k->len += n;
+}
+
+void
+key_put_u8(keybuf *k, uint8_t v)
+{
+	key_put_bytes(k, &v, 1);
+}
+
+void
+key_put_u16(keybuf *k, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	key_put_bytes(k, b, 2);
+}
+
+void
+key_put_u32(keybuf *k, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
+		(uint8_t)(v >> 8), (uint8_t)v };
+
+	key_put_bytes(k, b, 4);
+}
+
+void
+key_write_be64(void *p, uint64_t v)
+{
+	uint8_t *b = p;
+
+	for (int i = 7; i >= 0; i--) {
+		b[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+uint64_t
+key_be64(const void *p)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+void
+key_put_u64(keybuf *k, uint64_t v)
+{
+	uint8_t b[8];
+
+	key_write_be64(b, v);
+	key_put_bytes(k, b, 8);
+}
+
+void
+key_put_str(keybuf *k, const char *s, size_t n)
+{
+	if (n > KEY_STR_MAX)
+		n = KEY_STR_MAX;
+	key_put_u16(k, (uint16_t)n);
+	key_put_bytes(k, s, n);
+}
+
+void
+key_reader_init(keyreader *r, const void *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->off = 0;
+	r->err = false;
+}
+
+const uint8_t *
+key_get_bytes(keyreader *r, size_t n)
+{
+	const uint8_t *p;
+
+	if (r->err || n > r->len - r->off) {
+		r->err = true;
+		return NULL;
+	}
+	p = r->p + r->off;
+	r->off += n;
+	return p;
+}
+
+uint8_t
+key_get_u8(keyreader *r)
+{
+	const uint8_t *p = key_get_bytes(r, 1);
+
+	return p ? p[0] : 0;
+}
+
+uint32_t
+key_get_u32(keyreader *r)
+{
+	const uint8_t *p = key_get_bytes(r, 4);
+
+	if (p == NULL)
+		return 0;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+uint64_t
+key_get_u64(keyreader *r)
+{
+	const uint8_t *p = key_get_bytes(r, 8);
+
+	return p ? key_be64(p) : 0;
+}
+
+const char *
+key_get_str(keyreader *r, size_t *n)
+{
+	const uint8_t *p = key_get_bytes(r, 2);
+
+	if (p == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	*n = (size_t)p[0] << 8 | p[1];
+	return (const char *)key_get_bytes(r, *n);
+}
+
+uint32_t
+key_hour(uint64_t unix_ns)
+{
+	return (uint32_t)(unix_ns / KEY_HOUR_NS);
+}
+
+void
+key_span(keybuf *k, const uint8_t *trace_id, const uint8_t *span_id)
+{
+	key_reset(k);
+	key_put_bytes(k, trace_id, KEY_TRACE_ID_LEN);
+	key_put_bytes(k, span_id, KEY_SPAN_ID_LEN);
+}
+
+/* Index keys start with the hour bucket so that retention is one range. */
+static void
+idx_head(keybuf *k, uint64_t start_ns, int type)
+{
+	key_reset(k);
+	key_put_u32(k, key_hour(start_ns));
+	key_put_u8(k, (uint8_t)type);
+}
+
+void
+key_idx_svc(keybuf *k, uint64_t start_ns, const char *svc, size_t svc_len,
+    uint64_t batch)
+{
+	idx_head(k, start_ns, IDX_SVC);
+	key_put_str(k, svc, svc_len);
+	key_put_u64(k, ~start_ns);
+	key_put_u64(k, batch);
+}
+
+void
+key_idx_op(keybuf *k, uint64_t start_ns, const char *svc, size_t svc_len,
+    const char *op, size_t op_len, uint64_t batch)
+{
+	idx_head(k, start_ns, IDX_OP);
+	key_put_str(k, svc, svc_len);
+	key_put_str(k, op, op_len);
+	key_put_u64(k, ~start_ns);
+	key_put_u64(k, batch);
+}
+
+void
+key_idx_attr(keybuf *k, uint64_t start_ns, const char *key, size_t key_len,
+    const char *val, size_t val_len, uint64_t batch)
+{
+	idx_head(k, start_ns, IDX_ATTR);
+	key_put_str(k, key, key_len);
+	key_put_str(k, val, val_len);
+	key_put_u64(k, ~start_ns);
+	key_put_u64(k, batch);
+}
+
+void
+key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t dur_ns, const char *svc,
+    size_t svc_len, const char *op, size_t op_len, const uint8_t *trace_id,
+    const uint8_t *span_id)
+{
+	idx_head(k, start_ns, IDX_DUR);
+	key_put_str(k, svc, svc_len);
+	key_put_str(k, op, op_len);
+	key_put_u8(k, (uint8_t)((start_ns % KEY_HOUR_NS) / KEY_MINUTE_NS));
+	key_put_u64(k, ~dur_ns);
+	key_put_bytes(k, trace_id, KEY_TRACE_ID_LEN);
+	key_put_bytes(k, span_id, KEY_SPAN_ID_LEN);
+}
+
+int
+key_idx_parse(const void *key, size_t len, idx_key *out)
+{
+	keyreader r;
+
+	memset(out, 0, sizeof *out);
+	key_reader_init(&r, key, len);
+	out->hour = key_get_u32(&r);
+	out->type = key_get_u8(&r);
+	switch (out->type) {
+	case IDX_SVC:
+		out->s1 = key_get_str(&r, &out->s1_len);
+		out->start_ns = ~key_get_u64(&r);
+		break;
+	case IDX_OP:
+	case IDX_ATTR:
+		out->s1 = key_get_str(&r, &out->s1_len);
+		out->s2 = key_get_str(&r, &out->s2_len);
+		out->start_ns = ~key_get_u64(&r);
+		break;
+	case IDX_DUR:
+		out->s1 = key_get_str(&r, &out->s1_len);
+		out->s2 = key_get_str(&r, &out->s2_len);
+		out->minute = key_get_u8(&r);
+		out->dur_ns = ~key_get_u64(&r);
+		out->start_ns = (uint64_t)out->hour * KEY_HOUR_NS +
+		    (uint64_t)out->minute * KEY_MINUTE_NS;
+		break;
+	default:
+		return -1;
+	}
+	if (out->type == IDX_DUR) {
+		out->trace_id = key_get_bytes(&r, KEY_TRACE_ID_LEN);
+		out->span_id = key_get_bytes(&r, KEY_SPAN_ID_LEN);
+	} else {
+		out->batch = key_get_u64(&r);
+	}
+	if (r.err || r.off != len)
+		return -1;
+	return 0;
+}
+
+void
+key_hist(keybuf *k, uint64_t minute_ns, const char *svc, size_t svc_len,
+    const char *op, size_t op_len)
+{
+	key_reset(k);
+	key_put_u32(k, key_hour(minute_ns));
+	key_put_str(k, svc, svc_len);
+	key_put_str(k, op, op_len);
+	key_put_u32(k, (uint32_t)(minute_ns / KEY_MINUTE_NS));
+}
+
+int
+key_hist_parse(const void *key, size_t len, uint64_t *minute_start_ns)
+{
+	keyreader r;
+	size_t n;
+
+	key_reader_init(&r, key, len);
+	(void)key_get_u32(&r);
+	(void)key_get_str(&r, &n);
+	(void)key_get_str(&r, &n);
+	*minute_start_ns = (uint64_t)key_get_u32(&r) * KEY_MINUTE_NS;
+	return r.err || r.off != len ? -1 : 0;
+}
+
+void
+key_meta_origin(keybuf *k, uint64_t hash)
+{
+	key_reset(k);
+	key_put_u8(k, META_ORIGIN);
+	key_put_u64(k, hash);
+}
+
+void
+key_meta_service(keybuf *k, const char *svc, size_t svc_len)
+{
+	key_reset(k);
+	key_put_u8(k, META_SERVICE);
+	key_put_str(k, svc, svc_len);
+}
+
+void
+key_meta_op(keybuf *k, const char *svc, size_t svc_len, const char *op,
+    size_t op_len)
+{
+	key_reset(k);
+	key_put_u8(k, META_OP);
+	key_put_str(k, svc, svc_len);
+	key_put_str(k, op, op_len);
+}
+
+uint64_t
+key_span_value_start(const void *v, size_t len)
+{
+	return len >= 8 ? key_be64(v) : 0;
+}
+
+uint64_t
+hash64(const void *p, size_t n, uint64_t seed)
+{
+	const uint8_t *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}

@@ -1,0 +1,129 @@
+/*
+ * keys.h - byte layout of every RocksDB key and value the collector writes
+ * (docs/STORAGE.md explains why). Numbers are big-endian so that byte order
+ * is numeric order; strings inside keys carry a 2-byte length prefix so that
+ * no value can collide with a separator. Pure functions, thread-safe.
+ */
+#ifndef COLLECTOR_KEYS_H
+#define COLLECTOR_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEY_TRACE_ID_LEN 16
+#define KEY_SPAN_ID_LEN 8
+#define KEY_SPAN_LEN (KEY_TRACE_ID_LEN + KEY_SPAN_ID_LEN)
+#define KEY_MAX 1024
+#define KEY_STR_MAX 256 /* longer strings are not indexed */
+#define KEY_HOUR_NS 3600000000000ULL
+#define KEY_MINUTE_NS 60000000000ULL
+#define SPAN_VALUE_HEADER 16 /* start_ns (8) + origin hash (8) */
+
+/*
+ * Index record types: the byte after the hour bucket in the index family.
+ * S, O and A records are posting lists: one record per request, name and
+ * minute, keyed by ~(its newest start) and a batch number, whose value is
+ * POSTING_LEN-byte (start, trace_id) pairs, newest first.
+ */
+enum key_idx_type {
+	IDX_SVC = 'S',  /* service, ~max start, batch -> postings */
+	IDX_OP = 'O',   /* service, operation, ~max start, batch -> postings */
+	IDX_ATTR = 'A', /* attribute key, value text, ~max start, batch */
+	IDX_DUR = 'D',  /* service, operation, minute, ~duration, trace, span */
+};
+
+#define POSTING_LEN (8 + KEY_TRACE_ID_LEN)
+
+/* Catalog record types in the meta family. */
+enum key_meta_type {
+	META_ORIGIN = 'R',  /* hash -> packed ResourceSpans without spans */
+	META_SERVICE = 'S', /* service */
+	META_OP = 'O',      /* service, operation -> kind */
+};
+
+typedef struct keybuf {
+	uint8_t b[KEY_MAX];
+	size_t len;
+	bool overflow; /* a put did not fit; the key is unusable */
+} keybuf;
+
+void key_reset(keybuf *k);
+void key_put_u8(keybuf *k, uint8_t v);
+void key_put_u16(keybuf *k, uint16_t v);
+void key_put_u32(keybuf *k, uint32_t v);
+void key_put_u64(keybuf *k, uint64_t v);
+void key_put_bytes(keybuf *k, const void *p, size_t n);
+/* key_put_str appends a 2-byte length and min(n, KEY_STR_MAX) bytes. */
+void key_put_str(keybuf *k, const char *s, size_t n);
+
+/* A cursor reading a key; any short read sets err. */
+typedef struct keyreader {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	bool err;
+} keyreader;
+
+void key_reader_init(keyreader *r, const void *p, size_t len);
+uint8_t key_get_u8(keyreader *r);
+uint32_t key_get_u32(keyreader *r);
+uint64_t key_get_u64(keyreader *r);
+/* key_get_str returns a pointer into the key (not NUL-terminated). */
+const char *key_get_str(keyreader *r, size_t *n);
+const uint8_t *key_get_bytes(keyreader *r, size_t n);
+
+uint64_t key_be64(const void *p);
+void key_write_be64(void *p, uint64_t v);
+uint32_t key_hour(uint64_t unix_ns);
+
+/* Spans family: trace_id + span_id; a trace is one 16-byte prefix scan. */
+void key_span(keybuf *k, const uint8_t *trace_id, const uint8_t *span_id);
+
+/* Index family builders. Each writes the full key. */
+void key_idx_svc(keybuf *k, uint64_t start_ns, const char *svc, size_t svc_len,
+    uint64_t batch);
+void key_idx_op(keybuf *k, uint64_t start_ns, const char *svc, size_t svc_len,
+    const char *op, size_t op_len, uint64_t batch);
+void key_idx_attr(keybuf *k, uint64_t start_ns, const char *key, size_t key_len,
+    const char *val, size_t val_len, uint64_t batch);
+void key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t dur_ns,
+    const char *svc, size_t svc_len, const char *op, size_t op_len,
+    const uint8_t *trace_id, const uint8_t *span_id);
+
+/* A parsed index key; string pointers point into the key. */
+typedef struct idx_key {
+	uint32_t hour;
+	int type;
+	const char *s1, *s2; /* service/op or attr key/value */
+	size_t s1_len, s2_len;
+	uint64_t start_ns;   /* S, O, A: the newest start in the record */
+	uint64_t batch;      /* S, O, A */
+	uint32_t minute;     /* D: minute of the hour (0-59) */
+	uint64_t dur_ns;     /* D */
+	const uint8_t *trace_id; /* D only */
+	const uint8_t *span_id;  /* D only */
+} idx_key;
+
+/* key_idx_parse decodes an index key; returns 0, or -1 if malformed. */
+int key_idx_parse(const void *key, size_t len, idx_key *out);
+
+/* Histogram family: hour, service, operation, minute. */
+void key_hist(keybuf *k, uint64_t minute_ns, const char *svc, size_t svc_len,
+    const char *op, size_t op_len);
+/* key_hist_parse returns 0 and the absolute minute start in ns, or -1. */
+int key_hist_parse(const void *key, size_t len, uint64_t *minute_start_ns);
+
+/* Meta family. */
+void key_meta_origin(keybuf *k, uint64_t hash);
+void key_meta_service(keybuf *k, const char *svc, size_t svc_len);
+void key_meta_op(keybuf *k, const char *svc, size_t svc_len, const char *op,
+    size_t op_len);
+
+/* Span values: start_ns (BE), origin hash, then the packed Span. */
+uint64_t key_span_value_start(const void *v, size_t len);
+
+/* hash64 is FNV-1a followed by a final mix; stable across versions. */
+uint64_t hash64(const void *p, size_t n, uint64_t seed);
+
+#endif /* COLLECTOR_KEYS_H */

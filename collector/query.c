@@ -1,0 +1,1401 @@
+/*
+ * query.c - the query engine (query.h) over the store's layout (keys.h,
+ * docs/STORAGE.md).
+ *
+ * Search walks an index newest first: the attribute index when an
+ * attribute filter is given (most selective), else the operation index,
+ * else the service index, merging one stream per service when none is
+ * named. Each candidate trace is loaded once and checked: span-level
+ * filters (service, operation, attributes, span duration, errors, start
+ * window) must all hold on one span; trace-level durations on the whole
+ * trace. A search with a span duration bound first tries the duration
+ * index. LONGEST order and `slow` read the duration index, which is sorted
+ * by descending duration within each minute.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "hist.h"
+#include "index.h"
+#include "keys.h"
+#include "query.h"
+#include "stats.h"
+
+typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
+typedef Opentelemetry__Proto__Trace__V1__ScopeSpans scope_spans;
+typedef Opentelemetry__Proto__Trace__V1__Span span_t;
+typedef Opentelemetry__Proto__Common__V1__KeyValue key_value;
+typedef Tracequery__V1__Response response;
+
+#define DEFAULT_LIMIT 20
+#define MAX_LIMIT 1000
+#define SEARCH_BUDGET 5000   /* candidate traces checked per search */
+#define DUR_BUDGET 20000     /* duration entries read per search */
+#define STATUS_ERROR OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR
+
+/* An origin (resource + scope) loaded once per query. */
+typedef struct origin {
+	uint64_t hash;
+	resource_spans *rs; /* NULL when missing from the catalog */
+	const char *svc;
+	uint64_t res_hash;  /* identifies the resource alone */
+} origin;
+
+typedef struct qctx {
+	store *st;
+	uint64_t cutoff;
+	uint64_t now;
+	origin *origins;
+	size_t n_origins, cap_origins;
+} qctx;
+
+typedef struct lspan {
+	span_t *sp;
+	origin *o; /* index into q->origins is stable: see origin_get */
+	size_t oi;
+} lspan;
+
+typedef struct ltrace {
+	lspan *spans;
+	size_t n, cap;
+} ltrace;
+
+/* ---------------------------------------------------------------- helpers */
+
+static response *
+resp_new(Tracequery__V1__Response__Code code, const char *msg)
+{
+	response *r = xmalloc(sizeof *r);
+
+	tracequery__v1__response__init(r);
+	r->code = code;
+	r->message = xstrdup(msg ? msg : "");
+	return r;
+}
+
+void
+query_response_free(response *r)
+{
+	if (r != NULL)
+		tracequery__v1__response__free_unpacked(r, NULL);
+}
+
+/* Appends to a malloc'd pointer array. */
+#define PUSH(arr, n, v)                                                  \
+	do {                                                             \
+		(arr) = xrealloc((arr), ((n) + 1) * sizeof *(arr));     \
+		(arr)[(n)++] = (v);                                      \
+	} while (0)
+
+static void
+prefix_next(keybuf *k)
+{
+	for (size_t i = k->len; i > 0; i--) {
+		if (k->b[i - 1] != 0xff) {
+			k->b[i - 1]++;
+			k->len = i;
+			return;
+		}
+	}
+	/* All 0xff: no upper bound beyond; append a byte instead. */
+	key_put_u8(k, 0xff);
+}
+
+static size_t
+origin_get(qctx *q, uint64_t hash)
+{
+	keybuf k;
+	char *v = NULL, *cause = NULL;
+	size_t vlen, i;
+	origin *o;
+
+	for (i = 0; i < q->n_origins; i++)
+		if (q->origins[i].hash == hash)
+			return i;
+	if (q->n_origins == q->cap_origins) {
+		q->cap_origins = q->cap_origins ? q->cap_origins * 2 : 16;
+		q->origins = xrealloc(q->origins,
+		    q->cap_origins * sizeof *q->origins);
+	}
+	o = &q->origins[q->n_origins];
+	memset(o, 0, sizeof *o);
+	o->hash = hash;
+	key_meta_origin(&k, hash);
+	if (store_get(q->st, STORE_CF_META, k.b, k.len, &v, &vlen,
+	    &cause) == 0) {
+		o->rs = opentelemetry__proto__trace__v1__resource_spans__unpack(
+		    NULL, vlen, (const uint8_t *)v);
+	}
+	free(cause);
+	o->svc = index_service_name(o->rs ? o->rs->resource : NULL);
+	if (o->rs != NULL && o->rs->resource != NULL) {
+		resource_spans r = *o->rs;
+		size_t len;
+		uint8_t *buf;
+
+		r.n_scope_spans = 0;
+		r.scope_spans = NULL;
+		len = opentelemetry__proto__trace__v1__resource_spans__get_packed_size(&r);
+		buf = xmalloc(len + 1);
+		opentelemetry__proto__trace__v1__resource_spans__pack(&r, buf);
+		o->res_hash = hash64(buf, len, 4);
+		free(buf);
+	}
+	free(v);
+	return q->n_origins++;
+}
+
+static void
+qctx_fini(qctx *q)
+{
+	for (size_t i = 0; i < q->n_origins; i++)
+		if (q->origins[i].rs != NULL)
+			opentelemetry__proto__trace__v1__resource_spans__free_unpacked(
+			    q->origins[i].rs, NULL);
+	free(q->origins);
+}
+
+static void
+ltrace_free(ltrace *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->spans[i].sp != NULL)
+			opentelemetry__proto__trace__v1__span__free_unpacked(
+			    t->spans[i].sp, NULL);
+	free(t->spans);
+	memset(t, 0, sizeof *t);
+}
+
+/* Loads every unexpired span of a trace; returns the number loaded. */
+static size_t
+load_trace(qctx *q, const uint8_t *trace_id, ltrace *t)
+{
+	keybuf lo, hi;
+	store_iter *it;
+
+	memset(t, 0, sizeof *t);
+	key_reset(&lo);
+	key_put_bytes(&lo, trace_id, KEY_TRACE_ID_LEN);
+	hi = lo;
+	prefix_next(&hi);
+	it = store_iter_new(q->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
+	    true);
+	for (; store_iter_valid(it); store_iter_next(it)) {
+		size_t klen, vlen;
+		const uint8_t *k = store_iter_key(it, &klen);
+		const uint8_t *v = store_iter_value(it, &vlen);
+		span_t *sp;
+		uint8_t *ids;
+
+		if (klen != KEY_SPAN_LEN || vlen < SPAN_VALUE_HEADER ||
+		    key_be64(v) < q->cutoff)
+			continue;
+		sp = opentelemetry__proto__trace__v1__span__unpack(NULL,
+		    vlen - SPAN_VALUE_HEADER, v + SPAN_VALUE_HEADER);
+		if (sp == NULL)
+			continue;
+		/* IDs live in the key only; give them back to the span. */
+		ids = xmalloc(KEY_SPAN_LEN);
+		memcpy(ids, k, KEY_SPAN_LEN);
+		free(sp->trace_id.data);
+		free(sp->span_id.data);
+		sp->trace_id.data = ids;
+		sp->trace_id.len = KEY_TRACE_ID_LEN;
+		sp->span_id.data = xmalloc(KEY_SPAN_ID_LEN);
+		memcpy(sp->span_id.data, k + KEY_TRACE_ID_LEN,
+		    KEY_SPAN_ID_LEN);
+		sp->span_id.len = KEY_SPAN_ID_LEN;
+		if (t->n == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 16;
+			t->spans = xrealloc(t->spans, t->cap * sizeof *t->spans);
+		}
+		t->spans[t->n].sp = sp;
+		t->spans[t->n].oi = origin_get(q, key_be64(v + 8));
+		t->n++;
+	}
+	store_iter_free(it);
+	for (size_t i = 0; i < t->n; i++)
+		t->spans[i].o = &q->origins[t->spans[i].oi];
+	return t->n;
+}
+
+/* ---------------------------------------------------------------- get trace */
+
+static response *
+get_trace(qctx *q, const Tracequery__V1__GetTrace *g)
+{
+	ltrace t;
+	response *r;
+	Tracequery__V1__TraceResult *tr;
+	size_t *og = NULL; /* per origin: its group (resource) */
+	resource_spans **groups = NULL;
+	uint64_t *group_res = NULL;
+	size_t n_groups = 0;
+	scope_spans **oss; /* per origin: its scope spans in the result */
+
+	if (g->trace_id.len != KEY_TRACE_ID_LEN)
+		return resp_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		    "trace_id must be 16 bytes");
+	if (load_trace(q, g->trace_id.data, &t) == 0) {
+		ltrace_free(&t);
+		return resp_new(TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
+		    "trace not found");
+	}
+	og = xcalloc(q->n_origins, sizeof *og);
+	oss = xcalloc(q->n_origins, sizeof *oss);
+	for (size_t i = 0; i < q->n_origins; i++) {
+		origin *o = &q->origins[i];
+		resource_spans *fresh;
+		size_t j;
+
+		/* A fresh copy per origin: the result owns it. */
+		if (o->rs != NULL) {
+			size_t len = opentelemetry__proto__trace__v1__resource_spans__get_packed_size(o->rs);
+			uint8_t *buf = xmalloc(len + 1);
+
+			opentelemetry__proto__trace__v1__resource_spans__pack(
+			    o->rs, buf);
+			fresh = opentelemetry__proto__trace__v1__resource_spans__unpack(
+			    NULL, len, buf);
+			free(buf);
+		} else {
+			fresh = NULL;
+		}
+		if (fresh == NULL) {
+			fresh = xmalloc(sizeof *fresh);
+			opentelemetry__proto__trace__v1__resource_spans__init(
+			    fresh);
+		}
+		if (fresh->n_scope_spans > 0) {
+			oss[i] = fresh->scope_spans[0];
+			for (j = 1; j < fresh->n_scope_spans; j++)
+				opentelemetry__proto__trace__v1__scope_spans__free_unpacked(
+				    fresh->scope_spans[j], NULL);
+		} else {
+			oss[i] = xmalloc(sizeof *oss[i]);
+			opentelemetry__proto__trace__v1__scope_spans__init(
+			    oss[i]);
+		}
+		free(fresh->scope_spans);
+		fresh->scope_spans = NULL;
+		fresh->n_scope_spans = 0;
+		for (j = 0; j < n_groups; j++)
+			if (group_res[j] == o->res_hash && o->res_hash != 0)
+				break;
+		if (j == n_groups) {
+			group_res = xrealloc(group_res,
+			    (n_groups + 1) * sizeof *group_res);
+			group_res[n_groups] = o->res_hash;
+			PUSH(groups, n_groups, fresh);
+		} else {
+			opentelemetry__proto__trace__v1__resource_spans__free_unpacked(
+			    fresh, NULL);
+		}
+		og[i] = j;
+		PUSH(groups[j]->scope_spans, groups[j]->n_scope_spans, oss[i]);
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		scope_spans *ss = oss[t.spans[i].oi];
+
+		PUSH(ss->spans, ss->n_spans, t.spans[i].sp);
+		t.spans[i].sp = NULL;
+	}
+	ltrace_free(&t);
+	free(og);
+	free(oss);
+	free(group_res);
+	tr = xmalloc(sizeof *tr);
+	tracequery__v1__trace_result__init(tr);
+	tr->resource_spans = groups;
+	tr->n_resource_spans = n_groups;
+	r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
+	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_TRACE;
+	r->trace = tr;
+	return r;
+}
+
+/* ---------------------------------------------------------------- catalog */
+
+/* Lists catalog names under prefix (type + optional service). */
+static size_t
+catalog_list(qctx *q, const keybuf *prefix, char ***names, uint8_t **kinds)
+{
+	keybuf hi = *prefix;
+	store_iter *it;
+	size_t n = 0;
+
+	*names = NULL;
+	if (kinds)
+		*kinds = NULL;
+	prefix_next(&hi);
+	it = store_iter_new(q->st, STORE_CF_META, prefix->b, prefix->len,
+	    hi.b, hi.len, false);
+	for (; store_iter_valid(it); store_iter_next(it)) {
+		size_t klen, vlen, slen;
+		const uint8_t *k = store_iter_key(it, &klen);
+		const uint8_t *v = store_iter_value(it, &vlen);
+		keyreader r;
+		const char *s;
+
+		key_reader_init(&r, k + prefix->len, klen - prefix->len);
+		s = key_get_str(&r, &slen);
+		if (r.err)
+			continue;
+		PUSH(*names, n, xstrndup(s, slen));
+		if (kinds) {
+			*kinds = xrealloc(*kinds, n);
+			(*kinds)[n - 1] = vlen > 0 ? v[0] : 0;
+		}
+	}
+	store_iter_free(it);
+	return n;
+}
+
+static size_t
+list_services(qctx *q, char ***names)
+{
+	keybuf k;
+
+	key_reset(&k);
+	key_put_u8(&k, META_SERVICE);
+	return catalog_list(q, &k, names, NULL);
+}
+
+static size_t
+list_ops(qctx *q, const char *svc, char ***names, uint8_t **kinds)
+{
+	keybuf k;
+
+	key_reset(&k);
+	key_put_u8(&k, META_OP);
+	key_put_str(&k, svc, strlen(svc));
+	return catalog_list(q, &k, names, kinds);
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static response *
+services(qctx *q)
+{
+	response *r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
+	Tracequery__V1__ServicesResult *s = xmalloc(sizeof *s);
+
+	tracequery__v1__services_result__init(s);
+	s->n_services = list_services(q, &s->services);
+	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_SERVICES;
+	r->services = s;
+	return r;
+}
+
+static response *
+operations(qctx *q, const Tracequery__V1__ListOperations *lo)
+{
+	response *r;
+	Tracequery__V1__OperationsResult *o;
+	char **names;
+	uint8_t *kinds;
+	size_t n = list_ops(q, lo->service, &names, &kinds);
+
+	if (n == 0) {
+		free(names);
+		free(kinds);
+		return resp_new(TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
+		    "no such service");
+	}
+	r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
+	o = xmalloc(sizeof *o);
+	tracequery__v1__operations_result__init(o);
+	o->operations = xcalloc(n, sizeof *o->operations);
+	for (size_t i = 0; i < n; i++) {
+		Tracequery__V1__Operation *op = xmalloc(sizeof *op);
+
+		tracequery__v1__operation__init(op);
+		op->name = names[i];
+		op->kind = kinds[i];
+		o->operations[i] = op;
+	}
+	o->n_operations = n;
+	free(names);
+	free(kinds);
+	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_OPERATIONS;
+	r->operations = o;
+	return r;
+}
+
+/* ---------------------------------------------------------------- search */
+
+typedef struct window {
+	uint64_t from, to; /* inclusive span-start bounds */
+} window;
+
+/* Narrows [*lo, *hi] to the hours that hold index records, so that an
+ * open window does not walk empty hours (both families start keys with
+ * the hour). An empty index makes the window empty. */
+static void
+data_hours(qctx *q, uint64_t *lo, uint64_t *hi)
+{
+	store_iter *it = store_iter_new(q->st, STORE_CF_INDEX, NULL, 0, NULL,
+	    0, false);
+	size_t klen;
+	const uint8_t *k;
+	uint64_t first, last;
+
+	if (!store_iter_valid(it) ||
+	    (k = store_iter_key(it, &klen)) == NULL || klen < 4) {
+		*lo = 1;
+		*hi = 0;
+		store_iter_free(it);
+		return;
+	}
+	first = (uint64_t)(key_be64(k) >> 32) * KEY_HOUR_NS;
+	store_iter_seek_last(it);
+	k = store_iter_valid(it) ? store_iter_key(it, &klen) : NULL;
+	last = k != NULL && klen >= 4 ? ((uint64_t)(key_be64(k) >> 32) + 1) *
+	    KEY_HOUR_NS - 1 : UINT64_MAX;
+	store_iter_free(it);
+	if (*lo < first)
+		*lo = first;
+	if (*hi > last)
+		*hi = last;
+}
+
+static window
+make_window(qctx *q, uint64_t start, uint64_t end)
+{
+	window w;
+
+	w.from = start > q->cutoff ? start : q->cutoff;
+	w.to = end ? end : q->now + 24 * KEY_HOUR_NS;
+	data_hours(q, &w.from, &w.to);
+	return w;
+}
+
+/* Does attribute filter f hold on one of kv? */
+static bool
+attr_match(key_value *const *kv, size_t n,
+    const Tracequery__V1__AttrFilter *f)
+{
+	char buf[64];
+	const char *txt;
+	size_t len;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(kv[i]->key, f->key) != 0)
+			continue;
+		if (index_value_text(kv[i]->value, buf, sizeof buf, &txt,
+		    &len) && len == strlen(f->value) &&
+		    memcmp(txt, f->value, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+span_matches(const lspan *ls, const Tracequery__V1__Search *s,
+    const window *w)
+{
+	const span_t *sp = ls->sp;
+	uint64_t d = sp->end_time_unix_nano - sp->start_time_unix_nano;
+
+	if (sp->start_time_unix_nano < w->from ||
+	    sp->start_time_unix_nano > w->to)
+		return false;
+	if (s->service[0] && strcmp(ls->o->svc, s->service) != 0)
+		return false;
+	if (s->operation[0] && strcmp(sp->name, s->operation) != 0)
+		return false;
+	if (s->min_duration_ns && d < s->min_duration_ns)
+		return false;
+	if (s->max_duration_ns && d > s->max_duration_ns)
+		return false;
+	if (s->errors_only && (sp->status == NULL ||
+	    sp->status->code != STATUS_ERROR))
+		return false;
+	for (size_t i = 0; i < s->n_attributes; i++) {
+		const Tracequery__V1__AttrFilter *f = s->attributes[i];
+		const resource_spans *rs = ls->o->rs;
+
+		if (attr_match(sp->attributes, sp->n_attributes, f))
+			continue;
+		if (rs != NULL && rs->resource != NULL &&
+		    attr_match(rs->resource->attributes,
+		    rs->resource->n_attributes, f))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Builds the summary of t; NULL when t fails the search's filters. */
+static Tracequery__V1__TraceSummary *
+summarize(const ltrace *t, const Tracequery__V1__Search *s, const window *w)
+{
+	Tracequery__V1__TraceSummary *ts;
+	uint64_t start = UINT64_MAX, end = 0;
+	const lspan *root = NULL;
+	bool match = s == NULL;
+	uint32_t errors = 0;
+	char **svcs = NULL;
+	size_t n_svcs = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const lspan *ls = &t->spans[i];
+		const span_t *sp = ls->sp;
+		size_t j;
+
+		if (!match && span_matches(ls, s, w))
+			match = true;
+		if (sp->start_time_unix_nano < start)
+			start = sp->start_time_unix_nano;
+		if (sp->end_time_unix_nano > end)
+			end = sp->end_time_unix_nano;
+		if (sp->status != NULL && sp->status->code == STATUS_ERROR)
+			errors++;
+		if (sp->parent_span_id.len == 0 && (root == NULL ||
+		    sp->start_time_unix_nano <
+		    root->sp->start_time_unix_nano))
+			root = ls;
+		for (j = 0; j < n_svcs; j++)
+			if (strcmp(svcs[j], ls->o->svc) == 0)
+				break;
+		if (j == n_svcs)
+			PUSH(svcs, n_svcs, (char *)(uintptr_t)ls->o->svc);
+	}
+	if (t->n == 0 || !match || (s != NULL &&
+	    ((s->min_trace_duration_ns && end - start <
+	    s->min_trace_duration_ns) || (s->max_trace_duration_ns &&
+	    end - start > s->max_trace_duration_ns)))) {
+		free(svcs);
+		return NULL;
+	}
+	if (root == NULL) {
+		/* No root arrived (yet): the earliest span stands in. */
+		root = &t->spans[0];
+		for (size_t i = 1; i < t->n; i++)
+			if (t->spans[i].sp->start_time_unix_nano <
+			    root->sp->start_time_unix_nano)
+				root = &t->spans[i];
+	}
+	ts = xmalloc(sizeof *ts);
+	tracequery__v1__trace_summary__init(ts);
+	ts->trace_id.data = xmalloc(KEY_TRACE_ID_LEN);
+	memcpy(ts->trace_id.data, root->sp->trace_id.data, KEY_TRACE_ID_LEN);
+	ts->trace_id.len = KEY_TRACE_ID_LEN;
+	ts->root_service = xstrdup(root->o->svc);
+	ts->root_name = xstrdup(root->sp->name);
+	ts->start_unix_nano = start;
+	ts->duration_ns = end - start;
+	ts->span_count = (uint32_t)t->n;
+	ts->error_count = errors;
+	qsort(svcs, n_svcs, sizeof *svcs, cmp_str);
+	for (size_t i = 0; i < n_svcs; i++)
+		svcs[i] = xstrdup(svcs[i]);
+	ts->services = svcs;
+	ts->n_services = n_svcs;
+	return ts;
+}
+
+/*
+ * A newest-first stream over the posting records of one index prefix,
+ * hour by hour. Records are sorted by their newest start, and each holds
+ * one minute of postings, so a record is read once its newest start could
+ * beat the best posting in hand: the stream yields postings in exact
+ * start order. buf is sorted oldest first; the top is its end.
+ */
+typedef struct tstream {
+	keybuf prefix; /* type + strings, no hour */
+	uint32_t hour, hour_min;
+	store_iter *it;
+	bool valid;
+	uint8_t *buf;
+	size_t n, cap;
+	uint64_t start; /* the current posting */
+	uint8_t trace[KEY_TRACE_ID_LEN];
+} tstream;
+
+static void
+ts_open_hour(qctx *q, tstream *s, const window *w)
+{
+	keybuf lo, hi;
+	uint64_t to = w->to + KEY_MINUTE_NS;
+
+	key_reset(&lo);
+	key_put_u32(&lo, s->hour);
+	key_put_bytes(&lo, s->prefix.b, s->prefix.len);
+	hi = lo;
+	key_put_u64(&lo, ~(to < w->to ? UINT64_MAX : to));
+	if (w->from != 0)
+		key_put_u64(&hi, ~w->from);
+	prefix_next(&hi);
+	store_iter_free(s->it);
+	s->it = store_iter_new(q->st, STORE_CF_INDEX, lo.b, lo.len, hi.b,
+	    hi.len, false);
+}
+
+static int
+cmp_posting_asc(const void *a, const void *b)
+{
+	uint64_t x = key_be64(a), y = key_be64(b);
+
+	return x < y ? -1 : x > y;
+}
+
+/* Makes the stream's current posting the newest one left. */
+static void
+ts_fill(qctx *q, tstream *s, const window *w)
+{
+	size_t off = 4 + s->prefix.len;
+
+	for (;;) {
+		if (store_iter_valid(s->it)) {
+			size_t klen, vlen;
+			const uint8_t *k = store_iter_key(s->it, &klen);
+			const uint8_t *v;
+			uint64_t newest;
+
+			if (klen != off + 16) {
+				store_iter_next(s->it);
+				continue;
+			}
+			newest = ~key_be64(k + off);
+			if (s->n > 0 && newest <
+			    key_be64(s->buf + (s->n - 1) * POSTING_LEN))
+				break;
+			v = store_iter_value(s->it, &vlen);
+			for (size_t i = 0; i + POSTING_LEN <= vlen;
+			    i += POSTING_LEN) {
+				uint64_t t = key_be64(v + i);
+
+				if (t < w->from || t > w->to)
+					continue;
+				if (s->n == s->cap) {
+					s->cap = s->cap ? s->cap * 2 : 64;
+					s->buf = xrealloc(s->buf,
+					    s->cap * POSTING_LEN);
+				}
+				memcpy(s->buf + s->n++ * POSTING_LEN, v + i,
+				    POSTING_LEN);
+			}
+			if (s->n > 1)
+				qsort(s->buf, s->n, POSTING_LEN,
+				    cmp_posting_asc);
+			store_iter_next(s->it);
+			continue;
+		}
+		/* Older hours hold only older postings. */
+		if (s->n > 0 || s->hour <= s->hour_min)
+			break;
+		s->hour--;
+		ts_open_hour(q, s, w);
+	}
+	s->valid = s->n > 0;
+	if (s->valid) {
+		const uint8_t *top = s->buf + (s->n - 1) * POSTING_LEN;
+
+		s->start = key_be64(top);
+		memcpy(s->trace, top + 8, KEY_TRACE_ID_LEN);
+	}
+}
+
+/* Drops the current posting and finds the next. */
+static void
+ts_next(qctx *q, tstream *s, const window *w)
+{
+	if (s->n > 0)
+		s->n--;
+	ts_fill(q, s, w);
+}
+
+static void
+ts_init(qctx *q, tstream *s, const keybuf *prefix, const window *w)
+{
+	memset(s, 0, sizeof *s);
+	s->prefix = *prefix;
+	s->hour = key_hour(w->to);
+	s->hour_min = key_hour(w->from);
+	ts_open_hour(q, s, w);
+	ts_fill(q, s, w);
+}
+
+static void
+ts_fini(tstream *s)
+{
+	store_iter_free(s->it);
+	free(s->buf);
+}
+
+/* A set of trace IDs already considered. */
+typedef struct tset {
+	uint64_t *h;
+	size_t cap, n;
+} tset;
+
+static bool
+tset_add(tset *t, const uint8_t *trace_id)
+{
+	uint64_t v = hash64(trace_id, KEY_TRACE_ID_LEN, 5) | 1;
+
+	if (t->n * 2 >= t->cap) {
+		tset old = *t;
+
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->h = xcalloc(t->cap, sizeof *t->h);
+		t->n = 0;
+		for (size_t i = 0; i < old.cap; i++) {
+			if (old.h[i] == 0)
+				continue;
+			size_t j = old.h[i] & (t->cap - 1);
+			while (t->h[j] != 0)
+				j = (j + 1) & (t->cap - 1);
+			t->h[j] = old.h[i];
+			t->n++;
+		}
+		free(old.h);
+	}
+	for (size_t i = v & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		if (t->h[i] == v)
+			return false;
+		if (t->h[i] == 0) {
+			t->h[i] = v;
+			t->n++;
+			return true;
+		}
+	}
+}
+
+typedef struct results {
+	Tracequery__V1__TraceSummary **v;
+	size_t n;
+	size_t limit;
+	size_t checked;
+	tset seen;
+} results;
+
+/* Loads and checks one candidate; returns true when the search is done. */
+static bool
+consider(qctx *q, results *res, const uint8_t *trace_id,
+    const Tracequery__V1__Search *s, const window *w)
+{
+	ltrace t;
+	Tracequery__V1__TraceSummary *ts;
+
+	if (!tset_add(&res->seen, trace_id))
+		return false;
+	res->checked++;
+	load_trace(q, trace_id, &t);
+	ts = summarize(&t, s, w);
+	ltrace_free(&t);
+	if (ts != NULL)
+		PUSH(res->v, res->n, ts);
+	return res->n >= res->limit || res->checked >= SEARCH_BUDGET;
+}
+
+/* Newest first over the streams for the search's filters. */
+static void
+search_by_time(qctx *q, results *res, const Tracequery__V1__Search *s,
+    const window *w)
+{
+	tstream *st = NULL;
+	size_t n_st = 0;
+	char **svcs = NULL;
+	size_t n_svcs = 0;
+	keybuf p;
+
+	if (s->n_attributes > 0) {
+		key_reset(&p);
+		key_put_u8(&p, IDX_ATTR);
+		key_put_str(&p, s->attributes[0]->key,
+		    strlen(s->attributes[0]->key));
+		key_put_str(&p, s->attributes[0]->value,
+		    strlen(s->attributes[0]->value));
+		st = xcalloc(1, sizeof *st);
+		ts_init(q, &st[n_st++], &p, w);
+	} else {
+		if (s->service[0])
+			PUSH(svcs, n_svcs, xstrdup(s->service));
+		else
+			n_svcs = list_services(q, &svcs);
+		st = xcalloc(n_svcs ? n_svcs : 1, sizeof *st);
+		for (size_t i = 0; i < n_svcs; i++) {
+			key_reset(&p);
+			key_put_u8(&p, s->operation[0] ? IDX_OP : IDX_SVC);
+			key_put_str(&p, svcs[i], strlen(svcs[i]));
+			if (s->operation[0])
+				key_put_str(&p, s->operation,
+				    strlen(s->operation));
+			ts_init(q, &st[n_st++], &p, w);
+		}
+	}
+	for (;;) {
+		tstream *best = NULL;
+
+		for (size_t i = 0; i < n_st; i++)
+			if (st[i].valid && (best == NULL ||
+			    st[i].start > best->start))
+				best = &st[i];
+		if (best == NULL)
+			break;
+		if (consider(q, res, best->trace, s, w))
+			break;
+		ts_next(q, best, w);
+	}
+	for (size_t i = 0; i < n_st; i++)
+		ts_fini(&st[i]);
+	free(st);
+	free_names(svcs, n_svcs);
+}
+
+/* One duration-index hit. */
+typedef struct dhit {
+	uint64_t dur_ns;
+	uint64_t minute_ns; /* start of its minute */
+	uint8_t id[KEY_SPAN_LEN];
+	uint32_t pair; /* which (service, operation) */
+} dhit;
+
+typedef struct dhits {
+	dhit *v;
+	size_t n, cap;
+	bool truncated; /* a budget stopped the scan */
+} dhits;
+
+typedef struct svc_op {
+	char *svc;
+	char *op;
+} svc_op;
+
+/* The (service, operation) pairs a filter selects. */
+static size_t
+select_pairs(qctx *q, const char *svc, const char *op, svc_op **out)
+{
+	char **svcs = NULL, **ops;
+	size_t n_svcs = 0, n = 0;
+	svc_op *v = NULL;
+
+	if (svc[0])
+		PUSH(svcs, n_svcs, xstrdup(svc));
+	else
+		n_svcs = list_services(q, &svcs);
+	for (size_t i = 0; i < n_svcs; i++) {
+		size_t n_ops = list_ops(q, svcs[i], &ops, NULL);
+
+		for (size_t j = 0; j < n_ops; j++) {
+			if (op[0] && strcmp(op, ops[j]) != 0)
+				continue;
+			v = xrealloc(v, (n + 1) * sizeof *v);
+			v[n].svc = xstrdup(svcs[i]);
+			v[n].op = xstrdup(ops[j]);
+			n++;
+		}
+		free_names(ops, n_ops);
+	}
+	free_names(svcs, n_svcs);
+	*out = v;
+	return n;
+}
+
+static void
+free_pairs(svc_op *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].svc);
+		free(v[i].op);
+	}
+	free(v);
+}
+
+/* Reads the start time of a span (0 when gone). */
+static uint64_t
+span_start(qctx *q, const uint8_t *id)
+{
+	char *v = NULL, *cause = NULL;
+	size_t vlen;
+	uint64_t t = 0;
+
+	if (store_get(q->st, STORE_CF_SPANS, id, KEY_SPAN_LEN, &v, &vlen,
+	    &cause) == 0 && vlen >= 8)
+		t = key_be64(v);
+	free(v);
+	free(cause);
+	return t;
+}
+
+/* Opens an iterator over the duration records of pair in hour h; *plen
+ * gets the length of the [hour][D][service][operation] prefix. */
+static store_iter *
+dur_iter(qctx *q, const svc_op *pair, uint32_t h, keybuf *prefix)
+{
+	keybuf hi;
+
+	key_reset(prefix);
+	key_put_u32(prefix, h);
+	key_put_u8(prefix, IDX_DUR);
+	key_put_str(prefix, pair->svc, strlen(pair->svc));
+	key_put_str(prefix, pair->op, strlen(pair->op));
+	hi = *prefix;
+	prefix_next(&hi);
+	return store_iter_new(q->st, STORE_CF_INDEX, prefix->b, prefix->len,
+	    hi.b, hi.len, false);
+}
+
+/*
+ * Reads minute m of an hour through it (from dur_iter): hits with
+ * durations in [min_ns, max_ns], longest first, at most cap of them. In
+ * the window's edge minutes each span's exact start is checked. Returns
+ * false when the budget of hits ran out.
+ */
+static bool
+scan_minute(qctx *q, store_iter *it, const keybuf *prefix, uint32_t pi,
+    int m, const window *w, uint64_t min_ns, uint64_t max_ns, size_t cap,
+    size_t budget, dhits *out)
+{
+	uint64_t hour_ns = (uint64_t)(key_be64(prefix->b) >> 32) * KEY_HOUR_NS;
+	uint64_t mstart = hour_ns + (uint64_t)m * KEY_MINUTE_NS;
+	size_t plen = prefix->len, got = 0;
+	bool edge;
+	keybuf sk;
+
+	if (mstart > w->to || mstart + KEY_MINUTE_NS <= w->from)
+		return true;
+	edge = mstart < w->from || mstart + KEY_MINUTE_NS - 1 > w->to;
+	sk = *prefix;
+	key_put_u8(&sk, (uint8_t)m);
+	key_put_u64(&sk, ~(max_ns ? max_ns : UINT64_MAX));
+	store_iter_seek(it, sk.b, sk.len);
+	for (; store_iter_valid(it) && got < cap; store_iter_next(it)) {
+		size_t klen;
+		const uint8_t *k = store_iter_key(it, &klen);
+		uint64_t d;
+		dhit *x;
+
+		if (klen != plen + 1 + 8 + KEY_SPAN_LEN || k[plen] != m)
+			break;
+		d = ~key_be64(k + plen + 1);
+		if (d < min_ns)
+			break;
+		if (edge) {
+			uint64_t t = span_start(q, k + plen + 9);
+
+			if (t < w->from || t > w->to)
+				continue;
+		}
+		if (out->n >= budget) {
+			out->truncated = true;
+			return false;
+		}
+		if (out->n == out->cap) {
+			out->cap = out->cap ? out->cap * 2 : 256;
+			out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+		}
+		x = &out->v[out->n++];
+		x->dur_ns = d;
+		x->minute_ns = mstart;
+		x->pair = pi;
+		memcpy(x->id, k + plen + 9, KEY_SPAN_LEN);
+		got++;
+	}
+	return true;
+}
+
+/* Collects the top per_minute hits of every minute of w for one pair. */
+static void
+dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
+    uint64_t min_ns, uint64_t max_ns, size_t per_minute, size_t budget,
+    dhits *out)
+{
+	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
+
+	for (uint32_t h = h_hi + 1; h-- > h_lo;) {
+		keybuf prefix;
+		store_iter *it = dur_iter(q, pair, h, &prefix);
+		bool more = true;
+
+		for (int m = 59; m >= 0 && more; m--)
+			more = scan_minute(q, it, &prefix, pi, m, w, min_ns,
+			    max_ns, per_minute, budget, out);
+		store_iter_free(it);
+		if (!more)
+			return;
+	}
+}
+
+static int
+cmp_dhit_dur(const void *a, const void *b)
+{
+	const dhit *x = a, *y = b;
+
+	return x->dur_ns > y->dur_ns ? -1 : x->dur_ns < y->dur_ns;
+}
+
+/* Orders hits by start (kept in minute_ns), newest first. */
+static int
+cmp_dhit_start(const void *a, const void *b)
+{
+	const dhit *x = a, *y = b;
+
+	return x->minute_ns > y->minute_ns ? -1 : x->minute_ns < y->minute_ns;
+}
+
+/*
+ * Candidates from the duration index. LONGEST: the longest spans of each
+ * minute, checked longest first. A span-duration bound (newest first):
+ * minute by minute from the newest, every pair, checking the hits of a
+ * minute before reading the next, so a search stops as soon as it has its
+ * results. Returns false when the bound matched too many spans to be
+ * useful (the caller then walks the time indexes instead).
+ */
+static bool
+search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
+    const window *w, bool longest)
+{
+	svc_op *pairs;
+	size_t n_pairs = select_pairs(q, s->service, s->operation, &pairs);
+	dhits hits = { 0 };
+	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
+	bool done = false;
+
+	if (longest) {
+		for (size_t i = 0; i < n_pairs && !hits.truncated; i++)
+			dur_scan(q, &pairs[i], (uint32_t)i, w,
+			    s->min_duration_ns, s->max_duration_ns,
+			    res->limit * 4, DUR_BUDGET, &hits);
+		if (hits.n > 1)
+			qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
+		for (size_t i = 0; i < hits.n; i++)
+			if (consider(q, res, hits.v[i].id, s, w))
+				break;
+		free(hits.v);
+		free_pairs(pairs, n_pairs);
+		return true;
+	}
+	for (uint32_t h = h_hi + 1; h-- > h_lo && !done;) {
+		store_iter **its = xcalloc(n_pairs + 1, sizeof *its);
+		keybuf *pfx = xcalloc(n_pairs + 1, sizeof *pfx);
+
+		for (size_t i = 0; i < n_pairs; i++)
+			its[i] = dur_iter(q, &pairs[i], h, &pfx[i]);
+		for (int m = 59; m >= 0 && !done; m--) {
+			hits.n = 0;
+			for (size_t i = 0; i < n_pairs; i++) {
+				if (!scan_minute(q, its[i], &pfx[i],
+				    (uint32_t)i, m, w, s->min_duration_ns,
+				    s->max_duration_ns, DUR_BUDGET, DUR_BUDGET,
+				    &hits))
+					break;
+			}
+			if (hits.truncated) {
+				done = true;
+				break;
+			}
+			/* Newest first within the minute too: a point read
+			 * per hit is much cheaper than loading its trace. */
+			for (size_t i = 0; i < hits.n; i++)
+				hits.v[i].minute_ns = span_start(q,
+				    hits.v[i].id);
+			if (hits.n > 1)
+				qsort(hits.v, hits.n, sizeof *hits.v,
+				    cmp_dhit_start);
+			for (size_t i = 0; i < hits.n && !done; i++)
+				done = consider(q, res, hits.v[i].id, s, w);
+		}
+		for (size_t i = 0; i < n_pairs; i++)
+			store_iter_free(its[i]);
+		free(its);
+		free(pfx);
+	}
+	free(hits.v);
+	free_pairs(pairs, n_pairs);
+	if (hits.truncated && res->n < res->limit) {
+		/* Too broad for this index: start over by time. */
+		for (size_t i = 0; i < res->n; i++)
+			tracequery__v1__trace_summary__free_unpacked(res->v[i],
+			    NULL);
+		res->n = 0;
+		res->checked = 0;
+		free(res->seen.h);
+		memset(&res->seen, 0, sizeof res->seen);
+		return false;
+	}
+	return true;
+}
+
+static int
+cmp_summary_time(const void *a, const void *b)
+{
+	const Tracequery__V1__TraceSummary *x =
+	    *(Tracequery__V1__TraceSummary *const *)a;
+	const Tracequery__V1__TraceSummary *y =
+	    *(Tracequery__V1__TraceSummary *const *)b;
+
+	return x->start_unix_nano > y->start_unix_nano ? -1 :
+	    x->start_unix_nano < y->start_unix_nano;
+}
+
+static int
+cmp_summary_dur(const void *a, const void *b)
+{
+	const Tracequery__V1__TraceSummary *x =
+	    *(Tracequery__V1__TraceSummary *const *)a;
+	const Tracequery__V1__TraceSummary *y =
+	    *(Tracequery__V1__TraceSummary *const *)b;
+
+	return x->duration_ns > y->duration_ns ? -1 :
+	    x->duration_ns < y->duration_ns;
+}
+
+static response *
+search(qctx *q, const Tracequery__V1__Search *s)
+{
+	results res = { 0 };
+	window w = make_window(q, s->start_unix_nano, s->end_unix_nano);
+	bool longest = s->order == TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
+	Tracequery__V1__SearchResult *sr;
+	response *r;
+
+	for (size_t i = 0; i < s->n_attributes; i++)
+		if (s->attributes[i]->key[0] == '\0')
+			return resp_new(
+			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+			    "attribute filter without a key");
+	res.limit = s->limit ? s->limit : DEFAULT_LIMIT;
+	if (res.limit > MAX_LIMIT)
+		res.limit = MAX_LIMIT;
+	if (w.from <= w.to) {
+		bool done = false;
+
+		if (longest || (s->min_duration_ns > 0 &&
+		    s->n_attributes == 0))
+			done = search_by_duration(q, &res, s, &w, longest);
+		if (!done)
+			search_by_time(q, &res, s, &w);
+	}
+	if (res.n > 1)
+		qsort(res.v, res.n, sizeof *res.v,
+		    longest ? cmp_summary_dur : cmp_summary_time);
+	while (res.n > res.limit)
+		tracequery__v1__trace_summary__free_unpacked(res.v[--res.n],
+		    NULL);
+	free(res.seen.h);
+	sr = xmalloc(sizeof *sr);
+	tracequery__v1__search_result__init(sr);
+	sr->traces = res.v;
+	sr->n_traces = res.n;
+	r = resp_new(res.n ? TRACEQUERY__V1__RESPONSE__CODE__OK :
+	    TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
+	    res.n ? "" : "no traces match");
+	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_SEARCH;
+	r->search = sr;
+	return r;
+}
+
+/* ---------------------------------------------------------------- slow */
+
+/* Sums the per-minute histograms of one pair over w into h. */
+static void
+hist_window(qctx *q, const svc_op *pair, const window *w, hist *h)
+{
+	uint64_t m_lo = w->from / KEY_MINUTE_NS, m_hi = w->to / KEY_MINUTE_NS;
+	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
+
+	for (uint32_t hr = h_lo; hr <= h_hi; hr++) {
+		keybuf lo, hi;
+		store_iter *it;
+		uint64_t first = (uint64_t)hr * 60, last = first + 59;
+
+		if (first < m_lo)
+			first = m_lo;
+		if (last > m_hi)
+			last = m_hi;
+		key_hist(&lo, first * KEY_MINUTE_NS, pair->svc,
+		    strlen(pair->svc), pair->op, strlen(pair->op));
+		key_hist(&hi, last * KEY_MINUTE_NS, pair->svc,
+		    strlen(pair->svc), pair->op, strlen(pair->op));
+		prefix_next(&hi);
+		it = store_iter_new(q->st, STORE_CF_HIST, lo.b, lo.len, hi.b,
+		    hi.len, false);
+		for (; store_iter_valid(it); store_iter_next(it)) {
+			size_t vlen;
+			const void *v = store_iter_value(it, &vlen);
+
+			hist_decode_add(h, v, vlen);
+		}
+		store_iter_free(it);
+	}
+}
+
+static response *
+slow(qctx *q, const Tracequery__V1__Slow *s)
+{
+	window w = make_window(q, s->start_unix_nano, s->end_unix_nano);
+	size_t top = s->top ? s->top : DEFAULT_LIMIT, n_pairs;
+	svc_op *pairs;
+	dhits hits = { 0 };
+	Tracequery__V1__SlowResult *sr;
+	response *r;
+	hist *all = NULL, *h;
+
+	if (top > MAX_LIMIT)
+		top = MAX_LIMIT;
+	n_pairs = select_pairs(q, s->service, s->operation, &pairs);
+	sr = xmalloc(sizeof *sr);
+	tracequery__v1__slow_result__init(sr);
+	if (w.from <= w.to) {
+		for (size_t i = 0; i < n_pairs; i++)
+			dur_scan(q, &pairs[i], (uint32_t)i, &w, 0, 0, top,
+			    SIZE_MAX, &hits);
+	}
+	if (hits.n > 1)
+		qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
+	for (size_t i = 0; i < hits.n && sr->n_spans < top; i++) {
+		Tracequery__V1__SlowSpan *ss = xmalloc(sizeof *ss);
+		const svc_op *pair = &pairs[hits.v[i].pair];
+
+		tracequery__v1__slow_span__init(ss);
+		ss->trace_id.data = xmalloc(KEY_TRACE_ID_LEN);
+		memcpy(ss->trace_id.data, hits.v[i].id, KEY_TRACE_ID_LEN);
+		ss->trace_id.len = KEY_TRACE_ID_LEN;
+		ss->span_id.data = xmalloc(KEY_SPAN_ID_LEN);
+		memcpy(ss->span_id.data, hits.v[i].id + KEY_TRACE_ID_LEN,
+		    KEY_SPAN_ID_LEN);
+		ss->span_id.len = KEY_SPAN_ID_LEN;
+		ss->service = xstrdup(pair->svc);
+		ss->name = xstrdup(pair->op);
+		ss->duration_ns = hits.v[i].dur_ns;
+		ss->start_unix_nano = span_start(q, hits.v[i].id);
+		PUSH(sr->spans, sr->n_spans, ss);
+	}
+	free(hits.v);
+	h = xmalloc(sizeof *h);
+	if (s->histogram)
+		all = xcalloc(1, sizeof *all);
+	for (size_t i = 0; i < n_pairs && w.from <= w.to; i++) {
+		Tracequery__V1__OperationPercentiles *op;
+
+		memset(h, 0, sizeof *h);
+		hist_window(q, &pairs[i], &w, h);
+		if (h->count == 0)
+			continue;
+		op = xmalloc(sizeof *op);
+		tracequery__v1__operation_percentiles__init(op);
+		op->service = xstrdup(pairs[i].svc);
+		op->operation = xstrdup(pairs[i].op);
+		op->p50_ns = hist_quantile(h, 0.50);
+		op->p90_ns = hist_quantile(h, 0.90);
+		op->p99_ns = hist_quantile(h, 0.99);
+		op->max_ns = h->max;
+		op->count = h->count;
+		PUSH(sr->percentiles, sr->n_percentiles, op);
+		if (all != NULL) {
+			for (int b = 0; b < HIST_BUCKETS; b++)
+				all->n[b] += h->n[b];
+			all->count += h->count;
+			if (h->max > all->max)
+				all->max = h->max;
+		}
+	}
+	if (all != NULL) {
+		/* Eight buckets per power of two are plenty on a terminal. */
+		for (int b = 0; b < HIST_BUCKETS; b += 8) {
+			uint64_t c = 0;
+			Tracequery__V1__HistogramBucket *hb;
+
+			for (int j = b; j < b + 8 && j < HIST_BUCKETS; j++)
+				c += all->n[j];
+			if (c == 0)
+				continue;
+			hb = xmalloc(sizeof *hb);
+			tracequery__v1__histogram_bucket__init(hb);
+			hb->upper_ns = hist_upper(b + 7 < HIST_BUCKETS ? b + 7 :
+			    HIST_BUCKETS - 1);
+			hb->count = c;
+			PUSH(sr->histogram, sr->n_histogram, hb);
+		}
+	}
+	free(all);
+	free(h);
+	free_pairs(pairs, n_pairs);
+	r = resp_new(sr->n_spans || sr->n_percentiles ?
+	    TRACEQUERY__V1__RESPONSE__CODE__OK :
+	    TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
+	    sr->n_spans || sr->n_percentiles ? "" : "no spans in the window");
+	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_SLOW;
+	r->slow = sr;
+	return r;
+}
+
+/* ---------------------------------------------------------------- entry */
+
+response *
+query_execute(store *st, uint64_t retention_ns,
+    const Tracequery__V1__Request *req)
+{
+	qctx q = { 0 };
+	response *r;
+
+	q.st = st;
+	q.now = now_unix_ns();
+	if (retention_ns != 0 && retention_ns < q.now)
+		q.cutoff = q.now - retention_ns;
+	switch (req->query_case) {
+	case TRACEQUERY__V1__REQUEST__QUERY_GET_TRACE:
+		r = get_trace(&q, req->get_trace);
+		break;
+	case TRACEQUERY__V1__REQUEST__QUERY_SEARCH:
+		r = search(&q, req->search);
+		break;
+	case TRACEQUERY__V1__REQUEST__QUERY_SLOW:
+		r = slow(&q, req->slow);
+		break;
+	case TRACEQUERY__V1__REQUEST__QUERY_SERVICES:
+		r = services(&q);
+		break;
+	case TRACEQUERY__V1__REQUEST__QUERY_OPERATIONS:
+		r = operations(&q, req->operations);
+		break;
+	case TRACEQUERY__V1__REQUEST__QUERY_STATS:
+		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
+		r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_STATS;
+		r->stats = stats_result(st);
+		break;
+	default:
+		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		    "empty or unknown request");
+		break;
+	}
+	qctx_fini(&q);
+	return r;
+}
+
+void
+query_handle_bytes(store *st, uint64_t retention_ns, const uint8_t *buf,
+    size_t len, uint8_t **out, size_t *out_len)
+{
+	Tracequery__V1__Request *req;
+	response *r;
+
+	req = tracequery__v1__request__unpack(NULL, len, buf);
+	if (req == NULL)
+		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		    "malformed request");
+	else
+		r = query_execute(st, retention_ns, req);
+	if (req != NULL)
+		tracequery__v1__request__free_unpacked(req, NULL);
+	*out_len = tracequery__v1__response__get_packed_size(r);
+	*out = xmalloc(*out_len + 1);
+	tracequery__v1__response__pack(r, *out);
+	query_response_free(r);
+}

@@ -1,0 +1,58 @@
+/*
+ * stats.h - the collector's self-statistics: lock-free counters bumped on
+ * the ingest and query paths, served as tracequery.v1.StatsResult.
+ */
+#ifndef COLLECTOR_STATS_H
+#define COLLECTOR_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "tracequery.pb-c.h"
+
+struct store;
+
+/* X(field, "dotted.name", "unit") */
+#define STATS_COUNTERS(X)                                                   \
+	X(requests, "ingest.requests", "requests")                          \
+	X(requests_ok, "ingest.requests_ok", "requests")                    \
+	X(requests_partial, "ingest.requests_partial", "requests")          \
+	X(rej_invalid, "ingest.requests_rejected.invalid", "requests")      \
+	X(rej_too_large, "ingest.requests_rejected.too_large", "requests")  \
+	X(rej_too_deep, "ingest.requests_rejected.too_deep", "requests")    \
+	X(rej_empty, "ingest.requests_rejected.empty", "requests")          \
+	X(rej_retry, "ingest.requests_rejected.retry_later", "requests")    \
+	X(rej_internal, "ingest.requests_rejected.internal", "requests")    \
+	X(bytes, "ingest.bytes_received", "bytes")                          \
+	X(spans_accepted, "ingest.spans_accepted", "spans")                 \
+	X(spans_rejected, "ingest.spans_rejected", "spans")                 \
+	X(sp_bad_id, "ingest.spans_rejected.bad_id", "spans")               \
+	X(sp_bad_time, "ingest.spans_rejected.bad_time", "spans")           \
+	X(sp_too_big, "ingest.spans_rejected.too_big", "spans")             \
+	X(sp_bad_utf8, "ingest.spans_rejected.bad_utf8", "spans")           \
+	X(records_written, "store.records_written", "records")              \
+	X(bytes_written, "store.bytes_written", "bytes")                    \
+	X(write_ns, "store.write_time", "ns")                               \
+	X(queries, "query.requests", "requests")                            \
+	X(query_errors, "query.errors", "requests")                         \
+	X(retention_runs, "retention.runs", "runs")
+
+typedef struct collector_stats {
+#define STATS_FIELD(f, n, u) _Atomic uint64_t f;
+	STATS_COUNTERS(STATS_FIELD)
+#undef STATS_FIELD
+	_Atomic int64_t backlog_bytes; /* request bytes being processed */
+	_Atomic int64_t backlog_requests;
+	uint64_t start_ns;
+} collector_stats;
+
+extern collector_stats stats;
+
+#define STATS_INC(f, n) \
+	atomic_fetch_add_explicit(&stats.f, (uint64_t)(n), memory_order_relaxed)
+
+/* stats_fill builds a StatsResult (free with stats_result_free). */
+Tracequery__V1__StatsResult *stats_result(struct store *s);
+void stats_result_free(Tracequery__V1__StatsResult *r);
+
+#endif /* COLLECTOR_STATS_H */

@@ -1,0 +1,98 @@
+/*
+ * store.h - the collector's RocksDB store: column families, options, batches,
+ * iterators. Only store.c sees RocksDB errors; callers get -1 and a malloc'd
+ * *cause. Thread-safe: any thread may write, read or iterate concurrently;
+ * a store_batch or store_iter belongs to one thread at a time.
+ */
+#ifndef COLLECTOR_STORE_H
+#define COLLECTOR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum store_cf {
+	STORE_CF_SPANS = 0, /* trace_id+span_id -> span value (keys.h) */
+	STORE_CF_INDEX,     /* hour-bucketed index records */
+	STORE_CF_HIST,      /* per-minute duration histograms (merge) */
+	STORE_CF_META,      /* origins (resource+scope), services, ops */
+	STORE_CF_COUNT
+} store_cf;
+
+typedef struct store store;
+typedef struct store_batch store_batch;
+typedef struct store_iter store_iter;
+
+typedef struct store_options {
+	bool sync;                /* fsync the WAL before a write returns */
+	uint64_t retention_ns;    /* compaction drops records older; 0 = keep */
+	size_t cache_bytes;       /* block cache */
+	size_t write_buffer_bytes; /* all memtables together */
+} store_options;
+
+/* store_open opens (creating if needed) the store in dir. Returns 0, or -1
+ * with *cause (e.g. "locked by another process"). */
+int store_open(store **out, const char *dir, const store_options *o,
+    char **cause);
+/* store_close flushes the memtables (so no WAL is left to replay), closes
+ * the DB and frees s; NULL is a no-op. */
+void store_close(store *s);
+
+/* store_set_cutoff sets the retention cutoff (unix ns) used by compaction
+ * filters; records that started before it are dropped when compacted. */
+void store_set_cutoff(store *s, uint64_t cutoff_ns);
+
+/* store_batch_new makes an empty batch for s (freed by store_batch_free). */
+store_batch *store_batch_new(store *s);
+void store_batch_free(store_batch *b);
+void store_batch_clear(store_batch *b);
+void store_batch_put(store_batch *b, store_cf cf, const void *k, size_t klen,
+    const void *v, size_t vlen);
+void store_batch_merge(store_batch *b, store_cf cf, const void *k,
+    size_t klen, const void *v, size_t vlen);
+size_t store_batch_count(const store_batch *b);
+size_t store_batch_bytes(const store_batch *b);
+
+/* store_write applies b atomically (WAL on). With no_stall, a write that
+ * would stall returns 1 (retry later) without writing. Returns 0, 1, or -1
+ * with *cause. */
+int store_write(store *s, store_batch *b, bool no_stall, char **cause);
+
+/* store_get reads one value into a malloc'd *val (free with free()).
+ * Returns 0 when found, 1 when absent, -1 with *cause. */
+int store_get(store *s, store_cf cf, const void *k, size_t klen, char **val,
+    size_t *vlen, char **cause);
+
+/* store_iter_new iterates cf over keys in [lower, upper) (upper NULL: to the
+ * end); the bounds are copied. prefix_hint: keys share a 16-byte prefix
+ * (trace scans in the spans family use its prefix bloom filter). */
+store_iter *store_iter_new(store *s, store_cf cf, const void *lower,
+    size_t lower_len, const void *upper, size_t upper_len, bool prefix_hint);
+void store_iter_seek(store_iter *it, const void *k, size_t klen);
+/* store_iter_seek_last moves to the last key below the upper bound. */
+void store_iter_seek_last(store_iter *it);
+bool store_iter_valid(const store_iter *it);
+void store_iter_next(store_iter *it);
+const void *store_iter_key(const store_iter *it, size_t *len);
+const void *store_iter_value(const store_iter *it, size_t *len);
+void store_iter_free(store_iter *it);
+
+/* store_delete_range removes [begin, end) in cf and asks RocksDB to compact
+ * that range so the space comes back. Returns 0 or -1 with *cause. */
+int store_delete_range(store *s, store_cf cf, const void *begin,
+    size_t begin_len, const void *end, size_t end_len, char **cause);
+/* store_compact compacts all of cf (compaction filters run). */
+void store_compact(store *s, store_cf cf);
+
+/* store_free_bytes: free space for unprivileged writes on the store's
+ * filesystem (UINT64_MAX if unknown). RocksDB 7.8 as built by Debian
+ * aborts when a WAL append hits ENOSPC, so writers check this first. */
+uint64_t store_free_bytes(store *s);
+/* store_disk_bytes: SST files plus memtables. */
+uint64_t store_disk_bytes(store *s);
+/* store_property_sum sums an integer RocksDB property over all families. */
+uint64_t store_property_sum(store *s, const char *name);
+/* store_stall_us: cumulative write-stall time in microseconds. */
+uint64_t store_stall_us(store *s);
+
+#endif /* COLLECTOR_STORE_H */

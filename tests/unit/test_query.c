@@ -1,0 +1,422 @@
+/*
+ * Unit tests for collector/query.c: spans go in through the pipeline,
+ * questions go to query_execute, and the answers are checked against a
+ * brute-force pass over the generator (tests/tools/spangen.h).
+ */
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../tools/spangen.h"
+#include "collector.h"
+#include "keys.h"
+#include "query.h"
+
+#define SEEDS 2
+#define TRACES 150
+#define STEP_NS 10000000ULL /* 10 ms between traces */
+
+typedef Tracequery__V1__Response response;
+
+static char dir[64];
+static store *st;
+static uint64_t base_ns;
+
+static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	store_options o = { 0 };
+	pipeline_limits lim;
+	pipeline *p;
+	char *cause = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/test-query.XXXXXX");
+	if (mkdtemp(dir) == NULL || store_open(&st, dir, &o, &cause) != 0) {
+		fprintf(stderr, "setup: %s\n", cause ? cause : dir);
+		return -1;
+	}
+	pipeline_limits_default(&lim);
+	pipeline_new(&p, st, &lim, &cause);
+	base_ns = now_unix_ns() - 20ULL * 60 * 1000000000ULL;
+	for (uint64_t s = 1; s <= SEEDS; s++) {
+		for (uint64_t t = 0; t < TRACES; t += 10) {
+			sg_request *req = sg_request_new(s, t, 10, base_ns,
+			    STEP_NS);
+			pipeline_result res;
+
+			pipeline_submit_request(p, req, &res);
+			sg_request_free(req);
+			if (res.code != PIPELINE_OK) {
+				fprintf(stderr, "setup: %d %s\n",
+				    (int)res.code, res.message);
+				return -1;
+			}
+		}
+	}
+	pipeline_free(p);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	store_close(st);
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static response *
+run(Tracequery__V1__Request *req)
+{
+	return query_execute(st, 0, req);
+}
+
+static response *
+search(Tracequery__V1__Search *s)
+{
+	Tracequery__V1__Request req;
+
+	tracequery__v1__request__init(&req);
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+	req.search = s;
+	return run(&req);
+}
+
+static void
+test_get_trace_groups_by_resource(void **state)
+{
+	Tracequery__V1__Request req;
+	Tracequery__V1__GetTrace g;
+	sg_info in[SPANGEN_PER_TRACE];
+	response *r;
+	size_t spans = 0;
+	bool seen[SPANGEN_SERVICES] = { 0 };
+	size_t n_svcs = 0;
+
+	(void)state;
+	for (int j = 0; j < SPANGEN_PER_TRACE; j++) {
+		sg_describe(1, 42, j, base_ns, STEP_NS, &in[j]);
+		if (!seen[in[j].service]) {
+			seen[in[j].service] = true;
+			n_svcs++;
+		}
+	}
+	tracequery__v1__request__init(&req);
+	tracequery__v1__get_trace__init(&g);
+	g.trace_id.data = in[0].trace_id;
+	g.trace_id.len = 16;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_GET_TRACE;
+	req.get_trace = &g;
+	r = run(&req);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+	/* One ResourceSpans per service, resource and scope kept. */
+	assert_int_equal(r->trace->n_resource_spans, n_svcs);
+	for (size_t i = 0; i < r->trace->n_resource_spans; i++) {
+		Opentelemetry__Proto__Trace__V1__ResourceSpans *rs =
+		    r->trace->resource_spans[i];
+
+		assert_non_null(rs->resource);
+		assert_int_equal(rs->resource->n_attributes, 3);
+		assert_int_equal(rs->n_scope_spans, 1);
+		assert_string_equal(rs->scope_spans[0]->scope->name, "spangen");
+		for (size_t k = 0; k < rs->scope_spans[0]->n_spans; k++) {
+			Opentelemetry__Proto__Trace__V1__Span *sp =
+			    rs->scope_spans[0]->spans[k];
+			bool match = false;
+
+			assert_memory_equal(sp->trace_id.data, in[0].trace_id,
+			    16);
+			for (int j = 0; j < SPANGEN_PER_TRACE; j++) {
+				if (memcmp(sp->span_id.data, in[j].span_id,
+				    8) != 0)
+					continue;
+				match = true;
+				assert_true(sp->start_time_unix_nano ==
+				    in[j].start_ns);
+				assert_true(sp->end_time_unix_nano ==
+				    in[j].end_ns);
+				assert_int_equal(sp->n_attributes,
+				    SPANGEN_ATTRS);
+			}
+			assert_true(match);
+			spans++;
+		}
+	}
+	assert_int_equal(spans, SPANGEN_PER_TRACE);
+	query_response_free(r);
+
+	/* Unknown and malformed IDs. */
+	g.trace_id.data = (uint8_t *)(uintptr_t)"0123456789abcdef";
+	r = run(&req);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND);
+	query_response_free(r);
+	g.trace_id.len = 3;
+	r = run(&req);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST);
+	query_response_free(r);
+}
+
+static void
+test_services_and_operations(void **state)
+{
+	Tracequery__V1__Request req;
+	Tracequery__V1__ListServices ls;
+	Tracequery__V1__ListOperations lo;
+	response *r;
+
+	(void)state;
+	tracequery__v1__request__init(&req);
+	tracequery__v1__list_services__init(&ls);
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SERVICES;
+	req.services = &ls;
+	r = run(&req);
+	assert_int_equal(r->services->n_services, SPANGEN_SERVICES);
+	assert_string_equal(r->services->services[0], "svc-0");
+	query_response_free(r);
+	tracequery__v1__list_operations__init(&lo);
+	lo.service = "svc-2";
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_OPERATIONS;
+	req.operations = &lo;
+	r = run(&req);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+	assert_int_equal(r->operations->n_operations, 10);
+	for (size_t i = 0; i < r->operations->n_operations; i++)
+		assert_int_equal(atoi(r->operations->operations[i]->name + 3) %
+		    5, 2);
+	query_response_free(r);
+	lo.service = "nope";
+	r = run(&req);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND);
+	query_response_free(r);
+}
+
+/* Brute force: does trace (s, t) have one span matching all of these? */
+static bool
+expect_span(uint64_t s, uint64_t t, int svc, int op, int user,
+    uint64_t min_ns, bool errors)
+{
+	for (int j = 0; j < SPANGEN_PER_TRACE; j++) {
+		sg_info in;
+
+		sg_describe(s, t, j, base_ns, STEP_NS, &in);
+		if ((svc < 0 || in.service == svc) && (op < 0 || in.op == op) &&
+		    (user < 0 || in.user == user) &&
+		    in.end_ns - in.start_ns >= min_ns &&
+		    (!errors || in.error))
+			return true;
+	}
+	return false;
+}
+
+static size_t
+expect_count(int svc, int op, int user, uint64_t min_ns, bool errors)
+{
+	size_t n = 0;
+
+	for (uint64_t s = 1; s <= SEEDS; s++)
+		for (uint64_t t = 0; t < TRACES; t++)
+			n += expect_span(s, t, svc, op, user, min_ns, errors);
+	return n;
+}
+
+static void
+check_search(Tracequery__V1__Search *se, int svc, int op, int user,
+    uint64_t min_ns, bool errors)
+{
+	response *r;
+	size_t want = expect_count(svc, op, user, min_ns, errors);
+
+	se->limit = 1000;
+	r = search(se);
+	assert_non_null(r->search);
+	assert_int_equal(r->search->n_traces, want);
+	for (size_t i = 1; i < r->search->n_traces; i++)
+		if (se->order == TRACEQUERY__V1__SEARCH__ORDER__NEWEST)
+			assert_true(r->search->traces[i - 1]->start_unix_nano >=
+			    r->search->traces[i]->start_unix_nano);
+	query_response_free(r);
+}
+
+static void
+test_search_filters(void **state)
+{
+	Tracequery__V1__Search se;
+	Tracequery__V1__AttrFilter af, *afp = &af;
+
+	(void)state;
+	tracequery__v1__search__init(&se);
+	se.service = "svc-3";
+	check_search(&se, 3, -1, -1, 0, false);
+	se.operation = "op-13";
+	check_search(&se, 3, 13, -1, 0, false);
+	tracequery__v1__search__init(&se);
+	se.operation = "op-21";
+	check_search(&se, -1, 21, -1, 0, false);
+	tracequery__v1__search__init(&se);
+	check_search(&se, -1, -1, -1, 0, false);
+	se.errors_only = 1;
+	check_search(&se, -1, -1, -1, 0, true);
+	/* Span-level duration: one span of the trace must be that long. */
+	tracequery__v1__search__init(&se);
+	se.min_duration_ns = 300000000;
+	check_search(&se, -1, -1, -1, 300000000, false);
+	se.service = "svc-1";
+	check_search(&se, 1, -1, -1, 300000000, false);
+	/* Attributes, alone and ANDed with a service on the same span. */
+	tracequery__v1__search__init(&se);
+	tracequery__v1__attr_filter__init(&af);
+	sg_info in;
+	sg_describe(2, 77, 3, base_ns, STEP_NS, &in);
+	char user[32];
+	snprintf(user, sizeof user, "user-%d", in.user);
+	af.key = "user.id";
+	af.value = user;
+	se.attributes = &afp;
+	se.n_attributes = 1;
+	check_search(&se, -1, -1, in.user, 0, false);
+	char svc[16];
+	snprintf(svc, sizeof svc, "svc-%d", in.service);
+	se.service = svc;
+	check_search(&se, in.service, -1, in.user, 0, false);
+	/* A numeric attribute matches its decimal text. */
+	tracequery__v1__search__init(&se);
+	af.key = "http.status_code";
+	af.value = "500";
+	se.attributes = &afp;
+	se.n_attributes = 1;
+	check_search(&se, -1, -1, -1, 0, true);
+	/* Resource attributes are searchable too. */
+	af.key = "host.name";
+	af.value = "host-6";
+	check_search(&se, 2, -1, -1, 0, false);
+}
+
+static void
+test_search_trace_level_and_order(void **state)
+{
+	Tracequery__V1__Search se;
+	response *r;
+
+	(void)state;
+	tracequery__v1__search__init(&se);
+	se.min_trace_duration_ns = 400000000;
+	se.limit = 1000;
+	r = search(&se);
+	assert_true(r->search->n_traces > 0);
+	for (size_t i = 0; i < r->search->n_traces; i++)
+		assert_true(r->search->traces[i]->duration_ns >= 400000000);
+	query_response_free(r);
+
+	tracequery__v1__search__init(&se);
+	se.order = TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
+	se.limit = 5;
+	r = search(&se);
+	assert_int_equal(r->search->n_traces, 5);
+	for (size_t i = 1; i < r->search->n_traces; i++)
+		assert_true(r->search->traces[i - 1]->duration_ns >=
+		    r->search->traces[i]->duration_ns);
+	query_response_free(r);
+
+	/* A limit and a window. */
+	tracequery__v1__search__init(&se);
+	se.limit = 7;
+	se.start_unix_nano = base_ns + 50 * STEP_NS;
+	se.end_unix_nano = base_ns + 60 * STEP_NS;
+	r = search(&se);
+	assert_int_equal(r->search->n_traces, 7);
+	for (size_t i = 0; i < r->search->n_traces; i++)
+		assert_true(r->search->traces[i]->start_unix_nano <=
+		    base_ns + 60 * STEP_NS);
+	query_response_free(r);
+}
+
+static void
+test_slow_top_and_percentiles(void **state)
+{
+	Tracequery__V1__Request req;
+	Tracequery__V1__Slow sl;
+	response *r;
+	uint64_t durs[SEEDS * TRACES * SPANGEN_PER_TRACE];
+	size_t n = 0, count_op = 0;
+
+	(void)state;
+	for (uint64_t s = 1; s <= SEEDS; s++)
+		for (uint64_t t = 0; t < TRACES; t++)
+			for (int j = 0; j < SPANGEN_PER_TRACE; j++) {
+				sg_info in;
+
+				sg_describe(s, t, j, base_ns, STEP_NS, &in);
+				if (in.service == 4)
+					durs[n++] = in.end_ns - in.start_ns;
+				if (in.op == 14)
+					count_op++;
+			}
+	/* Sort descending (insertion sort is fine at this size). */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && durs[j] > durs[j - 1]; j--) {
+			uint64_t x = durs[j];
+			durs[j] = durs[j - 1];
+			durs[j - 1] = x;
+		}
+	tracequery__v1__request__init(&req);
+	tracequery__v1__slow__init(&sl);
+	sl.service = "svc-4";
+	sl.top = 10;
+	sl.histogram = 1;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SLOW;
+	req.slow = &sl;
+	r = run(&req);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+	assert_int_equal(r->slow->n_spans, 10);
+	for (size_t i = 0; i < 10; i++) {
+		assert_true(r->slow->spans[i]->duration_ns == durs[i]);
+		assert_string_equal(r->slow->spans[i]->service, "svc-4");
+		assert_true(r->slow->spans[i]->start_unix_nano >= base_ns);
+	}
+	assert_int_equal(r->slow->n_percentiles, 10);
+	for (size_t i = 0; i < r->slow->n_percentiles; i++) {
+		Tracequery__V1__OperationPercentiles *p =
+		    r->slow->percentiles[i];
+
+		assert_true(p->p50_ns <= p->p90_ns);
+		assert_true(p->p90_ns <= p->p99_ns);
+		assert_true(p->p99_ns <= p->max_ns);
+		if (strcmp(p->operation, "op-14") == 0)
+			assert_true(p->count == count_op);
+	}
+	assert_true(r->slow->n_histogram > 0);
+	query_response_free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_get_trace_groups_by_resource),
+		cmocka_unit_test(test_services_and_operations),
+		cmocka_unit_test(test_search_filters),
+		cmocka_unit_test(test_search_trace_level_and_order),
+		cmocka_unit_test(test_slow_top_and_percentiles),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

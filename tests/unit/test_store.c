@@ -1,0 +1,296 @@
+/*
+ * Unit tests for collector/store.c and the index records the pipeline
+ * writes, on a real RocksDB in a mkdtemp directory (removed afterwards):
+ * persistence, the lock refusal, batches and merges, each index family,
+ * and retention (expired records dropped, fresh ones kept).
+ */
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../tools/spangen.h"
+#include "collector.h"
+#include "hist.h"
+#include "keys.h"
+
+typedef struct fixture {
+	char dir[64];
+	store *st;
+} fixture;
+
+static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	store_options o = { 0 };
+	char *cause = NULL;
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/test-store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	if (store_open(&f->st, f->dir, &o, &cause) != 0) {
+		fprintf(stderr, "%s\n", cause);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+
+	store_close(f->st);
+	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void
+test_put_get_persist(void **state)
+{
+	fixture *f = *state;
+	store_batch *b = store_batch_new(f->st);
+	store_options o = { 0 };
+	char *v = NULL, *cause = NULL;
+	size_t vlen;
+
+	store_batch_put(b, STORE_CF_META, "k1", 2, "v1", 2);
+	store_batch_put(b, STORE_CF_SPANS, "k1", 2, "other", 5);
+	assert_int_equal(store_batch_count(b), 2);
+	assert_int_equal(store_write(f->st, b, false, &cause), 0);
+	store_batch_free(b);
+	store_close(f->st);
+	assert_int_equal(store_open(&f->st, f->dir, &o, &cause), 0);
+	assert_int_equal(store_get(f->st, STORE_CF_META, "k1", 2, &v, &vlen,
+	    &cause), 0);
+	assert_int_equal(vlen, 2);
+	assert_memory_equal(v, "v1", 2);
+	free(v);
+	/* Families are separate key spaces. */
+	assert_int_equal(store_get(f->st, STORE_CF_SPANS, "k1", 2, &v, &vlen,
+	    &cause), 0);
+	assert_int_equal(vlen, 5);
+	free(v);
+	assert_int_equal(store_get(f->st, STORE_CF_META, "k2", 2, &v, &vlen,
+	    &cause), 1);
+}
+
+static void
+test_locked_refusal(void **state)
+{
+	fixture *f = *state;
+	store_options o = { 0 };
+	store *second = NULL;
+	char *cause = NULL;
+
+	assert_int_equal(store_open(&second, f->dir, &o, &cause), -1);
+	assert_null(second);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "locked"));
+	free(cause);
+}
+
+static void
+test_iter_bounds_and_delete_range(void **state)
+{
+	fixture *f = *state;
+	store_batch *b = store_batch_new(f->st);
+	char *cause = NULL;
+	store_iter *it;
+	int n = 0;
+
+	for (char c = 'a'; c <= 'z'; c++)
+		store_batch_put(b, STORE_CF_INDEX, &c, 1, "", 0);
+	assert_int_equal(store_write(f->st, b, false, &cause), 0);
+	store_batch_free(b);
+	it = store_iter_new(f->st, STORE_CF_INDEX, "c", 1, "f", 1, false);
+	for (; store_iter_valid(it); store_iter_next(it))
+		n++;
+	store_iter_free(it);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_delete_range(f->st, STORE_CF_INDEX, "a", 1,
+	    "y", 1, &cause), 0);
+	it = store_iter_new(f->st, STORE_CF_INDEX, NULL, 0, NULL, 0, false);
+	n = 0;
+	for (; store_iter_valid(it); store_iter_next(it))
+		n++;
+	store_iter_free(it);
+	assert_int_equal(n, 2);
+}
+
+static void
+test_hist_merge_in_store(void **state)
+{
+	fixture *f = *state;
+	store_batch *b = store_batch_new(f->st);
+	char *cause = NULL, *enc, *v;
+	size_t len, vlen;
+	uint64_t vals[3] = { 10, 20, 30 };
+	hist *h = calloc(1, sizeof *h);
+
+	for (int i = 0; i < 4; i++) {
+		len = hist_encode_values(vals, 3, &enc);
+		store_batch_merge(b, STORE_CF_HIST, "h", 1, enc, len);
+		free(enc);
+	}
+	assert_int_equal(store_write(f->st, b, false, &cause), 0);
+	store_batch_free(b);
+	assert_int_equal(store_get(f->st, STORE_CF_HIST, "h", 1, &v, &vlen,
+	    &cause), 0);
+	assert_true(hist_decode_add(h, v, vlen));
+	assert_true(h->count == 12);
+	assert_true(h->max == 30);
+	free(v);
+	free(h);
+}
+
+/* Counts index entries of one type: records for D, postings otherwise. */
+static int
+count_index(store *st, int type)
+{
+	store_iter *it = store_iter_new(st, STORE_CF_INDEX, NULL, 0, NULL, 0,
+	    false);
+	int n = 0;
+
+	for (; store_iter_valid(it); store_iter_next(it)) {
+		size_t klen;
+		const void *k = store_iter_key(it, &klen);
+		idx_key p;
+
+		size_t vlen;
+
+		(void)store_iter_value(it, &vlen);
+		if (key_idx_parse(k, klen, &p) == 0 && p.type == type)
+			n += type == IDX_DUR ? 1 : (int)(vlen / POSTING_LEN);
+	}
+	store_iter_free(it);
+	return n;
+}
+
+static void
+submit(pipeline *p, uint64_t seed, uint64_t traces, uint64_t base,
+    pipeline_result *res)
+{
+	sg_request *req = sg_request_new(seed, 0, traces, base, 1000000);
+
+	pipeline_submit_request(p, req, res);
+	sg_request_free(req);
+}
+
+static void
+test_pipeline_writes_each_index(void **state)
+{
+	fixture *f = *state;
+	pipeline_limits lim;
+	pipeline *p;
+	pipeline_result res;
+	uint64_t base = now_unix_ns() - 60ULL * 1000000000ULL;
+	char *cause = NULL, *v;
+	size_t vlen;
+	keybuf k;
+	sg_info in;
+
+	pipeline_limits_default(&lim);
+	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), 0);
+	submit(p, 1, 10, base, &res);
+	assert_int_equal(res.code, PIPELINE_OK);
+	assert_int_equal(res.accepted_spans, 10 * SPANGEN_PER_TRACE);
+	/* One duration record per span; one posting per trace and name. */
+	assert_int_equal(count_index(f->st, IDX_DUR), 10 * SPANGEN_PER_TRACE);
+	assert_true(count_index(f->st, IDX_SVC) <= 10 * SPANGEN_SERVICES);
+	assert_true(count_index(f->st, IDX_SVC) >= 10);
+	assert_true(count_index(f->st, IDX_OP) >= 10);
+	assert_true(count_index(f->st, IDX_OP) <= 10 * SPANGEN_PER_TRACE);
+	/* component=http: one posting per trace. */
+	assert_true(count_index(f->st, IDX_ATTR) > 10 * SPANGEN_ATTRS);
+	/* Spans are keyed by trace + span and carry their start first. */
+	sg_describe(1, 3, 2, base, 1000000, &in);
+	key_span(&k, in.trace_id, in.span_id);
+	assert_int_equal(store_get(f->st, STORE_CF_SPANS, k.b, k.len, &v,
+	    &vlen, &cause), 0);
+	assert_true(key_span_value_start(v, vlen) == in.start_ns);
+	free(v);
+	/* The catalog knows the service and the operation. */
+	key_meta_service(&k, "svc-0", 5);
+	assert_int_equal(store_get(f->st, STORE_CF_META, k.b, k.len, &v,
+	    &vlen, &cause), 0);
+	free(v);
+	pipeline_free(p);
+}
+
+static void
+test_retention_drops_old_keeps_new(void **state)
+{
+	fixture *f = *state;
+	pipeline_limits lim;
+	pipeline *p;
+	pipeline_result res;
+	uint64_t now = now_unix_ns();
+	uint64_t old = now - 3 * KEY_HOUR_NS, fresh = now - 60000000000ULL;
+	char *cause = NULL, *v;
+	size_t vlen;
+	keybuf k;
+	sg_info in;
+
+	pipeline_limits_default(&lim);
+	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), 0);
+	submit(p, 1, 20, old, &res);
+	assert_int_equal(res.code, PIPELINE_OK);
+	submit(p, 2, 20, fresh, &res);
+	assert_int_equal(res.code, PIPELINE_OK);
+	retention_run_once(f->st, KEY_HOUR_NS, true);
+
+	sg_describe(1, 5, 0, old, 1000000, &in);
+	key_span(&k, in.trace_id, in.span_id);
+	assert_int_equal(store_get(f->st, STORE_CF_SPANS, k.b, k.len, &v,
+	    &vlen, &cause), 1);
+	sg_describe(2, 5, 0, fresh, 1000000, &in);
+	key_span(&k, in.trace_id, in.span_id);
+	assert_int_equal(store_get(f->st, STORE_CF_SPANS, k.b, k.len, &v,
+	    &vlen, &cause), 0);
+	free(v);
+	/* Only the fresh producer's index records remain. */
+	assert_int_equal(count_index(f->st, IDX_DUR), 20 * SPANGEN_PER_TRACE);
+	pipeline_free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_put_get_persist, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_locked_refusal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_iter_bounds_and_delete_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hist_merge_in_store,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_writes_each_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_retention_drops_old_keeps_new, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
