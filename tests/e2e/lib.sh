@@ -97,6 +97,17 @@ start_collector() {
 	fi
 }
 
+# is_sanitized FILE...: true when the first existing FILE links a sanitizer
+# runtime (its memory figures then include the sanitizer's own).
+is_sanitized() {
+	for f in "$@"; do
+		[ -x "$f" ] || continue
+		ldd "$f" 2>/dev/null | grep -Eq 'lib(a|t|ub)san'
+		return $?
+	done
+	return 1
+}
+
 # stop_pid PID [SIGNAL]: stop one tracked process and wait for it.
 stop_pid() {
 	kill "-${2:-TERM}" "$1" 2>/dev/null
