@@ -71,17 +71,31 @@ trace__kick(struct trace__tracer *tr)
 /* Thread states                                                      */
 /* ------------------------------------------------------------------ */
 
+#define COUNT_ADD(f) atomic_fetch_add(&dst->f, atomic_load(&src->f))
+/* Adds what happened to spans (ended, dropped) from src into dst. */
+static void
+count_add_outcomes(struct trace__tcount *dst, struct trace__tcount *src)
+{
+	COUNT_ADD(ended);
+	COUNT_ADD(dropped_full);
+	COUNT_ADD(dropped_nomem);
+	COUNT_ADD(dropped_off);
+}
+
+/* Adds how spans began (started, sampled out) from src into dst. */
+static void
+count_add_starts(struct trace__tcount *dst, struct trace__tcount *src)
+{
+	COUNT_ADD(started);
+	COUNT_ADD(sampled_out);
+}
+#undef COUNT_ADD
+
 static void
 count_add(struct trace__tcount *dst, struct trace__tcount *src)
 {
-#define ADD(f) atomic_fetch_add(&dst->f, atomic_load(&src->f))
-	ADD(started);
-	ADD(ended);
-	ADD(sampled_out);
-	ADD(dropped_full);
-	ADD(dropped_nomem);
-	ADD(dropped_off);
-#undef ADD
+	count_add_outcomes(dst, src);
+	count_add_starts(dst, src);
 }
 
 /* Frees a thread state that is off the registry. */
@@ -351,9 +365,10 @@ init_locked(const trace_config *ucfg)
 	}
 	for (int i = 0; i < cfg->nwarn; i++)
 		trace__log(tr, 4, "%s", cfg->warn[i]);
-	trace_config_free(cfg);
 	trace__clock_resync();
-	if ((rv = trace__exporter_start(tr)) != TRACE_OK) {
+	rv = trace__exporter_start(tr, cfg);	/* reads the TLS files */
+	trace_config_free(cfg);
+	if (rv != TRACE_OK) {
 		tracer_free(tr);
 		return rv;
 	}
@@ -450,6 +465,12 @@ trace_flush(int timeout_ms)
 /* Statistics and hooks                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Reads the counters in the reverse of the order a span moves through them
+ * (exported, then dropped and ended, then started) so that a snapshot taken
+ * while spans flow never shows more exported than ended, nor more ended than
+ * started.
+ */
 static void
 stats_from(struct trace__tracer *tr, trace_stats_t *out)
 {
@@ -457,23 +478,27 @@ stats_from(struct trace__tracer *tr, trace_stats_t *out)
 	struct trace__tstate *ts;
 
 	memset(&c, 0, sizeof c);
+	out->spans_exported = atomic_load(&tr->exported);
+	out->spans_dropped_rejected = atomic_load(&tr->dropped_rejected);
+	out->spans_dropped_shutdown = atomic_load(&tr->dropped_shutdown);
+	out->spans_dropped_no_memory = atomic_load(&tr->no_memory);
+	out->spans_ended = atomic_load(&tr->late_ended);
 	pthread_mutex_lock(&tr->reg_mu);
-	count_add(&c, &tr->dead_c);
+	count_add_outcomes(&c, &tr->dead_c);
 	for (ts = tr->threads; ts != NULL; ts = ts->next) {
-		count_add(&c, &ts->c);
+		count_add_outcomes(&c, &ts->c);
 		out->queue_depth += trace__ring_depth(ts);
 	}
+	count_add_starts(&c, &tr->dead_c);
+	for (ts = tr->threads; ts != NULL; ts = ts->next)
+		count_add_starts(&c, &ts->c);
 	pthread_mutex_unlock(&tr->reg_mu);
 	out->spans_started = c.started;
-	out->spans_ended = c.ended + atomic_load(&tr->late_ended);
+	out->spans_ended += c.ended;
 	out->spans_sampled_out = c.sampled_out;
-	out->spans_exported = atomic_load(&tr->exported);
 	out->spans_dropped_queue_full = c.dropped_full;
-	out->spans_dropped_no_memory = c.dropped_nomem +
-	    atomic_load(&tr->no_memory);
-	out->spans_dropped_rejected = atomic_load(&tr->dropped_rejected);
-	out->spans_dropped_shutdown = atomic_load(&tr->dropped_shutdown) +
-	    c.dropped_off;
+	out->spans_dropped_no_memory += c.dropped_nomem;
+	out->spans_dropped_shutdown += c.dropped_off;
 	out->batches_sent = atomic_load(&tr->batches_sent);
 	out->batches_acked = atomic_load(&tr->batches_acked);
 	out->batches_retried = atomic_load(&tr->batches_retried);
