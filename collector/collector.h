@@ -33,6 +33,7 @@ typedef struct config {
 	int ingest_workers;
 	int query_workers;
 	log_level level;
+	tls_opts tls;               /* for tls+tcp:// listeners */
 } config;
 
 /* config_parse fills c from argv (defaults first). Returns 0, 1 after

@@ -16,7 +16,8 @@ config_usage(FILE *f)
 "embedded RocksDB and answers tracecli's queries.\n"
 "\n"
 "  --db DIR                 data directory (default ./trace-data)\n"
-"  --listen URL             ingest socket, repeatable, tcp:// or ipc://\n"
+"  --listen URL             ingest socket, repeatable, tcp://, tls+tcp://\n"
+"                           or ipc://\n"
 "                           (default tcp://127.0.0.1:7070)\n"
 "  --query-listen URL       query socket (default tcp://127.0.0.1:7071)\n"
 "  --otlp-http ADDR         OTLP/HTTP listener HOST:PORT, port 0 picks one,\n"
@@ -31,6 +32,12 @@ config_usage(FILE *f)
 "  --ready-file PATH        write ingest=, query=, otlp_http= and pid= lines\n"
 "                           here once every listener is up\n"
 "  --log-level LEVEL        error, warn (default), info or debug\n"
+"  --tls-cert FILE          PEM server certificate (chain) for every\n"
+"                           tls+tcp:// listener (ingest and query)\n"
+"  --tls-key FILE           its PEM private key (unencrypted)\n"
+"  --tls-ca FILE            PEM CA(s) that sign client certificates\n"
+"  --tls-verify-clients     require a client certificate signed by\n"
+"                           --tls-ca (mutual TLS)\n"
 "  --help                   this text\n");
 }
 
@@ -59,7 +66,8 @@ int
 config_parse(config *c, int argc, char **argv, char **cause)
 {
 	enum { O_DB = 256, O_LISTEN, O_QUERY, O_OTLP, O_RET, O_SYNC, O_MAX,
-		O_READY, O_LOG, O_HELP, O_IW, O_QW };
+		O_READY, O_LOG, O_HELP, O_IW, O_QW, O_TLS_CERT, O_TLS_KEY,
+		O_TLS_CA, O_TLS_VERIFY };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, O_DB },
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -73,6 +81,10 @@ config_parse(config *c, int argc, char **argv, char **cause)
 		{ "ready-file", required_argument, NULL, O_READY },
 		{ "log-level", required_argument, NULL, O_LOG },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+		{ "tls-key", required_argument, NULL, O_TLS_KEY },
+		{ "tls-ca", required_argument, NULL, O_TLS_CA },
+		{ "tls-verify-clients", no_argument, NULL, O_TLS_VERIFY },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -142,6 +154,18 @@ config_parse(config *c, int argc, char **argv, char **cause)
 		}
 		case O_READY:
 			c->ready_file = optarg;
+			break;
+		case O_TLS_CERT:
+			c->tls.cert_file = optarg;
+			break;
+		case O_TLS_KEY:
+			c->tls.key_file = optarg;
+			break;
+		case O_TLS_CA:
+			c->tls.ca_file = optarg;
+			break;
+		case O_TLS_VERIFY:
+			c->tls.verify_peer = true;
 			break;
 		case O_LOG:
 			if (log_level_parse(optarg, &c->level) != 0) {

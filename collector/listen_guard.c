@@ -27,12 +27,28 @@ struct listen_guard {
 	bool stop;
 };
 
+/* Set once by main before any listener starts; read-only afterwards. */
+static struct nng_tls_config *tls_server, *tls_probe;
+
+void
+listen_guard_set_tls(struct nng_tls_config *server,
+    struct nng_tls_config *probe)
+{
+	tls_server = server;
+	tls_probe = probe;
+}
+
 static int
 listen_one(listen_guard *g, int i, char **cause)
 {
-	int rv = nng_listen(g->sock, g->urls[i], &g->l[i], 0);
+	int rv;
 
-	if (rv == 0)
+	if (tls_url_is_tls(g->urls[i]) && tls_server == NULL) {
+		xasprintf(cause, "%s listener %s needs --tls-cert and "
+		    "--tls-key", g->what, g->urls[i]);
+		return -1;
+	}
+	if ((rv = tls_listen(g->sock, g->urls[i], tls_server, &g->l[i])) == 0)
 		return 0;
 	if (rv == NNG_EADDRINUSE)
 		xasprintf(cause, "%s address %s is already in use", g->what,
@@ -43,22 +59,27 @@ listen_one(listen_guard *g, int i, char **cause)
 	return -1;
 }
 
-/* Returns true when a ping to url gets any reply in time. */
+/* Returns true when a ping to url gets any reply in time. A TLS
+ * listener that completes or refuses a handshake is answering too (under
+ * --tls-verify-clients the probe's certificate, the server's own, may not
+ * be one it accepts); only a refused connection or a timeout is not. */
 static bool
 probe(const char *url)
 {
 	nng_socket s;
 	nng_msg *m = NULL;
 	bool ok = false;
+	int rv;
 
 	if (nng_req0_open(&s) != 0)
 		return true; /* cannot tell; assume fine */
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, PROBE_TIMEOUT_MS);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, PROBE_TIMEOUT_MS);
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, PROBE_TIMEOUT_MS * 2);
-	if (nng_dial(s, url, NULL, 0) != 0) {
+	if ((rv = tls_dial(s, url, tls_probe, 0)) != 0) {
 		nng_close(s);
-		return false;
+		return tls_url_is_tls(url) && rv != NNG_ECONNREFUSED &&
+		    rv != NNG_ETIMEDOUT;
 	}
 	if (nng_send(s, (void *)(uintptr_t)LISTEN_GUARD_PING,
 	    LISTEN_GUARD_PING_LEN, 0) == 0 && nng_recvmsg(s, &m, 0) == 0) {

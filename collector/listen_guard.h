@@ -26,6 +26,13 @@ typedef struct listen_guard listen_guard;
  * Returns 0, or -1 with a malloc'd *cause ("... is already in use"). */
 int listen_guard_start(listen_guard **out, nng_socket sock,
     const char *what, const char *const *urls, int n_urls, char **cause);
+/* listen_guard_set_tls sets, before any listen_guard_start, the TLS
+ * configuration of every tls+tcp:// listener (server) and the one the
+ * probes dial with (probe); both stay the caller's and must outlive the
+ * guards. Without them a tls+tcp:// URL is refused. */
+struct nng_tls_config;
+void listen_guard_set_tls(struct nng_tls_config *server,
+    struct nng_tls_config *probe);
 /* listen_guard_stop stops probing (the socket's close ends the
  * listeners); NULL is a no-op. */
 void listen_guard_stop(listen_guard *g);

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "collector.h"
+#include "listen_guard.h"
 #include "otlp_http.h"
 
 static volatile sig_atomic_t got_signal;
@@ -21,6 +23,51 @@ static void
 on_signal(int sig)
 {
 	got_signal = sig;
+}
+
+/* Warns when what's listener url can be reached from other machines
+ * without TLS. */
+static void
+warn_exposed(const char *what, const char *url, const char *risk)
+{
+	if (!tls_url_is_tls(url) && !tls_url_is_loopback(url))
+		log_warn("%s listener %s is not loopback-only and has no TLS: "
+		    "anyone who can reach it can %s", what, url, risk);
+}
+
+/*
+ * Builds the TLS configurations when a listener is tls+tcp://: the
+ * server's, and a client one for the listener guard's probes (no server
+ * check: it dials its own listener; the server's certificate as client
+ * certificate, accepted under --tls-verify-clients when --tls-ca signed
+ * it). Unusable files fail here, before anything starts.
+ */
+static int
+tls_setup(const config *c, nng_tls_config **srv, nng_tls_config **probe,
+    char **cause)
+{
+	bool any = tls_url_is_tls(c->query_listen);
+	tls_opts po;
+
+	for (int i = 0; i < c->n_listen; i++)
+		any = any || tls_url_is_tls(c->listen[i]);
+	if (!any) {
+		if (c->tls.cert_file != NULL || c->tls.key_file != NULL ||
+		    c->tls.ca_file != NULL || c->tls.verify_peer)
+			log_warn("TLS options given but no tls+tcp:// "
+			    "listener: they are not used");
+		return 0;
+	}
+	if (tls_config_new(srv, true, &c->tls, NULL, cause) != 0)
+		return -1;
+	memset(&po, 0, sizeof po);
+	po.cert_file = c->tls.cert_file;
+	po.key_file = c->tls.key_file;
+	po.no_verify = true;
+	if (tls_config_new(probe, false, &po, NULL, cause) != 0)
+		return -1;
+	listen_guard_set_tls(*srv, *probe);
+	return 0;
 }
 
 /* Writes the ready file atomically (temp file + rename). */
@@ -71,6 +118,7 @@ main(int argc, char **argv)
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
 	retention *ret = NULL;
+	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
 	char *cause = NULL;
 	struct sigaction sa;
 	sigset_t mask, old;
@@ -100,6 +148,17 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &mask, &old);
+
+	if (tls_setup(&c, &tls_srv, &tls_probe, &cause) != 0)
+		goto fail;
+	for (int i = 0; i < c.n_listen; i++)
+		warn_exposed("ingest", c.listen[i], "send spans");
+	warn_exposed("query", c.query_listen, "read every stored span");
+	if (strcmp(c.otlp_http, "none") != 0 &&
+	    !tls_url_is_loopback(c.otlp_http))
+		log_warn("OTLP/HTTP listener %s is not loopback-only and has "
+		    "no TLS: anyone who can reach it can send spans",
+		    c.otlp_http);
 
 	so.sync = c.sync;
 	so.retention_ns = c.retention_ns;
@@ -143,6 +202,10 @@ out:
 	retention_stop(ret);
 	pipeline_free(p);
 	store_close(st);
+	if (tls_srv != NULL)
+		nng_tls_config_free(tls_srv);
+	if (tls_probe != NULL)
+		nng_tls_config_free(tls_probe);
 	/* Releases what NNG still holds, e.g. connections stranded on a
 	 * listener the guard had to restart. */
 	nng_fini();

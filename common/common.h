@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nng/nng.h>
+
 #if defined(__GNUC__)
 #define PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
 #define NORETURN __attribute__((noreturn))
@@ -58,5 +60,37 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 int xasprintf(char **out, const char *fmt, ...) PRINTFLIKE(2, 3);
 NORETURN void fatalx(const char *fmt, ...) PRINTFLIKE(1, 2);
+
+/* tls.c: TLS for tls+tcp:// URLs (docs/RELIABILITY.md, "TLS"). */
+typedef struct tls_opts {
+	const char *ca_file;     /* PEM CA certificate(s); NULL: none */
+	const char *cert_file;   /* PEM certificate (chain); NULL: none */
+	const char *key_file;    /* PEM unencrypted private key */
+	const char *server_name; /* client: name to verify; NULL: URL host */
+	bool verify_peer;        /* server: require client certs (mTLS) */
+	bool no_verify;          /* client: do not check the server (only
+	                            for probing one's own listener) */
+} tls_opts;
+struct nng_tls_config;
+/* tls_url_is_tls returns true for a tls+... URL. */
+bool tls_url_is_tls(const char *url);
+/* tls_url_is_loopback returns true when url (an NNG URL, or HOST:PORT)
+ * can only be reached from this machine: ipc, inproc, 127.0.0.0/8, ::1,
+ * localhost. An empty host, "*", 0.0.0.0 or any other name is false. */
+bool tls_url_is_loopback(const char *url);
+/* tls_config_new builds a server or client TLS configuration from o's
+ * files (read now). A client always verifies the server against
+ * o->ca_file, by o->server_name or else url's host. Returns 0 with *out
+ * (release it with nng_tls_config_free), or -1 with a malloc'd *cause
+ * naming the file and the problem. */
+int tls_config_new(struct nng_tls_config **out, bool server,
+    const tls_opts *o, const char *url, char **cause);
+/* tls_dial is nng_dial, applying cfg (held by the dialer) when url is a
+ * tls+ URL and cfg is not NULL. Returns 0 or an NNG error. */
+int tls_dial(nng_socket s, const char *url, struct nng_tls_config *cfg,
+    int flags);
+/* tls_listen is nng_listen (flags 0), likewise applying cfg. */
+int tls_listen(nng_socket s, const char *url, struct nng_tls_config *cfg,
+    nng_listener *lp);
 
 #endif /* COMMON_COMMON_H */

@@ -267,6 +267,15 @@ config_env(struct trace_config *cfg)
 	if ((v = env("OTEL_PROPAGATORS")) != NULL &&
 	    (cfg->propagators = strdup(v)) == NULL)
 		return TRACE_ENOMEM;
+	if (((v = env("TRACE_TLS_CA_FILE")) != NULL &&
+	    (cfg->tls_ca_file = strdup(v)) == NULL) ||
+	    ((v = env("TRACE_TLS_CERT_FILE")) != NULL &&
+	    (cfg->tls_cert_file = strdup(v)) == NULL) ||
+	    ((v = env("TRACE_TLS_KEY_FILE")) != NULL &&
+	    (cfg->tls_key_file = strdup(v)) == NULL) ||
+	    ((v = env("TRACE_TLS_SERVER_NAME")) != NULL &&
+	    (cfg->tls_server_name = strdup(v)) == NULL))
+		return TRACE_ENOMEM;
 	env_resource(cfg);
 	env_sampler(cfg);
 	n = cfg->delay_ms;
@@ -330,6 +339,10 @@ trace_config_free(trace_config *cfg)
 	free(cfg->service_name);
 	free(cfg->endpoint);
 	free(cfg->propagators);
+	free(cfg->tls_ca_file);
+	free(cfg->tls_cert_file);
+	free(cfg->tls_key_file);
+	free(cfg->tls_server_name);
 	kv_free(cfg->env_attrs);
 	kv_free(cfg->code_attrs);
 	free(cfg);
@@ -367,6 +380,15 @@ kv_copy(struct trace__kv **dst, const struct trace__kv *src)
 	return TRACE_OK;
 }
 
+/* Sets *slot to a copy of s (NULL stays NULL). */
+static int
+dup_opt(char **slot, const char *s)
+{
+	if (s != NULL && (*slot = strdup(s)) == NULL)
+		return TRACE_ENOMEM;
+	return TRACE_OK;
+}
+
 struct trace_config *
 trace__config_copy(const struct trace_config *src)
 {
@@ -376,8 +398,14 @@ trace__config_copy(const struct trace_config *src)
 		return NULL;
 	*c = *src;
 	c->service_name = c->endpoint = c->propagators = NULL;
+	c->tls_ca_file = c->tls_cert_file = c->tls_key_file = NULL;
+	c->tls_server_name = NULL;
 	c->env_attrs = c->code_attrs = NULL;
-	if ((src->service_name != NULL &&
+	if (dup_opt(&c->tls_ca_file, src->tls_ca_file) != TRACE_OK ||
+	    dup_opt(&c->tls_cert_file, src->tls_cert_file) != TRACE_OK ||
+	    dup_opt(&c->tls_key_file, src->tls_key_file) != TRACE_OK ||
+	    dup_opt(&c->tls_server_name, src->tls_server_name) != TRACE_OK ||
+	    (src->service_name != NULL &&
 	    (c->service_name = strdup(src->service_name)) == NULL) ||
 	    (src->endpoint != NULL &&
 	    (c->endpoint = strdup(src->endpoint)) == NULL) ||
@@ -401,6 +429,43 @@ int
 trace_config_set_endpoint(trace_config *cfg, const char *endpoint)
 {
 	return cfg == NULL ? TRACE_EINVAL : set_str(&cfg->endpoint, endpoint);
+}
+
+/* Replaces *slot with a copy of s, or clears it when s is NULL. */
+static int
+set_opt(char **slot, const char *s)
+{
+	if (s == NULL) {
+		free(*slot);
+		*slot = NULL;
+		return TRACE_OK;
+	}
+	return set_str(slot, s);
+}
+
+int
+trace_config_set_tls_ca_file(trace_config *cfg, const char *path)
+{
+	return cfg == NULL ? TRACE_EINVAL : set_opt(&cfg->tls_ca_file, path);
+}
+
+int
+trace_config_set_tls_cert_file(trace_config *cfg, const char *path)
+{
+	return cfg == NULL ? TRACE_EINVAL : set_opt(&cfg->tls_cert_file, path);
+}
+
+int
+trace_config_set_tls_key_file(trace_config *cfg, const char *path)
+{
+	return cfg == NULL ? TRACE_EINVAL : set_opt(&cfg->tls_key_file, path);
+}
+
+int
+trace_config_set_tls_server_name(trace_config *cfg, const char *name)
+{
+	return cfg == NULL ? TRACE_EINVAL :
+	    set_opt(&cfg->tls_server_name, name);
 }
 
 int

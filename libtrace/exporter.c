@@ -3,7 +3,8 @@
  * them as an OTLP ExportTraceServiceRequest and sends them to
  * tracecollector over NNG REQ/REP.
  *
- * One REQ socket dials every endpoint of TRACE_ENDPOINT (comma-separated):
+ * One REQ socket dials every endpoint of TRACE_ENDPOINT (comma-separated;
+ * tls+tcp:// ones with the TRACE_TLS_* settings, see tls.c):
  * NNG hands each request to one connected collector, which spreads batches
  * over the collectors that are up. The collector answers each batch with a
  * tracequery.v1.IngestReply (decoded here by hand). A batch is resent, with
@@ -301,6 +302,12 @@ deliver(struct trace__tracer *tr, struct exp *x, struct trace__rec **recs,
 	unsigned attempt = 0;
 	uint32_t wait;
 
+	if (atomic_load(&tr->no_route)) {
+		/* Every endpoint's TLS setup failed (logged by trace_init):
+		 * nothing can be delivered, so do not hold the spans. */
+		atomic_fetch_add(&tr->dropped_rejected, n);
+		return;
+	}
 	if (trace__otlp_encode(&x->buf, tr, recs, n, x->sizes) != TRACE_OK) {
 		atomic_fetch_add(&tr->no_memory, n);
 		trace__log(tr, 3, "export: out of memory encoding %zu spans",
@@ -494,12 +501,14 @@ exporter_main(void *arg)
 /* Start and stop                                                     */
 /* ------------------------------------------------------------------ */
 
-/* Dials every URL of the comma-separated list. */
+/* Dials every URL of the comma-separated list. A tls+tcp:// URL whose
+ * TLS files are unusable is skipped (logged); when that leaves none, the
+ * tracer runs with no route and drops what it exports (counted). */
 static int
-dial_all(struct trace__tracer *tr)
+dial_all(struct trace__tracer *tr, const struct trace_config *cfg)
 {
 	char *list, *url, *save = NULL;
-	int rv = TRACE_OK, ndial = 0;
+	int rv = TRACE_OK, ndial = 0, nbad = 0;
 
 	if ((list = strdup(tr->endpoint)) == NULL)
 		return TRACE_ENOMEM;
@@ -517,8 +526,11 @@ dial_all(struct trace__tracer *tr)
 			continue;
 		/* Non-blocking: NNG connects and reconnects in the
 		 * background, so a collector that is down is no error. */
-		if ((err = nng_dial(tr->sock, url, NULL,
-		    NNG_FLAG_NONBLOCK)) != 0) {
+		if ((err = trace__tls_dial(tr, cfg, tr->sock, url)) < 0) {
+			nbad++;
+			continue;
+		}
+		if (err != 0) {
 			trace__log(tr, 3, "endpoint %s: %s", url,
 			    nng_strerror(err));
 			rv = TRACE_EINVAL;
@@ -527,11 +539,17 @@ dial_all(struct trace__tracer *tr)
 		ndial++;
 	}
 	free(list);
+	if (rv == TRACE_OK && ndial == 0 && nbad > 0) {
+		trace__log(tr, 3, "no usable endpoint in %s: spans will be "
+		    "counted as dropped (rejected)", tr->endpoint);
+		atomic_store(&tr->no_route, true);
+		return TRACE_OK;
+	}
 	return rv == TRACE_OK && ndial == 0 ? TRACE_EINVAL : rv;
 }
 
 static int
-socket_open(struct trace__tracer *tr)
+socket_open(struct trace__tracer *tr, const struct trace_config *cfg)
 {
 	int rv;
 
@@ -546,7 +564,7 @@ socket_open(struct trace__tracer *tr)
 	    NNG_DURATION_INFINITE);
 	nng_socket_set_ms(tr->sock, NNG_OPT_RECONNMINT, 100);
 	nng_socket_set_ms(tr->sock, NNG_OPT_RECONNMAXT, 2000);
-	if ((rv = dial_all(tr)) != TRACE_OK) {
+	if ((rv = dial_all(tr, cfg)) != TRACE_OK) {
 		nng_close(tr->sock);
 		tr->sock_open = false;
 	}
@@ -554,7 +572,8 @@ socket_open(struct trace__tracer *tr)
 }
 
 int
-trace__exporter_start(struct trace__tracer *tr)
+trace__exporter_start(struct trace__tracer *tr,
+    const struct trace_config *cfg)
 {
 	sigset_t all, old;
 	int rv;
@@ -562,7 +581,7 @@ trace__exporter_start(struct trace__tracer *tr)
 	if ((tr->exp = calloc(1, sizeof *tr->exp)) == NULL ||
 	    nng_aio_alloc(&tr->aio, NULL, NULL) != 0)
 		return TRACE_ENOMEM;
-	if ((rv = socket_open(tr)) != TRACE_OK)
+	if ((rv = socket_open(tr, cfg)) != TRACE_OK)
 		return rv;
 	atomic_store(&tr->exporter_alive, true);
 	/* Signals belong to the application's threads. */

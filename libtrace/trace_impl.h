@@ -92,6 +92,11 @@ struct trace_config {
 	char *service_name;
 	char *endpoint;
 	char *propagators;
+	/* TLS for tls+tcp:// endpoints (TRACE_TLS_*); NULL: unset. */
+	char *tls_ca_file;
+	char *tls_cert_file;
+	char *tls_key_file;
+	char *tls_server_name;
 	enum trace__sampler sampler;
 	double ratio;
 	struct trace__kv *env_attrs;  /* OTEL_RESOURCE_ATTRIBUTES */
@@ -278,6 +283,7 @@ struct trace__tracer {
 	char *endpoint;
 	char *propagators;
 	char *service_name;
+	_Atomic bool no_route;            /* no endpoint could be dialed */
 	trace_log_fn log_fn;
 	void *log_arg;
 	/* Exporter counters (exporter writes, anyone reads). */
@@ -446,7 +452,19 @@ trace__tstate(void)
 }
 
 /* exporter.c */
-int trace__exporter_start(struct trace__tracer *tr);
+/* trace__exporter_start opens the socket, dials cfg's endpoints (with
+ * its TLS settings) and starts the exporter thread. */
+int trace__exporter_start(struct trace__tracer *tr,
+    const struct trace_config *cfg);
+
+/* tls.c */
+/* trace__tls_dial dials url with sock in the background, with TLS from
+ * cfg's tls_* fields when url is tls+...: a client that verifies the
+ * server against tls_ca_file (by tls_server_name, else the URL's host)
+ * and presents tls_cert_file/tls_key_file when set. Returns 0, an NNG
+ * error, or -1 when the TLS files are unusable (logged at level 3). */
+int trace__tls_dial(struct trace__tracer *tr, const struct trace_config *cfg,
+    nng_socket sock, const char *url);
 /* trace__exporter_stop drains until deadline_ns, then stops the exporter
  * thread and closes the socket. */
 void trace__exporter_stop(struct trace__tracer *tr, uint64_t deadline_ns);

@@ -16,6 +16,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "tracecli.h"
 
@@ -113,6 +114,7 @@ typedef struct dial_job {
 	pthread_cond_t cv;
 	nng_socket sock;
 	char *url;
+	nng_tls_config *tls;	/* a reference of the job's own, or NULL */
 	int rv;
 	bool done, abandoned;
 } dial_job;
@@ -120,6 +122,8 @@ typedef struct dial_job {
 static void
 dial_job_free(dial_job *j)
 {
+	if (j->tls != NULL)
+		nng_tls_config_free(j->tls);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
 	free(j->url);
@@ -130,7 +134,7 @@ static void *
 dial_thread(void *arg)
 {
 	dial_job *j = arg;
-	int rv = nng_dial(j->sock, j->url, NULL, 0);
+	int rv = tls_dial(j->sock, j->url, j->tls, 0);
 
 	pthread_mutex_lock(&j->mu);
 	j->rv = rv;
@@ -143,9 +147,11 @@ dial_thread(void *arg)
 	return NULL;
 }
 
-/* Dials s to url within dial_ms; returns 0 or an NNG error. */
+/* Dials s to url (with TLS configuration tls, may be NULL) within
+ * dial_ms; returns 0 or an NNG error. */
 static int
-dial_deadline(nng_socket s, const char *url, int dial_ms)
+dial_deadline(nng_socket s, const char *url, nng_tls_config *tls,
+    int dial_ms)
 {
 	dial_job *j = xcalloc(1, sizeof *j);
 	struct timespec ts;
@@ -156,9 +162,11 @@ dial_deadline(nng_socket s, const char *url, int dial_ms)
 	pthread_cond_init(&j->cv, NULL);
 	j->sock = s;
 	j->url = xstrdup(url);
+	if ((j->tls = tls) != NULL)
+		nng_tls_config_hold(tls);
 	if (pthread_create(&t, NULL, dial_thread, j) != 0) {
 		dial_job_free(j);
-		return nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK);
+		return tls_dial(s, url, tls, NNG_FLAG_NONBLOCK);
 	}
 	pthread_detach(t);
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -191,14 +199,26 @@ struct client {
 int
 client_open(client **out, const client_opts *o, char **cause)
 {
+	nng_tls_config *tls = NULL;
 	client *c;
 	int rv;
 
 	*out = NULL;
+	if (tls_url_is_tls(o->url)) {
+		char *why = NULL;
+
+		if (tls_config_new(&tls, false, &o->tls, o->url, &why) != 0) {
+			xasprintf(cause, "%s: %s", o->url, why);
+			free(why);
+			return CLIENT_BADURL;
+		}
+	}
 	c = xcalloc(1, sizeof *c);
 	c->o = *o;
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
 		xasprintf(cause, "cannot open socket: %s", nng_strerror(rv));
+		if (tls != NULL)
+			nng_tls_config_free(tls);
 		free(c);
 		return CLIENT_UNREACHABLE;
 	}
@@ -209,12 +229,24 @@ client_open(client **out, const client_opts *o, char **cause)
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, o->timeout_ms + 1000);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 500);
-	if ((rv = dial_deadline(c->sock, o->url, o->dial_ms)) != 0) {
+	bool use_tls = tls != NULL;
+
+	rv = dial_deadline(c->sock, o->url, tls, o->dial_ms);
+	if (tls != NULL)
+		nng_tls_config_free(tls);	/* the dialer holds its own */
+	if (rv != 0) {
 		bool bad = rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP;
-		xasprintf(cause, bad ? "bad collector address %s: %s" :
-					"cannot reach collector at %s: %s",
-		    o->url, rv == NNG_ETIMEDOUT ?
-		    "no connection within the dial timeout" : nng_strerror(rv));
+		bool tlsfail = rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH;
+		/* A server that wants a client certificate just hangs up. */
+		bool shut = use_tls && (rv == NNG_ECONNSHUT ||
+		    rv == NNG_ECLOSED || rv == NNG_ECONNRESET);
+		xasprintf(cause, bad ? "bad collector address %s: %s%s%s" :
+					"cannot reach collector at %s: %s%s%s",
+		    o->url, tlsfail ? "TLS handshake failed: " : "",
+		    rv == NNG_ETIMEDOUT ?
+		    "no connection within the dial timeout" : nng_strerror(rv),
+		    shut ? " (TLS: does the collector require a client "
+		    "certificate? see --tls-cert)" : "");
 		if (rv != NNG_ETIMEDOUT)	/* else the dial thread has it */
 			client_close(c);
 		return bad ? CLIENT_BADURL : CLIENT_UNREACHABLE;

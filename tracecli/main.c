@@ -70,6 +70,7 @@ enum {
 	OPT_SERVICE, OPT_OPERATION, OPT_ATTR, OPT_MIN_DUR, OPT_MAX_DUR,
 	OPT_SINCE, OPT_FROM, OPT_TO, OPT_ERRORS, OPT_LIMIT, OPT_TOP,
 	OPT_HISTOGRAM, OPT_INGEST, OPT_TIMEOUT, OPT_LONGEST,
+	OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_SERVER_NAME,
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +95,10 @@ static const struct option long_opts[] = {
 	{"histogram", no_argument, NULL, OPT_HISTOGRAM},
 	{"ingest", required_argument, NULL, OPT_INGEST},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"tls-ca", required_argument, NULL, OPT_TLS_CA},
+	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME},
 	{NULL, 0, NULL, 0},
 };
 
@@ -167,6 +172,14 @@ usage(FILE *f, int cmd)
 	    "  --json            machine-readable output\n"
 	    "  --no-color        no colours (also NO_COLOR)\n"
 	    "  --timeout D       reply timeout (default 10s)\n"
+	    "  --tls-ca FILE     CA to verify a tls+tcp:// collector "
+	    "(env TRACE_TLS_CA_FILE)\n"
+	    "  --tls-cert FILE   client certificate for mutual TLS "
+	    "(env TRACE_TLS_CERT_FILE)\n"
+	    "  --tls-key FILE    its private key (env TRACE_TLS_KEY_FILE)\n"
+	    "  --tls-server-name NAME  name to verify, default the URL's "
+	    "host\n"
+	    "                    (env TRACE_TLS_SERVER_NAME)\n"
 	    "  --help            this text\n"
 	    "durations: 250us 100ms 1.5s 2m 1h; times: RFC 3339 or unix seconds\n"
 	    "exit: 0 ok, 1 not found / no results, 2 usage, 3 collector "
@@ -430,6 +443,18 @@ parse_args(cli *c, int argc, char **argv)
 			break;
 		case OPT_INGEST:
 			c->ingest_url = a;
+			break;
+		case OPT_TLS_CA:
+			c->co.tls.ca_file = a;
+			break;
+		case OPT_TLS_CERT:
+			c->co.tls.cert_file = a;
+			break;
+		case OPT_TLS_KEY:
+			c->co.tls.key_file = a;
+			break;
+		case OPT_TLS_SERVER_NAME:
+			c->co.tls.server_name = a;
 			break;
 		case OPT_TIMEOUT: {
 			uint64_t d = parse_duration_arg((int)c->cmd, "--timeout", a);
@@ -1119,6 +1144,15 @@ done:
 	return finish_output(rv);
 }
 
+/* Returns the variable's value, or NULL when unset or empty. */
+static const char *
+env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1134,6 +1168,11 @@ main(int argc, char **argv)
 	c.co.dial_ms = 3000;
 	c.co.timeout_ms = 10000;
 	c.co.max_reply_bytes = (size_t)256 << 20;
+	/* TLS settings shared with libtrace's variables; flags win. */
+	c.co.tls.ca_file = env_nonempty("TRACE_TLS_CA_FILE");
+	c.co.tls.cert_file = env_nonempty("TRACE_TLS_CERT_FILE");
+	c.co.tls.key_file = env_nonempty("TRACE_TLS_KEY_FILE");
+	c.co.tls.server_name = env_nonempty("TRACE_TLS_SERVER_NAME");
 	c.no_color = getenv("NO_COLOR") != NULL && *getenv("NO_COLOR") != '\0';
 	bool ascii_env = want_ascii();
 	parse_args(&c, argc, argv);

@@ -244,6 +244,7 @@ typedef struct client_opts {
 	int dial_ms;
 	int timeout_ms;
 	size_t max_reply_bytes;
+	tls_opts tls;          /* used for tls+tcp:// URLs */
 } client_opts;
 
 /* client_query sends req to the query service and decodes the reply into

@@ -53,18 +53,14 @@ while [ "$(refused)" -lt 3 ] && [ "$i" -lt 200 ] &&
 	i=$((i + 1))
 	sleep 0.1
 done
-# KNOWN BUG (open; these checks fail while it exists): the first
-# rocksdb_write of a normal batch in collector/store.c:store_write() fails
-# in the WAL append with "No space left on device", and RocksDB 7.8.3 as
-# built by Debian 12 (assertions on) then aborts the process in
-# WritableFileWriter::AssertFalseAndGetStatusForPrevError (upstream stopped
-# writing to a WAL after a WAL error in 9.1, facebook/rocksdb#12448). The
-# collector must keep RocksDB away from ENOSPC (docs/RELIABILITY.md).
+# RocksDB 7.8.3 (Debian 12, assertions on) aborts when a WAL append hits
+# ENOSPC, so the collector must refuse writes before the disk is full
+# (docs/RELIABILITY.md): these checks catch a regression.
 check "the collector answers retry later / internal while full" \
 	test "$(refused)" -ge 3
 alive=yes
 kill -0 "$COLL_PID" 2>/dev/null || alive=no
-check_eq "KNOWN BUG: the collector is still running while the disk is full" \
+check_eq "the collector is still running while the disk is full" \
 	"$alive" yes
 cli_stats() {
 	"$BIN/tracecli" --collector "$COLL_QUERY" stats >/dev/null 2>&1

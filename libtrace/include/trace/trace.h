@@ -138,6 +138,13 @@ typedef struct trace_config trace_config;
  *   OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT
  *   TRACE_SPAN_BUFFER_BYTES         bytes each span records into, 2048
  *   TRACE_EXIT_FLUSH_MS             flush deadline at exit(), 1000 ms
+ *   TRACE_TLS_CA_FILE               PEM CA that signed the collector's
+ *                                   certificate (tls+tcp:// endpoints)
+ *   TRACE_TLS_CERT_FILE, TRACE_TLS_KEY_FILE
+ *                                   PEM client certificate and key, for
+ *                                   collectors that require them (mTLS)
+ *   TRACE_TLS_SERVER_NAME           name to verify in the collector's
+ *                                   certificate; default the URL's host
  */
 TRACE_API int trace_config_new(trace_config **out);
 /* trace_config_free frees cfg; NULL is a no-op. */
@@ -149,6 +156,22 @@ TRACE_API void trace_config_free(trace_config *cfg);
 TRACE_API int trace_config_set_service_name(trace_config *cfg, const char *name);
 /* endpoint: an NNG URL, or a comma-separated list to spread batches. */
 TRACE_API int trace_config_set_endpoint(trace_config *cfg, const char *endpoint);
+/*
+ * TLS for tls+tcp:// endpoints (ignored for others). The collector's
+ * certificate is always verified, against the CA file, for the server
+ * name (default: the endpoint's host); a client certificate and its key
+ * (PEM, unencrypted) are sent when both are set (mutual TLS). Files are
+ * read by trace_init. A tls+tcp:// endpoint whose files cannot be used
+ * (missing CA, unreadable or invalid file) is logged at level 3 and not
+ * dialed; trace_init still succeeds, and when no endpoint is left every
+ * batch is counted in spans_dropped_rejected. A failed handshake looks
+ * like a collector that is down: spans wait, then count as dropped.
+ * NULL clears the setting (e.g. one taken from the environment).
+ */
+TRACE_API int trace_config_set_tls_ca_file(trace_config *cfg, const char *path);
+TRACE_API int trace_config_set_tls_cert_file(trace_config *cfg, const char *path);
+TRACE_API int trace_config_set_tls_key_file(trace_config *cfg, const char *path);
+TRACE_API int trace_config_set_tls_server_name(trace_config *cfg, const char *name);
 /* sampler: "always_on", "always_off", "traceidratio", "parentbased_*";
  * ratio is used by the traceidratio samplers (0..1). */
 TRACE_API int trace_config_set_sampler(trace_config *cfg, const char *sampler, double ratio);
@@ -400,7 +423,8 @@ typedef struct trace_stats_t {
 	uint64_t spans_exported;           /* acknowledged by a collector */
 	uint64_t spans_dropped_queue_full; /* no free slot (OTEL_BSP_MAX_QUEUE_SIZE) */
 	uint64_t spans_dropped_no_memory;
-	uint64_t spans_dropped_rejected;   /* collector refused them */
+	uint64_t spans_dropped_rejected;   /* collector refused them, or no
+	                                      endpoint was usable (TLS files) */
 	uint64_t spans_dropped_shutdown;   /* queued at the deadline, ended after
 	                                      shutdown, or sampled in a forked child */
 	uint64_t batches_sent;             /* distinct batches */
