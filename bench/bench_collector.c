@@ -22,25 +22,10 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "../tests/tools/spangen.h"
+#include "../tests/tools/tool_dial.h"
 #include "common.h"
 #include "tracequery.pb-c.h"
 
-static nng_socket
-dial(const char *url)
-{
-	nng_socket s;
-	int rv;
-
-	if ((rv = nng_req0_open(&s)) != 0 ||
-	    (rv = nng_dial(s, url, NULL, 0)) != 0) {
-		fprintf(stderr, "bench_collector: dial %s: %s\n", url,
-		    nng_strerror(rv));
-		exit(1);
-	}
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 60000);
-	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, 3600000);
-	return s;
-}
 
 static int
 produce(char **argv)
@@ -57,7 +42,7 @@ produce(char **argv)
 	uint64_t spans = 0, t0, t1, retries = 0;
 	char ready[512];
 	FILE *f;
-	nng_socket s = dial(url);
+	nng_socket s = tool_dial(url, 60000);
 
 	for (uint64_t t = 0; t < traces; t += batch, i++) {
 		uint64_t k = traces - t < batch ? traces - t : batch;
@@ -168,7 +153,7 @@ report(const char *name, double *v, size_t n)
 static int
 query(char **argv)
 {
-	nng_socket s = dial(argv[2]);
+	nng_socket s = tool_dial(argv[2], 60000);
 	uint64_t seeds = strtoull(argv[3], NULL, 10);
 	uint64_t traces = strtoull(argv[4], NULL, 10);
 	uint64_t base = strtoull(argv[5], NULL, 10);

@@ -27,6 +27,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "common.h"
+#include "../tests/tools/tool_dial.h"
 #include "trace/trace.h"
 #include "tracequery.pb-c.h"
 
@@ -136,22 +137,6 @@ cmd_produce(int argc, char **argv)
 
 /* ---------------------------------------------------------------- query */
 
-static nng_socket
-dial(const char *url)
-{
-	nng_socket s;
-	int rv;
-
-	if ((rv = nng_req0_open(&s)) != 0 ||
-	    (rv = nng_dial(s, url, NULL, 0)) != 0) {
-		fprintf(stderr, "soak_load: dial %s: %s\n", url,
-		    nng_strerror(rv));
-		exit(3);
-	}
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 30000);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 30000);
-	return s;
-}
 
 /* Sends req and returns the reply, or NULL on a transport error. */
 static Tracequery__V1__Response *
@@ -270,7 +255,7 @@ cmd_query(int argc, char **argv)
 
 	if (argc != 4)
 		usage();
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	secs = strtoull(argv[3], NULL, 10);
 	t0 = win0 = next = now_mono_ns();
 	while (now_mono_ns() - t0 < secs * NS_PER_S) {
@@ -317,7 +302,7 @@ cmd_stats(int argc, char **argv)
 		usage();
 	tracequery__v1__request__init(&req);
 	tracequery__v1__get_stats__init(&gs);
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_STATS;
 	req.stats = &gs;
 	if ((r = ask(s, &req)) == NULL ||

@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "spangen.h"
+#include "tool_dial.h"
 #include "tracequery.pb-c.h"
 
 static void
@@ -37,23 +38,6 @@ usage(void)
 	exit(2);
 }
 
-static nng_socket
-dial(const char *url)
-{
-	nng_socket s;
-	int rv;
-
-	if ((rv = nng_req0_open(&s)) != 0 ||
-	    (rv = nng_dial(s, url, NULL, 0)) != 0) {
-		fprintf(stderr, "dial %s: %s\n", url, nng_strerror(rv));
-		exit(3);
-	}
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 30000);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 30000);
-	/* Never resend on our own: the tests count what was sent. */
-	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, 3600000);
-	return s;
-}
 
 /* Sends buf and returns the reply (malloc'd), or NULL on a timeout. */
 static uint8_t *
@@ -111,7 +95,7 @@ cmd_send(int argc, char **argv)
 
 	if (argc < 5)
 		usage();
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	seed = strtoull(argv[3], NULL, 10);
 	traces = strtoull(argv[4], NULL, 10);
 	base = now_unix_ns() - 600ULL * 1000000000ULL;
@@ -354,7 +338,7 @@ cmd_bad(int argc, char **argv)
 
 	if (argc < 4)
 		usage();
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, 0);
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000);
 	buf = bad_input(argv[3], &len);
@@ -440,7 +424,7 @@ cmd_get(int argc, char **argv)
 
 	if (argc < 4 || hex_decode(argv[3], tid, 16) != 0)
 		usage();
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	r = get_trace(s, tid);
 	if (r->code != TRACEQUERY__V1__RESPONSE__CODE__OK) {
 		printf("code=%d %s\n", r->code, r->message);
@@ -469,7 +453,7 @@ cmd_verify_gen(int argc, char **argv)
 
 	if (argc < 7)
 		usage();
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	seed = strtoull(argv[3], NULL, 10);
 	traces = strtoull(argv[4], NULL, 10);
 	base = strtoull(argv[5], NULL, 10);
@@ -532,7 +516,7 @@ cmd_verify_record(int argc, char **argv)
 
 	if (argc < 4)
 		usage();
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	if ((f = fopen(argv[3], "r")) == NULL) {
 		perror(argv[3]);
 		return 1;
@@ -627,7 +611,7 @@ cmd_search(int argc, char **argv)
 	}
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
 	req.search = &se;
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	r = query(s, &req);
 	rc = r->code == TRACEQUERY__V1__RESPONSE__CODE__OK ? 0 : 1;
 	if (r->result_case == TRACEQUERY__V1__RESPONSE__RESULT_SEARCH) {
@@ -682,7 +666,7 @@ cmd_slow(int argc, char **argv)
 	}
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SLOW;
 	req.slow = &sl;
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	r = query(s, &req);
 	rc = r->code == TRACEQUERY__V1__RESPONSE__CODE__OK ? 0 : 1;
 	if (r->result_case == TRACEQUERY__V1__RESPONSE__RESULT_SLOW) {
@@ -746,7 +730,7 @@ cmd_catalog(int argc, char **argv)
 		req.query_case = TRACEQUERY__V1__REQUEST__QUERY_STATS;
 		req.stats = &gs;
 	}
-	s = dial(argv[2]);
+	s = tool_dial(argv[2], 30000);
 	r = query(s, &req);
 	rc = r->code == TRACEQUERY__V1__RESPONSE__CODE__OK ? 0 : 1;
 	switch (r->result_case) {

@@ -24,6 +24,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "common.h"
+#include "tool_dial.h"
 #include "tracequery.pb-c.h"
 
 #define MAX_PER_TRACE 1024
@@ -39,21 +40,6 @@ typedef struct counts {
 	    misnamed;
 } counts;
 
-static nng_socket
-dial(const char *url)
-{
-	nng_socket s;
-	int rv;
-
-	if ((rv = nng_req0_open(&s)) != 0 ||
-	    (rv = nng_dial(s, url, NULL, 0)) != 0) {
-		fprintf(stderr, "dial %s: %s\n", url, nng_strerror(rv));
-		exit(3);
-	}
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 30000);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 30000);
-	return s;
-}
 
 /* Asks for one trace; exits 3 when the collector does not answer. */
 static Tracequery__V1__Response *
@@ -184,7 +170,7 @@ main(int argc, char **argv)
 		perror(missing_path);
 		return 3;
 	}
-	s = dial(argv[optind]);
+	s = tool_dial(argv[optind], 30000);
 	/* The spans of one trace are consecutive lines. */
 	while (fgets(line, sizeof line, f) != NULL) {
 		char th[64], sh[64], seq[24];
