@@ -13,23 +13,8 @@
 
 #include "common.h"
 #include "otlp_json.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp_types.h"
 
-typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
-typedef Opentelemetry__Proto__Common__V1__ArrayValue ArrayValue;
-typedef Opentelemetry__Proto__Common__V1__KeyValueList KeyValueList;
-typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
-typedef Opentelemetry__Proto__Common__V1__InstrumentationScope Scope;
-typedef Opentelemetry__Proto__Common__V1__EntityRef EntityRef;
-typedef Opentelemetry__Proto__Resource__V1__Resource Resource;
-typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
-typedef Opentelemetry__Proto__Trace__V1__ScopeSpans ScopeSpans;
-typedef Opentelemetry__Proto__Trace__V1__Span Span;
-typedef Opentelemetry__Proto__Trace__V1__Span__Event Event;
-typedef Opentelemetry__Proto__Trace__V1__Span__Link Link;
-typedef Opentelemetry__Proto__Trace__V1__Status Status;
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
-    Request;
 
 #define AV(x) OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##x
 
@@ -43,7 +28,7 @@ struct result {
 	int rv;
 	size_t rejected;
 	char *cause;
-	Request *req;
+	ExportRequest *req;
 };
 
 static void
@@ -76,7 +61,7 @@ result_free(struct result *r)
 }
 
 static size_t
-span_count(const Request *req)
+span_count(const ExportRequest *req)
 {
 	size_t n = 0;
 
@@ -88,7 +73,7 @@ span_count(const Request *req)
 }
 
 static Span *
-first_span(const Request *req)
+first_span(const ExportRequest *req)
 {
 	assert_true(req->n_resource_spans > 0);
 	assert_true(req->resource_spans[0]->n_scope_spans > 0);
@@ -293,10 +278,10 @@ kvs(size_t n, ...)
 }
 
 /* Builds a request that uses every field of the schema. */
-static Request *
+static ExportRequest *
 build_rich_request(void)
 {
-	Request *req = tcalloc(1, sizeof *req);
+	ExportRequest *req = tcalloc(1, sizeof *req);
 	ResourceSpans *rs = tcalloc(1, sizeof *rs);
 	Resource *res = tcalloc(1, sizeof *res);
 	EntityRef *er = tcalloc(1, sizeof *er);
@@ -448,7 +433,7 @@ build_rich_request(void)
 }
 
 static uint8_t *
-pack_request(const Request *req, size_t *len)
+pack_request(const ExportRequest *req, size_t *len)
 {
 	uint8_t *buf;
 
@@ -468,7 +453,7 @@ test_round_trip_lossless(void **state)
 {
 	size_t len, len2, len3, rejected;
 	uint8_t *orig, *pb2, *pb3;
-	Request *req, *unpacked;
+	ExportRequest *req, *unpacked;
 	char *json, *json2, *cause;
 
 	(void)state;
@@ -494,7 +479,7 @@ test_round_trip_lossless(void **state)
 		assert_memory_equal(pb2, orig, len);
 
 		/* Encoding the decoded copy again gives the same text. */
-		Request *again =
+		ExportRequest *again =
 		    opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
 		        NULL, len2, pb2);
 		assert_non_null(again);
@@ -524,10 +509,10 @@ test_round_trip_lossless(void **state)
 static void
 test_encode_shape(void **state)
 {
-	Request *req = build_rich_request();
+	ExportRequest *req = build_rich_request();
 	size_t len;
 	uint8_t *pb = pack_request(req, &len);
-	Request *u =
+	ExportRequest *u =
 	    opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
 	        NULL, len, pb);
 	char *cause, *json = otlp_json_encode(
