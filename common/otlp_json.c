@@ -301,7 +301,8 @@ enc_span(const Span *s)
 	put_id(o, "parentSpanId", &s->parent_span_id);
 	put_u32(o, "flags", s->flags);
 	put(o, "name", enc_string(s->name ? s->name : ""));
-	put(o, "kind", json_integer((json_int_t)s->kind));
+	/* Enums are int32 on the wire; protobuf-c stores them unsigned. */
+	put(o, "kind", json_integer((json_int_t)(int32_t)s->kind));
 	put_u64(o, "startTimeUnixNano", s->start_time_unix_nano);
 	put_u64(o, "endTimeUnixNano", s->end_time_unix_nano);
 	put_kvs(o, "attributes", s->attributes, s->n_attributes);
@@ -344,7 +345,8 @@ enc_span(const Span *s)
 		json_t *so = json_object();
 		put_str(so, "message", s->status->message);
 		if (s->status->code != 0)
-			put(so, "code", json_integer(s->status->code));
+			put(so, "code", json_integer(
+			    (json_int_t)(int32_t)s->status->code));
 		put(o, "status", so);
 	}
 	return o;

@@ -39,6 +39,9 @@ json_round_trip(const json_req *req, const uint8_t *pb, size_t pb_len,
 	FUZZ_CHECK(doc != NULL);
 	FUZZ_CHECK(otlp_json_decode(doc, strlen(doc), &pb2, &pb2_len,
 	    &rejected, &cause) == 0);
+	if (rejected != 0)
+		fprintf(stderr, "re-decode rejected %zu: %s\n%s\n", rejected,
+		    cause, doc);
 	FUZZ_CHECK(rejected == 0);
 	FUZZ_CHECK(pb2_len == pb_len);
 	FUZZ_CHECK(pb_len == 0 || memcmp(pb, pb2, pb_len) == 0);

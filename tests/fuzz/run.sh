@@ -49,6 +49,13 @@ for name in "$@"; do
 			"$(ls "$art" | grep -v fuzz.log | tr '\n' ' ')"
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*invariant failed|    #[0-9] )' \
 			"$log" | head -n 20 | sed 's/^/    /'
+		# The input itself, so a CI log is enough to reproduce it.
+		for f in "$art"/crash-* "$art"/leak-* "$art"/timeout-* \
+			"$art"/oom-*; do
+			[ -f "$f" ] || continue
+			echo "  input $(basename "$f") as base64 (first 6000 bytes):"
+			head -c 6000 "$f" | base64 -w 100 | sed 's/^/    /'
+		done
 	fi
 done
 exit $status
