@@ -32,6 +32,8 @@ typedef struct config {
 	size_t max_message_bytes;
 	int ingest_workers;
 	int query_workers;
+	uint64_t index_flush_ns;    /* index_buffer.h */
+	size_t index_flush_spans;
 	log_level level;
 	tls_opts tls;               /* for tls+tcp:// listeners */
 } config;
@@ -53,6 +55,8 @@ typedef struct pipeline_limits {
 	size_t max_backlog_bytes;  /* requests in flight before RETRY_LATER */
 	uint64_t max_future_ns;    /* how far past now a timestamp may be */
 	uint64_t min_free_bytes;   /* keep this much disk free: RETRY_LATER */
+	size_t index_flush_spans;  /* index_buffer.h */
+	uint32_t index_flush_ms;
 } pipeline_limits;
 
 /* pipeline_limits_default fills l with the documented defaults. */
@@ -60,7 +64,11 @@ void pipeline_limits_default(pipeline_limits *l);
 /* pipeline_new makes the decode/validate/write path over st. */
 int pipeline_new(pipeline **out, store *st, const pipeline_limits *l,
     char **cause);
+/* pipeline_free writes the buffered index records, then frees p. */
 void pipeline_free(pipeline *p);
+/* pipeline_sync returns once the index covers every span accepted before
+ * the call (queries call it first). Returns 0, or -1 (logged). */
+int pipeline_sync(pipeline *p);
 /* pipeline_prescan checks the protobuf wire format of an
  * ExportTraceServiceRequest without unpacking: returns 0, -1 when nested
  * deeper than max_depth, -2 when malformed. No recursion. */
@@ -75,7 +83,7 @@ void ingest_stop(ingest *in);
 /* query_server.c: NNG REP on --query-listen. */
 typedef struct query_server query_server;
 int query_server_start(query_server **out, const char *url, int workers,
-    store *st, uint64_t retention_ns, char **cause);
+    store *st, pipeline *p, uint64_t retention_ns, char **cause);
 void query_server_stop(query_server *q);
 
 /* retention.c: a thread that keeps the store within --retention. */

@@ -29,6 +29,11 @@ config_usage(FILE *f)
 "  --max-message-bytes N    largest accepted request (default 16777216)\n"
 "  --ingest-workers N       ingest contexts/threads (default 4)\n"
 "  --query-workers N        query contexts/threads (default 2)\n"
+"  --index-flush DURATION   write buffered index records at least this\n"
+"                           often (default 1s); queries always see every\n"
+"                           acknowledged span\n"
+"  --index-flush-spans N    and once this many spans are buffered\n"
+"                           (default 65536)\n"
 "  --ready-file PATH        write ingest=, query=, otlp_http= and pid= lines\n"
 "                           here once every listener is up\n"
 "  --log-level LEVEL        error, warn (default), info or debug\n"
@@ -67,7 +72,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 {
 	enum { O_DB = 256, O_LISTEN, O_QUERY, O_OTLP, O_RET, O_SYNC, O_MAX,
 		O_READY, O_LOG, O_HELP, O_IW, O_QW, O_TLS_CERT, O_TLS_KEY,
-		O_TLS_CA, O_TLS_VERIFY };
+		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, O_DB },
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -78,6 +83,9 @@ config_parse(config *c, int argc, char **argv, char **cause)
 		{ "max-message-bytes", required_argument, NULL, O_MAX },
 		{ "ingest-workers", required_argument, NULL, O_IW },
 		{ "query-workers", required_argument, NULL, O_QW },
+		{ "index-flush", required_argument, NULL, O_IFLUSH },
+		{ "index-flush-spans", required_argument, NULL,
+		    O_IFLUSH_SPANS },
 		{ "ready-file", required_argument, NULL, O_READY },
 		{ "log-level", required_argument, NULL, O_LOG },
 		{ "help", no_argument, NULL, O_HELP },
@@ -97,6 +105,8 @@ config_parse(config *c, int argc, char **argv, char **cause)
 	c->max_message_bytes = 16u << 20;
 	c->ingest_workers = 4;
 	c->query_workers = 2;
+	c->index_flush_ns = 1000000000ULL;
+	c->index_flush_spans = 65536;
 	c->level = LOG_WARN;
 	optind = 1;
 	opterr = 0;
@@ -152,6 +162,23 @@ config_parse(config *c, int argc, char **argv, char **cause)
 				c->query_workers = n;
 			break;
 		}
+		case O_IFLUSH:
+			if (duration_parse(optarg, &c->index_flush_ns) != 0 ||
+			    c->index_flush_ns < 1000000ULL ||
+			    c->index_flush_ns > 60000000000ULL) {
+				xasprintf(cause, "--index-flush: bad duration "
+				    "'%s' (1ms to 60s)", optarg);
+				return -1;
+			}
+			break;
+		case O_IFLUSH_SPANS:
+			if (parse_size(optarg, &c->index_flush_spans) != 0 ||
+			    c->index_flush_spans > (16u << 20)) {
+				xasprintf(cause, "--index-flush-spans: bad "
+				    "count '%s' (1 to 16M)", optarg);
+				return -1;
+			}
+			break;
 		case O_READY:
 			c->ready_file = optarg;
 			break;

@@ -1,9 +1,9 @@
 /*
- * index.c - builds the index records of a request (see index.h and
+ * index.c - builds index records from spans (see index.h and
  * docs/STORAGE.md). Service, operation and attribute entries point at
- * traces, not spans, and are deduplicated within a request: a trace's
- * spans usually arrive together, so this keeps the index a fraction of
- * the spans' size.
+ * traces, not spans, and are deduplicated per flush of the index buffer;
+ * attribute values seen once go to hash buckets; durations are lists per
+ * service, operation and minute that also give the histograms.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -110,41 +110,55 @@ catalog_has(index_catalog *c, uint64_t h)
 	return r;
 }
 
-/* One deduplicated entry: key bytes live in ib->keys at off. A posting
- * entry (S, O, A) collects (start, trace) pairs of one name and minute. */
+/* What an entry's postings are (keys.h): none for histogram groups. */
+enum post_kind { POST_HIST, POST_TRACE, POST_VAL, POST_DUR };
+static const size_t post_len[] = { 0, POSTING_LEN, VPOSTING_LEN,
+	DPOSTING_LEN };
+
+/* Postings per record: bounds a record's size, so a search that needs
+ * only the newest few reads little. */
+#define CHUNK_MAX 1024
+
+/* One group of postings: its key bytes (with room for the time and batch
+ * at time_off) live in ib->keys at off. */
 typedef struct entry {
 	uint64_t h;
-	uint64_t start_ns;
-	size_t off;
-	uint32_t len;
-	uint32_t time_off; /* 0 for histogram groups */
-	bool hist;
-	uint8_t *post;     /* POSTING_LEN bytes each */
+	uint64_t start_ns; /* the newest start */
+	uint32_t off;
+	uint16_t len;
+	uint16_t time_off;
 	uint32_t n_post, cap_post;
+	uint8_t kind;
+	uint8_t *post;     /* NULL: the one posting is in first */
+	uint8_t first[POSTING_LEN]; /* most trace lists hold one posting */
 } entry;
 
-/* Batch numbers make posting keys unique: a random base per process and
+/* The postings of e (valid until the next posting_slot). */
+static inline uint8_t *
+postings(entry *e)
+{
+	return e->post != NULL ? e->post : e->first;
+}
+
+/* Batch numbers make record keys unique: a random base per process and
  * a counter. */
 static _Atomic uint64_t batch_counter;
-
-typedef struct dur {
-	uint32_t group;
-	uint64_t dur_ns;
-} dur;
 
 struct index_builder {
 	index_catalog *cat;
 	entry *entries;
 	size_t n_entries, cap_entries;
-	uint32_t *table; /* entry index + 1; 0 = empty */
+	uint64_t *table; /* hash's top 32 bits | entry index + 1; 0 = empty:
+	                  * most probes never touch an entry */
 	size_t table_cap;
 	uint8_t *keys;
 	size_t keys_len, keys_cap;
-	dur *durs;
-	size_t n_durs, cap_durs;
 	hset pending; /* catalog hashes written by this batch */
 	hset seen;    /* catalog hashes already queued in this batch */
 	keybuf k;
+	struct emit_ref *order; /* entries to write, by key (prepare) */
+	size_t n_order, cap_order, n_done;
+	bool prepared;
 };
 
 index_builder *
@@ -174,7 +188,7 @@ index_builder_free(index_builder *ib)
 	free(ib->entries);
 	free(ib->table);
 	free(ib->keys);
-	free(ib->durs);
+	free(ib->order);
 	hset_clear(&ib->pending);
 	hset_clear(&ib->seen);
 	free(ib);
@@ -186,7 +200,9 @@ index_begin(index_builder *ib)
 	free_postings(ib);
 	ib->n_entries = 0;
 	ib->keys_len = 0;
-	ib->n_durs = 0;
+	ib->n_order = 0;
+	ib->n_done = 0;
+	ib->prepared = false;
 	if (ib->table != NULL)
 		memset(ib->table, 0, ib->table_cap * sizeof *ib->table);
 	hset_clear(&ib->pending);
@@ -201,69 +217,84 @@ table_insert(index_builder *ib, uint32_t idx)
 	for (size_t i = h & (ib->table_cap - 1);;
 	    i = (i + 1) & (ib->table_cap - 1)) {
 		if (ib->table[i] == 0) {
-			ib->table[i] = idx + 1;
+			ib->table[i] = (h & ~0xffffffffULL) | (idx + 1);
 			return;
 		}
 	}
 }
 
-/* Adds (start, trace) to a posting entry, keeping a trace's earliest. */
+/* Room for one more posting of e; returns where it goes. */
+static uint8_t *
+posting_slot(entry *e)
+{
+	size_t len = post_len[e->kind];
+
+	if (e->n_post == 0 && e->kind == POST_TRACE)
+		return (void)e->n_post++, e->first;
+	if (e->post == NULL && e->n_post > 0) {
+		e->cap_post = 4;
+		e->post = xmalloc((size_t)e->cap_post * len);
+		memcpy(e->post, e->first, len);
+	} else if (e->n_post == e->cap_post) {
+		e->cap_post = e->cap_post ? e->cap_post * 2 : 4;
+		e->post = xrealloc(e->post, (size_t)e->cap_post * len);
+	}
+	return e->post + (size_t)e->n_post++ * len;
+}
+
+/* Adds (start, trace) to a trace posting list. A trace's spans usually
+ * arrive together, so only the last few are checked here; index_finish
+ * removes the remaining duplicates. */
 static void
-add_posting(entry *e, uint64_t start_ns, const uint8_t *trace_id)
+add_trace_posting(entry *e, uint64_t start_ns, const uint8_t *trace_id)
 {
 	uint8_t *p;
 
-	for (uint32_t i = e->n_post; i-- > 0;) {
-		p = e->post + (size_t)i * POSTING_LEN;
+	for (uint32_t i = e->n_post, n = 0; i-- > 0 && n < 8; n++) {
+		p = postings(e) + (size_t)i * POSTING_LEN;
 		if (memcmp(p + 8, trace_id, KEY_TRACE_ID_LEN) == 0) {
 			if (start_ns < key_be64(p))
 				key_write_be64(p, start_ns);
 			return;
 		}
 	}
-	if (e->n_post == e->cap_post) {
-		e->cap_post = e->cap_post ? e->cap_post * 2 : 4;
-		e->post = xrealloc(e->post, (size_t)e->cap_post * POSTING_LEN);
-	}
-	p = e->post + (size_t)e->n_post++ * POSTING_LEN;
+	p = posting_slot(e);
 	key_write_be64(p, start_ns);
 	memcpy(p + 8, trace_id, KEY_TRACE_ID_LEN);
 }
 
 /*
- * Finds or adds the entry for key k; returns its index. Posting keys
- * (time_off != 0, trace_id set) group by name and minute: the hash skips
- * the hour, the time and the batch but mixes in the minute.
+ * Finds or adds the entry for key k (its time and batch, the last 16
+ * bytes, left out) of the given kind; returns its index. Postings group by
+ * name and by group_ns (a minute, or an hour for V): the hash skips the
+ * hour and mixes in start_ns / group_ns. Histogram keys hash whole.
  */
 static uint32_t
-entry_upsert(index_builder *ib, const keybuf *k, size_t time_off,
-    uint64_t start_ns, bool is_hist, const uint8_t *trace_id)
+entry_upsert(index_builder *ib, const keybuf *k, uint64_t start_ns,
+    enum post_kind kind, uint64_t group_ns)
 {
-	uint64_t h;
+	size_t time_off = kind == POST_HIST ? 0 : k->len - 16;
+	uint64_t h = kind == POST_HIST ? hash64(k->b, k->len, 1) :
+	    hash64(k->b + 4, time_off - 4, start_ns / group_ns);
 	entry *e;
 	uint32_t idx;
 
-	if (time_off != 0) {
-		uint64_t minute = start_ns / KEY_MINUTE_NS;
-
-		h = hash64(k->b + 4, time_off - 4, minute);
-	} else {
-		h = hash64(k->b, k->len, 1);
-	}
+	h ^= kind;
 	if (ib->table_cap != 0) {
 		for (size_t i = h & (ib->table_cap - 1);;
 		    i = (i + 1) & (ib->table_cap - 1)) {
-			uint32_t t = ib->table[i];
+			uint64_t t = ib->table[i];
+			uint32_t at = (uint32_t)t - 1;
 
 			if (t == 0)
 				break;
-			e = &ib->entries[t - 1];
-			if (e->h == h && e->hist == is_hist) {
+			if ((t ^ h) >> 32 != 0)
+				continue;
+			e = &ib->entries[at];
+			if (e->h == h && e->kind == kind) {
 				if (start_ns > e->start_ns)
 					e->start_ns = start_ns;
-				if (trace_id != NULL)
-					add_posting(e, start_ns, trace_id);
-				return t - 1;
+				return at;
 			}
 		}
 	}
@@ -285,20 +316,27 @@ entry_upsert(index_builder *ib, const keybuf *k, size_t time_off,
 	}
 	memcpy(ib->keys + ib->keys_len, k->b, k->len);
 	e = &ib->entries[ib->n_entries];
+	memset(e, 0, sizeof *e);
 	e->h = h;
 	e->start_ns = start_ns;
-	e->off = ib->keys_len;
-	e->len = (uint32_t)k->len;
-	e->time_off = (uint32_t)time_off;
-	e->hist = is_hist;
-	e->post = NULL;
-	e->n_post = e->cap_post = 0;
-	if (trace_id != NULL)
-		add_posting(e, start_ns, trace_id);
+	e->off = (uint32_t)ib->keys_len;
+	e->len = (uint16_t)k->len;
+	e->time_off = (uint16_t)time_off;
+	e->kind = (uint8_t)kind;
 	ib->keys_len += k->len;
 	idx = (uint32_t)ib->n_entries++;
 	table_insert(ib, idx);
 	return idx;
+}
+
+/* Adds a trace posting under k, grouped by minute. */
+static void
+upsert_trace(index_builder *ib, uint64_t start_ns, const uint8_t *trace_id)
+{
+	uint32_t i = entry_upsert(ib, &ib->k, start_ns, POST_TRACE,
+	    KEY_MINUTE_NS);
+
+	add_trace_posting(&ib->entries[i], start_ns, trace_id);
 }
 
 bool
@@ -384,9 +422,27 @@ index_attrs(index_builder *ib, key_value *const *attrs, size_t n,
 		    &txt_len) || txt_len > KEY_STR_MAX)
 			continue;
 		key_idx_attr(&ib->k, start_ns, kv->key, klen, txt, txt_len, 0);
-		entry_upsert(ib, &ib->k, ib->k.len - 16, start_ns, false,
-		    trace_id);
+		upsert_trace(ib, start_ns, trace_id);
 	}
+}
+
+/* Adds (duration, start, trace, span) to its service, operation and
+ * minute; the same list gives that minute's histogram. */
+static void
+index_duration(index_builder *ib, const char *svc, size_t svc_len,
+    const Opentelemetry__Proto__Trace__V1__Span *sp, size_t op_len)
+{
+	uint64_t start = sp->start_time_unix_nano;
+	uint32_t i;
+	uint8_t *p;
+
+	key_idx_dur(&ib->k, start, 0, svc, svc_len, sp->name, op_len, 0);
+	i = entry_upsert(ib, &ib->k, start, POST_DUR, KEY_MINUTE_NS);
+	p = posting_slot(&ib->entries[i]);
+	key_write_be64(p, sp->end_time_unix_nano - start);
+	key_write_be64(p + 8, start);
+	memcpy(p + 16, sp->trace_id.data, KEY_TRACE_ID_LEN);
+	memcpy(p + 16 + KEY_TRACE_ID_LEN, sp->span_id.data, KEY_SPAN_ID_LEN);
 }
 
 void
@@ -396,33 +452,18 @@ index_span(index_builder *ib, store_batch *b, const char *svc,
 {
 	const uint8_t *tid = sp->trace_id.data;
 	uint64_t start = sp->start_time_unix_nano;
-	uint64_t d = sp->end_time_unix_nano - start;
 	size_t svc_len = strlen(svc), op_len = strlen(sp->name);
 	uint8_t kind = (uint8_t)sp->kind;
-	uint32_t g;
 
 	key_idx_svc(&ib->k, start, svc, svc_len, 0);
-	entry_upsert(ib, &ib->k, ib->k.len - 16, start, false, tid);
+	upsert_trace(ib, start, tid);
 	key_idx_op(&ib->k, start, svc, svc_len, sp->name, op_len, 0);
-	entry_upsert(ib, &ib->k, ib->k.len - 16, start, false, tid);
+	upsert_trace(ib, start, tid);
 	index_attrs(ib, sp->attributes, sp->n_attributes, start, tid, false);
 	if (res != NULL)
 		index_attrs(ib, res->attributes, res->n_attributes, start, tid,
 		    true);
-
-	key_idx_dur(&ib->k, start, d, svc, svc_len, sp->name, op_len, tid,
-	    sp->span_id.data);
-	store_batch_put(b, STORE_CF_INDEX, ib->k.b, ib->k.len, "", 0);
-
-	key_hist(&ib->k, start - start % KEY_MINUTE_NS, svc, svc_len,
-	    sp->name, op_len);
-	g = entry_upsert(ib, &ib->k, 0, start, true, NULL);
-	if (ib->n_durs == ib->cap_durs) {
-		ib->cap_durs = ib->cap_durs ? ib->cap_durs * 2 : 256;
-		ib->durs = xrealloc(ib->durs, ib->cap_durs * sizeof *ib->durs);
-	}
-	ib->durs[ib->n_durs].group = g;
-	ib->durs[ib->n_durs++].dur_ns = d;
+	index_duration(ib, svc, svc_len, sp, op_len);
 
 	key_meta_service(&ib->k, svc, svc_len);
 	catalog_put(ib, b, &ib->k, "", 0);
@@ -438,68 +479,249 @@ index_origin(index_builder *ib, store_batch *b, uint64_t hash,
 	catalog_put(ib, b, &ib->k, bytes, len);
 }
 
+/* Newest first. */
 static int
-cmp_posting(const void *a, const void *b)
+cmp_start_desc(const void *a, const void *b)
 {
 	uint64_t x = key_be64(a), y = key_be64(b);
 
 	return x > y ? -1 : x < y;
 }
 
+/* By trace, then earliest start first. */
 static int
-cmp_dur(const void *a, const void *b)
+cmp_trace_start(const void *a, const void *b)
 {
-	const dur *x = a, *y = b;
+	const uint8_t *x = a, *y = b;
+	int c = memcmp(x + 8, y + 8, KEY_TRACE_ID_LEN);
+	uint64_t sx, sy;
 
-	return x->group < y->group ? -1 : x->group > y->group;
+	if (c != 0)
+		return c;
+	sx = key_be64(x);
+	sy = key_be64(y);
+	return sx < sy ? -1 : sx > sy;
+}
+
+/* One posting per trace (its earliest start), newest first. */
+static void
+dedupe_traces(entry *e)
+{
+	uint8_t *v = postings(e);
+	uint32_t n = 0;
+
+	if (e->n_post < 2)
+		return;
+	qsort(v, e->n_post, POSTING_LEN, cmp_trace_start);
+	for (uint32_t i = 0; i < e->n_post; i++) {
+		uint8_t *p = v + (size_t)i * POSTING_LEN;
+
+		if (n > 0 && memcmp(p + 8, v + (size_t)(n - 1) * POSTING_LEN +
+		    8, KEY_TRACE_ID_LEN) == 0)
+			continue;
+		if (n != i)
+			memcpy(v + (size_t)n * POSTING_LEN, p, POSTING_LEN);
+		n++;
+	}
+	e->n_post = n;
+	qsort(v, e->n_post, POSTING_LEN, cmp_start_desc);
+}
+
+static uint64_t
+next_batch(void)
+{
+	uint64_t batch = atomic_fetch_add(&batch_counter, 1);
+
+	if (batch == 0) {
+		/* First record of this process: a random base. */
+		batch = hash64(&batch, sizeof batch, now_unix_ns()) << 20;
+		atomic_store(&batch_counter, batch + 1);
+	}
+	return batch;
+}
+
+/* Writes e's postings (sorted) as records of at most CHUNK_MAX, each
+ * keyed by its first posting's first 8 bytes (start or duration). */
+static void
+emit_chunks(index_builder *ib, store_batch *b, entry *e)
+{
+	size_t len = post_len[e->kind];
+	uint8_t *k = ib->keys + e->off;
+
+	for (uint32_t i = 0; i < e->n_post; i += CHUNK_MAX) {
+		uint32_t n = e->n_post - i < CHUNK_MAX ? e->n_post - i :
+		    CHUNK_MAX;
+		const uint8_t *first = postings(e) + (size_t)i * len;
+
+		key_write_be64(k + e->time_off, ~key_be64(first));
+		key_write_be64(k + e->time_off + 8, next_batch());
+		store_batch_put(b, STORE_CF_INDEX, k, e->len, first,
+		    (size_t)n * len);
+	}
+}
+
+/* Moves the one posting of a single-posting attribute entry into its
+ * value-hash bucket (an hour-long V group): a value seen once in a flush
+ * (an ID, say) does not cost a record of its own. */
+static void
+move_to_bucket(index_builder *ib, uint32_t j)
+{
+	entry e = ib->entries[j];
+	idx_key ik;
+	uint64_t vh;
+	uint32_t i;
+	uint8_t *p;
+
+	if (key_idx_parse(ib->keys + e.off, e.len, &ik) != 0)
+		return;
+	vh = key_val_hash(ik.s1, ik.s1_len, ik.s2, ik.s2_len);
+	key_idx_val(&ib->k, e.start_ns, ik.s1, ik.s1_len, key_val_bucket(vh),
+	    0);
+	i = entry_upsert(ib, &ib->k, e.start_ns, POST_VAL, KEY_HOUR_NS);
+	p = posting_slot(&ib->entries[i]);
+	memcpy(p, e.first, POSTING_LEN);
+	key_write_be64(p + POSTING_LEN, vh);
+}
+
+/* Longest first. */
+static int
+cmp_dur_desc(const void *a, const void *b)
+{
+	return cmp_start_desc(a, b);
+}
+
+/* A D group's histogram: one merge operand for its minute. */
+static void
+emit_hist(index_builder *ib, store_batch *b, entry *e, uint64_t *vals)
+{
+	idx_key ik;
+	keybuf hk;
+	char *enc;
+	size_t len;
+
+	if (key_idx_parse(ib->keys + e->off, e->len, &ik) != 0)
+		return;
+	for (uint32_t i = 0; i < e->n_post; i++)
+		vals[i] = key_be64(postings(e) + (size_t)i * DPOSTING_LEN);
+	key_hist(&hk, ik.start_ns, ik.s1, ik.s1_len, ik.s2, ik.s2_len);
+	len = hist_encode_values(vals, e->n_post, &enc);
+	store_batch_merge(b, STORE_CF_HIST, hk.b, hk.len, enc, len);
+	free(enc);
+}
+
+/* An entry to write, by key: RocksDB's memtable inserts keys that
+ * arrive in order much faster than scattered ones. */
+typedef struct emit_ref {
+	const uint8_t *key;
+	uint32_t len;
+	uint32_t idx;
+} emit_ref;
+
+static int
+cmp_emit_ref(const void *a, const void *b)
+{
+	const emit_ref *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Readies entry j to be written; false when it has nothing to write. */
+static bool
+prepare_entry(index_builder *ib, store_batch *b, size_t j, uint64_t **vals,
+    size_t *cap_vals)
+{
+	entry *e = &ib->entries[j];
+
+	switch (e->kind) {
+	case POST_TRACE:
+		dedupe_traces(e);
+		if (e->n_post == 1 && ib->keys[e->off + 4] == IDX_ATTR) {
+			move_to_bucket(ib, (uint32_t)j);
+			return false;
+		}
+		return true;
+	case POST_VAL:
+		qsort(postings(e), e->n_post, VPOSTING_LEN, cmp_start_desc);
+		return true;
+	case POST_DUR:
+		qsort(postings(e), e->n_post, DPOSTING_LEN, cmp_dur_desc);
+		if (e->n_post > *cap_vals) {
+			*cap_vals = e->n_post;
+			*vals = xrealloc(*vals, *cap_vals * sizeof **vals);
+		}
+		emit_hist(ib, b, e, *vals);
+		/* The key's hour is the minute's, not the longest span's. */
+		e->start_ns = key_be64(postings(e) + 8) -
+		    key_be64(postings(e) + 8) % KEY_MINUTE_NS;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Sorts the postings of every entry, moves single attribute postings to
+ * their buckets, adds the histograms to b, and orders the entries to
+ * write by key. */
+static void
+prepare(index_builder *ib, store_batch *b)
+{
+	uint64_t *vals = NULL;
+	size_t cap_vals = 0;
+
+	ib->n_order = 0;
+	/* V entries added on the way are prepared by the same loop. */
+	for (size_t j = 0; j < ib->n_entries; j++) {
+		entry *e;
+		uint32_t hour;
+
+		if (!prepare_entry(ib, b, j, &vals, &cap_vals))
+			continue;
+		e = &ib->entries[j];
+		hour = key_hour(e->start_ns);
+		ib->keys[e->off] = (uint8_t)(hour >> 24);
+		ib->keys[e->off + 1] = (uint8_t)(hour >> 16);
+		ib->keys[e->off + 2] = (uint8_t)(hour >> 8);
+		ib->keys[e->off + 3] = (uint8_t)hour;
+		if (ib->n_order == ib->cap_order) {
+			ib->cap_order = ib->cap_order ? ib->cap_order * 2 :
+			    1024;
+			ib->order = xrealloc(ib->order,
+			    ib->cap_order * sizeof *ib->order);
+		}
+		ib->order[ib->n_order++] = (emit_ref){ NULL, e->time_off,
+			(uint32_t)j };
+	}
+	free(vals);
+	/* Keys are stable now that no entry is added. */
+	for (size_t i = 0; i < ib->n_order; i++)
+		ib->order[i].key = ib->keys + ib->entries[ib->order[i].idx].off;
+	qsort(ib->order, ib->n_order, sizeof *ib->order, cmp_emit_ref);
+	ib->prepared = true;
+	ib->n_done = 0;
+}
+
+bool
+index_finish_step(index_builder *ib, store_batch *b, size_t max_bytes)
+{
+	if (!ib->prepared)
+		prepare(ib, b);
+	while (ib->n_done < ib->n_order && store_batch_bytes(b) < max_bytes) {
+		entry *e = &ib->entries[ib->order[ib->n_done++].idx];
+
+		emit_chunks(ib, b, e);
+		/* Written: give the memory back while the rest goes. */
+		free(e->post);
+		e->post = NULL;
+	}
+	return ib->n_done == ib->n_order;
 }
 
 void
 index_finish(index_builder *ib, store_batch *b)
 {
-	uint64_t *vals, batch;
-	size_t i = 0;
-
-	batch = atomic_fetch_add(&batch_counter, 1);
-	if (batch == 0) {
-		/* First batch of this process: a random base. */
-		batch = hash64(&ib, sizeof ib, now_unix_ns()) << 20;
-		atomic_store(&batch_counter, batch + 1);
-	}
-	for (size_t j = 0; j < ib->n_entries; j++) {
-		entry *e = &ib->entries[j];
-		uint8_t *k = ib->keys + e->off;
-
-		if (e->hist)
-			continue;
-		/* The newest start decides hour and key time. */
-		qsort(e->post, e->n_post, POSTING_LEN, cmp_posting);
-		k[0] = (uint8_t)(key_hour(e->start_ns) >> 24);
-		k[1] = (uint8_t)(key_hour(e->start_ns) >> 16);
-		k[2] = (uint8_t)(key_hour(e->start_ns) >> 8);
-		k[3] = (uint8_t)key_hour(e->start_ns);
-		key_write_be64(k + e->time_off, ~e->start_ns);
-		key_write_be64(k + e->time_off + 8, batch);
-		store_batch_put(b, STORE_CF_INDEX, k, e->len, e->post,
-		    (size_t)e->n_post * POSTING_LEN);
-	}
-	if (ib->n_durs > 1)
-		qsort(ib->durs, ib->n_durs, sizeof *ib->durs, cmp_dur);
-	vals = xmalloc((ib->n_durs + 1) * sizeof *vals);
-	while (i < ib->n_durs) {
-		uint32_t g = ib->durs[i].group;
-		size_t n = 0, len;
-		char *enc;
-		entry *e = &ib->entries[g];
-
-		while (i < ib->n_durs && ib->durs[i].group == g)
-			vals[n++] = ib->durs[i++].dur_ns;
-		len = hist_encode_values(vals, n, &enc);
-		store_batch_merge(b, STORE_CF_HIST, ib->keys + e->off, e->len,
-		    enc, len);
-		free(enc);
-	}
-	free(vals);
+	while (!index_finish_step(ib, b, SIZE_MAX))
+		;
 }
 
 void

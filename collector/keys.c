@@ -46,28 +46,6 @@ key_put_u32(keybuf *k, uint32_t v)
 }
 
 void
-key_write_be64(void *p, uint64_t v)
-{
-	uint8_t *b = p;
-
-	for (int i = 7; i >= 0; i--) {
-		b[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-uint64_t
-key_be64(const void *p)
-{
-	const uint8_t *b = p;
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | b[i];
-	return v;
-}
-
-void
 key_put_u64(keybuf *k, uint64_t v)
 {
 	uint8_t b[8];
@@ -114,6 +92,14 @@ key_get_u8(keyreader *r)
 	const uint8_t *p = key_get_bytes(r, 1);
 
 	return p ? p[0] : 0;
+}
+
+uint16_t
+key_get_u16(keyreader *r)
+{
+	const uint8_t *p = key_get_bytes(r, 2);
+
+	return p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
 }
 
 uint32_t
@@ -204,17 +190,40 @@ key_idx_attr(keybuf *k, uint64_t start_ns, const char *key, size_t key_len,
 }
 
 void
-key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t dur_ns, const char *svc,
-    size_t svc_len, const char *op, size_t op_len, const uint8_t *trace_id,
-    const uint8_t *span_id)
+key_idx_val(keybuf *k, uint64_t start_ns, const char *key, size_t key_len,
+    uint32_t bucket, uint64_t batch)
+{
+	idx_head(k, start_ns, IDX_VAL);
+	key_put_str(k, key, key_len);
+	key_put_u16(k, (uint16_t)bucket);
+	key_put_u64(k, ~start_ns);
+	key_put_u64(k, batch);
+}
+
+void
+key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t max_dur_ns,
+    const char *svc, size_t svc_len, const char *op, size_t op_len,
+    uint64_t batch)
 {
 	idx_head(k, start_ns, IDX_DUR);
 	key_put_str(k, svc, svc_len);
 	key_put_str(k, op, op_len);
 	key_put_u8(k, (uint8_t)((start_ns % KEY_HOUR_NS) / KEY_MINUTE_NS));
-	key_put_u64(k, ~dur_ns);
-	key_put_bytes(k, trace_id, KEY_TRACE_ID_LEN);
-	key_put_bytes(k, span_id, KEY_SPAN_ID_LEN);
+	key_put_u64(k, ~max_dur_ns);
+	key_put_u64(k, batch);
+}
+
+uint64_t
+key_val_hash(const char *key, size_t key_len, const char *val,
+    size_t val_len)
+{
+	return hash64(val, val_len, hash64(key, key_len, 7));
+}
+
+uint32_t
+key_val_bucket(uint64_t val_hash)
+{
+	return (uint32_t)(val_hash >> 54) % KEY_VAL_BUCKETS;
 }
 
 int
@@ -237,6 +246,11 @@ key_idx_parse(const void *key, size_t len, idx_key *out)
 		out->s2 = key_get_str(&r, &out->s2_len);
 		out->start_ns = ~key_get_u64(&r);
 		break;
+	case IDX_VAL:
+		out->s1 = key_get_str(&r, &out->s1_len);
+		out->bucket = key_get_u16(&r);
+		out->start_ns = ~key_get_u64(&r);
+		break;
 	case IDX_DUR:
 		out->s1 = key_get_str(&r, &out->s1_len);
 		out->s2 = key_get_str(&r, &out->s2_len);
@@ -248,12 +262,7 @@ key_idx_parse(const void *key, size_t len, idx_key *out)
 	default:
 		return -1;
 	}
-	if (out->type == IDX_DUR) {
-		out->trace_id = key_get_bytes(&r, KEY_TRACE_ID_LEN);
-		out->span_id = key_get_bytes(&r, KEY_SPAN_ID_LEN);
-	} else {
-		out->batch = key_get_u64(&r);
-	}
+	out->batch = key_get_u64(&r);
 	if (r.err || r.off != len)
 		return -1;
 	return 0;
@@ -310,24 +319,41 @@ key_meta_op(keybuf *k, const char *svc, size_t svc_len, const char *op,
 	key_put_str(k, op, op_len);
 }
 
+void
+key_meta_log(keybuf *k, uint64_t seq)
+{
+	key_reset(k);
+	key_put_u8(k, META_LOG);
+	key_put_u64(k, seq);
+}
+
 uint64_t
 key_span_value_start(const void *v, size_t len)
 {
 	return len >= 8 ? key_be64(v) : 0;
 }
 
+/* Eight bytes at a time, each word mixed by a multiply; a final
+ * avalanche (murmur3's) spreads every input bit. */
 uint64_t
 hash64(const void *p, size_t n, uint64_t seed)
 {
 	const uint8_t *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed ^ (n * 0x9e3779b97f4a7c15ULL);
+	uint64_t w;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
+	for (; n >= 8; n -= 8, b += 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+		h ^= h >> 29;
 	}
+	w = 0;
+	memcpy(&w, b, n);
+	h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define KEY_TRACE_ID_LEN 16
 #define KEY_SPAN_ID_LEN 8
@@ -22,24 +23,34 @@
 
 /*
  * Index record types: the byte after the hour bucket in the index family.
- * S, O and A records are posting lists: one record per request, name and
- * minute, keyed by ~(its newest start) and a batch number, whose value is
- * POSTING_LEN-byte (start, trace_id) pairs, newest first.
+ * Every record is a list written by one index flush (index_buffer.c) and
+ * ends with a batch number that keeps flushes apart. S, O and A hold one
+ * name and minute: POSTING_LEN-byte (start, trace_id) pairs, newest first,
+ * keyed by ~(the newest start). V holds, for one hour, the attribute
+ * values that had a single posting in the flush, by hash bucket:
+ * VPOSTING_LEN-byte (start, trace_id, value hash). D holds one service,
+ * operation and minute: DPOSTING_LEN-byte (duration, start, trace_id,
+ * span_id), longest first, keyed by ~(the longest duration).
  */
 enum key_idx_type {
 	IDX_SVC = 'S',  /* service, ~max start, batch -> postings */
 	IDX_OP = 'O',   /* service, operation, ~max start, batch -> postings */
 	IDX_ATTR = 'A', /* attribute key, value text, ~max start, batch */
-	IDX_DUR = 'D',  /* service, operation, minute, ~duration, trace, span */
+	IDX_VAL = 'V',  /* attribute key, bucket, ~max start, batch */
+	IDX_DUR = 'D',  /* service, operation, minute, ~max duration, batch */
 };
 
 #define POSTING_LEN (8 + KEY_TRACE_ID_LEN)
+#define VPOSTING_LEN (POSTING_LEN + 8)
+#define DPOSTING_LEN (16 + KEY_SPAN_LEN)
+#define KEY_VAL_BUCKETS 1024
 
 /* Catalog record types in the meta family. */
 enum key_meta_type {
 	META_ORIGIN = 'R',  /* hash -> packed ResourceSpans without spans */
 	META_SERVICE = 'S', /* service */
 	META_OP = 'O',      /* service, operation -> kind */
+	META_LOG = 'L',     /* seq -> span keys whose index is not written */
 };
 
 typedef struct keybuf {
@@ -67,14 +78,29 @@ typedef struct keyreader {
 
 void key_reader_init(keyreader *r, const void *p, size_t len);
 uint8_t key_get_u8(keyreader *r);
+uint16_t key_get_u16(keyreader *r);
 uint32_t key_get_u32(keyreader *r);
 uint64_t key_get_u64(keyreader *r);
 /* key_get_str returns a pointer into the key (not NUL-terminated). */
 const char *key_get_str(keyreader *r, size_t *n);
 const uint8_t *key_get_bytes(keyreader *r, size_t n);
 
-uint64_t key_be64(const void *p);
-void key_write_be64(void *p, uint64_t v);
+/* Big-endian 64-bit reads and writes (inline: the index's hot path). */
+static inline uint64_t
+key_be64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+static inline void
+key_write_be64(void *p, uint64_t v)
+{
+	v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
+}
 uint32_t key_hour(uint64_t unix_ns);
 
 /* Spans family: trace_id + span_id; a trace is one 16-byte prefix scan. */
@@ -87,9 +113,15 @@ void key_idx_op(keybuf *k, uint64_t start_ns, const char *svc, size_t svc_len,
     const char *op, size_t op_len, uint64_t batch);
 void key_idx_attr(keybuf *k, uint64_t start_ns, const char *key, size_t key_len,
     const char *val, size_t val_len, uint64_t batch);
-void key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t dur_ns,
+void key_idx_val(keybuf *k, uint64_t start_ns, const char *key,
+    size_t key_len, uint32_t bucket, uint64_t batch);
+void key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t max_dur_ns,
     const char *svc, size_t svc_len, const char *op, size_t op_len,
-    const uint8_t *trace_id, const uint8_t *span_id);
+    uint64_t batch);
+/* The hash a V posting carries, and its bucket, for attribute key=val. */
+uint64_t key_val_hash(const char *key, size_t key_len, const char *val,
+    size_t val_len);
+uint32_t key_val_bucket(uint64_t val_hash);
 
 /* A parsed index key; string pointers point into the key. */
 typedef struct idx_key {
@@ -97,12 +129,12 @@ typedef struct idx_key {
 	int type;
 	const char *s1, *s2; /* service/op or attr key/value */
 	size_t s1_len, s2_len;
-	uint64_t start_ns;   /* S, O, A: the newest start in the record */
-	uint64_t batch;      /* S, O, A */
+	uint64_t start_ns;   /* S, O, A, V: the newest start in the record;
+	                      * D: the start of its minute */
+	uint64_t batch;
 	uint32_t minute;     /* D: minute of the hour (0-59) */
-	uint64_t dur_ns;     /* D */
-	const uint8_t *trace_id; /* D only */
-	const uint8_t *span_id;  /* D only */
+	uint32_t bucket;     /* V */
+	uint64_t dur_ns;     /* D: the longest duration in the record */
 } idx_key;
 
 /* key_idx_parse decodes an index key; returns 0, or -1 if malformed. */
@@ -121,6 +153,8 @@ void key_meta_op(keybuf *k, const char *svc, size_t svc_len, const char *op,
     size_t op_len);
 
 /* Span values: start_ns (BE), origin hash, then the packed Span. */
+/* The log record of a request whose index records are buffered. */
+void key_meta_log(keybuf *k, uint64_t seq);
 uint64_t key_span_value_start(const void *v, size_t len);
 
 /* hash64 is FNV-1a followed by a final mix; stable across versions. */

@@ -168,11 +168,13 @@ main(int argc, char **argv)
 		goto fail;
 	pipeline_limits_default(&lim);
 	lim.max_message_bytes = c.max_message_bytes;
+	lim.index_flush_ms = (uint32_t)(c.index_flush_ns / 1000000ULL);
+	lim.index_flush_spans = c.index_flush_spans;
 	if (pipeline_new(&p, st, &lim, &cause) != 0)
 		goto fail;
 	if (retention_start(&ret, st, c.retention_ns, &cause) != 0)
 		goto fail;
-	if (query_server_start(&qs, c.query_listen, c.query_workers, st,
+	if (query_server_start(&qs, c.query_listen, c.query_workers, st, p,
 	    c.retention_ns, &cause) != 0)
 		goto fail;
 	if (ingest_start(&in, c.listen, c.n_listen, c.ingest_workers,

@@ -3,8 +3,9 @@
  * Untrusted bytes are pre-scanned without recursion before protobuf-c sees
  * them: protobuf-c 1.4.1 unpacks nested messages recursively and a deeply
  * nested AnyValue would overflow the stack. Each request becomes one
- * RocksDB WriteBatch (spans, index entries, histograms, catalog), written
- * with the WAL before the reply is sent.
+ * RocksDB WriteBatch (spans, new origins and a log record naming the
+ * spans), written with the WAL before the reply is sent; the index records
+ * follow through index_buffer.c.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "collector.h"
 #include "index.h"
+#include "index_buffer.h"
 #include "keys.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
@@ -31,6 +34,7 @@ struct pipeline {
 	store *st;
 	pipeline_limits lim;
 	index_catalog *cat;
+	index_buffer *ibuf;
 	pthread_mutex_t mu; /* guards the pool of per-thread work areas */
 	struct work *pool[POOL_MAX];
 	int n_pool;
@@ -39,7 +43,10 @@ struct pipeline {
 /* What one submission needs; reused through the pool. */
 typedef struct work {
 	store_batch *b;
-	index_builder *ib;
+	index_builder *ib;  /* origins only: the index is ibuf's */
+	indexed_span *acc;  /* the request's accepted spans */
+	size_t n_acc, cap_acc;
+	arena mem;          /* the unpacked request */
 	uint8_t *buf;
 	size_t buf_cap;
 } work;
@@ -57,6 +64,8 @@ pipeline_limits_default(pipeline_limits *l)
 	l->max_backlog_bytes = 256u << 20;
 	l->max_future_ns = 24 * KEY_HOUR_NS;
 	l->min_free_bytes = 16u << 20;
+	l->index_flush_spans = 65536;
+	l->index_flush_ms = 1000;
 }
 
 int
@@ -64,14 +73,30 @@ pipeline_new(pipeline **out, store *st, const pipeline_limits *l,
     char **cause)
 {
 	pipeline *p = xcalloc(1, sizeof *p);
+	index_buffer_limits il = {
+		.flush_spans = l->index_flush_spans,
+		.flush_ms = l->index_flush_ms,
+		.min_free_bytes = l->min_free_bytes,
+	};
 
-	(void)cause;
+	*out = NULL;
 	p->st = st;
 	p->lim = *l;
 	p->cat = index_catalog_new();
+	if (index_buffer_new(&p->ibuf, st, p->cat, &il, cause) != 0) {
+		index_catalog_free(p->cat);
+		free(p);
+		return -1;
+	}
 	pthread_mutex_init(&p->mu, NULL);
 	*out = p;
 	return 0;
+}
+
+int
+pipeline_sync(pipeline *p)
+{
+	return index_buffer_sync(p->ibuf);
 }
 
 static void
@@ -81,6 +106,8 @@ work_free(work *w)
 		return;
 	store_batch_free(w->b);
 	index_builder_free(w->ib);
+	free(w->acc);
+	arena_free(&w->mem);
 	free(w->buf);
 	free(w);
 }
@@ -90,6 +117,7 @@ pipeline_free(pipeline *p)
 {
 	if (p == NULL)
 		return;
+	index_buffer_free(p->ibuf);
 	for (int i = 0; i < p->n_pool; i++)
 		work_free(p->pool[i]);
 	index_catalog_free(p->cat);
@@ -113,12 +141,14 @@ work_get(pipeline *p)
 	}
 	store_batch_clear(w->b);
 	index_begin(w->ib);
+	w->n_acc = 0;
 	return w;
 }
 
 static void
 work_put(pipeline *p, work *w)
 {
+	arena_reset(&w->mem);
 	pthread_mutex_lock(&p->mu);
 	if (p->n_pool < POOL_MAX && w->buf_cap <= (4u << 20)) {
 		p->pool[p->n_pool++] = w;
@@ -475,6 +505,19 @@ put_span(pipeline *p, work *w, uint64_t oh, const span_t *sp)
 	return true;
 }
 
+/* Remembers an accepted span for the index (written after the spans). */
+static void
+accept(work *w, const char *svc, const resource_spans *rs, const span_t *sp)
+{
+	if (w->n_acc == w->cap_acc) {
+		w->cap_acc = w->cap_acc ? w->cap_acc * 2 : 256;
+		w->acc = xrealloc(w->acc, w->cap_acc * sizeof *w->acc);
+	}
+	w->acc[w->n_acc].svc = svc;
+	w->acc[w->n_acc].res = rs->resource;
+	w->acc[w->n_acc++].sp = sp;
+}
+
 static void
 count_reject(enum reject r)
 {
@@ -494,20 +537,19 @@ result(pipeline_result *res, pipeline_code code, const char *msg)
 	snprintf(res->message, sizeof res->message, "%s", msg);
 }
 
-void
-pipeline_submit_request(pipeline *p, const export_req *req,
-    pipeline_result *res)
+/* Validates, writes and acknowledges req with the work area w. */
+static void
+submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 {
 	uint64_t now = now_unix_ns(), t0;
 	enum reject first = R_OK;
 	size_t total = 0;
-	work *w;
+	uint64_t seq;
 	char *cause = NULL;
 	int rv;
 
 	memset(res, 0, sizeof *res);
 	STATS_INC(requests, 1);
-	w = work_get(p);
 	for (size_t i = 0; i < req->n_resource_spans; i++) {
 		const resource_spans *rs = req->resource_spans[i];
 		const char *svc = index_service_name(rs->resource);
@@ -531,7 +573,7 @@ pipeline_submit_request(pipeline *p, const export_req *req,
 						first = r;
 					continue;
 				}
-				index_span(w->ib, w->b, svc, rs->resource, sp);
+				accept(w, svc, rs, sp);
 				res->accepted_spans++;
 			}
 		}
@@ -539,15 +581,15 @@ pipeline_submit_request(pipeline *p, const export_req *req,
 	if (total == 0) {
 		STATS_INC(rej_empty, 1);
 		result(res, PIPELINE_INVALID, "empty batch: no spans");
-		goto out;
+		return;
 	}
 	if (res->accepted_spans == 0) {
 		STATS_INC(rej_invalid, 1);
 		STATS_INC(spans_rejected, res->rejected_spans);
 		result(res, PIPELINE_INVALID, reject_text[first]);
-		goto out;
+		return;
 	}
-	index_finish(w->ib, w->b);
+	seq = index_buffer_log(p->ibuf, w->b, w->acc, w->n_acc);
 	/* Never let RocksDB meet ENOSPC in a WAL append: it aborts. */
 	if (store_free_bytes(p->st) < p->lim.min_free_bytes +
 	    2 * (uint64_t)store_batch_bytes(w->b)) {
@@ -557,7 +599,7 @@ pipeline_submit_request(pipeline *p, const export_req *req,
 		res->retry_after_ms = 1000;
 		result(res, PIPELINE_RETRY_LATER,
 		    "the store's disk is nearly full; retry later");
-		goto out;
+		return;
 	}
 	t0 = now_mono_ns();
 	rv = store_write(p->st, w->b, true, &cause);
@@ -568,7 +610,7 @@ pipeline_submit_request(pipeline *p, const export_req *req,
 		res->rejected_spans = 0;
 		res->retry_after_ms = 200;
 		result(res, PIPELINE_RETRY_LATER, "store is stalled; retry later");
-		goto out;
+		return;
 	}
 	if (rv != 0) {
 		STATS_INC(rej_internal, 1);
@@ -578,9 +620,10 @@ pipeline_submit_request(pipeline *p, const export_req *req,
 		res->retry_after_ms = 1000;
 		result(res, PIPELINE_INTERNAL, cause);
 		free(cause);
-		goto out;
+		return;
 	}
 	index_commit(w->ib);
+	index_buffer_add(p->ibuf, seq, w->acc, w->n_acc);
 	STATS_INC(records_written, store_batch_count(w->b));
 	STATS_INC(bytes_written, store_batch_bytes(w->b));
 	STATS_INC(spans_accepted, res->accepted_spans);
@@ -592,7 +635,15 @@ pipeline_submit_request(pipeline *p, const export_req *req,
 		STATS_INC(requests_ok, 1);
 		result(res, PIPELINE_OK, "");
 	}
-out:
+}
+
+void
+pipeline_submit_request(pipeline *p, const export_req *req,
+    pipeline_result *res)
+{
+	work *w = work_get(p);
+
+	submit(p, w, req, res);
 	work_put(p, w);
 }
 
@@ -601,6 +652,7 @@ pipeline_submit_protobuf(pipeline *p, const uint8_t *buf, size_t len,
     pipeline_result *res)
 {
 	export_req *req;
+	work *w;
 	int rv;
 
 	memset(res, 0, sizeof *res);
@@ -638,19 +690,20 @@ pipeline_submit_protobuf(pipeline *p, const uint8_t *buf, size_t len,
 		    "malformed protobuf");
 		goto out;
 	}
+	/* Unpacked into the work area's arena: no malloc per field. */
+	w = work_get(p);
 	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
-	    NULL, len, buf);
+	    arena_protobuf(&w->mem), len, buf);
 	if (req == NULL) {
 		STATS_INC(requests, 1);
 		STATS_INC(rej_invalid, 1);
 		res->code = PIPELINE_INVALID;
 		snprintf(res->message, sizeof res->message,
 		    "malformed protobuf: not an ExportTraceServiceRequest");
-		goto out;
+	} else {
+		submit(p, w, req, res);
 	}
-	pipeline_submit_request(p, req, res);
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-	    req, NULL);
+	work_put(p, w);
 out:
 	atomic_fetch_sub(&stats.backlog_bytes, (int64_t)len);
 	atomic_fetch_sub(&stats.backlog_requests, 1);

@@ -610,14 +610,18 @@ summarize(const ltrace *t, const Tracequery__V1__Search *s, const window *w)
 
 /*
  * A newest-first stream over the posting records of one index prefix,
- * hour by hour. Records are sorted by their newest start, and each holds
- * one minute of postings, so a record is read once its newest start could
- * beat the best posting in hand: the stream yields postings in exact
- * start order. buf is sorted oldest first; the top is its end.
+ * hour by hour. Records are sorted by their newest start, so a record is
+ * read once its newest start could beat the best posting in hand: the
+ * stream yields postings in exact start order. S, O and A records hold one
+ * minute each (so records newer than the window's end plus a minute are
+ * skipped); V records hold an hour and carry a value hash to match. buf
+ * is sorted oldest first; the top is its end.
  */
 typedef struct tstream {
 	keybuf prefix; /* type + strings, no hour */
 	uint32_t hour, hour_min;
+	size_t posting_len;  /* POSTING_LEN, or VPOSTING_LEN for V */
+	uint64_t value_hash; /* V: the value's hash */
 	store_iter *it;
 	bool valid;
 	uint8_t *buf;
@@ -636,7 +640,8 @@ ts_open_hour(qctx *q, tstream *s, const window *w)
 	key_put_u32(&lo, s->hour);
 	key_put_bytes(&lo, s->prefix.b, s->prefix.len);
 	hi = lo;
-	key_put_u64(&lo, ~(to < w->to ? UINT64_MAX : to));
+	if (s->posting_len == POSTING_LEN)
+		key_put_u64(&lo, ~(to < w->to ? UINT64_MAX : to));
 	if (w->from != 0)
 		key_put_u64(&hi, ~w->from);
 	prefix_next(&hi);
@@ -675,11 +680,15 @@ ts_fill(qctx *q, tstream *s, const window *w)
 			    key_be64(s->buf + (s->n - 1) * POSTING_LEN))
 				break;
 			v = store_iter_value(s->it, &vlen);
-			for (size_t i = 0; i + POSTING_LEN <= vlen;
-			    i += POSTING_LEN) {
+			for (size_t i = 0; i + s->posting_len <= vlen;
+			    i += s->posting_len) {
 				uint64_t t = key_be64(v + i);
 
 				if (t < w->from || t > w->to)
+					continue;
+				if (s->posting_len == VPOSTING_LEN &&
+				    key_be64(v + i + POSTING_LEN) !=
+				    s->value_hash)
 					continue;
 				if (s->n == s->cap) {
 					s->cap = s->cap ? s->cap * 2 : 64;
@@ -719,11 +728,16 @@ ts_next(qctx *q, tstream *s, const window *w)
 	ts_fill(q, s, w);
 }
 
+/* posting_len: POSTING_LEN, or VPOSTING_LEN for a V stream matching
+ * value_hash. */
 static void
-ts_init(qctx *q, tstream *s, const keybuf *prefix, const window *w)
+ts_init(qctx *q, tstream *s, const keybuf *prefix, size_t posting_len,
+    uint64_t value_hash, const window *w)
 {
 	memset(s, 0, sizeof *s);
 	s->prefix = *prefix;
+	s->posting_len = posting_len;
+	s->value_hash = value_hash;
 	s->hour = key_hour(w->to);
 	s->hour_min = key_hour(w->from);
 	ts_open_hour(q, s, w);
@@ -815,14 +829,23 @@ search_by_time(qctx *q, results *res, const Tracequery__V1__Search *s,
 	keybuf p;
 
 	if (s->n_attributes > 0) {
+		/* The value's own records, and its bucket of values seen
+		 * once per index flush. */
+		const char *k = s->attributes[0]->key;
+		const char *v = s->attributes[0]->value;
+		uint64_t vh = key_val_hash(k, strlen(k), v, strlen(v));
+
+		st = xcalloc(2, sizeof *st);
 		key_reset(&p);
 		key_put_u8(&p, IDX_ATTR);
-		key_put_str(&p, s->attributes[0]->key,
-		    strlen(s->attributes[0]->key));
-		key_put_str(&p, s->attributes[0]->value,
-		    strlen(s->attributes[0]->value));
-		st = xcalloc(1, sizeof *st);
-		ts_init(q, &st[n_st++], &p, w);
+		key_put_str(&p, k, strlen(k));
+		key_put_str(&p, v, strlen(v));
+		ts_init(q, &st[n_st++], &p, POSTING_LEN, 0, w);
+		key_reset(&p);
+		key_put_u8(&p, IDX_VAL);
+		key_put_str(&p, k, strlen(k));
+		key_put_u16(&p, (uint16_t)key_val_bucket(vh));
+		ts_init(q, &st[n_st++], &p, VPOSTING_LEN, vh, w);
 	} else {
 		if (s->service[0])
 			PUSH(svcs, n_svcs, xstrdup(s->service));
@@ -836,7 +859,7 @@ search_by_time(qctx *q, results *res, const Tracequery__V1__Search *s,
 			if (s->operation[0])
 				key_put_str(&p, s->operation,
 				    strlen(s->operation));
-			ts_init(q, &st[n_st++], &p, w);
+			ts_init(q, &st[n_st++], &p, POSTING_LEN, 0, w);
 		}
 	}
 	for (;;) {
@@ -861,7 +884,7 @@ search_by_time(qctx *q, results *res, const Tracequery__V1__Search *s,
 /* One duration-index hit. */
 typedef struct dhit {
 	uint64_t dur_ns;
-	uint64_t minute_ns; /* start of its minute */
+	uint64_t start_ns;
 	uint8_t id[KEY_SPAN_LEN];
 	uint32_t pair; /* which (service, operation) */
 } dhit;
@@ -917,22 +940,6 @@ free_pairs(svc_op *v, size_t n)
 	free(v);
 }
 
-/* Reads the start time of a span (0 when gone). */
-static uint64_t
-span_start(qctx *q, const uint8_t *id)
-{
-	char *v = NULL, *cause = NULL;
-	size_t vlen;
-	uint64_t t = 0;
-
-	if (store_get(q->st, STORE_CF_SPANS, id, KEY_SPAN_LEN, &v, &vlen,
-	    &cause) == 0 && vlen >= 8)
-		t = key_be64(v);
-	free(v);
-	free(cause);
-	return t;
-}
-
 /* Opens an iterator over the duration records of pair in hour h; *plen
  * gets the length of the [hour][D][service][operation] prefix. */
 static store_iter *
@@ -951,61 +958,90 @@ dur_iter(qctx *q, const svc_op *pair, uint32_t h, keybuf *prefix)
 	    hi.b, hi.len, false);
 }
 
+/* Adds a hit to out unless the budget is spent (then false). */
+static bool
+add_hit(dhits *out, const uint8_t *posting, uint32_t pi, size_t budget)
+{
+	dhit *x;
+
+	if (out->n >= budget) {
+		out->truncated = true;
+		return false;
+	}
+	if (out->n == out->cap) {
+		out->cap = out->cap ? out->cap * 2 : 256;
+		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+	}
+	x = &out->v[out->n++];
+	x->dur_ns = key_be64(posting);
+	x->start_ns = key_be64(posting + 8);
+	x->pair = pi;
+	memcpy(x->id, posting + 16, KEY_SPAN_LEN);
+	return true;
+}
+
+static int
+cmp_dhit_dur(const void *a, const void *b)
+{
+	const dhit *x = a, *y = b;
+
+	return x->dur_ns > y->dur_ns ? -1 : x->dur_ns < y->dur_ns;
+}
+
 /*
  * Reads minute m of an hour through it (from dur_iter): hits with
- * durations in [min_ns, max_ns], longest first, at most cap of them. In
- * the window's edge minutes each span's exact start is checked. Returns
- * false when the budget of hits ran out.
+ * durations in [min_ns, max_ns] and starts in w, longest first, at most
+ * cap of them. A minute's records (one per index flush) are sorted by
+ * their longest duration, each longest first, so reading stops at the
+ * first record whose longest cannot make the cut. Returns false when the
+ * budget of hits ran out.
  */
 static bool
-scan_minute(qctx *q, store_iter *it, const keybuf *prefix, uint32_t pi,
-    int m, const window *w, uint64_t min_ns, uint64_t max_ns, size_t cap,
+scan_minute(store_iter *it, const keybuf *prefix, uint32_t pi, int m,
+    const window *w, uint64_t min_ns, uint64_t max_ns, size_t cap,
     size_t budget, dhits *out)
 {
 	uint64_t hour_ns = (uint64_t)(key_be64(prefix->b) >> 32) * KEY_HOUR_NS;
 	uint64_t mstart = hour_ns + (uint64_t)m * KEY_MINUTE_NS;
-	size_t plen = prefix->len, got = 0;
-	bool edge;
+	size_t plen = prefix->len, first = out->n;
 	keybuf sk;
 
 	if (mstart > w->to || mstart + KEY_MINUTE_NS <= w->from)
 		return true;
-	edge = mstart < w->from || mstart + KEY_MINUTE_NS - 1 > w->to;
 	sk = *prefix;
 	key_put_u8(&sk, (uint8_t)m);
-	key_put_u64(&sk, ~(max_ns ? max_ns : UINT64_MAX));
 	store_iter_seek(it, sk.b, sk.len);
-	for (; store_iter_valid(it) && got < cap; store_iter_next(it)) {
-		size_t klen;
+	for (; store_iter_valid(it); store_iter_next(it)) {
+		size_t klen, vlen;
 		const uint8_t *k = store_iter_key(it, &klen);
-		uint64_t d;
-		dhit *x;
+		const uint8_t *v;
+		size_t got = out->n - first;
 
-		if (klen != plen + 1 + 8 + KEY_SPAN_LEN || k[plen] != m)
+		if (klen != plen + 1 + 16 || k[plen] != m)
 			break;
-		d = ~key_be64(k + plen + 1);
-		if (d < min_ns)
+		/* The cut: the cap-th longest so far beats this record. */
+		if (~key_be64(k + plen + 1) < min_ns || (got >= cap &&
+		    ~key_be64(k + plen + 1) <= out->v[first + cap - 1].dur_ns))
 			break;
-		if (edge) {
-			uint64_t t = span_start(q, k + plen + 9);
+		v = store_iter_value(it, &vlen);
+		for (size_t i = 0, n = 0; i + DPOSTING_LEN <= vlen && n < cap;
+		    i += DPOSTING_LEN) {
+			uint64_t d = key_be64(v + i), t = key_be64(v + i + 8);
 
-			if (t < w->from || t > w->to)
+			if (d < min_ns)
+				break;
+			if ((max_ns && d > max_ns) || t < w->from || t > w->to)
 				continue;
+			if (!add_hit(out, v + i, pi, budget))
+				return false;
+			n++;
 		}
-		if (out->n >= budget) {
-			out->truncated = true;
-			return false;
-		}
-		if (out->n == out->cap) {
-			out->cap = out->cap ? out->cap * 2 : 256;
-			out->v = xrealloc(out->v, out->cap * sizeof *out->v);
-		}
-		x = &out->v[out->n++];
-		x->dur_ns = d;
-		x->minute_ns = mstart;
-		x->pair = pi;
-		memcpy(x->id, k + plen + 9, KEY_SPAN_LEN);
-		got++;
+		got = out->n - first;
+		if (got > 1)
+			qsort(out->v + first, got, sizeof *out->v,
+			    cmp_dhit_dur);
+		if (got > cap)
+			out->n = first + cap;
 	}
 	return true;
 }
@@ -1024,7 +1060,7 @@ dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
 		bool more = true;
 
 		for (int m = 59; m >= 0 && more; m--)
-			more = scan_minute(q, it, &prefix, pi, m, w, min_ns,
+			more = scan_minute(it, &prefix, pi, m, w, min_ns,
 			    max_ns, per_minute, budget, out);
 		store_iter_free(it);
 		if (!more)
@@ -1032,21 +1068,13 @@ dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
 	}
 }
 
-static int
-cmp_dhit_dur(const void *a, const void *b)
-{
-	const dhit *x = a, *y = b;
-
-	return x->dur_ns > y->dur_ns ? -1 : x->dur_ns < y->dur_ns;
-}
-
-/* Orders hits by start (kept in minute_ns), newest first. */
+/* Orders hits by start, newest first. */
 static int
 cmp_dhit_start(const void *a, const void *b)
 {
 	const dhit *x = a, *y = b;
 
-	return x->minute_ns > y->minute_ns ? -1 : x->minute_ns < y->minute_ns;
+	return x->start_ns > y->start_ns ? -1 : x->start_ns < y->start_ns;
 }
 
 /*
@@ -1090,7 +1118,7 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 		for (int m = 59; m >= 0 && !done; m--) {
 			hits.n = 0;
 			for (size_t i = 0; i < n_pairs; i++) {
-				if (!scan_minute(q, its[i], &pfx[i],
+				if (!scan_minute(its[i], &pfx[i],
 				    (uint32_t)i, m, w, s->min_duration_ns,
 				    s->max_duration_ns, DUR_BUDGET, DUR_BUDGET,
 				    &hits))
@@ -1100,11 +1128,7 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 				done = true;
 				break;
 			}
-			/* Newest first within the minute too: a point read
-			 * per hit is much cheaper than loading its trace. */
-			for (size_t i = 0; i < hits.n; i++)
-				hits.v[i].minute_ns = span_start(q,
-				    hits.v[i].id);
+			/* Newest first within the minute too. */
 			if (hits.n > 1)
 				qsort(hits.v, hits.n, sizeof *hits.v,
 				    cmp_dhit_start);
@@ -1274,7 +1298,7 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 		ss->service = xstrdup(pair->svc);
 		ss->name = xstrdup(pair->op);
 		ss->duration_ns = hits.v[i].dur_ns;
-		ss->start_unix_nano = span_start(q, hits.v[i].id);
+		ss->start_unix_nano = hits.v[i].start_ns;
 		PUSH(sr->spans, sr->n_spans, ss);
 	}
 	free(hits.v);

@@ -16,6 +16,7 @@
 struct query_server {
 	rep_server *rs;
 	store *st;
+	pipeline *p;
 	uint64_t retention_ns;
 };
 
@@ -29,6 +30,8 @@ handle(void *arg, nng_msg *msg)
 	int rv;
 
 	STATS_INC(queries, 1);
+	/* Read your writes: every acknowledged span is searchable. */
+	pipeline_sync(qs->p);
 	query_handle_bytes(qs->st, qs->retention_ns, nng_msg_body(msg),
 	    nng_msg_len(msg), &out, &out_len);
 	nng_msg_clear(msg);
@@ -43,12 +46,13 @@ handle(void *arg, nng_msg *msg)
 
 int
 query_server_start(query_server **out, const char *url, int workers,
-    store *st, uint64_t retention_ns, char **cause)
+    store *st, pipeline *p, uint64_t retention_ns, char **cause)
 {
 	query_server *qs = xcalloc(1, sizeof *qs);
 
 	*out = NULL;
 	qs->st = st;
+	qs->p = p;
 	qs->retention_ns = retention_ns;
 	if (rep_server_start(&qs->rs, "query", &url, 1, workers,
 	    QUERY_MAX_REQUEST, handle, qs, cause) != 0) {

@@ -33,6 +33,10 @@ struct store;
 	X(records_written, "store.records_written", "records")              \
 	X(bytes_written, "store.bytes_written", "bytes")                    \
 	X(write_ns, "store.write_time", "ns")                               \
+	X(index_flushes, "index.flushes", "writes")                         \
+	X(index_flush_ns, "index.flush_time", "ns")                         \
+	X(index_records, "index.records_written", "records")                \
+	X(index_recovered, "index.spans_recovered", "spans")                \
 	X(queries, "query.requests", "requests")                            \
 	X(query_errors, "query.errors", "requests")                         \
 	X(retention_runs, "retention.runs", "runs")

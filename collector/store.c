@@ -372,6 +372,13 @@ store_batch_put(store_batch *b, store_cf cf, const void *k, size_t klen,
 }
 
 void
+store_batch_delete(store_batch *b, store_cf cf, const void *k, size_t klen)
+{
+	rocksdb_writebatch_delete_cf(b->wb, b->s->cf[cf], k, klen);
+	b->bytes += klen;
+}
+
+void
 store_batch_merge(store_batch *b, store_cf cf, const void *k, size_t klen,
     const void *v, size_t vlen)
 {

@@ -50,6 +50,8 @@ void store_batch_put(store_batch *b, store_cf cf, const void *k, size_t klen,
     const void *v, size_t vlen);
 void store_batch_merge(store_batch *b, store_cf cf, const void *k,
     size_t klen, const void *v, size_t vlen);
+void store_batch_delete(store_batch *b, store_cf cf, const void *k,
+    size_t klen);
 size_t store_batch_count(const store_batch *b);
 size_t store_batch_bytes(const store_batch *b);
 

@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "arena.h"
 #include "common.h"
 #include "otlp_json.h"
 #include "otlp_types.h"
@@ -448,61 +449,24 @@ otlp_json_encode(Opentelemetry__Proto__Trace__V1__ResourceSpans *const *rs,
  * Everything decoded lives in one arena freed after packing, so an error
  * half-way through a span leaks nothing and needs no unwinding.
  */
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
 struct dec {
-	struct chunk *chunks;
+	arena mem;
 	char *err;       /* first error of the item being decoded */
 	int depth;       /* current AnyValue nesting */
 	size_t path_len; /* "resourceSpans[0].scopeSpans[1]..." */
 	char path[256];
 };
 
-#define CHUNK_SIZE (64 * 1024)
-
 static void *
-arena_alloc(struct dec *d, size_t size)
+dec_alloc(struct dec *d, size_t size)
 {
-	struct chunk *c = d->chunks;
-	size_t align = sizeof(max_align_t);
-	void *p;
-
-	size = (size + align - 1) / align * align;
-	if (c == NULL || c->cap - c->used < size) {
-		size_t cap = size > CHUNK_SIZE ? size : CHUNK_SIZE;
-		c = xmalloc(sizeof *c + cap);
-		c->next = d->chunks;
-		c->used = 0;
-		c->cap = cap;
-		d->chunks = c;
-	}
-	p = (unsigned char *)c->data + c->used;
-	c->used += size;
-	return p;
+	return arena_alloc(&d->mem, size);
 }
 
 static char *
-arena_strdup(struct dec *d, const char *s, size_t len)
+dec_strdup(struct dec *d, const char *s, size_t len)
 {
-	char *p = arena_alloc(d, len + 1);
-
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
-}
-
-static void
-arena_free(struct dec *d)
-{
-	while (d->chunks != NULL) {
-		struct chunk *next = d->chunks->next;
-		free(d->chunks);
-		d->chunks = next;
-	}
+	return arena_strndup(&d->mem, s, len);
 }
 
 /* Appends to the error path; returns the length to restore. */
@@ -588,7 +552,7 @@ get_string(struct dec *d, const json_t *obj, const char *key, char **out)
 		return 0;
 	if (!json_is_string(v))
 		return fail(d, key, "expected a string, got %s", type_name(v));
-	*out = arena_strdup(d, json_string_value(v), json_string_length(v));
+	*out = dec_strdup(d, json_string_value(v), json_string_length(v));
 	return 0;
 }
 
@@ -752,7 +716,7 @@ get_id(struct dec *d, const json_t *obj, const char *key, size_t len,
 	if (json_string_length(v) != len * 2)
 		return fail(d, key, "expected %zu hex digits, got %zu",
 		    len * 2, json_string_length(v));
-	out->data = arena_alloc(d, len);
+	out->data = dec_alloc(d, len);
 	if (hex_decode(s, out->data, len) != 0)
 		return fail(d, key, "\"%s\" is not hex", s);
 	out->len = len;
@@ -808,7 +772,7 @@ dec_kv(struct dec *d, const json_t *o, KeyValue **out)
 	if (!json_is_object(o))
 		return fail(
 		    d, NULL, "expected an object, got %s", type_name(o));
-	kv = arena_alloc(d, sizeof *kv);
+	kv = dec_alloc(d, sizeof *kv);
 	opentelemetry__proto__common__v1__key_value__init(kv);
 	if (get_string(d, o, "key", &kv->key) != 0 ||
 	    get_i32(d, o, "keyStrindex", &kv->key_strindex) != 0)
@@ -837,7 +801,7 @@ get_kvs(struct dec *d, const json_t *obj, const char *key, KeyValue ***out,
 	if (!json_is_array(a))
 		return fail(d, key, "expected an array, got %s", type_name(a));
 	len = json_array_size(a);
-	*out = arena_alloc(d, (len ? len : 1) * sizeof **out);
+	*out = dec_alloc(d, (len ? len : 1) * sizeof **out);
 	for (i = 0; i < len; i++) {
 		size_t old =
 		    path_push(d, "%s%s[%zu]", d->path_len ? "." : "", key, i);
@@ -916,7 +880,7 @@ dec_any_body(struct dec *d, const json_t *o, AnyValue *av)
 			return fail(
 			    d, key, "expected base64, got %s", type_name(v));
 		len = json_string_length(v);
-		av->bytes_value.data = arena_alloc(d, len * 3 / 4 + 3);
+		av->bytes_value.data = dec_alloc(d, len * 3 / 4 + 3);
 		blen = b64_decode(
 		    json_string_value(v), len, av->bytes_value.data);
 		if (blen < 0)
@@ -938,7 +902,7 @@ dec_any_body(struct dec *d, const json_t *o, AnyValue *av)
 		    type_name(vals));
 	len = vals != NULL ? json_array_size(vals) : 0;
 	if (strcmp(key, "kvlistValue") == 0) {
-		KeyValueList *kl = arena_alloc(d, sizeof *kl);
+		KeyValueList *kl = dec_alloc(d, sizeof *kl);
 		size_t old = path_push(d, ".kvlistValue");
 		int rv;
 		opentelemetry__proto__common__v1__key_value_list__init(kl);
@@ -948,11 +912,11 @@ dec_any_body(struct dec *d, const json_t *o, AnyValue *av)
 		path_pop(d, old);
 		return rv;
 	}
-	ArrayValue *arr = arena_alloc(d, sizeof *arr);
+	ArrayValue *arr = dec_alloc(d, sizeof *arr);
 	opentelemetry__proto__common__v1__array_value__init(arr);
 	av->value_case = AV(ARRAY_VALUE);
 	av->array_value = arr;
-	arr->values = arena_alloc(d, (len ? len : 1) * sizeof *arr->values);
+	arr->values = dec_alloc(d, (len ? len : 1) * sizeof *arr->values);
 	for (i = 0; i < len; i++) {
 		size_t old = path_push(d, ".arrayValue.values[%zu]", i);
 		int rv = dec_any(d, json_array_get(vals, i), &arr->values[i]);
@@ -976,7 +940,7 @@ dec_any(struct dec *d, const json_t *v, AnyValue **out)
 	if (d->depth >= OTLP_JSON_MAX_ANY_DEPTH)
 		return fail(d, NULL, "AnyValue nested deeper than %d levels",
 		    OTLP_JSON_MAX_ANY_DEPTH);
-	av = arena_alloc(d, sizeof *av);
+	av = dec_alloc(d, sizeof *av);
 	opentelemetry__proto__common__v1__any_value__init(av);
 	d->depth++;
 	rv = dec_any_body(d, v, av);
@@ -1000,7 +964,7 @@ get_list(struct dec *d, const json_t *obj, const char *key, size_t elem_size,
 	if (!json_is_array(a))
 		return fail(d, key, "expected an array, got %s", type_name(a));
 	len = json_array_size(a);
-	*out = arena_alloc(d, (len ? len : 1) * sizeof **out);
+	*out = dec_alloc(d, (len ? len : 1) * sizeof **out);
 	for (i = 0; i < len; i++) {
 		json_t *e = json_array_get(a, i);
 		size_t old = path_push(d, ".%s[%zu]", key, i);
@@ -1009,7 +973,7 @@ get_list(struct dec *d, const json_t *obj, const char *key, size_t elem_size,
 			rv = fail(d, NULL, "expected an object, got %s",
 			    type_name(e));
 		} else {
-			(*out)[i] = arena_alloc(d, elem_size);
+			(*out)[i] = dec_alloc(d, elem_size);
 			rv = fn(d, e, (*out)[i]);
 		}
 		path_pop(d, old);
@@ -1063,7 +1027,7 @@ dec_status(struct dec *d, const json_t *o, Status **out)
 	if (!json_is_object(o))
 		return fail(
 		    d, "status", "expected an object, got %s", type_name(o));
-	st = arena_alloc(d, sizeof *st);
+	st = dec_alloc(d, sizeof *st);
 	opentelemetry__proto__trace__v1__status__init(st);
 	size_t old = path_push(d, "%sstatus", d->path_len ? "." : "");
 	int rv = get_string(d, o, "message", &st->message) != 0 ||
@@ -1126,13 +1090,13 @@ get_strings(
 	if (!json_is_array(a))
 		return fail(d, key, "expected an array, got %s", type_name(a));
 	len = json_array_size(a);
-	*out = arena_alloc(d, (len ? len : 1) * sizeof **out);
+	*out = dec_alloc(d, (len ? len : 1) * sizeof **out);
 	for (i = 0; i < len; i++) {
 		json_t *e = json_array_get(a, i);
 		if (!json_is_string(e))
 			return fail(
 			    d, key, "element %zu: expected a string", i);
-		(*out)[i] = arena_strdup(
+		(*out)[i] = dec_strdup(
 		    d, json_string_value(e), json_string_length(e));
 	}
 	*n = len;
@@ -1164,7 +1128,7 @@ dec_resource(struct dec *d, const json_t *o, Resource **out)
 	if (!json_is_object(o))
 		return fail(
 		    d, "resource", "expected an object, got %s", type_name(o));
-	r = arena_alloc(d, sizeof *r);
+	r = dec_alloc(d, sizeof *r);
 	opentelemetry__proto__resource__v1__resource__init(r);
 	old = path_push(d, ".resource");
 	rv = get_kvs(d, o, "attributes", &r->attributes, &r->n_attributes) ||
@@ -1190,7 +1154,7 @@ dec_scope(struct dec *d, const json_t *o, Scope **out)
 	if (!json_is_object(o))
 		return fail(
 		    d, "scope", "expected an object, got %s", type_name(o));
-	sc = arena_alloc(d, sizeof *sc);
+	sc = dec_alloc(d, sizeof *sc);
 	opentelemetry__proto__common__v1__instrumentation_scope__init(sc);
 	old = path_push(d, ".scope");
 	rv = get_string(d, o, "name", &sc->name) ||
@@ -1287,11 +1251,11 @@ dec_scope_spans(struct doc *doc, const json_t *o, ScopeSpans *ss)
 		reject(doc, n);
 		return 1;
 	}
-	ss->spans = arena_alloc(d, (n ? n : 1) * sizeof *ss->spans);
+	ss->spans = dec_alloc(d, (n ? n : 1) * sizeof *ss->spans);
 	for (i = 0; i < n; i++) {
 		json_t *e = json_array_get(spans, i);
 		size_t old = path_push(d, ".spans[%zu]", i);
-		Span *s = arena_alloc(d, sizeof *s);
+		Span *s = dec_alloc(d, sizeof *s);
 		int rv = json_is_object(e)
 		             ? dec_span(d, e, s)
 		             : fail(d, NULL, "expected an object, got %s",
@@ -1337,9 +1301,9 @@ dec_resource_spans(struct doc *doc, const json_t *o, ResourceSpans *rs)
 		return 1;
 	}
 	rs->scope_spans =
-	    arena_alloc(d, (n ? n : 1) * sizeof *rs->scope_spans);
+	    dec_alloc(d, (n ? n : 1) * sizeof *rs->scope_spans);
 	for (i = 0; i < n; i++) {
-		ScopeSpans *ss = arena_alloc(d, sizeof *ss);
+		ScopeSpans *ss = dec_alloc(d, sizeof *ss);
 		size_t old = path_push(d, ".scopeSpans[%zu]", i);
 		int rv = dec_scope_spans(doc, json_array_get(sa, i), ss);
 		path_pop(d, old);
@@ -1384,10 +1348,10 @@ otlp_json_decode(const char *json, size_t len, uint8_t **pb, size_t *pb_len,
 		goto out;
 	n = ra != NULL ? json_array_size(ra) : 0;
 	req.resource_spans =
-	    arena_alloc(&doc.d, (n ? n : 1) * sizeof *req.resource_spans);
+	    dec_alloc(&doc.d, (n ? n : 1) * sizeof *req.resource_spans);
 	for (i = 0; i < n; i++) {
 		json_t *e = json_array_get(ra, i);
-		ResourceSpans *rs = arena_alloc(&doc.d, sizeof *rs);
+		ResourceSpans *rs = dec_alloc(&doc.d, sizeof *rs);
 		size_t old = path_push(&doc.d, "resourceSpans[%zu]", i);
 		int r = json_is_object(e)
 		            ? dec_resource_spans(&doc, e, rs)
@@ -1418,7 +1382,7 @@ out:
 	free(doc.first);
 	free(doc.fatal);
 	free(doc.d.err);
-	arena_free(&doc.d);
+	arena_free(&doc.d.mem);
 	json_decref(root);
 	return rv;
 }

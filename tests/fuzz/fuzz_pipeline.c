@@ -91,6 +91,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pl_setup();
 	pre = pipeline_prescan(data, size, 64);
 	pipeline_submit_protobuf(pl_pipe, data, size, &res);
+	/* Index this input's spans now, so a crash names this input. */
+	FUZZ_CHECK(pipeline_sync(pl_pipe) == 0);
 	FUZZ_CHECK(memchr(res.message, '\0', sizeof res.message) != NULL);
 	FUZZ_CHECK(res.accepted_spans >= 0 && res.rejected_spans >= 0);
 	switch (res.code) {

@@ -58,12 +58,20 @@ test_index_keys_round_trip(void **state)
 	assert_memory_equal(p.s1, "http.status_code", 16);
 	assert_memory_equal(p.s2, "500", 3);
 
-	key_idx_dur(&k, start, 123456, "svc", 3, "op", 2, tid, sid);
+	key_idx_val(&k, start, "request.id", 10, 1023, 5);
+	assert_int_equal(key_idx_parse(k.b, k.len, &p), 0);
+	assert_int_equal(p.type, IDX_VAL);
+	assert_memory_equal(p.s1, "request.id", 10);
+	assert_int_equal(p.bucket, 1023);
+	assert_true(p.start_ns == start);
+	assert_true(p.batch == 5);
+
+	key_idx_dur(&k, start, 123456, "svc", 3, "op", 2, 9);
 	assert_int_equal(key_idx_parse(k.b, k.len, &p), 0);
 	assert_int_equal(p.type, IDX_DUR);
 	assert_true(p.dur_ns == 123456);
 	assert_int_equal(p.minute, (start % KEY_HOUR_NS) / KEY_MINUTE_NS);
-	assert_memory_equal(p.span_id, sid, 8);
+	assert_true(p.batch == 9);
 	/* A truncated key is refused, not misread. */
 	assert_int_equal(key_idx_parse(k.b, k.len - 1, &p), -1);
 }
@@ -78,8 +86,8 @@ test_newer_and_longer_sort_first(void **state)
 	key_idx_svc(&a, t + 5, "s", 1, 9);
 	key_idx_svc(&b, t + 4, "s", 1, 1);
 	assert_true(memcmp(a.b, b.b, a.len) < 0);
-	key_idx_dur(&a, t, 2000, "s", 1, "o", 1, tid, sid);
-	key_idx_dur(&b, t, 1000, "s", 1, "o", 1, tid, sid);
+	key_idx_dur(&a, t, 2000, "s", 1, "o", 1, 1);
+	key_idx_dur(&b, t, 1000, "s", 1, "o", 1, 0);
 	assert_true(memcmp(a.b, b.b, a.len) < 0);
 }
 

@@ -181,7 +181,8 @@ count_index(store *st, int type)
 
 		(void)store_iter_value(it, &vlen);
 		if (key_idx_parse(k, klen, &p) == 0 && p.type == type)
-			n += type == IDX_DUR ? 1 : (int)(vlen / POSTING_LEN);
+			n += (int)(vlen / (type == IDX_DUR ? DPOSTING_LEN :
+			    type == IDX_VAL ? VPOSTING_LEN : POSTING_LEN));
 	}
 	store_iter_free(it);
 	return n;
@@ -215,14 +216,19 @@ test_pipeline_writes_each_index(void **state)
 	submit(p, 1, 10, base, &res);
 	assert_int_equal(res.code, PIPELINE_OK);
 	assert_int_equal(res.accepted_spans, 10 * SPANGEN_PER_TRACE);
-	/* One duration record per span; one posting per trace and name. */
+	/* The index follows the spans; a sync waits for it. */
+	assert_int_equal(count_index(f->st, IDX_DUR), 0);
+	assert_int_equal(pipeline_sync(p), 0);
+	/* One duration posting per span; one posting per trace and name. */
 	assert_int_equal(count_index(f->st, IDX_DUR), 10 * SPANGEN_PER_TRACE);
 	assert_true(count_index(f->st, IDX_SVC) <= 10 * SPANGEN_SERVICES);
 	assert_true(count_index(f->st, IDX_SVC) >= 10);
 	assert_true(count_index(f->st, IDX_OP) >= 10);
 	assert_true(count_index(f->st, IDX_OP) <= 10 * SPANGEN_PER_TRACE);
-	/* component=http: one posting per trace. */
+	/* component=http: one posting per trace; request.id, unique per
+	 * span, goes to the value buckets. */
 	assert_true(count_index(f->st, IDX_ATTR) > 10 * SPANGEN_ATTRS);
+	assert_true(count_index(f->st, IDX_VAL) >= 10 * SPANGEN_PER_TRACE);
 	/* Spans are keyed by trace + span and carry their start first. */
 	sg_describe(1, 3, 2, base, 1000000, &in);
 	key_span(&k, in.trace_id, in.span_id);
@@ -258,6 +264,7 @@ test_retention_drops_old_keeps_new(void **state)
 	assert_int_equal(res.code, PIPELINE_OK);
 	submit(p, 2, 20, fresh, &res);
 	assert_int_equal(res.code, PIPELINE_OK);
+	assert_int_equal(pipeline_sync(p), 0);
 	retention_run_once(f->st, KEY_HOUR_NS, true);
 
 	sg_describe(1, 5, 0, old, 1000000, &in);

@@ -1,0 +1,379 @@
+/*
+ * index_buffer.c - index records of many requests, written together
+ * (index_buffer.h). Why: the index is most of what a span costs RocksDB
+ * when each request writes its own records, because a request's 512 spans
+ * touch about 1,500 distinct (name, minute) posting lists. Gathered over a
+ * second of requests, the same lists take a fraction of the records.
+ *
+ * Two generations alternate: ingest threads add to the current one under
+ * `mu`; a flush swaps it for the spare and writes it under `flush_mu`, so
+ * flushes are serial and a sync that returns has seen every earlier swap
+ * written. Each generation remembers the log records (META_LOG) of the
+ * requests it holds and deletes them in the same batch as their index.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector.h"
+#include "index_buffer.h"
+#include "keys.h"
+
+typedef Opentelemetry__Proto__Trace__V1__Span span_t;
+typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
+
+#define FLUSH_PART (4u << 20)
+
+typedef struct generation {
+	index_builder *ib;
+	store_batch *b;
+	uint64_t *seqs; /* log records to delete with this index */
+	size_t n_seqs, cap_seqs;
+	size_t n_spans;
+} generation;
+
+struct index_buffer {
+	store *st;
+	index_buffer_limits lim;
+	pthread_mutex_t mu;       /* guards cur */
+	pthread_mutex_t flush_mu; /* one flush at a time; guards spare */
+	generation *cur, *spare;
+	_Atomic uint64_t next_seq;
+	pthread_t flusher;
+	pthread_cond_t wake;
+	bool stop;                /* under mu */
+};
+
+static generation *
+generation_new(store *st, index_catalog *cat)
+{
+	generation *g = xcalloc(1, sizeof *g);
+
+	g->ib = index_builder_new(cat);
+	g->b = store_batch_new(st);
+	index_begin(g->ib);
+	return g;
+}
+
+static void
+generation_free(generation *g)
+{
+	if (g == NULL)
+		return;
+	index_builder_free(g->ib);
+	store_batch_free(g->b);
+	free(g->seqs);
+	free(g);
+}
+
+static void
+generation_reset(generation *g)
+{
+	index_begin(g->ib);
+	store_batch_clear(g->b);
+	g->n_seqs = 0;
+	g->n_spans = 0;
+}
+
+/* Remembers that g holds the spans of log record seq. */
+static void
+generation_log(generation *g, uint64_t seq)
+{
+	if (g->n_seqs == g->cap_seqs) {
+		g->cap_seqs = g->cap_seqs ? g->cap_seqs * 2 : 64;
+		g->seqs = xrealloc(g->seqs, g->cap_seqs * sizeof *g->seqs);
+	}
+	g->seqs[g->n_seqs++] = seq;
+}
+
+/* Adds spans (logged as seq) to g. Caller holds the lock that guards g. */
+static void
+generation_add(generation *g, uint64_t seq, const indexed_span *spans,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		index_span(g->ib, g->b, spans[i].svc, spans[i].res,
+		    spans[i].sp);
+	generation_log(g, seq);
+	g->n_spans += n;
+}
+
+/* Writes b; returns 0 or -1 (logged). */
+static int
+write_part(store *st, store_batch *b)
+{
+	char *cause = NULL;
+
+	if (store_write(st, b, false, &cause) != 0) {
+		log_error("index write failed: %s", cause ? cause : "?");
+		free(cause);
+		return -1;
+	}
+	STATS_INC(index_records, store_batch_count(b));
+	STATS_INC(records_written, store_batch_count(b));
+	STATS_INC(bytes_written, store_batch_bytes(b));
+	store_batch_clear(b);
+	return 0;
+}
+
+/* Writes g's index records in parts of at most FLUSH_PART bytes (so the
+ * batch never doubles the buffer's memory), and deletes its log records
+ * with the last part. Should a part fail, the log records stay and the
+ * next start re-indexes them (duplicate postings are harmless: searches
+ * deduplicate traces). */
+static int
+generation_write(store *st, generation *g)
+{
+	keybuf k;
+	uint64_t t0 = now_mono_ns();
+	store_batch *b = g->b;
+
+	while (!index_finish_step(g->ib, b, FLUSH_PART))
+		if (write_part(st, b) != 0)
+			return -1;
+	for (size_t i = 0; i < g->n_seqs; i++) {
+		key_meta_log(&k, g->seqs[i]);
+		store_batch_delete(b, STORE_CF_META, k.b, k.len);
+	}
+	if (write_part(st, b) != 0)
+		return -1;
+	index_commit(g->ib);
+	STATS_INC(index_flushes, 1);
+	STATS_INC(index_flush_ns, now_mono_ns() - t0);
+	return 0;
+}
+
+/* Swaps the current generation out and writes it. */
+static int
+flush(index_buffer *ib)
+{
+	generation *g;
+	int rv = 0;
+
+	pthread_mutex_lock(&ib->flush_mu);
+	pthread_mutex_lock(&ib->mu);
+	g = ib->cur;
+	if (g->n_seqs == 0) {
+		pthread_mutex_unlock(&ib->mu);
+		pthread_mutex_unlock(&ib->flush_mu);
+		return 0;
+	}
+	/* RocksDB aborts on ENOSPC in a WAL append: keep buffering (the
+	 * pipeline already answers "retry later") until space returns. */
+	if (store_free_bytes(ib->st) < ib->lim.min_free_bytes +
+	    2 * (store_batch_bytes(g->b) + g->n_spans * 256)) {
+		pthread_mutex_unlock(&ib->mu);
+		pthread_mutex_unlock(&ib->flush_mu);
+		return -1;
+	}
+	ib->cur = ib->spare;
+	ib->spare = NULL;
+	pthread_mutex_unlock(&ib->mu);
+	rv = generation_write(ib->st, g);
+	generation_reset(g);
+	ib->spare = g;
+	pthread_mutex_unlock(&ib->flush_mu);
+	return rv;
+}
+
+static void *
+flusher_main(void *arg)
+{
+	index_buffer *ib = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&ib->mu);
+	while (!ib->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(ib->lim.flush_ms % 1000) * 1000000L;
+		ts.tv_sec += ib->lim.flush_ms / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&ib->wake, &ib->mu, &ts);
+		if (ib->stop)
+			break;
+		pthread_mutex_unlock(&ib->mu);
+		flush(ib);
+		pthread_mutex_lock(&ib->mu);
+	}
+	pthread_mutex_unlock(&ib->mu);
+	return NULL;
+}
+
+uint64_t
+index_buffer_log(index_buffer *ib, store_batch *b, const indexed_span *spans,
+    size_t n)
+{
+	uint64_t seq = atomic_fetch_add(&ib->next_seq, 1);
+	uint8_t *v = xmalloc(n * KEY_SPAN_LEN + 1);
+	keybuf k;
+
+	for (size_t i = 0; i < n; i++) {
+		memcpy(v + i * KEY_SPAN_LEN, spans[i].sp->trace_id.data,
+		    KEY_TRACE_ID_LEN);
+		memcpy(v + i * KEY_SPAN_LEN + KEY_TRACE_ID_LEN,
+		    spans[i].sp->span_id.data, KEY_SPAN_ID_LEN);
+	}
+	key_meta_log(&k, seq);
+	store_batch_put(b, STORE_CF_META, k.b, k.len, v, n * KEY_SPAN_LEN);
+	free(v);
+	return seq;
+}
+
+void
+index_buffer_add(index_buffer *ib, uint64_t seq, const indexed_span *spans,
+    size_t n)
+{
+	bool full;
+
+	pthread_mutex_lock(&ib->mu);
+	generation_add(ib->cur, seq, spans, n);
+	full = ib->cur->n_spans >= ib->lim.flush_spans;
+	pthread_mutex_unlock(&ib->mu);
+	if (full)
+		flush(ib);
+}
+
+int
+index_buffer_sync(index_buffer *ib)
+{
+	return flush(ib);
+}
+
+/* ------------------------------------------------------------- recovery */
+
+/* Re-adds one logged span to g; a span that is gone (expired) is skipped. */
+static void
+recover_span(store *st, generation *g, const uint8_t *key)
+{
+	char *v = NULL, *ov = NULL, *cause = NULL;
+	size_t vlen, olen;
+	span_t *sp = NULL;
+	resource_spans *rs = NULL;
+	indexed_span is;
+	uint8_t ids[KEY_SPAN_LEN];
+	keybuf k;
+
+	memcpy(ids, key, KEY_SPAN_LEN);
+	if (store_get(st, STORE_CF_SPANS, key, KEY_SPAN_LEN, &v, &vlen,
+	    &cause) != 0 || vlen < SPAN_VALUE_HEADER)
+		goto out;
+	sp = opentelemetry__proto__trace__v1__span__unpack(NULL,
+	    vlen - SPAN_VALUE_HEADER, (const uint8_t *)v + SPAN_VALUE_HEADER);
+	if (sp == NULL)
+		goto out;
+	key_meta_origin(&k, key_be64(v + 8));
+	if (store_get(st, STORE_CF_META, k.b, k.len, &ov, &olen, &cause) == 0)
+		rs = opentelemetry__proto__trace__v1__resource_spans__unpack(
+		    NULL, olen, (const uint8_t *)ov);
+	/* The IDs live in the key; lend them to the unpacked span. */
+	sp->trace_id.data = ids;
+	sp->trace_id.len = KEY_TRACE_ID_LEN;
+	sp->span_id.data = ids + KEY_TRACE_ID_LEN;
+	sp->span_id.len = KEY_SPAN_ID_LEN;
+	is.res = rs != NULL ? rs->resource : NULL;
+	is.svc = index_service_name(is.res);
+	is.sp = sp;
+	index_span(g->ib, g->b, is.svc, is.res, is.sp);
+	g->n_spans++;
+	STATS_INC(index_recovered, 1);
+	sp->trace_id.data = sp->span_id.data = NULL;
+	sp->trace_id.len = sp->span_id.len = 0;
+out:
+	if (sp != NULL)
+		opentelemetry__proto__trace__v1__span__free_unpacked(sp, NULL);
+	if (rs != NULL)
+		opentelemetry__proto__trace__v1__resource_spans__free_unpacked(
+		    rs, NULL);
+	free(v);
+	free(ov);
+	free(cause);
+}
+
+/* Re-indexes every logged request (left by a crash) into ib->cur, then
+ * writes it (or leaves that to the flusher when the disk is full); sets
+ * next_seq past the last log record. */
+static void
+recover(index_buffer *ib)
+{
+	uint8_t lo = META_LOG, hi = META_LOG + 1;
+	store_iter *it = store_iter_new(ib->st, STORE_CF_META, &lo, 1, &hi, 1,
+	    false);
+	generation *g = ib->cur;
+	uint64_t last = 0;
+
+	for (store_iter_seek(it, &lo, 1); store_iter_valid(it);
+	    store_iter_next(it)) {
+		size_t klen, vlen;
+		const uint8_t *key = store_iter_key(it, &klen);
+		const uint8_t *v = store_iter_value(it, &vlen);
+
+		if (klen != 9)
+			continue;
+		last = key_be64(key + 1);
+		for (size_t off = 0; off + KEY_SPAN_LEN <= vlen;
+		    off += KEY_SPAN_LEN)
+			recover_span(ib->st, g, v + off);
+		generation_log(g, last);
+	}
+	store_iter_free(it);
+	atomic_store(&ib->next_seq, last + 1);
+	if (g->n_seqs == 0)
+		return;
+	log_info("re-indexing %zu spans of %zu requests logged before a "
+	    "crash", g->n_spans, g->n_seqs);
+	if (flush(ib) != 0)
+		log_warn("could not write the re-built index yet; will retry");
+}
+
+int
+index_buffer_new(index_buffer **out, store *st, index_catalog *cat,
+    const index_buffer_limits *lim, char **cause)
+{
+	index_buffer *ib = xcalloc(1, sizeof *ib);
+	int rv;
+
+	*out = NULL;
+	ib->st = st;
+	ib->lim = *lim;
+	if (ib->lim.flush_ms == 0)
+		ib->lim.flush_ms = 1;
+	pthread_mutex_init(&ib->mu, NULL);
+	pthread_mutex_init(&ib->flush_mu, NULL);
+	pthread_cond_init(&ib->wake, NULL);
+	ib->cur = generation_new(st, cat);
+	ib->spare = generation_new(st, cat);
+	recover(ib);
+	if ((rv = pthread_create(&ib->flusher, NULL, flusher_main, ib)) != 0) {
+		xasprintf(cause, "index flusher: %s", strerror(rv));
+		goto fail;
+	}
+	*out = ib;
+	return 0;
+fail:
+	generation_free(ib->cur);
+	generation_free(ib->spare);
+	free(ib);
+	return -1;
+}
+
+void
+index_buffer_free(index_buffer *ib)
+{
+	if (ib == NULL)
+		return;
+	pthread_mutex_lock(&ib->mu);
+	ib->stop = true;
+	pthread_cond_signal(&ib->wake);
+	pthread_mutex_unlock(&ib->mu);
+	pthread_join(ib->flusher, NULL);
+	flush(ib);
+	generation_free(ib->cur);
+	generation_free(ib->spare);
+	pthread_cond_destroy(&ib->wake);
+	pthread_mutex_destroy(&ib->mu);
+	pthread_mutex_destroy(&ib->flush_mu);
+	free(ib);
+}
