@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "index_buffer.h"
 #include "keys.h"
+#include "span_block.h"
 
 typedef Opentelemetry__Proto__Trace__V1__Span span_t;
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
@@ -203,22 +204,14 @@ flusher_main(void *arg)
 }
 
 uint64_t
-index_buffer_log(index_buffer *ib, store_batch *b, const indexed_span *spans,
+index_buffer_log(index_buffer *ib, store_batch *b, const uint8_t *keys,
     size_t n)
 {
 	uint64_t seq = atomic_fetch_add(&ib->next_seq, 1);
-	uint8_t *v = xmalloc(n * KEY_SPAN_LEN + 1);
 	keybuf k;
 
-	for (size_t i = 0; i < n; i++) {
-		memcpy(v + i * KEY_SPAN_LEN, spans[i].sp->trace_id.data,
-		    KEY_TRACE_ID_LEN);
-		memcpy(v + i * KEY_SPAN_LEN + KEY_TRACE_ID_LEN,
-		    spans[i].sp->span_id.data, KEY_SPAN_ID_LEN);
-	}
 	key_meta_log(&k, seq);
-	store_batch_put(b, STORE_CF_META, k.b, k.len, v, n * KEY_SPAN_LEN);
-	free(v);
+	store_batch_put(b, STORE_CF_META, k.b, k.len, keys, n * KEY_SPAN_LEN);
 	return seq;
 }
 
@@ -244,36 +237,45 @@ index_buffer_sync(index_buffer *ib)
 
 /* ------------------------------------------------------------- recovery */
 
-/* Re-adds one logged span to g; a span that is gone (expired) is skipped. */
-static void
-recover_span(store *st, generation *g, const uint8_t *key)
+/* The resource of an origin (NULL when unknown); *rs to free. */
+static const Opentelemetry__Proto__Resource__V1__Resource *
+origin_resource(store *st, uint64_t hash, resource_spans **rs)
 {
-	char *v = NULL, *ov = NULL, *cause = NULL;
-	size_t vlen, olen;
-	span_t *sp = NULL;
-	resource_spans *rs = NULL;
-	indexed_span is;
-	uint8_t ids[KEY_SPAN_LEN];
+	char *v = NULL, *cause = NULL;
+	size_t vlen;
 	keybuf k;
 
-	memcpy(ids, key, KEY_SPAN_LEN);
-	if (store_get(st, STORE_CF_SPANS, key, KEY_SPAN_LEN, &v, &vlen,
-	    &cause) != 0 || vlen < SPAN_VALUE_HEADER)
-		goto out;
-	sp = opentelemetry__proto__trace__v1__span__unpack(NULL,
-	    vlen - SPAN_VALUE_HEADER, (const uint8_t *)v + SPAN_VALUE_HEADER);
+	*rs = NULL;
+	key_meta_origin(&k, hash);
+	if (store_get(st, STORE_CF_META, k.b, k.len, &v, &vlen, &cause) == 0)
+		*rs = opentelemetry__proto__trace__v1__resource_spans__unpack(
+		    NULL, vlen, (const uint8_t *)v);
+	free(v);
+	free(cause);
+	return *rs != NULL ? (*rs)->resource : NULL;
+}
+
+/* Re-adds one span of a logged block to g. */
+static void
+recover_span(store *st, generation *g, const uint8_t *trace_id,
+    const span_block_entry *e)
+{
+	uint8_t ids[KEY_SPAN_LEN];
+	resource_spans *rs;
+	indexed_span is;
+	span_t *sp = opentelemetry__proto__trace__v1__span__unpack(NULL,
+	    e->packed_len, e->packed);
+
 	if (sp == NULL)
-		goto out;
-	key_meta_origin(&k, key_be64(v + 8));
-	if (store_get(st, STORE_CF_META, k.b, k.len, &ov, &olen, &cause) == 0)
-		rs = opentelemetry__proto__trace__v1__resource_spans__unpack(
-		    NULL, olen, (const uint8_t *)ov);
-	/* The IDs live in the key; lend them to the unpacked span. */
+		return;
+	/* The IDs live beside the packed span; lend them to it. */
+	memcpy(ids, trace_id, KEY_TRACE_ID_LEN);
+	memcpy(ids + KEY_TRACE_ID_LEN, e->span_id, KEY_SPAN_ID_LEN);
 	sp->trace_id.data = ids;
 	sp->trace_id.len = KEY_TRACE_ID_LEN;
 	sp->span_id.data = ids + KEY_TRACE_ID_LEN;
 	sp->span_id.len = KEY_SPAN_ID_LEN;
-	is.res = rs != NULL ? rs->resource : NULL;
+	is.res = origin_resource(st, e->origin_hash, &rs);
 	is.svc = index_service_name(is.res);
 	is.sp = sp;
 	index_span(g->ib, g->b, is.svc, is.res, is.sp);
@@ -281,14 +283,26 @@ recover_span(store *st, generation *g, const uint8_t *key)
 	STATS_INC(index_recovered, 1);
 	sp->trace_id.data = sp->span_id.data = NULL;
 	sp->trace_id.len = sp->span_id.len = 0;
-out:
-	if (sp != NULL)
-		opentelemetry__proto__trace__v1__span__free_unpacked(sp, NULL);
+	opentelemetry__proto__trace__v1__span__free_unpacked(sp, NULL);
 	if (rs != NULL)
 		opentelemetry__proto__trace__v1__resource_spans__free_unpacked(
 		    rs, NULL);
+}
+
+/* Re-adds the spans of one logged block (gone when expired) to g. */
+static void
+recover_block(store *st, generation *g, const uint8_t *key)
+{
+	char *v = NULL, *cause = NULL;
+	size_t vlen, off = 0;
+	span_block_entry e;
+
+	if (store_get(st, STORE_CF_SPANS, key, KEY_SPAN_LEN, &v, &vlen,
+	    &cause) == 0) {
+		while (span_block_next((const uint8_t *)v, vlen, &off, &e) == 1)
+			recover_span(st, g, key, &e);
+	}
 	free(v);
-	free(ov);
 	free(cause);
 }
 
@@ -315,7 +329,7 @@ recover(index_buffer *ib)
 		last = key_be64(key + 1);
 		for (size_t off = 0; off + KEY_SPAN_LEN <= vlen;
 		    off += KEY_SPAN_LEN)
-			recover_span(ib->st, g, v + off);
+			recover_block(ib->st, g, v + off);
 		generation_log(g, last);
 	}
 	store_iter_free(it);

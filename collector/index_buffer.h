@@ -38,10 +38,11 @@ int index_buffer_new(index_buffer **out, store *st, index_catalog *cat,
 /* index_buffer_free stops the flusher and writes what is buffered. */
 void index_buffer_free(index_buffer *ib);
 
-/* index_buffer_log adds to b the log record naming spans[0..n) and returns
- * its sequence number, for index_buffer_add once b is written. */
+/* index_buffer_log adds to b the log record naming the span blocks
+ * (span_block.h) whose keys are keys[0..n) and returns its sequence
+ * number, for index_buffer_add once b is written. */
 uint64_t index_buffer_log(index_buffer *ib, store_batch *b,
-    const indexed_span *spans, size_t n);
+    const uint8_t *keys, size_t n);
 /* index_buffer_add buffers the index records of spans[0..n), which were
  * written with log record seq; writes the buffer when it is full. */
 void index_buffer_add(index_buffer *ib, uint64_t seq,

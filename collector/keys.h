@@ -19,7 +19,6 @@
 #define KEY_STR_MAX 256 /* longer strings are not indexed */
 #define KEY_HOUR_NS 3600000000000ULL
 #define KEY_MINUTE_NS 60000000000ULL
-#define SPAN_VALUE_HEADER 16 /* start_ns (8) + origin hash (8) */
 
 /*
  * Index record types: the byte after the hour bucket in the index family.
@@ -152,12 +151,13 @@ void key_meta_service(keybuf *k, const char *svc, size_t svc_len);
 void key_meta_op(keybuf *k, const char *svc, size_t svc_len, const char *op,
     size_t op_len);
 
-/* Span values: start_ns (BE), origin hash, then the packed Span. */
 /* The log record of a request whose index records are buffered. */
 void key_meta_log(keybuf *k, uint64_t seq);
+/* A span block's earliest start (span_block.h): its first 8 bytes. */
 uint64_t key_span_value_start(const void *v, size_t len);
 
-/* hash64 is FNV-1a followed by a final mix; stable across versions. */
+/* hash64: 64-bit words multiplied in, then a final avalanche. Stored
+ * (origin keys, V postings): do not change it. */
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
 
 #endif /* COLLECTOR_KEYS_H */

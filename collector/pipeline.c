@@ -18,6 +18,7 @@
 #include "index.h"
 #include "index_buffer.h"
 #include "keys.h"
+#include "span_block.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
     export_req;
@@ -45,7 +46,11 @@ typedef struct work {
 	store_batch *b;
 	index_builder *ib;  /* origins only: the index is ibuf's */
 	indexed_span *acc;  /* the request's accepted spans */
+	struct stored *st;  /* and how each is stored, same order */
 	size_t n_acc, cap_acc;
+	uint32_t *order;    /* acc by trace (write_blocks) */
+	uint8_t *keys;      /* the blocks written (KEY_SPAN_LEN each) */
+	size_t n_keys;
 	arena mem;          /* the unpacked request */
 	uint8_t *buf;
 	size_t buf_cap;
@@ -107,6 +112,9 @@ work_free(work *w)
 	store_batch_free(w->b);
 	index_builder_free(w->ib);
 	free(w->acc);
+	free(w->st);
+	free(w->order);
+	free(w->keys);
 	arena_free(&w->mem);
 	free(w->buf);
 	free(w);
@@ -478,41 +486,96 @@ origin(pipeline *p, work *w, const resource_spans *rs, const scope_spans *ss)
 	return h;
 }
 
-/* Adds one valid span: value = start, origin, packed span without IDs. */
-static bool
-put_span(pipeline *p, work *w, uint64_t oh, const span_t *sp)
-{
-	span_t c = *sp;
-	keybuf k;
-	size_t len;
-	uint8_t *buf;
+/* How an accepted span is stored: its origin and packed size. */
+struct stored {
+	uint64_t origin;
+	size_t packed_len;
+};
 
-	c.trace_id.len = 0;
-	c.trace_id.data = NULL;
-	c.span_id.len = 0;
-	c.span_id.data = NULL;
-	len = opentelemetry__proto__trace__v1__span__get_packed_size(&c);
-	if (len > p->lim.max_span_bytes)
-		return false;
-	buf = work_buf(w, len + SPAN_VALUE_HEADER);
-	key_write_be64(buf, sp->start_time_unix_nano);
-	key_write_be64(buf + 8, oh);
-	opentelemetry__proto__trace__v1__span__pack(&c,
-	    buf + SPAN_VALUE_HEADER);
-	key_span(&k, sp->trace_id.data, sp->span_id.data);
-	store_batch_put(w->b, STORE_CF_SPANS, k.b, k.len, buf,
-	    len + SPAN_VALUE_HEADER);
-	return true;
+/* The accepted spans of one trace sort together, in request order. */
+static _Thread_local const indexed_span *sort_acc;
+
+static int
+cmp_by_trace(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = memcmp(sort_acc[x].sp->trace_id.data,
+	    sort_acc[y].sp->trace_id.data, KEY_TRACE_ID_LEN);
+
+	return c != 0 ? c : (x > y) - (x < y);
 }
 
-/* Remembers an accepted span for the index (written after the spans). */
+/* Puts one block: the spans order[from, to) of one trace. */
 static void
-accept(work *w, const char *svc, const resource_spans *rs, const span_t *sp)
+put_block(work *w, size_t from, size_t to)
+{
+	size_t len = SPAN_BLOCK_HEADER, off = SPAN_BLOCK_HEADER;
+	uint64_t min_start = UINT64_MAX;
+	const span_t *head = w->acc[w->order[from]].sp;
+	uint8_t *buf, *key;
+
+	for (size_t i = from; i < to; i++) {
+		const span_t *sp = w->acc[w->order[i]].sp;
+
+		len += span_block_entry_size(w->st[w->order[i]].packed_len);
+		if (sp->start_time_unix_nano < min_start)
+			min_start = sp->start_time_unix_nano;
+	}
+	buf = work_buf(w, len);
+	span_block_begin(buf, min_start);
+	for (size_t i = from; i < to; i++) {
+		uint32_t a = w->order[i];
+
+		off += span_block_add(buf + off, w->st[a].origin, w->acc[a].sp,
+		    w->st[a].packed_len);
+	}
+	key = w->keys + w->n_keys++ * KEY_SPAN_LEN;
+	memcpy(key, head->trace_id.data, KEY_TRACE_ID_LEN);
+	memcpy(key + KEY_TRACE_ID_LEN, head->span_id.data, KEY_SPAN_ID_LEN);
+	store_batch_put(w->b, STORE_CF_SPANS, key, KEY_SPAN_LEN, buf, len);
+}
+
+/* Writes the accepted spans as one block per trace (span_block.h), in
+ * key order, and lists the blocks' keys in w->keys. */
+static void
+write_blocks(work *w)
+{
+	size_t bytes = 0, i = 0;
+
+	w->order = xrealloc(w->order, w->n_acc * sizeof *w->order);
+	w->keys = xrealloc(w->keys, w->n_acc * KEY_SPAN_LEN);
+	w->n_keys = 0;
+	for (uint32_t a = 0; a < w->n_acc; a++)
+		w->order[a] = a;
+	sort_acc = w->acc;
+	qsort(w->order, w->n_acc, sizeof *w->order, cmp_by_trace);
+	while (i < w->n_acc) {
+		const uint8_t *tid = w->acc[w->order[i]].sp->trace_id.data;
+		size_t j = i;
+
+		/* One trace, at most SPAN_BLOCK_MAX_SPANS and about 1 MiB. */
+		for (bytes = 0; j < w->n_acc && j - i < SPAN_BLOCK_MAX_SPANS &&
+		    bytes < (1u << 20) && memcmp(tid,
+		    w->acc[w->order[j]].sp->trace_id.data,
+		    KEY_TRACE_ID_LEN) == 0; j++)
+			bytes += w->st[w->order[j]].packed_len;
+		put_block(w, i, j);
+		i = j;
+	}
+}
+
+/* Remembers an accepted span: written with its trace, then indexed. */
+static void
+accept(work *w, const char *svc, const resource_spans *rs, const span_t *sp,
+    uint64_t origin, size_t packed_len)
 {
 	if (w->n_acc == w->cap_acc) {
 		w->cap_acc = w->cap_acc ? w->cap_acc * 2 : 256;
 		w->acc = xrealloc(w->acc, w->cap_acc * sizeof *w->acc);
+		w->st = xrealloc(w->st, w->cap_acc * sizeof *w->st);
 	}
+	w->st[w->n_acc].origin = origin;
+	w->st[w->n_acc].packed_len = packed_len;
 	w->acc[w->n_acc].svc = svc;
 	w->acc[w->n_acc].res = rs->resource;
 	w->acc[w->n_acc++].sp = sp;
@@ -562,9 +625,11 @@ submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 				const span_t *sp = ss->spans[k];
 				enum reject r = oh == 0 ? R_BIG :
 				    check_span(&p->lim, sp, now);
+				size_t len = 0;
 
 				total++;
-				if (r == R_OK && !put_span(p, w, oh, sp))
+				if (r == R_OK && (len = span_block_packed_len(
+				    sp)) > p->lim.max_span_bytes)
 					r = R_BIG;
 				if (r != R_OK) {
 					res->rejected_spans++;
@@ -573,7 +638,7 @@ submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 						first = r;
 					continue;
 				}
-				accept(w, svc, rs, sp);
+				accept(w, svc, rs, sp, oh, len);
 				res->accepted_spans++;
 			}
 		}
@@ -589,7 +654,8 @@ submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 		result(res, PIPELINE_INVALID, reject_text[first]);
 		return;
 	}
-	seq = index_buffer_log(p->ibuf, w->b, w->acc, w->n_acc);
+	write_blocks(w);
+	seq = index_buffer_log(p->ibuf, w->b, w->keys, w->n_keys);
 	/* Never let RocksDB meet ENOSPC in a WAL append: it aborts. */
 	if (store_free_bytes(p->st) < p->lim.min_free_bytes +
 	    2 * (uint64_t)store_batch_bytes(w->b)) {

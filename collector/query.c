@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "hist.h"
+#include "span_block.h"
 #include "index.h"
 #include "keys.h"
 #include "query.h"
@@ -167,12 +168,70 @@ ltrace_free(ltrace *t)
 	memset(t, 0, sizeof *t);
 }
 
+static int
+cmp_lspan_id(const void *a, const void *b)
+{
+	const lspan *x = a, *y = b;
+
+	return memcmp(x->sp->span_id.data, y->sp->span_id.data,
+	    KEY_SPAN_ID_LEN);
+}
+
+/* Keeps one copy of each span: a resent request may have stored a span
+ * in two blocks. */
+static void
+dedupe_spans(ltrace *t)
+{
+	size_t n = 0;
+
+	qsort(t->spans, t->n, sizeof *t->spans, cmp_lspan_id);
+	for (size_t i = 0; i < t->n; i++) {
+		if (n > 0 && cmp_lspan_id(&t->spans[n - 1], &t->spans[i]) == 0) {
+			opentelemetry__proto__trace__v1__span__free_unpacked(
+			    t->spans[i].sp, NULL);
+			continue;
+		}
+		t->spans[n++] = t->spans[i];
+	}
+	t->n = n;
+}
+
+/* Adds one span of a block to t. */
+static void
+load_span(qctx *q, ltrace *t, const uint8_t *trace_id,
+    const span_block_entry *e)
+{
+	span_t *sp;
+
+	sp = opentelemetry__proto__trace__v1__span__unpack(NULL, e->packed_len,
+	    e->packed);
+	if (sp == NULL)
+		return;
+	/* IDs are stored beside the span; give them back to it. */
+	free(sp->trace_id.data);
+	free(sp->span_id.data);
+	sp->trace_id.data = xmalloc(KEY_TRACE_ID_LEN);
+	memcpy(sp->trace_id.data, trace_id, KEY_TRACE_ID_LEN);
+	sp->trace_id.len = KEY_TRACE_ID_LEN;
+	sp->span_id.data = xmalloc(KEY_SPAN_ID_LEN);
+	memcpy(sp->span_id.data, e->span_id, KEY_SPAN_ID_LEN);
+	sp->span_id.len = KEY_SPAN_ID_LEN;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->spans = xrealloc(t->spans, t->cap * sizeof *t->spans);
+	}
+	t->spans[t->n].sp = sp;
+	t->spans[t->n].oi = origin_get(q, e->origin_hash);
+	t->n++;
+}
+
 /* Loads every unexpired span of a trace; returns the number loaded. */
 static size_t
 load_trace(qctx *q, const uint8_t *trace_id, ltrace *t)
 {
 	keybuf lo, hi;
 	store_iter *it;
+	size_t blocks = 0;
 
 	memset(t, 0, sizeof *t);
 	key_reset(&lo);
@@ -181,40 +240,21 @@ load_trace(qctx *q, const uint8_t *trace_id, ltrace *t)
 	prefix_next(&hi);
 	it = store_iter_new(q->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
 	    true);
-	for (; store_iter_valid(it); store_iter_next(it)) {
-		size_t klen, vlen;
+	for (; store_iter_valid(it); store_iter_next(it), blocks++) {
+		size_t klen, vlen, off = 0;
 		const uint8_t *k = store_iter_key(it, &klen);
 		const uint8_t *v = store_iter_value(it, &vlen);
-		span_t *sp;
-		uint8_t *ids;
+		span_block_entry e;
 
-		if (klen != KEY_SPAN_LEN || vlen < SPAN_VALUE_HEADER ||
+		if (klen != KEY_SPAN_LEN || vlen < SPAN_BLOCK_HEADER ||
 		    key_be64(v) < q->cutoff)
 			continue;
-		sp = opentelemetry__proto__trace__v1__span__unpack(NULL,
-		    vlen - SPAN_VALUE_HEADER, v + SPAN_VALUE_HEADER);
-		if (sp == NULL)
-			continue;
-		/* IDs live in the key only; give them back to the span. */
-		ids = xmalloc(KEY_SPAN_LEN);
-		memcpy(ids, k, KEY_SPAN_LEN);
-		free(sp->trace_id.data);
-		free(sp->span_id.data);
-		sp->trace_id.data = ids;
-		sp->trace_id.len = KEY_TRACE_ID_LEN;
-		sp->span_id.data = xmalloc(KEY_SPAN_ID_LEN);
-		memcpy(sp->span_id.data, k + KEY_TRACE_ID_LEN,
-		    KEY_SPAN_ID_LEN);
-		sp->span_id.len = KEY_SPAN_ID_LEN;
-		if (t->n == t->cap) {
-			t->cap = t->cap ? t->cap * 2 : 16;
-			t->spans = xrealloc(t->spans, t->cap * sizeof *t->spans);
-		}
-		t->spans[t->n].sp = sp;
-		t->spans[t->n].oi = origin_get(q, key_be64(v + 8));
-		t->n++;
+		while (span_block_next(v, vlen, &off, &e) == 1)
+			load_span(q, t, k, &e);
 	}
 	store_iter_free(it);
+	if (blocks > 1)
+		dedupe_spans(t);
 	for (size_t i = 0; i < t->n; i++)
 		t->spans[i].o = &q->origins[t->spans[i].oi];
 	return t->n;

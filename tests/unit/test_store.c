@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "hist.h"
 #include "keys.h"
+#include "span_block.h"
 
 typedef struct fixture {
 	char dir[64];
@@ -207,9 +208,14 @@ test_pipeline_writes_each_index(void **state)
 	pipeline_result res;
 	uint64_t base = now_unix_ns() - 60ULL * 1000000000ULL;
 	char *cause = NULL, *v;
-	size_t vlen;
+	size_t vlen, off = 0;
 	keybuf k;
 	sg_info in;
+	span_block_entry e;
+	store_iter *it;
+	const uint8_t *bv;
+	uint8_t hi[16];
+	int n, rv;
 
 	pipeline_limits_default(&lim);
 	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), 0);
@@ -229,13 +235,24 @@ test_pipeline_writes_each_index(void **state)
 	 * span, goes to the value buckets. */
 	assert_true(count_index(f->st, IDX_ATTR) > 10 * SPANGEN_ATTRS);
 	assert_true(count_index(f->st, IDX_VAL) >= 10 * SPANGEN_PER_TRACE);
-	/* Spans are keyed by trace + span and carry their start first. */
-	sg_describe(1, 3, 2, base, 1000000, &in);
-	key_span(&k, in.trace_id, in.span_id);
-	assert_int_equal(store_get(f->st, STORE_CF_SPANS, k.b, k.len, &v,
-	    &vlen, &cause), 0);
-	assert_true(key_span_value_start(v, vlen) == in.start_ns);
-	free(v);
+	/* A trace's spans from one request are one block, keyed by trace
+	 * and the span that came first, its earliest start first. */
+	sg_describe(1, 3, 0, base, 1000000, &in);
+	memcpy(hi, in.trace_id, 16);
+	hi[15]++;
+	it = store_iter_new(f->st, STORE_CF_SPANS, in.trace_id, 16, hi, 16,
+	    true);
+	assert_true(store_iter_valid(it));
+	bv = store_iter_value(it, &vlen);
+	assert_true(key_span_value_start(bv, vlen) == in.start_ns);
+	n = 0;
+	while ((rv = span_block_next(bv, vlen, &off, &e)) == 1)
+		n++;
+	assert_int_equal(rv, 0);
+	assert_int_equal(n, SPANGEN_PER_TRACE);
+	store_iter_next(it);
+	assert_false(store_iter_valid(it));
+	store_iter_free(it);
 	/* The catalog knows the service and the operation. */
 	key_meta_service(&k, "svc-0", 5);
 	assert_int_equal(store_get(f->st, STORE_CF_META, k.b, k.len, &v,
