@@ -178,6 +178,22 @@ body_2attrs(int n)
 	}
 }
 
+/* body_2attrs through the functions themselves: with GCC, trace.h's
+ * macros hand the library the lengths of literal names, keys and values;
+ * a call with strings known only at run time (here: the parenthesised
+ * names bypass the macros) makes the library measure them. */
+static void
+body_2attrs_runtime_keys(int n)
+{
+	for (int i = 0; i < n; i++) {
+		trace_span *s = (trace_span_start)("GET /users/{id}");
+
+		(trace_span_set_str)(s, "http.request.method", "GET");
+		(trace_span_set_int)(s, "http.response.status_code", 200);
+		trace_span_end(s);
+	}
+}
+
 static void
 body_8attrs_1event(int n)
 {
@@ -355,6 +371,8 @@ main(int argc, char **argv)
 	FIGURE("clock_floor_ns", "ns", measure(body_clock, false));
 	FIGURE("span_0attrs_ns", "ns", measure(body_0attrs, true));
 	FIGURE("span_2attrs_ns", "ns", measure(body_2attrs, true));
+	FIGURE("span_2attrs_runtime_keys_ns", "ns",
+	    measure(body_2attrs_runtime_keys, true));
 	FIGURE("span_8attrs_1event_ns", "ns",
 	    measure(body_8attrs_1event, true));
 	FIGURE("span_2attrs_2threads_ns", "ns", measure_2threads());

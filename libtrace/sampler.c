@@ -8,11 +8,7 @@
  * consult their root sampler only for new traces. trace__sample itself is
  * inlined from trace_impl.h.
  */
-#include <string.h>
-
 #include "trace_impl.h"
-
-#define RATIO_SPACE (UINT64_C(1) << 56)
 
 uint64_t
 trace__ratio_bound(double ratio)
@@ -20,18 +16,28 @@ trace__ratio_bound(double ratio)
 	if (!(ratio > 0.0))
 		return 0;
 	if (ratio >= 1.0)
-		return RATIO_SPACE;
-	return (uint64_t)(ratio * (double)RATIO_SPACE);
+		return TRACE__RATIO_SPACE;
+	return (uint64_t)(ratio * (double)TRACE__RATIO_SPACE);
 }
 
-bool
-trace__ratio_sample(const struct trace__tracer *tr, uint64_t tid_hi)
+void
+trace__sampler_setup(struct trace__tracer *tr, enum trace__sampler sampler,
+    double ratio)
 {
-	uint64_t v = 0;
-	uint8_t b[8];
-
-	memcpy(b, &tid_hi, 8);
-	for (int i = 1; i < 8; i++)  /* bytes 9..15, big-endian */
-		v = v << 8 | b[i];
-	return v < tr->ratio_bound;
+	tr->parent_based = sampler == TRACE__PB_ALWAYS_ON ||
+	    sampler == TRACE__PB_ALWAYS_OFF || sampler == TRACE__PB_RATIO;
+	switch (sampler) {
+	case TRACE__ALWAYS_ON:
+	case TRACE__PB_ALWAYS_ON:
+		tr->root_bound = TRACE__RATIO_SPACE;
+		break;
+	case TRACE__ALWAYS_OFF:
+	case TRACE__PB_ALWAYS_OFF:
+		tr->root_bound = 0;
+		break;
+	case TRACE__RATIO:
+	case TRACE__PB_RATIO:
+		tr->root_bound = trace__ratio_bound(ratio);
+		break;
+	}
 }

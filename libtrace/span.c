@@ -19,6 +19,7 @@
 #define LIGHT_CACHE_MAX 256
 #define PREFETCH_AHEAD 2  /* records fetched ahead of use */
 #define KEY_MAX 0xffff
+#define SHORT_MAX 32      /* longest key or value copy() does inline */
 
 static const char empty[1] = "";
 
@@ -45,16 +46,22 @@ trace__ent_next(const struct trace__rec *r, uint32_t *off)
 	return e;
 }
 
-/* Copies n bytes; short keys and values (the common case) without a
- * call into libc, as two possibly overlapping loads and stores. */
+/* Copies n bytes; keys and values up to 32 bytes (the common case)
+ * without a call into libc, as two possibly overlapping loads and stores. */
 static inline void
 copy(unsigned char *d, const void *src, size_t n)
 {
 	const unsigned char *s = src;
+	unsigned char v[16], w[16];
 	uint64_t a, b;
 	uint32_t x, y;
 
-	if (n >= 8 && n <= 16) {
+	if (n > 16 && n <= 32) {
+		memcpy(v, s, 16);
+		memcpy(w, s + n - 16, 16);
+		memcpy(d, v, 16);
+		memcpy(d + n - 16, w, 16);
+	} else if (n >= 8 && n <= 16) {
 		memcpy(&a, s, 8);
 		memcpy(&b, s + n - 8, 8);
 		memcpy(d, &a, 8);
@@ -64,16 +71,23 @@ copy(unsigned char *d, const void *src, size_t n)
 		memcpy(&y, s + n - 4, 4);
 		memcpy(d, &x, 4);
 		memcpy(d + n - 4, &y, 4);
-	} else if (n < 4) {
-		for (size_t i = 0; i < n; i++)
-			d[i] = s[i];
-	} else {
+	} else if (n >= 2 && n < 4) {
+		uint16_t h = 0, t = 0;
+
+		memcpy(&h, s, 2);
+		memcpy(&t, s + n - 2, 2);
+		memcpy(d, &h, 2);
+		memcpy(d + n - 2, &t, 2);
+	} else if (n == 1) {
+		d[0] = s[0];
+	} else if (n > 32) {
 		memcpy(d, s, n);
 	}
 }
 
-/* Appends an entry; NULL when the arena is full. */
-static struct trace__ent *
+/* Appends an entry; NULL when the arena is full. Inlined: with constant
+ * sizes (scalars, the name's terminator) the copies become single moves. */
+static inline __attribute__((always_inline)) struct trace__ent *
 ent_add(struct trace__rec *r, uint8_t kind, uint8_t type, const void *key,
     size_t klen, const void *val, size_t vlen)
 {
@@ -120,7 +134,7 @@ trace__utf8_cut(const char *s, size_t len, uint32_t max)
 
 /* Stores a NUL-terminated copy of a string as entry kind; returns the
  * entry or NULL. Used for the name, tracestate and status message. */
-static struct trace__ent *
+static inline __attribute__((always_inline)) struct trace__ent *
 ent_add_cstr(struct trace__rec *r, uint8_t kind, const char *s, size_t len)
 {
 	if (len > KEY_MAX)
@@ -132,7 +146,8 @@ ent_add_cstr(struct trace__rec *r, uint8_t kind, const char *s, size_t len)
 /* Start                                                              */
 /* ------------------------------------------------------------------ */
 
-static struct trace__rec *
+/* Inlined (as is record_init) into the span start: one call less. */
+static inline __attribute__((always_inline)) struct trace__rec *
 rec_get(struct trace__tstate *ts)
 {
 	struct trace__rec *r = ts->cache;
@@ -175,11 +190,15 @@ light_get(struct trace__tstate *ts)
 	if (TRACE_LIKELY(l != NULL)) {
 		ts->light = l->next;
 		ts->nlight--;
-	} else if ((l = malloc(sizeof *l)) == NULL) {
+		return l;
+	}
+	if ((l = malloc(sizeof *l)) == NULL) {
 		trace__inc(&ts->c.dropped_nomem);
 		return NULL;
 	}
+	/* Fields a light span never changes: set once, not per span. */
 	l->h.recording = 0;
+	l->h.tracestate = l->ts;
 	return l;
 }
 
@@ -241,9 +260,9 @@ resolve_parent(struct trace__tstate *ts, const trace_span_options *o,
 	}
 }
 
-static void
-record_init(struct trace__rec *r, const char *name, const char *tracestate,
-    uint64_t start_ns)
+static inline __attribute__((always_inline)) void
+record_init(struct trace__rec *r, const char *name, size_t name_len,
+    const char *tracestate, uint64_t start_ns)
 {
 	size_t tl = tracestate[0] ?
 	    strnlen(tracestate, TRACE_TRACESTATE_MAX) : 0;
@@ -254,10 +273,12 @@ record_init(struct trace__rec *r, const char *name, const char *tracestate,
 	if (TRACE_UNLIKELY(tl != 0) &&
 	    (e = ent_add_cstr(r, TRACE__ENT_TSTATE, tracestate, tl)) != NULL)
 		r->h.tracestate = trace__ent_key(e);
+	if (name != NULL && name_len == TRACE__LEN_UNKNOWN)
+		name_len = strlen(name);
 	if (name != NULL && (e = ent_add_cstr(r, TRACE__ENT_NAME, name,
-	    strlen(name))) != NULL)
+	    name_len)) != NULL)
 		r->name_off = ent_off1(r, e);
-	r->start_ns = start_ns ? start_ns : trace__now_ns();
+	r->start_ns = start_ns;
 }
 
 static void
@@ -266,7 +287,6 @@ light_init(struct trace__light *l, const char *tracestate, uint8_t dropped)
 	size_t tl;
 
 	l->h.dropped = dropped;
-	l->h.tracestate = l->ts;
 	if (TRACE_LIKELY(tracestate[0] == '\0')) {
 		l->ts[0] = '\0';
 		return;
@@ -276,52 +296,82 @@ light_init(struct trace__light *l, const char *tracestate, uint8_t dropped)
 	l->ts[tl] = '\0';
 }
 
-/* Inlined into both public starts: a call less on the hot path. */
-static inline __attribute__((always_inline)) trace_span *
-span_begin(struct trace__tstate *ts, const char *name,
-    const trace_span_options *o)
-{
-	struct trace__tracer *tr = ts->tr;
-	struct origin org = {.tid = NULL, .tracestate = empty};
-	uint64_t tlo, thi;
-	struct trace_span *s;
-	struct trace__rec *r = NULL;
-	struct trace__light *l;
+/* A new span's identity, decided before its object is taken. */
+struct ident {
+	struct origin org;
+	uint64_t tlo, thi; /* trace ID halves, bytes 0..7 and 8..15 */
+	uint64_t sid;
 	bool sampled;
+};
 
-	resolve_parent(ts, o, &org);
-	/* The trace ID moves as two 8-byte halves: a 16-byte copy of two
-	 * fresh 8-byte stores would stall store-to-load forwarding. */
-	if (org.tid != NULL) {
-		memcpy(&tlo, org.tid->bytes, 8);
-		memcpy(&thi, org.tid->bytes + 8, 8);
+/* A sampling decision: taken before the trace ID is drawn when the
+ * sampler and the parent settle it (presample), else after (DECIDE). */
+enum decision { DECIDE, SAMPLED, UNSAMPLED };
+
+/* What trace__sample will say for a span under p (NULL: a root) without
+ * its trace ID, or DECIDE when only the ID's bits can tell (ratio). */
+static inline enum decision
+presample(const struct trace__tracer *tr, const struct trace_span *p)
+{
+	if (p != NULL && tr->parent_based)
+		return (p->flags & TRACE_FLAG_SAMPLED) ? SAMPLED : UNSAMPLED;
+	if (tr->root_bound == 0)
+		return UNSAMPLED;
+	return tr->root_bound == TRACE__RATIO_SPACE ? SAMPLED : DECIDE;
+}
+
+/* Fills id: the parent, fresh IDs and the sampling decision (dec, or
+ * trace__sample's when dec is DECIDE). The trace ID moves as two 8-byte
+ * halves: a 16-byte copy of two fresh 8-byte stores would stall
+ * store-to-load forwarding. IDs come from one load of the generator state
+ * (see trace__wy), seeded when the thread state was made; none is ever
+ * all zero. */
+static inline __attribute__((always_inline)) void
+ident_new(struct trace__tstate *ts, const trace_span_options *o,
+    enum decision dec, struct ident *id)
+{
+	uint64_t rng = trace__rng_state;
+
+	id->org = (struct origin){.tid = NULL, .tracestate = empty};
+	resolve_parent(ts, o, &id->org);
+	if (id->org.tid != NULL) {
+		memcpy(&id->tlo, id->org.tid->bytes, 8);
+		memcpy(&id->thi, id->org.tid->bytes + 8, 8);
 	} else {
-		trace__new_trace_id(&tlo, &thi);
+		do {
+			id->tlo = trace__wy(&rng);
+			id->thi = trace__wy(&rng);
+		} while (TRACE_UNLIKELY((id->tlo | id->thi) == 0));
 	}
-	sampled = trace__sample(tr, org.tid != NULL,
-	    (org.flags & TRACE_FLAG_SAMPLED) != 0, thi);
-	if (TRACE_LIKELY(sampled && tr->record_ok) &&
-	    TRACE_LIKELY((r = rec_get(ts)) != NULL)) {
-		s = &r->h;
-	} else {
-		if ((l = light_get(ts)) == NULL)
-			return NULL;
-		light_init(l, org.tracestate,
-		    sampled ? (tr->record_ok ? 1 : 2) : 0);
-		s = &l->h;
-	}
-	memcpy(s->trace_id.bytes, &tlo, 8);
-	memcpy(s->trace_id.bytes + 8, &thi, 8);
-	trace__new_span_id(&s->span_id);
-	s->has_parent = org.tid != NULL;
-	s->parent_remote = org.remote;
-	if (org.tid != NULL)
-		s->parent_id = *org.pid;
+	do {
+		id->sid = trace__wy(&rng);
+	} while (TRACE_UNLIKELY(id->sid == 0));
+	trace__rng_state = rng;
+	if (dec != DECIDE)
+		id->sampled = dec == SAMPLED;
+	else
+		id->sampled = trace__sample(ts->tr, id->org.tid != NULL,
+		    (id->org.flags & TRACE_FLAG_SAMPLED) != 0, id->thi);
+}
+
+/* Fills the part every span has and makes it current (unless detached). */
+static inline __attribute__((always_inline)) void
+span_fill(struct trace__tstate *ts, struct trace_span *s,
+    const struct ident *id, const trace_span_options *o)
+{
+	bool child = id->org.tid != NULL;
+
+	memcpy(s->trace_id.bytes, &id->tlo, 8);
+	memcpy(s->trace_id.bytes + 8, &id->thi, 8);
+	memcpy(s->span_id.bytes, &id->sid, 8);
+	s->has_parent = child;
+	s->parent_remote = id->org.remote;
+	if (child)
+		s->parent_id = *id->org.pid;
 	/* A new trace's ID is all random (Level 2 flag); a continued trace
 	 * keeps the flag as received. */
-	s->flags = (uint8_t)((org.tid != NULL ?
-	    (org.flags & TRACE_FLAG_RANDOM) : TRACE_FLAG_RANDOM) |
-	    (sampled ? TRACE_FLAG_SAMPLED : 0));
+	s->flags = (uint8_t)((child ? (id->org.flags & TRACE_FLAG_RANDOM) :
+	    TRACE_FLAG_RANDOM) | (id->sampled ? TRACE_FLAG_SAMPLED : 0));
 	s->kind = o != NULL && o->kind != 0 ? (uint8_t)o->kind :
 	    TRACE_KIND_INTERNAL;
 	s->status = TRACE_STATUS_UNSET;
@@ -333,60 +383,159 @@ span_begin(struct trace__tstate *ts, const char *name,
 		s->cur_owner = ts;
 		ts->current = s;
 	}
-	if (r != NULL)
-		record_init(r, name, org.tracestate,
-		    o != NULL ? o->start_unix_ns : 0);
-	trace__inc(&ts->c.started);
-	if (!sampled)
-		trace__inc(&ts->c.sampled_out);
-	return s;
+}
+
+/* Starts a recording span at start_ns; NULL when the pool is empty. */
+static inline __attribute__((always_inline)) trace_span *
+begin_rec(struct trace__tstate *ts, const char *name, size_t name_len,
+    const struct ident *id, const trace_span_options *o, uint64_t start_ns)
+{
+	struct trace__rec *r = rec_get(ts);
+
+	if (TRACE_UNLIKELY(r == NULL))
+		return NULL;
+	span_fill(ts, &r->h, id, o);
+	record_init(r, name, name_len, id->org.tracestate, start_ns);
+	trace__inc(&ts->c.started_sampled);
+	return &r->h;
+}
+
+/* Starts a span that records nothing: unsampled, or sampled but without
+ * a record (dropped: 1 the pool is empty, 2 a forked child). */
+static inline __attribute__((always_inline)) trace_span *
+begin_light(struct trace__tstate *ts, const struct ident *id,
+    const trace_span_options *o, uint8_t dropped)
+{
+	struct trace__light *l = light_get(ts);
+
+	if (l == NULL)
+		return NULL;
+	light_init(l, id->org.tracestate, dropped);
+	span_fill(ts, &l->h, id, o);
+	trace__inc(id->sampled ? &ts->c.started_sampled :
+	    &ts->c.sampled_out);
+	return &l->h;
+}
+
+/* Starts a sampled span: recording when a record is free. */
+static inline __attribute__((always_inline)) trace_span *
+begin_sampled(struct trace__tstate *ts, const char *name, size_t name_len,
+    const struct ident *id, const trace_span_options *o)
+{
+	uint64_t start_ns = o != NULL ? o->start_unix_ns : 0;
+	trace_span *s;
+
+	/* The clock first: its read waits for the instructions before it
+	 * to complete (the vDSO orders rdtsc with a fence), so it should
+	 * not wait behind the record's cache misses. */
+	if (start_ns == 0)
+		start_ns = trace__now_ns();
+	if (TRACE_LIKELY(ts->tr->record_ok) && TRACE_LIKELY((s = begin_rec(ts,
+	    name, name_len, id, o, start_ns)) != NULL))
+		return s;
+	return begin_light(ts, id, o, ts->tr->record_ok ? 1 : 2);
+}
+
+/*
+ * The hot start (no options) only looks at the sampler and the current
+ * span, then jumps (a tail call) to one of these. Each draws the IDs and
+ * builds its kind of span; kept apart, the common path saves no registers
+ * and an unsampled start never carries the recording path's state.
+ */
+static __attribute__((noinline)) trace_span *
+start_unsampled(struct trace__tstate *ts)
+{
+	struct ident id;
+
+	ident_new(ts, NULL, UNSAMPLED, &id);
+	return begin_light(ts, &id, NULL, 0);
+}
+
+static __attribute__((noinline)) trace_span *
+start_sampled(struct trace__tstate *ts, const char *name, size_t name_len)
+{
+	struct ident id;
+
+	ident_new(ts, NULL, SAMPLED, &id);
+	return begin_sampled(ts, name, name_len, &id, NULL);
+}
+
+/* The ratio samplers: the trace ID decides. */
+static __attribute__((noinline)) trace_span *
+start_decide(struct trace__tstate *ts, const char *name, size_t name_len)
+{
+	struct ident id;
+
+	ident_new(ts, NULL, DECIDE, &id);
+	if (!id.sampled)
+		return begin_light(ts, &id, NULL, 0);
+	return begin_sampled(ts, name, name_len, &id, NULL);
+}
+
+/* The name in parentheses: trace.h may define trace_span_start as a
+ * macro (literal lengths); so for the setters below. */
+trace_span *
+(trace_span_start)(const char *name)
+{
+	return trace__span_start_len(name, TRACE__LEN_UNKNOWN);
 }
 
 trace_span *
-trace_span_start(const char *name)
+trace__span_start_len(const char *name, size_t name_len)
 {
 	struct trace__tstate *ts = trace__tstate();
 
 	if (TRACE_UNLIKELY(ts == NULL))
 		return NULL;
-	return span_begin(ts, name, NULL);
+	switch (presample(ts->tr, ts->current)) {
+	case UNSAMPLED:
+		return start_unsampled(ts);
+	case SAMPLED:
+		return start_sampled(ts, name, name_len);
+	case DECIDE:
+		break;
+	}
+	return start_decide(ts, name, name_len);
 }
 
 trace_span *
 trace_span_start_opts(const char *name, const trace_span_options *opts)
 {
 	struct trace__tstate *ts = trace__tstate();
+	struct ident id;
 
 	if (TRACE_UNLIKELY(ts == NULL))
 		return NULL;
-	return span_begin(ts, name, opts);
+	ident_new(ts, opts, DECIDE, &id);
+	if (!id.sampled)
+		return begin_light(ts, &id, opts, 0);
+	return begin_sampled(ts, name, TRACE__LEN_UNKNOWN, &id, opts);
 }
 
 /* ------------------------------------------------------------------ */
 /* Attributes                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Sets a span attribute; val holds vlen bytes (8 for scalars). */
-static void
-attr_set(trace_span *s, const char *key, uint8_t type, const void *val,
-    size_t vlen)
+/* The key's bit in a span's 64-bit key mask (a cheap hash of its length
+ * and its first and last bytes). */
+static inline uint64_t
+key_bit(const char *key, size_t klen)
 {
-	struct trace__rec *r = (struct trace__rec *)s;
-	struct trace__ent *e;
-	size_t klen;
-	uint32_t off = 0;
-	uint64_t bit;
-
-	if (s == NULL || !s->recording || key == NULL)
-		return;
-	klen = strlen(key);
-	/* A key set twice keeps the last value: overwrite in place when the
-	 * size matches, else retire the old entry. A 64-bit mask of key
-	 * hashes skips the scan for keys never seen on this span. */
-	bit = UINT64_C(1) << ((klen * 7 + (unsigned char)key[0] +
+	return UINT64_C(1) << ((klen * 7 + (unsigned char)key[0] +
 	    (klen ? (unsigned char)key[klen - 1] * 3u : 0)) & 63);
-	if (!(r->keymask & bit))
-		off = r->used;
+}
+
+/* attr_set's rare path: the key may already be set (its mask bit is on),
+ * or a limit may be hit. A key set twice keeps the last value: overwrite
+ * in place when the size matches, else retire the old entry. */
+static __attribute__((noinline)) void
+attr_set_slow(struct trace__rec *r, const char *key, size_t klen,
+    uint8_t type, const void *val, size_t vlen)
+{
+	uint64_t bit = key_bit(key, klen);
+	struct trace__ent *e;
+	uint32_t off = (r->keymask & bit) ? 0 : r->used;
+
 	while (off < r->used) {
 		e = (struct trace__ent *)(r->arena + off);
 		off += ent_size(e->klen, e->vlen);
@@ -411,39 +560,116 @@ attr_set(trace_span *s, const char *key, uint8_t type, const void *val,
 	r->n_attrs++;
 }
 
-void
-trace_span_set_str(trace_span *s, const char *key, const char *value)
+/* Appends an attribute to recording span r in the common case: a key new
+ * to this span (its mask bit is off) that fits, no scan of the arena,
+ * key and value of at most SHORT_MAX bytes (copied without a call into
+ * libc). Returns false, having done nothing, otherwise (then
+ * attr_set_slow). */
+static inline __attribute__((always_inline)) bool
+attr_add_fast(struct trace__rec *r, const char *key, size_t klen,
+    uint8_t type, const void *val, size_t vlen)
 {
-	uint32_t max;
-	size_t len;
+	uint64_t bit = key_bit(key, klen);
 
-	if (s == NULL || !s->recording || value == NULL)
+	if (TRACE_LIKELY(!(r->keymask & bit) && klen <= SHORT_MAX &&
+	    vlen <= SHORT_MAX && r->n_attrs < r->tr->limits.attr_count) &&
+	    TRACE_LIKELY(ent_add(r, TRACE__ENT_ATTR, type, key, klen, val,
+	    vlen) != NULL)) {
+		r->keymask |= bit;
+		r->n_attrs++;
+		return true;
+	}
+	return false;
+}
+
+/* The setters' rare cases, kept out of line (and reached by tail calls)
+ * so that the common path saves no registers. */
+static __attribute__((noinline)) void
+scalar_set_slow(struct trace__rec *r, const char *key, size_t klen,
+    uint8_t type, uint64_t bits)
+{
+	if (klen == TRACE__LEN_UNKNOWN)
+		klen = strlen(key);
+	attr_set_slow(r, key, klen, type, &bits, 8);
+}
+
+/* A string attribute whose lengths are not known yet, or whose value may
+ * need cutting to the value-length limit. */
+static __attribute__((noinline)) void
+str_set_slow(struct trace__rec *r, const char *key, size_t klen,
+    const char *value, size_t vlen)
+{
+	uint32_t max = r->tr->limits.attr_value_len;
+
+	if (klen == TRACE__LEN_UNKNOWN)
+		klen = strlen(key);
+	if (vlen == TRACE__LEN_UNKNOWN)
+		vlen = strlen(value);
+	if (max != TRACE_NO_LIMIT)
+		vlen = trace__utf8_cut(value, vlen, max);
+	attr_set_slow(r, key, klen, TRACE_ATTR_STRING, value, vlen);
+}
+
+/* Checks happen before any strlen(), so an unsampled span pays none. */
+void
+trace__span_set_str_len(trace_span *s, const char *key, size_t key_len,
+    const char *value, size_t value_len)
+{
+	struct trace__rec *r = (struct trace__rec *)s;
+
+	if (s == NULL || !s->recording || key == NULL || value == NULL)
 		return;
-	max = ((struct trace__rec *)s)->tr->limits.attr_value_len;
-	len = strlen(value);
-	if (TRACE_UNLIKELY(max != TRACE_NO_LIMIT))
-		len = trace__utf8_cut(value, len, max);
-	attr_set(s, key, TRACE_ATTR_STRING, value, len);
+	if (TRACE_UNLIKELY(key_len == TRACE__LEN_UNKNOWN ||
+	    value_len == TRACE__LEN_UNKNOWN ||
+	    r->tr->limits.attr_value_len != TRACE_NO_LIMIT) ||
+	    !attr_add_fast(r, key, key_len, TRACE_ATTR_STRING, value,
+	    value_len))
+		str_set_slow(r, key, key_len, value, value_len);
+}
+
+/* bits: the int64, the double's bytes, or 0/1 for a bool. */
+void
+trace__span_set_scalar_len(trace_span *s, const char *key, size_t key_len,
+    trace_attr_type type, uint64_t bits)
+{
+	struct trace__rec *r = (struct trace__rec *)s;
+
+	if (s == NULL || !s->recording || key == NULL)
+		return;
+	if (TRACE_UNLIKELY(key_len == TRACE__LEN_UNKNOWN) ||
+	    !attr_add_fast(r, key, key_len, (uint8_t)type, &bits, 8))
+		scalar_set_slow(r, key, key_len, (uint8_t)type, bits);
 }
 
 void
-trace_span_set_int(trace_span *s, const char *key, int64_t value)
+(trace_span_set_str)(trace_span *s, const char *key, const char *value)
 {
-	attr_set(s, key, TRACE_ATTR_INT, &value, 8);
+	trace__span_set_str_len(s, key, TRACE__LEN_UNKNOWN, value,
+	    TRACE__LEN_UNKNOWN);
 }
 
 void
-trace_span_set_double(trace_span *s, const char *key, double value)
+(trace_span_set_int)(trace_span *s, const char *key, int64_t value)
 {
-	attr_set(s, key, TRACE_ATTR_DOUBLE, &value, 8);
+	trace__span_set_scalar_len(s, key, TRACE__LEN_UNKNOWN, TRACE_ATTR_INT,
+	    (uint64_t)value);
 }
 
 void
-trace_span_set_bool(trace_span *s, const char *key, bool value)
+(trace_span_set_double)(trace_span *s, const char *key, double value)
 {
-	int64_t v = value;
+	uint64_t bits;
 
-	attr_set(s, key, TRACE_ATTR_BOOL, &v, 8);
+	memcpy(&bits, &value, 8);
+	trace__span_set_scalar_len(s, key, TRACE__LEN_UNKNOWN,
+	    TRACE_ATTR_DOUBLE, bits);
+}
+
+void
+(trace_span_set_bool)(trace_span *s, const char *key, bool value)
+{
+	trace__span_set_scalar_len(s, key, TRACE__LEN_UNKNOWN, TRACE_ATTR_BOOL,
+	    value);
 }
 
 static void
@@ -682,32 +908,49 @@ late_end(struct trace__rec *r)
 	trace__pool_put_chain(tr, r);
 }
 
-void
-trace_span_end_at(trace_span *s, uint64_t end_unix_ns)
+/* The calling thread's state for the running tracer, or NULL. */
+static inline struct trace__tstate *
+end_tstate(struct trace__tracer *cur)
 {
 	struct trace__tstate *ts = trace__tls;
+
+	if (TRACE_UNLIKELY(ts == NULL || ts->tr != cur))
+		ts = cur != NULL ? trace__tstate_slow() : NULL;
+	return ts;
+}
+
+/* Ends a span that records nothing. */
+static __attribute__((noinline)) void
+end_light(struct trace__light *l)
+{
+	struct trace__tstate *ts = end_tstate(
+	    atomic_load_explicit(&trace__g_tracer, memory_order_acquire));
+
+	if (ts != NULL)
+		unlink_current(ts, &l->h);
+	light_end(ts, l);
+}
+
+/* Ends a recording span: queue it on the thread's ring. */
+static __attribute__((noinline)) void
+end_rec(trace_span *s, uint64_t end_unix_ns)
+{
+	/* The clock first (see begin_sampled); a dropped span wastes it. */
+	uint64_t end_ns = end_unix_ns ? end_unix_ns : trace__now_ns();
+	struct trace__tstate *ts;
 	struct trace__tracer *cur;
 	struct trace__rec *r;
 
-	if (TRACE_UNLIKELY(s == NULL))
-		return;
 	cur = atomic_load_explicit(&trace__g_tracer, memory_order_acquire);
-	if (TRACE_UNLIKELY(ts == NULL || ts->tr != cur))
-		ts = cur != NULL ? trace__tstate_slow() : NULL;
+	ts = end_tstate(cur);
 	if (ts != NULL)
 		unlink_current(ts, s);
-	if (!s->recording) {
-		light_end(ts, (struct trace__light *)s);
-		return;
-	}
 	r = (struct trace__rec *)s;
 	if (TRACE_UNLIKELY(ts == NULL || r->tr != cur)) {
 		late_end(r);
 		return;
 	}
-	r->end_ns = end_unix_ns ? end_unix_ns : trace__now_ns();
-	if (TRACE_UNLIKELY(r->end_ns < r->start_ns))
-		r->end_ns = r->start_ns;
+	r->end_ns = end_ns < r->start_ns ? r->start_ns : end_ns;
 	ts->ring[ts->head & ts->mask] = r;
 	ts->head++;
 	atomic_store_explicit(&ts->pub_head, ts->head, memory_order_release);
@@ -718,17 +961,37 @@ trace_span_end_at(trace_span *s, uint64_t end_unix_ns)
 	}
 }
 
+/* Both public ends inline this dispatch: each kind of span ends in its
+ * own function, so the unsampled end saves no registers for the clock
+ * call of the recording one. */
+static inline __attribute__((always_inline)) void
+span_end(trace_span *s, uint64_t end_unix_ns)
+{
+	if (TRACE_UNLIKELY(s == NULL))
+		return;
+	if (s->recording)
+		end_rec(s, end_unix_ns);
+	else
+		end_light((struct trace__light *)s);
+}
+
+void
+trace_span_end_at(trace_span *s, uint64_t end_unix_ns)
+{
+	span_end(s, end_unix_ns);
+}
+
 void
 trace_span_end(trace_span *s)
 {
-	trace_span_end_at(s, 0);
+	span_end(s, 0);
 }
 
 void
 trace__span_cleanup(trace_span **sp)
 {
 	if (sp != NULL)
-		trace_span_end_at(*sp, 0);
+		span_end(*sp, 0);
 }
 
 /* ------------------------------------------------------------------ */

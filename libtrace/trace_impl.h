@@ -206,7 +206,9 @@ struct trace__rec {
 /* Counters written by one thread only (relaxed loads and stores, no
  * read-modify-write), summed by trace_stats(). */
 struct trace__tcount {
-	_Atomic uint64_t started;
+	/* A span counts once at start: in started_sampled or sampled_out
+	 * (spans_started is their sum: one increment per span). */
+	_Atomic uint64_t started_sampled;
 	_Atomic uint64_t ended;
 	_Atomic uint64_t sampled_out;
 	_Atomic uint64_t dropped_full;
@@ -236,8 +238,12 @@ struct trace__tstate {
 
 struct trace__tracer {
 	/* Read on every span call: kept together. */
-	alignas(64) enum trace__sampler sampler;
-	uint64_t ratio_bound;  /* sample when id bits < bound (56-bit space) */
+	/* The sampler as two values (trace__sampler_setup), so the span path
+	 * decides without a switch: a span with a parent follows it when
+	 * parent_based, else it is sampled when its trace ID's 56 random bits
+	 * are below root_bound (2^56: always, 0: never). */
+	alignas(64) uint64_t root_bound; /* 0 .. TRACE__RATIO_SPACE */
+	bool parent_based;
 	bool record_ok;        /* false in a forked child */
 	struct trace__limits limits;
 	uint32_t batch_size;
@@ -333,23 +339,52 @@ uint64_t trace__mono_ns(void);
 void trace__clock_resync(void);
 
 /* ids.c: random IDs from a per-thread wyrand generator seeded from the OS
- * on first use (trace__ids_reseed), inlined for the span path. */
+ * on first use (trace__ids_reseed), inlined for the span path. A thread
+ * that has a trace__tstate is seeded (trace__tstate_slow sees to it, the
+ * fork handler reseeds), so the span path reads trace__rng_state as is. */
 extern TRACE_TLS uint64_t trace__rng_state;
 extern TRACE_TLS int trace__rng_seeded;
 /* trace__ids_reseed gives this thread a fresh seed (first use, fork). */
 void trace__ids_reseed(void);
 
+/* trace__wy advances a wyrand state held in a register and returns the
+ * next 64 random bits. The span path loads the thread's state once, draws
+ * what it needs and stores it back once: each load of a state just stored
+ * waits for store-to-load forwarding, which chained three times per span
+ * was the longest dependency of an unsampled span. */
+static inline uint64_t
+trace__wy(uint64_t *state)
+{
+	__uint128_t t;
+	uint64_t s = *state += 0xa0761d6478bd642fu;
+
+	t = (__uint128_t)s * (s ^ 0xe7037ed1a0b428dbu);
+	return (uint64_t)(t >> 64) ^ (uint64_t)t;
+}
+
+/* trace__rng_load returns this thread's generator state (seeding it on
+ * first use); trace__rng_store puts it back. */
+static inline uint64_t
+trace__rng_load(void)
+{
+	if (TRACE_UNLIKELY(!trace__rng_seeded))
+		trace__ids_reseed();
+	return trace__rng_state;
+}
+
+static inline void
+trace__rng_store(uint64_t state)
+{
+	trace__rng_state = state;
+}
+
 static inline uint64_t
 trace__rand64(void)
 {
-	__uint128_t t;
-	uint64_t s;
+	uint64_t st = trace__rng_load(), v = trace__wy(&st);
 
-	if (TRACE_UNLIKELY(!trace__rng_seeded))
-		trace__ids_reseed();
-	s = trace__rng_state += 0xa0761d6478bd642fu;
-	t = (__uint128_t)s * (s ^ 0xe7037ed1a0b428dbu);
-	return (uint64_t)(t >> 64) ^ (uint64_t)t;
+	trace__rng_store(st);
+	return v;
 }
 
 /* trace__new_trace_id draws a random trace ID (never all zero) as its
@@ -390,31 +425,26 @@ int trace__resource_encode(struct trace__tracer *tr,
 /* sampler.c */
 /* trace__ratio_bound maps a probability to a 56-bit threshold. */
 uint64_t trace__ratio_bound(double ratio);
-/* trace__ratio_sample compares the trace ID's random right-most 56 bits;
- * tid_hi holds its bytes 8..15 as they lie in memory. */
-bool trace__ratio_sample(const struct trace__tracer *tr, uint64_t tid_hi);
 
-/* trace__sample decides for a new span (inlined: it is on every start). */
+#define TRACE__RATIO_SPACE (UINT64_C(1) << 56)
+
+/* trace__sampler_setup sets tr's root_bound and parent_based from an
+ * OTEL_TRACES_SAMPLER kind and ratio. */
+void trace__sampler_setup(struct trace__tracer *tr,
+    enum trace__sampler sampler, double ratio);
+
+/* trace__sample decides for a new span (inlined: it is on every start).
+ * tid holds the trace ID's bytes 8..15 as they lie in memory; the ratio
+ * samplers compare bytes 9..15 read big-endian (the right-most 7 bytes),
+ * which are its low 56 bits once byte-swapped. */
 static inline bool
 trace__sample(const struct trace__tracer *tr, bool has_parent,
     bool parent_sampled, uint64_t tid)
 {
-	switch (tr->sampler) {
-	case TRACE__ALWAYS_ON:
-		return true;
-	case TRACE__ALWAYS_OFF:
-		return false;
-	case TRACE__RATIO:
-		return trace__ratio_sample(tr, tid);
-	case TRACE__PB_ALWAYS_ON:
-		return has_parent ? parent_sampled : true;
-	case TRACE__PB_ALWAYS_OFF:
-		return has_parent ? parent_sampled : false;
-	case TRACE__PB_RATIO:
-		return has_parent ? parent_sampled :
-		    trace__ratio_sample(tr, tid);
-	}
-	return false;
+	if (has_parent && tr->parent_based)
+		return parent_sampled;
+	return (__builtin_bswap64(tid) & (TRACE__RATIO_SPACE - 1)) <
+	    tr->root_bound;
 }
 
 /* pool.c */

@@ -86,7 +86,7 @@ count_add_outcomes(struct trace__tcount *dst, struct trace__tcount *src)
 static void
 count_add_starts(struct trace__tcount *dst, struct trace__tcount *src)
 {
-	COUNT_ADD(started);
+	COUNT_ADD(started_sampled);
 	COUNT_ADD(sampled_out);
 }
 #undef COUNT_ADD
@@ -193,6 +193,8 @@ trace__tstate_slow(void)
 	}
 	ts->tr = tr;
 	ts->mask = cap - 1;
+	if (!trace__rng_seeded)
+		trace__ids_reseed(); /* the span path draws IDs unchecked */
 	pthread_mutex_lock(&tr->reg_mu);
 	ts->next = tr->threads;
 	tr->threads = ts;
@@ -309,8 +311,7 @@ tracer_new(const struct trace_config *cfg, struct trace__tracer **out)
 	if ((tr = aligned_alloc(64, (sizeof *tr + 63) & ~(size_t)63)) == NULL)
 		return TRACE_ENOMEM;
 	memset(tr, 0, sizeof *tr);
-	tr->sampler = cfg->sampler;
-	tr->ratio_bound = trace__ratio_bound(cfg->ratio);
+	trace__sampler_setup(tr, cfg->sampler, cfg->ratio);
 	tr->record_ok = true;
 	tr->limits = cfg->limits;
 	tr->batch_size = (uint32_t)(batch < queue ? batch : queue);
@@ -493,7 +494,7 @@ stats_from(struct trace__tracer *tr, trace_stats_t *out)
 	for (ts = tr->threads; ts != NULL; ts = ts->next)
 		count_add_starts(&c, &ts->c);
 	pthread_mutex_unlock(&tr->reg_mu);
-	out->spans_started = c.started;
+	out->spans_started = c.started_sampled + c.sampled_out;
 	out->spans_ended += c.ended;
 	out->spans_sampled_out = c.sampled_out;
 	out->spans_dropped_queue_full = c.dropped_full;

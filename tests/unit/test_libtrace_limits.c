@@ -1,7 +1,8 @@
 /*
  * Tests for span limits (span.c): attribute count and value length, events
  * and links per span, attributes per event and link, the span buffer, and
- * key de-duplication. Limits come from the OTel environment variables or
+ * key de-duplication (also between trace.h's literal-length macros and the
+ * plain functions). Limits come from the OTel environment variables or
  * trace_config_set_limit; what is cut is counted in the exported span.
  */
 #include <setjmp.h>
@@ -84,6 +85,65 @@ test_attr_count_from_env(void **state)
 	assert_int_equal(fx_find_kv(p->attributes, 4, "k1")->value->int_value, 100);
 	assert_non_null(fx_find_kv(p->attributes, 4, "k3"));
 	assert_null(fx_find_kv(p->attributes, 4, "k4"));
+}
+
+/* trace.h's macros hand the library the lengths of literal strings; the
+ * functions (called through parenthesised names, or with strings known
+ * only at run time) measure them. Both must record the same thing. */
+static void
+test_literal_and_runtime_strings(void **state)
+{
+	char key[64], value[64];
+	const char *null_str = NULL;
+	trace_span *s, *t;
+	const fx_span *p;
+	const char *long_key = "a.key.longer.than.thirty.two.bytes.for.the.slow.copy";
+
+	(void)state;
+	begin(fx_config(fx.url));
+	s = trace_span_start("literal");
+	t = (trace_span_start)("runtime");
+	snprintf(key, sizeof key, "%s", "http.request.method");
+	snprintf(value, sizeof value, "%s", "GET");
+	trace_span_set_str(s, "http.request.method", "GET");
+	(trace_span_set_str)(t, key, value);
+	/* The same key through the other path replaces the value. */
+	trace_span_set_str(s, "http.request.method", "POST");
+	(trace_span_set_str)(s, key, "PUT");
+	trace_span_set_str(t, "http.request.method", "DELETE");
+	trace_span_set_int(s, "n", 7);
+	(trace_span_set_int)(t, "n", 7);
+	trace_span_set_double(s, "d", 0.5);
+	(trace_span_set_double)(t, "d", 0.5);
+	trace_span_set_bool(s, "b", true);
+	(trace_span_set_bool)(t, "b", true);
+	trace_span_set_str(s, "a.key.longer.than.thirty.two.bytes.for.the.slow.copy",
+	    "and a value longer than thirty-two bytes as well");
+	(trace_span_set_str)(t, long_key,
+	    "and a value longer than thirty-two bytes as well");
+	/* NULL keys and values are no-ops on both paths. */
+	trace_span_set_str(s, NULL, "x");
+	trace_span_set_str(s, "x", NULL);
+	(trace_span_set_str)(t, null_str, "x");
+	(trace_span_set_int)(t, null_str, 1);
+	trace_span_end(t);
+	trace_span_end(s);
+	for (int i = 0; i < 2; i++) {
+		p = flushed(i == 0 ? "literal" : "runtime");
+		assert_int_equal(p->n_attributes, 5);
+		assert_int_equal(p->dropped_attributes_count, 0);
+		assert_string_equal(fx_find_kv(p->attributes, 5,
+		    "http.request.method")->value->string_value,
+		    i == 0 ? "PUT" : "DELETE");
+		assert_int_equal(fx_find_kv(p->attributes, 5, "n")->value->int_value,
+		    7);
+		assert_true(fx_find_kv(p->attributes, 5, "d")->value->double_value ==
+		    0.5);
+		assert_true(fx_find_kv(p->attributes, 5, "b")->value->bool_value);
+		assert_string_equal(fx_find_kv(p->attributes, 5,
+		    long_key)->value->string_value,
+		    "and a value longer than thirty-two bytes as well");
+	}
 }
 
 static void
@@ -204,6 +264,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_attr_count_from_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_literal_and_runtime_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_and_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_span_buffer_full, setup, teardown),

@@ -331,6 +331,80 @@ typedef struct trace_attr {
 #define TRACE_ATTR_DOUBLE(k, v) ((trace_attr){.key = (k), .type = TRACE_ATTR_DOUBLE, .value.d = (v)})
 #define TRACE_ATTR_BOOL(k, v) ((trace_attr){.key = (k), .type = TRACE_ATTR_BOOL, .value.b = (v)})
 
+/*
+ * Literal strings cost no strlen(). With GCC (optimizing), trace_span_start
+ * and the four attribute setters are also macros over inline functions: when a
+ * name, key or string value is a string literal, its length is known at
+ * compile time and handed to the library, which then skips strlen() on the
+ * span path; any other string is measured by the library as before.
+ * Arguments are evaluated once and behaviour is identical; the functions keep
+ * their addresses, and `(trace_span_set_str)(s, k, v)` calls one directly.
+ * Define TRACE_NO_LITERAL_LENGTHS before including this header to turn the
+ * macros off. The trace__* entry points below are for these macros only: a
+ * length of TRACE__LEN_UNKNOWN means "call strlen()".
+ */
+#define TRACE__LEN_UNKNOWN ((size_t)-1)
+TRACE_API trace_span *trace__span_start_len(const char *name, size_t name_len);
+TRACE_API void trace__span_set_str_len(trace_span *s, const char *key, size_t key_len, const char *value, size_t value_len);
+TRACE_API void trace__span_set_scalar_len(trace_span *s, const char *key, size_t key_len, trace_attr_type type, uint64_t bits);
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__) && \
+    !defined(TRACE_NO_LITERAL_LENGTHS)
+/* trace__lit_len is p's length when the compiler knows it (a literal),
+ * else TRACE__LEN_UNKNOWN. The `p ? p : ""` keeps -Wnonnull quiet for a
+ * literal NULL. Clang folds __builtin_constant_p too early to see through
+ * the inline call, hence GCC only. */
+static inline __attribute__((always_inline)) size_t
+trace__lit_len(const char *p)
+{
+	return p != NULL && __builtin_constant_p(__builtin_strlen(p ? p : "")) ?
+	    __builtin_strlen(p ? p : "") : TRACE__LEN_UNKNOWN;
+}
+
+static inline __attribute__((always_inline)) trace_span *
+trace__start_inl(const char *name)
+{
+	return trace__span_start_len(name, trace__lit_len(name));
+}
+
+static inline __attribute__((always_inline)) void
+trace__set_str_inl(trace_span *s, const char *key, const char *value)
+{
+	trace__span_set_str_len(s, key, trace__lit_len(key), value,
+	    trace__lit_len(value));
+}
+
+static inline __attribute__((always_inline)) void
+trace__set_int_inl(trace_span *s, const char *key, int64_t value)
+{
+	trace__span_set_scalar_len(s, key, trace__lit_len(key), TRACE_ATTR_INT,
+	    (uint64_t)value);
+}
+
+static inline __attribute__((always_inline)) void
+trace__set_double_inl(trace_span *s, const char *key, double value)
+{
+	union { double d; uint64_t u; } v;
+
+	v.d = value;
+	trace__span_set_scalar_len(s, key, trace__lit_len(key),
+	    TRACE_ATTR_DOUBLE, v.u);
+}
+
+static inline __attribute__((always_inline)) void
+trace__set_bool_inl(trace_span *s, const char *key, bool value)
+{
+	trace__span_set_scalar_len(s, key, trace__lit_len(key), TRACE_ATTR_BOOL,
+	    value);
+}
+
+#define trace_span_start(name) trace__start_inl(name)
+#define trace_span_set_str(s, key, value) trace__set_str_inl((s), (key), (value))
+#define trace_span_set_int(s, key, value) trace__set_int_inl((s), (key), (value))
+#define trace_span_set_double(s, key, value) trace__set_double_inl((s), (key), (value))
+#define trace_span_set_bool(s, key, value) trace__set_bool_inl((s), (key), (value))
+#endif
+
 /* trace_span_set_attrs sets n attributes at once (same rules as above). */
 TRACE_API void trace_span_set_attrs(trace_span *s, const trace_attr *attrs, size_t n);
 
