@@ -109,8 +109,8 @@ if [ -n "$DBB" ]; then
 		--num=$((records / PRODUCERS)) --threads="$PRODUCERS" \
 		--key_size=24 --value_size=$((avg > 25 ? avg - 24 : 1)) \
 		--batch_size="$per_req" --compression_type=lz4 \
-		--disable_wal=0 --sync=0 --write_buffer_size=25165824 \
-		--db_write_buffer_size=100663296 --max_background_jobs=2 \
+		--disable_wal=0 --sync=0 --write_buffer_size=12582912 \
+		--db_write_buffer_size=50331648 --max_background_jobs=2 \
 		--statistics=0 >"$TMP/dbbench.out" 2>&1
 	ops=$(awk '/^fillrandom/ { for (i = 1; i <= NF; i++) if ($i ~ /^ops\/sec/) { print $(i - 1); exit } }' "$TMP/dbbench.out")
 	echo "BENCH collector.dbbench_same_records_per_s $ops records/s"
