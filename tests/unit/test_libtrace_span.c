@@ -94,6 +94,10 @@ test_init_twice_and_disabled(void **state)
 	assert_int_equal(start(NULL), 0);
 	assert_true(trace_is_running());
 	assert_int_equal(trace_init(NULL), TRACE_EBUSY);
+	/* Deliver one span first: NNG 1.5.2 can leak a dialer's pipe when
+	 * its socket closes while the connection is still being made. */
+	trace_span_end(trace_span_start("connected"));
+	assert_int_equal(trace_flush(5000), TRACE_OK);
 	assert_int_equal(stop(NULL), 0);
 	assert_false(trace_is_running());
 
