@@ -115,8 +115,10 @@ enum post_kind { POST_HIST, POST_TRACE, POST_VAL, POST_DUR };
 static const size_t post_len[] = { 0, POSTING_LEN, VPOSTING_LEN,
 	DPOSTING_LEN };
 
-/* Postings per record: bounds a record's size, so a search that needs
- * only the newest few reads little. */
+/* Postings per record: bounds a record's size. The first record of a list
+ * (its newest starts, or longest durations) is small, because most
+ * questions (the newest 20 traces, the slowest 20 spans) need only it. */
+#define CHUNK_HEAD 32
 #define CHUNK_MAX 1024
 
 /* One group of postings: its key bytes (with room for the time and batch
@@ -540,19 +542,20 @@ next_batch(void)
 	return batch;
 }
 
-/* Writes e's postings (sorted) as records of at most CHUNK_MAX, each
- * keyed by its first posting's first 8 bytes (start or duration). */
+/* Writes e's postings (sorted) as records of CHUNK_HEAD, then at most
+ * CHUNK_MAX, each keyed by its first posting's first 8 bytes (start or
+ * duration). */
 static void
 emit_chunks(index_builder *ib, store_batch *b, entry *e)
 {
 	size_t len = post_len[e->kind];
 	uint8_t *k = ib->keys + e->off;
 
-	for (uint32_t i = 0; i < e->n_post; i += CHUNK_MAX) {
-		uint32_t n = e->n_post - i < CHUNK_MAX ? e->n_post - i :
-		    CHUNK_MAX;
+	for (uint32_t i = 0, n; i < e->n_post; i += n) {
+		uint32_t most = i == 0 ? CHUNK_HEAD : CHUNK_MAX;
 		const uint8_t *first = postings(e) + (size_t)i * len;
 
+		n = e->n_post - i < most ? e->n_post - i : most;
 		key_write_be64(k + e->time_off, ~key_be64(first));
 		key_write_be64(k + e->time_off + 8, next_batch());
 		store_batch_put(b, STORE_CF_INDEX, k, e->len, first,
