@@ -558,9 +558,13 @@ emit_chunks(index_builder *ib, store_batch *b, entry *e)
 		n = e->n_post - i < most ? e->n_post - i : most;
 		key_write_be64(k + e->time_off, ~key_be64(first));
 		key_write_be64(k + e->time_off + 8, next_batch());
+		if (e->kind == POST_DUR)
+			k[4] = i == 0 ? IDX_DUR : IDX_DUR_TAIL;
 		store_batch_put(b, STORE_CF_INDEX, k, e->len, first,
 		    (size_t)n * len);
 	}
+	if (e->kind == POST_DUR)
+		k[4] = IDX_DUR;
 }
 
 /* Moves the one posting of a single-posting attribute entry into its

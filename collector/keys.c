@@ -252,6 +252,7 @@ key_idx_parse(const void *key, size_t len, idx_key *out)
 		out->start_ns = ~key_get_u64(&r);
 		break;
 	case IDX_DUR:
+	case IDX_DUR_TAIL:
 		out->s1 = key_get_str(&r, &out->s1_len);
 		out->s2 = key_get_str(&r, &out->s2_len);
 		out->minute = key_get_u8(&r);

@@ -29,7 +29,9 @@
  * values that had a single posting in the flush, by hash bucket:
  * VPOSTING_LEN-byte (start, trace_id, value hash). D holds one service,
  * operation and minute: DPOSTING_LEN-byte (duration, start, trace_id,
- * span_id), longest first, keyed by ~(the longest duration).
+ * span_id), longest first, keyed by ~(the longest duration); a list's
+ * first record is D, the rest are IDX_DUR_TAIL, so that the first records
+ * of consecutive minutes sit together on disk.
  */
 enum key_idx_type {
 	IDX_SVC = 'S',  /* service, ~max start, batch -> postings */
@@ -37,6 +39,7 @@ enum key_idx_type {
 	IDX_ATTR = 'A', /* attribute key, value text, ~max start, batch */
 	IDX_VAL = 'V',  /* attribute key, bucket, ~max start, batch */
 	IDX_DUR = 'D',  /* service, operation, minute, ~max duration, batch */
+	IDX_DUR_TAIL = 'd', /* the same for a D list's later records */
 };
 
 #define POSTING_LEN (8 + KEY_TRACE_ID_LEN)

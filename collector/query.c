@@ -980,22 +980,39 @@ free_pairs(svc_op *v, size_t n)
 	free(v);
 }
 
-/* Opens an iterator over the duration records of pair in hour h; *plen
- * gets the length of the [hour][D][service][operation] prefix. */
-static store_iter *
-dur_iter(qctx *q, const svc_op *pair, uint32_t h, keybuf *prefix)
-{
-	keybuf hi;
+/* The duration records of one pair and hour: the lists' first records
+ * (D) and the rest (IDX_DUR_TAIL), each with its iterator and the
+ * [hour][type][service][operation] prefix. */
+typedef struct dur_cursor {
+	store_iter *it[2];
+	keybuf prefix[2];
+} dur_cursor;
 
-	key_reset(prefix);
-	key_put_u32(prefix, h);
-	key_put_u8(prefix, IDX_DUR);
-	key_put_str(prefix, pair->svc, strlen(pair->svc));
-	key_put_str(prefix, pair->op, strlen(pair->op));
-	hi = *prefix;
-	prefix_next(&hi);
-	return store_iter_new(q->st, STORE_CF_INDEX, prefix->b, prefix->len,
-	    hi.b, hi.len, false);
+static void
+dur_open(qctx *q, const svc_op *pair, uint32_t h, dur_cursor *c)
+{
+	static const uint8_t types[2] = { IDX_DUR, IDX_DUR_TAIL };
+
+	for (int i = 0; i < 2; i++) {
+		keybuf *p = &c->prefix[i], hi;
+
+		key_reset(p);
+		key_put_u32(p, h);
+		key_put_u8(p, types[i]);
+		key_put_str(p, pair->svc, strlen(pair->svc));
+		key_put_str(p, pair->op, strlen(pair->op));
+		hi = *p;
+		prefix_next(&hi);
+		c->it[i] = store_iter_new(q->st, STORE_CF_INDEX, p->b, p->len,
+		    hi.b, hi.len, false);
+	}
+}
+
+static void
+dur_close(dur_cursor *c)
+{
+	store_iter_free(c->it[0]);
+	store_iter_free(c->it[1]);
 }
 
 /* Adds a hit to out unless the budget is spent (then false). */
@@ -1055,26 +1072,30 @@ dur_goto_minute(store_iter *it, const keybuf *prefix, int m, bool ascending)
 	store_iter_seek(it, sk.b, sk.len);
 }
 
+/* What one minute's scan asks for. */
+typedef struct dur_ask {
+	uint32_t pair;
+	const window *w;
+	uint64_t min_ns, max_ns;
+	size_t cap, budget;
+} dur_ask;
+
 /*
- * Reads minute m of an hour through it (from dur_iter): hits with
- * durations in [min_ns, max_ns] and starts in w, longest first, at most
- * cap of them. A minute's records (one per index flush) are sorted by
- * their longest duration, each longest first, so reading stops at the
- * first record whose longest cannot make the cut. Returns false when the
- * budget of hits ran out.
+ * Reads minute m's records of one part (heads or tails) through it: hits
+ * with durations in [min_ns, max_ns] and starts in w, longest first, at
+ * most cap of the minute's (kept from out->v[first] on). Records are
+ * sorted by their longest duration, each longest first, so reading stops
+ * at the first record whose longest cannot make the cut. Returns false
+ * when the budget of hits ran out.
  */
 static bool
-scan_minute(store_iter *it, const keybuf *prefix, uint32_t pi, int m,
-    bool ascending, const window *w, uint64_t min_ns, uint64_t max_ns,
-    size_t cap, size_t budget, dhits *out)
+scan_part(store_iter *it, const keybuf *prefix, int m, const dur_ask *a,
+    size_t first, dhits *out)
 {
-	uint64_t hour_ns = (uint64_t)(key_be64(prefix->b) >> 32) * KEY_HOUR_NS;
-	uint64_t mstart = hour_ns + (uint64_t)m * KEY_MINUTE_NS;
-	size_t plen = prefix->len, first = out->n;
+	size_t plen = prefix->len, cap = a->cap;
+	const window *w = a->w;
+	uint64_t min_ns = a->min_ns, max_ns = a->max_ns;
 
-	if (mstart > w->to || mstart + KEY_MINUTE_NS <= w->from)
-		return true;
-	dur_goto_minute(it, prefix, m, ascending);
 	for (; store_iter_valid(it); store_iter_next(it)) {
 		size_t klen, vlen;
 		const uint8_t *k = store_iter_key(it, &klen);
@@ -1096,7 +1117,7 @@ scan_minute(store_iter *it, const keybuf *prefix, uint32_t pi, int m,
 				break;
 			if ((max_ns && d > max_ns) || t < w->from || t > w->to)
 				continue;
-			if (!add_hit(out, v + i, pi, budget))
+			if (!add_hit(out, v + i, a->pair, a->budget))
 				return false;
 			n++;
 		}
@@ -1110,6 +1131,31 @@ scan_minute(store_iter *it, const keybuf *prefix, uint32_t pi, int m,
 	return true;
 }
 
+/*
+ * Reads minute m of an hour (see scan_part): the lists' first records,
+ * then, only while they can beat the cut, the rest. The first records of
+ * consecutive minutes are neighbours on disk, so the common question (the
+ * slowest few) reads few blocks.
+ */
+static bool
+scan_minute(dur_cursor *c, int m, bool ascending, const dur_ask *a,
+    dhits *out)
+{
+	uint64_t hour_ns =
+	    (uint64_t)(key_be64(c->prefix[0].b) >> 32) * KEY_HOUR_NS;
+	uint64_t mstart = hour_ns + (uint64_t)m * KEY_MINUTE_NS;
+	size_t first = out->n;
+
+	if (mstart > a->w->to || mstart + KEY_MINUTE_NS <= a->w->from)
+		return true;
+	for (int i = 0; i < 2; i++) {
+		dur_goto_minute(c->it[i], &c->prefix[i], m, ascending);
+		if (!scan_part(c->it[i], &c->prefix[i], m, a, first, out))
+			return false;
+	}
+	return true;
+}
+
 /* Collects the top per_minute hits of every minute of w for one pair. */
 static void
 dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
@@ -1117,16 +1163,16 @@ dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
     dhits *out)
 {
 	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
+	dur_ask a = { pi, w, min_ns, max_ns, per_minute, budget };
 
 	for (uint32_t h = h_hi + 1; h-- > h_lo;) {
-		keybuf prefix;
-		store_iter *it = dur_iter(q, pair, h, &prefix);
+		dur_cursor c;
 		bool more = true;
 
+		dur_open(q, pair, h, &c);
 		for (int m = 0; m < 60 && more; m++)
-			more = scan_minute(it, &prefix, pi, m, true, w,
-			    min_ns, max_ns, per_minute, budget, out);
-		store_iter_free(it);
+			more = scan_minute(&c, m, true, &a, out);
+		dur_close(&c);
 		if (!more)
 			return;
 	}
@@ -1174,18 +1220,18 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 		return true;
 	}
 	for (uint32_t h = h_hi + 1; h-- > h_lo && !done;) {
-		store_iter **its = xcalloc(n_pairs + 1, sizeof *its);
-		keybuf *pfx = xcalloc(n_pairs + 1, sizeof *pfx);
+		dur_cursor *cs = xcalloc(n_pairs + 1, sizeof *cs);
 
 		for (size_t i = 0; i < n_pairs; i++)
-			its[i] = dur_iter(q, &pairs[i], h, &pfx[i]);
+			dur_open(q, &pairs[i], h, &cs[i]);
 		for (int m = 59; m >= 0 && !done; m--) {
 			hits.n = 0;
 			for (size_t i = 0; i < n_pairs; i++) {
-				if (!scan_minute(its[i], &pfx[i],
-				    (uint32_t)i, m, false, w, s->min_duration_ns,
-				    s->max_duration_ns, DUR_BUDGET, DUR_BUDGET,
-				    &hits))
+				dur_ask a = { (uint32_t)i, w,
+					s->min_duration_ns, s->max_duration_ns,
+					DUR_BUDGET, DUR_BUDGET };
+
+				if (!scan_minute(&cs[i], m, false, &a, &hits))
 					break;
 			}
 			if (hits.truncated) {
@@ -1200,9 +1246,8 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 				done = consider(q, res, hits.v[i].id, s, w);
 		}
 		for (size_t i = 0; i < n_pairs; i++)
-			store_iter_free(its[i]);
-		free(its);
-		free(pfx);
+			dur_close(&cs[i]);
+		free(cs);
 	}
 	free(hits.v);
 	free_pairs(pairs, n_pairs);

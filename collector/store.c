@@ -81,7 +81,7 @@ filter_cb(void *state, int level, const char *key, size_t klen,
 			return 1;
 		if (key_idx_parse(key, klen, &ik) != 0)
 			return 0;
-		if (ik.type == IDX_DUR)
+		if (ik.type == IDX_DUR || ik.type == IDX_DUR_TAIL)
 			return ik.start_ns + KEY_MINUTE_NS <= cutoff;
 		return ik.start_ns < cutoff;
 	case STORE_CF_HIST:

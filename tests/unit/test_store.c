@@ -181,7 +181,8 @@ count_index(store *st, int type)
 		size_t vlen;
 
 		(void)store_iter_value(it, &vlen);
-		if (key_idx_parse(k, klen, &p) == 0 && p.type == type)
+		if (key_idx_parse(k, klen, &p) == 0 && (p.type == type ||
+		    (type == IDX_DUR && p.type == IDX_DUR_TAIL)))
 			n += (int)(vlen / (type == IDX_DUR ? DPOSTING_LEN :
 			    type == IDX_VAL ? VPOSTING_LEN : POSTING_LEN));
 	}
