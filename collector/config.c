@@ -33,7 +33,7 @@ config_usage(FILE *f)
 "                           often (default 1s); queries always see every\n"
 "                           acknowledged span\n"
 "  --index-flush-spans N    and once this many spans are buffered\n"
-"                           (default 49152)\n"
+"                           (default 32768)\n"
 "  --ready-file PATH        write ingest=, query=, otlp_http= and pid= lines\n"
 "                           here once every listener is up\n"
 "  --log-level LEVEL        error, warn (default), info or debug\n"
@@ -106,7 +106,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 	c->ingest_workers = 4;
 	c->query_workers = 2;
 	c->index_flush_ns = 1000000000ULL;
-	c->index_flush_spans = 49152;
+	c->index_flush_spans = 32768;
 	c->level = LOG_WARN;
 	optind = 1;
 	opterr = 0;

@@ -69,7 +69,7 @@ pipeline_limits_default(pipeline_limits *l)
 	l->max_backlog_bytes = 256u << 20;
 	l->max_future_ns = 24 * KEY_HOUR_NS;
 	l->min_free_bytes = 16u << 20;
-	l->index_flush_spans = 49152;
+	l->index_flush_spans = 32768;
 	l->index_flush_ms = 1000;
 }
 
