@@ -10,6 +10,16 @@ TOOL="$BUILD/tools/collector_tool"
 CLI="$BIN/tracecli"
 [ -x "$TOOL" ] || { skip "collector_tool not built"; finish; }
 
+# restart LOG: the collector again on the same store, logging to $TMP/LOG.log.
+restart() {
+	rm -f "$TMP/ibuf.ready"
+	"$BIN/tracecollector" --db "$COLL_DB" --listen "$COLL_INGEST" \
+		--query-listen "$COLL_QUERY" --otlp-http none --log-level info \
+		--ready-file "$TMP/ibuf.ready" >"$TMP/$1.log" 2>&1 &
+	COLL_PID=$!
+	track "$COLL_PID"
+}
+
 # A flush interval longer than the test: nothing is indexed before the kill.
 start_collector ibuf --index-flush 60s --index-flush-spans 16m ||
 	{ fail "collector starts"; finish; }
@@ -20,12 +30,7 @@ check_eq "all spans acknowledged" "$(wc -l <"$TMP/acked.txt")" 320
 kill -9 "$COLL_PID"
 wait "$COLL_PID" 2>/dev/null
 
-rm -f "$TMP/ibuf.ready"
-"$BIN/tracecollector" --db "$COLL_DB" --listen "$COLL_INGEST" \
-	--query-listen "$COLL_QUERY" --otlp-http none --log-level info \
-	--ready-file "$TMP/ibuf.ready" >"$TMP/ibuf2.log" 2>&1 &
-COLL_PID=$!
-track "$COLL_PID"
+restart ibuf2
 check "the collector restarts" wait_for_file "$TMP/ibuf.ready" 30
 n=$("$TOOL" stats "$COLL_QUERY" | awk '$1 == "index.spans_recovered" { print $2 }')
 check_eq "the logged spans were re-indexed" "$n" 320
@@ -53,12 +58,7 @@ check_eq "a value never sent finds nothing" "$n" 0
 
 # A second restart finds nothing left to re-index.
 stop_pid "$COLL_PID"
-rm -f "$TMP/ibuf.ready"
-"$BIN/tracecollector" --db "$COLL_DB" --listen "$COLL_INGEST" \
-	--query-listen "$COLL_QUERY" --otlp-http none \
-	--ready-file "$TMP/ibuf.ready" >"$TMP/ibuf3.log" 2>&1 &
-COLL_PID=$!
-track "$COLL_PID"
+restart ibuf3
 check "the collector restarts again" wait_for_file "$TMP/ibuf.ready" 30
 n=$("$TOOL" stats "$COLL_QUERY" | awk '$1 == "index.spans_recovered" { print $2 }')
 check_eq "nothing is re-indexed twice" "$n" 0
