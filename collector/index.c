@@ -118,7 +118,7 @@ static const size_t post_len[] = { 0, POSTING_LEN, VPOSTING_LEN,
 /* Postings per record: bounds a record's size. The first record of a list
  * (its newest starts, or longest durations) is small, because most
  * questions (the newest 20 traces, the slowest 20 spans) need only it. */
-#define CHUNK_HEAD 32
+#define CHUNK_HEAD KEY_DUR_HEAD
 #define CHUNK_MAX 1024
 
 /* One group of postings: its key bytes (with room for the time and batch

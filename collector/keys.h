@@ -46,6 +46,7 @@ enum key_idx_type {
 #define VPOSTING_LEN (POSTING_LEN + 8)
 #define DPOSTING_LEN (16 + KEY_SPAN_LEN)
 #define KEY_VAL_BUCKETS 1024
+#define KEY_DUR_HEAD 32 /* postings in a list's first record (D) */
 
 /* Catalog record types in the meta family. */
 enum key_meta_type {

@@ -1088,9 +1088,16 @@ typedef struct dur_ask {
  * at the first record whose longest cannot make the cut. Returns false
  * when the budget of hits ran out.
  */
+/* The longest posting the tail records (IDX_DUR_TAIL) of the first
+ * records read may hold. */
+typedef struct tail_bound {
+	bool any;
+	uint64_t dur_ns;
+} tail_bound;
+
 static bool
 scan_part(store_iter *it, const keybuf *prefix, int m, const dur_ask *a,
-    size_t first, dhits *out)
+    size_t first, dhits *out, tail_bound *tb)
 {
 	size_t plen = prefix->len, cap = a->cap;
 	const window *w = a->w;
@@ -1109,6 +1116,15 @@ scan_part(store_iter *it, const keybuf *prefix, int m, const dur_ask *a,
 		    ~key_be64(k + plen + 1) <= out->v[first + cap - 1].dur_ns))
 			break;
 		v = store_iter_value(it, &vlen);
+		/* A full first record may have more of its list in the tail
+		 * records, none longer than its own last posting. */
+		if (tb != NULL && vlen == KEY_DUR_HEAD * DPOSTING_LEN) {
+			uint64_t last = key_be64(v + vlen - DPOSTING_LEN);
+
+			if (!tb->any || last > tb->dur_ns)
+				tb->dur_ns = last;
+			tb->any = true;
+		}
 		for (size_t i = 0, n = 0; i + DPOSTING_LEN <= vlen && n < cap;
 		    i += DPOSTING_LEN) {
 			uint64_t d = key_be64(v + i), t = key_be64(v + i + 8);
@@ -1133,9 +1149,10 @@ scan_part(store_iter *it, const keybuf *prefix, int m, const dur_ask *a,
 
 /*
  * Reads minute m of an hour (see scan_part): the lists' first records,
- * then, only while they can beat the cut, the rest. The first records of
- * consecutive minutes are neighbours on disk, so the common question (the
- * slowest few) reads few blocks.
+ * then the rest only when one of them could still make the cut. The first
+ * records of consecutive minutes are neighbours on disk and the rest are
+ * not even touched, so the common question (the slowest few) reads few
+ * blocks however many spans a minute holds.
  */
 static bool
 scan_minute(dur_cursor *c, int m, bool ascending, const dur_ask *a,
@@ -1144,16 +1161,21 @@ scan_minute(dur_cursor *c, int m, bool ascending, const dur_ask *a,
 	uint64_t hour_ns =
 	    (uint64_t)(key_be64(c->prefix[0].b) >> 32) * KEY_HOUR_NS;
 	uint64_t mstart = hour_ns + (uint64_t)m * KEY_MINUTE_NS;
-	size_t first = out->n;
+	size_t first = out->n, got;
+	tail_bound tb = { false, 0 };
 
 	if (mstart > a->w->to || mstart + KEY_MINUTE_NS <= a->w->from)
 		return true;
-	for (int i = 0; i < 2; i++) {
-		dur_goto_minute(c->it[i], &c->prefix[i], m, ascending);
-		if (!scan_part(c->it[i], &c->prefix[i], m, a, first, out))
-			return false;
-	}
-	return true;
+	dur_goto_minute(c->it[0], &c->prefix[0], m, ascending);
+	if (!scan_part(c->it[0], &c->prefix[0], m, a, first, out, &tb))
+		return false;
+	got = out->n - first;
+	if (!tb.any || tb.dur_ns < a->min_ns || (got >= a->cap &&
+	    tb.dur_ns <= out->v[first + a->cap - 1].dur_ns))
+		return true;
+	/* A seek: stepping would read earlier minutes' long tails. */
+	dur_goto_minute(c->it[1], &c->prefix[1], m, false);
+	return scan_part(c->it[1], &c->prefix[1], m, a, first, out, NULL);
 }
 
 /* Collects the top per_minute hits of every minute of w for one pair. */
