@@ -1178,11 +1178,37 @@ scan_minute(dur_cursor *c, int m, bool ascending, const dur_ask *a,
 	return scan_part(c->it[1], &c->prefix[1], m, a, first, out, NULL);
 }
 
-/* Collects the top per_minute hits of every minute of w for one pair. */
+/*
+ * The n longest durations found so far over every pair and minute
+ * (longest first): once there are n, nothing shorter than the last can be
+ * in a top-n answer, so the scan raises its lower bound to it and skips
+ * whole records by their keys.
+ */
+typedef struct dur_floor {
+	uint64_t *v;
+	size_t n, cap;
+} dur_floor;
+
+static void
+floor_add(dur_floor *f, uint64_t d)
+{
+	size_t i;
+
+	if (f->n == f->cap && d <= f->v[f->n - 1])
+		return;
+	if (f->n < f->cap)
+		f->n++;
+	for (i = f->n - 1; i > 0 && f->v[i - 1] < d; i--)
+		f->v[i] = f->v[i - 1];
+	f->v[i] = d;
+}
+
+/* Collects the top per_minute hits of every minute of w for one pair;
+ * with fl, only hits that can still be in the top fl->cap overall. */
 static void
 dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
     uint64_t min_ns, uint64_t max_ns, size_t per_minute, size_t budget,
-    dhits *out)
+    dur_floor *fl, dhits *out)
 {
 	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
 	dur_ask a = { pi, w, min_ns, max_ns, per_minute, budget };
@@ -1192,8 +1218,16 @@ dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
 		bool more = true;
 
 		dur_open(q, pair, h, &c);
-		for (int m = 0; m < 60 && more; m++)
+		for (int m = 0; m < 60 && more; m++) {
+			size_t first = out->n;
+
 			more = scan_minute(&c, m, true, &a, out);
+			for (size_t i = first; fl != NULL && i < out->n; i++)
+				floor_add(fl, out->v[i].dur_ns);
+			if (fl != NULL && fl->n == fl->cap &&
+			    fl->v[fl->n - 1] > a.min_ns)
+				a.min_ns = fl->v[fl->n - 1];
+		}
 		dur_close(&c);
 		if (!more)
 			return;
@@ -1231,7 +1265,7 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 		for (size_t i = 0; i < n_pairs && !hits.truncated; i++)
 			dur_scan(q, &pairs[i], (uint32_t)i, w,
 			    s->min_duration_ns, s->max_duration_ns,
-			    res->limit * 4, DUR_BUDGET, &hits);
+			    res->limit * 4, DUR_BUDGET, NULL, &hits);
 		if (hits.n > 1)
 			qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
 		for (size_t i = 0; i < hits.n; i++)
@@ -1408,9 +1442,12 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 	sr = xmalloc(sizeof *sr);
 	tracequery__v1__slow_result__init(sr);
 	if (w.from <= w.to) {
+		dur_floor fl = { xmalloc(top * sizeof *fl.v), 0, top };
+
 		for (size_t i = 0; i < n_pairs; i++)
 			dur_scan(q, &pairs[i], (uint32_t)i, &w, 0, 0, top,
-			    SIZE_MAX, &hits);
+			    SIZE_MAX, &fl, &hits);
+		free(fl.v);
 	}
 	if (hits.n > 1)
 		qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
