@@ -110,9 +110,9 @@ catalog_has(index_catalog *c, uint64_t h)
 	return r;
 }
 
-/* What an entry's postings are (keys.h): none for histogram groups. */
-enum post_kind { POST_HIST, POST_TRACE, POST_VAL, POST_DUR };
-static const size_t post_len[] = { 0, POSTING_LEN, VPOSTING_LEN,
+/* What an entry's postings are (keys.h). */
+enum post_kind { POST_TRACE, POST_VAL, POST_DUR };
+static const size_t post_len[] = { POSTING_LEN, VPOSTING_LEN,
 	DPOSTING_LEN };
 
 /* Postings per record: bounds a record's size. The first record of a list
@@ -269,15 +269,14 @@ add_trace_posting(entry *e, uint64_t start_ns, const uint8_t *trace_id)
  * Finds or adds the entry for key k (its time and batch, the last 16
  * bytes, left out) of the given kind; returns its index. Postings group by
  * name and by group_ns (a minute, or an hour for V): the hash skips the
- * hour and mixes in start_ns / group_ns. Histogram keys hash whole.
+ * hour and mixes in start_ns / group_ns.
  */
 static uint32_t
 entry_upsert(index_builder *ib, const keybuf *k, uint64_t start_ns,
     enum post_kind kind, uint64_t group_ns)
 {
-	size_t time_off = kind == POST_HIST ? 0 : k->len - 16;
-	uint64_t h = kind == POST_HIST ? hash64(k->b, k->len, 1) :
-	    hash64(k->b + 4, time_off - 4, start_ns / group_ns);
+	size_t time_off = k->len - 16;
+	uint64_t h = hash64(k->b + 4, time_off - 4, start_ns / group_ns);
 	entry *e;
 	uint32_t idx;
 
@@ -722,13 +721,6 @@ index_finish_step(index_builder *ib, store_batch *b, size_t max_bytes)
 		e->post = NULL;
 	}
 	return ib->n_done == ib->n_order;
-}
-
-void
-index_finish(index_builder *ib, store_batch *b)
-{
-	while (!index_finish_step(ib, b, SIZE_MAX))
-		;
 }
 
 void

@@ -33,11 +33,10 @@ void index_span(index_builder *ib, store_batch *b, const char *svc,
 /* index_origin writes origin (hash -> bytes) unless already known. */
 void index_origin(index_builder *ib, store_batch *b, uint64_t hash,
     const void *bytes, size_t len);
-/* index_finish adds the deduplicated entries and histograms to b. */
-void index_finish(index_builder *ib, store_batch *b);
-/* index_finish_step does the same a part at a time: it stops once b holds
- * max_bytes, and returns true when everything is in (then b may be
- * written and cleared, and the step called again). */
+/* index_finish_step adds the deduplicated entries and histograms to b a
+ * part at a time: it stops once b holds max_bytes, and returns true when
+ * everything is in (until then b may be written and cleared, and the step
+ * called again). */
 bool index_finish_step(index_builder *ib, store_batch *b, size_t max_bytes);
 /* index_commit tells the catalog cache that the batch was written. */
 void index_commit(index_builder *ib);

@@ -11,7 +11,6 @@
  * written. Each generation remembers the log records (META_LOG) of the
  * requests it holds and deletes them in the same batch as their index.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
