@@ -127,6 +127,37 @@ pid=$(pgrep -f "^$CLI --collector $COLL_QUERY show $TID" | head -n 1)
 sleep 0.6
 check "SIGTERM exits" [ -s "$TMP/t.rc" ]
 
+# Colour roles, NO_COLOR and TERM=vt100 (capture-pane -e keeps the SGR
+# attributes: a foreground colour shows as ESC[3Xm or ESC[9Xm, 39 being
+# "default").
+run_env() {
+	name=$1; envs=$2; shift 2
+	$TM new-session -d -s "$name" -x 120 -y 40 \
+	    "env LANG=C.UTF-8 $envs $* ; echo \$? >$TMP/$name.rc"
+}
+coloured() {
+	$TM capture-pane -e -p -t "$1" |
+		grep -qE "$(printf '\033')\[(3[0-8]|9[0-7])[;m]"
+}
+run_env col "TERM=xterm-256color" "$CLI --collector $COLL_QUERY show $TID"
+wait_screen col "11 spans" || true
+check "colours by default on xterm-256color" coloured col
+run_env nocol "TERM=xterm-256color NO_COLOR=1" \
+	"$CLI --collector $COLL_QUERY show $TID"
+wait_screen nocol "11 spans" || true
+check "NO_COLOR: no colours" sh -c "! $TM capture-pane -e -p -t nocol |
+	grep -qE '$(printf '\033')\[(3[0-8]|9[0-7])[;m]'"
+check "NO_COLOR: the error row is still marked" \
+	sh -c "$TM capture-pane -p -t nocol | grep -q 'POST /charge *E'"
+run_env vt "TERM=vt100" "$CLI --collector $COLL_QUERY show $TID"
+wait_screen vt "11 spans" || true
+check "TERM=vt100: ASCII tree and bars" \
+	sh -c "$TM capture-pane -p -t vt | grep -q '|  \`- - POST /charge' &&
+	$TM capture-pane -p -t vt | grep -q 'GET /checkout .*#####'"
+check "TERM=vt100: no UTF-8 box or block characters" \
+	sh -c "! $TM capture-pane -p -t vt | grep -q '[│└─█▾]'"
+for s in col nocol vt; do $TM kill-session -t "$s" 2>/dev/null; done
+
 # The tui: form -> list -> waterfall -> back.
 run u "$CLI --collector $COLL_QUERY tui"
 check "tui shows the form" wait_screen u "Min duration"
