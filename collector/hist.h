@@ -30,6 +30,9 @@ size_t hist_encode(const hist *h, char **out);
 size_t hist_encode_values(uint64_t *v, size_t n, char **out);
 /* hist_decode_add adds an encoded histogram into h; false if malformed. */
 bool hist_decode_add(hist *h, const void *p, size_t len);
+/* hist_peek reads an encoded histogram's count and max without its
+ * buckets; false if malformed. */
+bool hist_peek(const void *p, size_t len, uint64_t *count, uint64_t *max);
 /* hist_quantile returns the upper bound of the bucket holding quantile q
  * (0 < q <= 1), clamped to max; 0 when empty. */
 uint64_t hist_quantile(const hist *h, double q);

@@ -178,6 +178,53 @@ test_hist_encode_merge_quantile(void **state)
 	free(h);
 }
 
+/*
+ * Operands whose buckets overlap, plus an existing value, merge into
+ * exactly the histogram of all their values; a malformed operand fails
+ * the merge.
+ */
+static void
+test_hist_merge_overlapping(void **state)
+{
+	enum { PARTS = 4, PER = 500 };
+	uint64_t vals[PARTS][PER];
+	char *enc[PARTS], *merged;
+	size_t lens[PARTS], mlen;
+	unsigned char ok;
+	hist *want = calloc(1, sizeof *want), *got = calloc(1, sizeof *got);
+	uint64_t x = 88172645463325252ULL;
+
+	(void)state;
+	for (int p = 0; p < PARTS; p++) {
+		for (int i = 0; i < PER; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			vals[p][i] = (x % 5000000) + (p == 3 && i == 0 ?
+			    UINT64_MAX / 2 : 0);
+			hist_add(want, vals[p][i]);
+		}
+		lens[p] = hist_encode_values(vals[p], PER, &enc[p]);
+	}
+	merged = hist_full_merge(NULL, "", 0, enc[0], lens[0],
+	    (const char *const *)enc + 1, lens + 1, PARTS - 1, &ok, &mlen);
+	assert_true(ok);
+	assert_true(hist_decode_add(got, merged, mlen));
+	assert_true(got->count == want->count);
+	assert_true(got->max == want->max);
+	assert_memory_equal(got->n, want->n, sizeof want->n);
+	free(merged);
+	lens[2] = 1;
+	merged = hist_partial_merge(NULL, "", 0, (const char *const *)enc,
+	    lens, PARTS, &ok, &mlen);
+	assert_false(ok);
+	free(merged);
+	for (int p = 0; p < PARTS; p++)
+		free(enc[p]);
+	free(want);
+	free(got);
+}
+
 /* Wraps an AnyValue nested `depth` times in a one-span request. */
 static uint8_t *
 nested_request(size_t depth, size_t *len)
@@ -248,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_hist_key),
 		cmocka_unit_test(test_hist_buckets),
 		cmocka_unit_test(test_hist_encode_merge_quantile),
+		cmocka_unit_test(test_hist_merge_overlapping),
 		cmocka_unit_test(test_prescan_depth),
 	};
 
