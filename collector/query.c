@@ -981,9 +981,12 @@ free_pairs(svc_op *v, size_t n)
 }
 
 /* The duration records of one pair and hour: the lists' first records
- * (D) and the rest (IDX_DUR_TAIL), each with its iterator and the
- * [hour][type][service][operation] prefix. */
+ * (D) and the rest (IDX_DUR_TAIL), each with the
+ * [hour][type][service][operation] prefix and an iterator made on first
+ * use (most scans never read a tail, and every iterator costs a seek in
+ * every level of the tree). */
 typedef struct dur_cursor {
+	qctx *q;
 	store_iter *it[2];
 	keybuf prefix[2];
 } dur_cursor;
@@ -993,18 +996,16 @@ dur_open(qctx *q, const svc_op *pair, uint32_t h, dur_cursor *c)
 {
 	static const uint8_t types[2] = { IDX_DUR, IDX_DUR_TAIL };
 
+	c->q = q;
 	for (int i = 0; i < 2; i++) {
-		keybuf *p = &c->prefix[i], hi;
+		keybuf *p = &c->prefix[i];
 
+		c->it[i] = NULL;
 		key_reset(p);
 		key_put_u32(p, h);
 		key_put_u8(p, types[i]);
 		key_put_str(p, pair->svc, strlen(pair->svc));
 		key_put_str(p, pair->op, strlen(pair->op));
-		hi = *p;
-		prefix_next(&hi);
-		c->it[i] = store_iter_new(q->st, STORE_CF_INDEX, p->b, p->len,
-		    hi.b, hi.len, false);
 	}
 }
 
@@ -1070,6 +1071,26 @@ dur_goto_minute(store_iter *it, const keybuf *prefix, int m, bool ascending)
 	sk = *prefix;
 	key_put_u8(&sk, (uint8_t)m);
 	store_iter_seek(it, sk.b, sk.len);
+}
+
+/* Part i's iterator at the first record of minute m: made there on
+ * first use, moved there after. */
+static store_iter *
+dur_part(dur_cursor *c, int i, int m, bool ascending)
+{
+	keybuf lo, hi;
+
+	if (c->it[i] != NULL) {
+		dur_goto_minute(c->it[i], &c->prefix[i], m, ascending);
+		return c->it[i];
+	}
+	lo = c->prefix[i];
+	key_put_u8(&lo, (uint8_t)m);
+	hi = c->prefix[i];
+	prefix_next(&hi);
+	c->it[i] = store_iter_new(c->q->st, STORE_CF_INDEX, lo.b, lo.len,
+	    hi.b, hi.len, false);
+	return c->it[i];
 }
 
 /* What one minute's scan asks for. */
@@ -1166,16 +1187,16 @@ scan_minute(dur_cursor *c, int m, bool ascending, const dur_ask *a,
 
 	if (mstart > a->w->to || mstart + KEY_MINUTE_NS <= a->w->from)
 		return true;
-	dur_goto_minute(c->it[0], &c->prefix[0], m, ascending);
-	if (!scan_part(c->it[0], &c->prefix[0], m, a, first, out, &tb))
+	if (!scan_part(dur_part(c, 0, m, ascending), &c->prefix[0], m, a,
+	    first, out, &tb))
 		return false;
 	got = out->n - first;
 	if (!tb.any || tb.dur_ns < a->min_ns || (got >= a->cap &&
 	    tb.dur_ns <= out->v[first + a->cap - 1].dur_ns))
 		return true;
 	/* A seek: stepping would read earlier minutes' long tails. */
-	dur_goto_minute(c->it[1], &c->prefix[1], m, false);
-	return scan_part(c->it[1], &c->prefix[1], m, a, first, out, NULL);
+	return scan_part(dur_part(c, 1, m, false), &c->prefix[1], m, a,
+	    first, out, NULL);
 }
 
 /*
@@ -1203,12 +1224,11 @@ floor_add(dur_floor *f, uint64_t d)
 	f->v[i] = d;
 }
 
-/* Collects the top per_minute hits of every minute of w for one pair;
- * with fl, only hits that can still be in the top fl->cap overall. */
+/* Collects the top per_minute hits of every minute of w for one pair. */
 static void
 dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
     uint64_t min_ns, uint64_t max_ns, size_t per_minute, size_t budget,
-    dur_floor *fl, dhits *out)
+    dhits *out)
 {
 	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
 	dur_ask a = { pi, w, min_ns, max_ns, per_minute, budget };
@@ -1218,16 +1238,8 @@ dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
 		bool more = true;
 
 		dur_open(q, pair, h, &c);
-		for (int m = 0; m < 60 && more; m++) {
-			size_t first = out->n;
-
+		for (int m = 0; m < 60 && more; m++)
 			more = scan_minute(&c, m, true, &a, out);
-			for (size_t i = first; fl != NULL && i < out->n; i++)
-				floor_add(fl, out->v[i].dur_ns);
-			if (fl != NULL && fl->n == fl->cap &&
-			    fl->v[fl->n - 1] > a.min_ns)
-				a.min_ns = fl->v[fl->n - 1];
-		}
 		dur_close(&c);
 		if (!more)
 			return;
@@ -1265,7 +1277,7 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 		for (size_t i = 0; i < n_pairs && !hits.truncated; i++)
 			dur_scan(q, &pairs[i], (uint32_t)i, w,
 			    s->min_duration_ns, s->max_duration_ns,
-			    res->limit * 4, DUR_BUDGET, NULL, &hits);
+			    res->limit * 4, DUR_BUDGET, &hits);
 		if (hits.n > 1)
 			qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
 		for (size_t i = 0; i < hits.n; i++)
@@ -1393,8 +1405,39 @@ search(qctx *q, const Tracequery__V1__Search *s)
 /* ---------------------------------------------------------------- slow */
 
 /* Sums the per-minute histograms of one pair over w into h. */
+/* The longest span of one pair in one minute, from its histogram. */
+typedef struct minute_max {
+	uint64_t max_ns;
+	uint64_t minute_ns; /* the minute's start */
+	uint32_t pair;
+} minute_max;
+
+typedef struct minute_maxes {
+	minute_max *v;
+	size_t n, cap;
+} minute_maxes;
+
 static void
-hist_window(qctx *q, const svc_op *pair, const window *w, hist *h)
+add_minute_max(minute_maxes *mm, const void *key, size_t klen,
+    const void *v, size_t vlen, uint32_t pair)
+{
+	uint64_t minute_ns, count, max;
+
+	if (key_hist_parse(key, klen, &minute_ns) != 0 ||
+	    !hist_peek(v, vlen, &count, &max) || count == 0)
+		return;
+	if (mm->n == mm->cap) {
+		mm->cap = mm->cap ? mm->cap * 2 : 256;
+		mm->v = xrealloc(mm->v, mm->cap * sizeof *mm->v);
+	}
+	mm->v[mm->n++] = (minute_max){ max, minute_ns, pair };
+}
+
+/* Sums pair's histograms over w's minutes into h; with mm, also lists
+ * each minute's longest span. */
+static void
+hist_window(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
+    hist *h, minute_maxes *mm)
 {
 	uint64_t m_lo = w->from / KEY_MINUTE_NS, m_hi = w->to / KEY_MINUTE_NS;
 	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
@@ -1416,13 +1459,58 @@ hist_window(qctx *q, const svc_op *pair, const window *w, hist *h)
 		it = store_iter_new(q->st, STORE_CF_HIST, lo.b, lo.len, hi.b,
 		    hi.len, false);
 		for (; store_iter_valid(it); store_iter_next(it)) {
-			size_t vlen;
+			size_t klen, vlen;
+			const void *k = store_iter_key(it, &klen);
 			const void *v = store_iter_value(it, &vlen);
 
 			hist_decode_add(h, v, vlen);
+			if (mm != NULL)
+				add_minute_max(mm, k, klen, v, vlen, pi);
 		}
 		store_iter_free(it);
 	}
+}
+
+static int
+cmp_minute_max(const void *a, const void *b)
+{
+	const minute_max *x = a, *y = b;
+
+	return x->max_ns > y->max_ns ? -1 : x->max_ns < y->max_ns;
+}
+
+/*
+ * The top spans of slow: the minutes' duration lists, visited longest
+ * minute first (by the histograms' maxima), until the next minute's
+ * longest span cannot beat the top-th longest found. A top 20 reads a
+ * few dozen lists, where walking every minute of every pair read
+ * hundreds of blocks just to skip them.
+ */
+static void
+slow_top(qctx *q, const svc_op *pairs, minute_maxes *mm, const window *w,
+    size_t top, dhits *hits)
+{
+	dur_floor fl = { xmalloc(top * sizeof *fl.v), 0, top };
+
+	if (mm->n > 1)
+		qsort(mm->v, mm->n, sizeof *mm->v, cmp_minute_max);
+	for (size_t i = 0; i < mm->n; i++) {
+		const minute_max *c = &mm->v[i];
+		uint64_t floor_ns = fl.n == fl.cap ? fl.v[fl.n - 1] : 0;
+		dur_ask a = { c->pair, w, floor_ns, 0, top, SIZE_MAX };
+		size_t first = hits->n;
+		dur_cursor dc;
+
+		if (c->max_ns < floor_ns)
+			break;
+		dur_open(q, &pairs[c->pair], key_hour(c->minute_ns), &dc);
+		scan_minute(&dc, (int)(c->minute_ns / KEY_MINUTE_NS % 60),
+		    true, &a, hits);
+		dur_close(&dc);
+		for (size_t j = first; j < hits->n; j++)
+			floor_add(&fl, hits->v[j].dur_ns);
+	}
+	free(fl.v);
 }
 
 static response *
@@ -1432,6 +1520,7 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 	size_t top = s->top ? s->top : DEFAULT_LIMIT, n_pairs;
 	svc_op *pairs;
 	dhits hits = { 0 };
+	minute_maxes mm = { 0 };
 	Tracequery__V1__SlowResult *sr;
 	response *r;
 	hist *all = NULL, *h;
@@ -1441,14 +1530,36 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 	n_pairs = select_pairs(q, s->service, s->operation, &pairs);
 	sr = xmalloc(sizeof *sr);
 	tracequery__v1__slow_result__init(sr);
-	if (w.from <= w.to) {
-		dur_floor fl = { xmalloc(top * sizeof *fl.v), 0, top };
+	h = xmalloc(sizeof *h);
+	if (s->histogram)
+		all = xcalloc(1, sizeof *all);
+	for (size_t i = 0; i < n_pairs && w.from <= w.to; i++) {
+		Tracequery__V1__OperationPercentiles *op;
 
-		for (size_t i = 0; i < n_pairs; i++)
-			dur_scan(q, &pairs[i], (uint32_t)i, &w, 0, 0, top,
-			    SIZE_MAX, &fl, &hits);
-		free(fl.v);
+		memset(h, 0, sizeof *h);
+		hist_window(q, &pairs[i], (uint32_t)i, &w, h, &mm);
+		if (h->count == 0)
+			continue;
+		op = xmalloc(sizeof *op);
+		tracequery__v1__operation_percentiles__init(op);
+		op->service = xstrdup(pairs[i].svc);
+		op->operation = xstrdup(pairs[i].op);
+		op->p50_ns = hist_quantile(h, 0.50);
+		op->p90_ns = hist_quantile(h, 0.90);
+		op->p99_ns = hist_quantile(h, 0.99);
+		op->max_ns = h->max;
+		op->count = h->count;
+		PUSH(sr->percentiles, sr->n_percentiles, op);
+		if (all != NULL) {
+			for (int b = 0; b < HIST_BUCKETS; b++)
+				all->n[b] += h->n[b];
+			all->count += h->count;
+			if (h->max > all->max)
+				all->max = h->max;
+		}
 	}
+	slow_top(q, pairs, &mm, &w, top, &hits);
+	free(mm.v);
 	if (hits.n > 1)
 		qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
 	for (size_t i = 0; i < hits.n && sr->n_spans < top; i++) {
@@ -1470,34 +1581,6 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 		PUSH(sr->spans, sr->n_spans, ss);
 	}
 	free(hits.v);
-	h = xmalloc(sizeof *h);
-	if (s->histogram)
-		all = xcalloc(1, sizeof *all);
-	for (size_t i = 0; i < n_pairs && w.from <= w.to; i++) {
-		Tracequery__V1__OperationPercentiles *op;
-
-		memset(h, 0, sizeof *h);
-		hist_window(q, &pairs[i], &w, h);
-		if (h->count == 0)
-			continue;
-		op = xmalloc(sizeof *op);
-		tracequery__v1__operation_percentiles__init(op);
-		op->service = xstrdup(pairs[i].svc);
-		op->operation = xstrdup(pairs[i].op);
-		op->p50_ns = hist_quantile(h, 0.50);
-		op->p90_ns = hist_quantile(h, 0.90);
-		op->p99_ns = hist_quantile(h, 0.99);
-		op->max_ns = h->max;
-		op->count = h->count;
-		PUSH(sr->percentiles, sr->n_percentiles, op);
-		if (all != NULL) {
-			for (int b = 0; b < HIST_BUCKETS; b++)
-				all->n[b] += h->n[b];
-			all->count += h->count;
-			if (h->max > all->max)
-				all->max = h->max;
-		}
-	}
 	if (all != NULL) {
 		/* Eight buckets per power of two are plenty on a terminal. */
 		for (int b = 0; b < HIST_BUCKETS; b += 8) {

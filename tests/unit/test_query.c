@@ -409,6 +409,53 @@ test_slow_top_and_percentiles(void **state)
 	query_response_free(r);
 }
 
+/* A top 20 over a window that cuts the data's minute: exactly the
+ * longest spans that start inside it, over every service. */
+static void
+test_slow_window(void **state)
+{
+	Tracequery__V1__Request req;
+	Tracequery__V1__Slow sl;
+	response *r;
+	uint64_t durs[SEEDS * TRACES * SPANGEN_PER_TRACE];
+	uint64_t from = base_ns + 30 * STEP_NS, to = base_ns + 70 * STEP_NS;
+	size_t n = 0;
+
+	(void)state;
+	for (uint64_t s = 1; s <= SEEDS; s++)
+		for (uint64_t t = 0; t < TRACES; t++)
+			for (int j = 0; j < SPANGEN_PER_TRACE; j++) {
+				sg_info in;
+
+				sg_describe(s, t, j, base_ns, STEP_NS, &in);
+				if (in.start_ns >= from && in.start_ns <= to)
+					durs[n++] = in.end_ns - in.start_ns;
+			}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && durs[j] > durs[j - 1]; j--) {
+			uint64_t x = durs[j];
+			durs[j] = durs[j - 1];
+			durs[j - 1] = x;
+		}
+	assert_true(n > 20);
+	tracequery__v1__request__init(&req);
+	tracequery__v1__slow__init(&sl);
+	sl.top = 20;
+	sl.start_unix_nano = from;
+	sl.end_unix_nano = to;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SLOW;
+	req.slow = &sl;
+	r = run(&req);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+	assert_int_equal(r->slow->n_spans, 20);
+	for (size_t i = 0; i < 20; i++) {
+		assert_true(r->slow->spans[i]->duration_ns == durs[i]);
+		assert_true(r->slow->spans[i]->start_unix_nano >= from);
+		assert_true(r->slow->spans[i]->start_unix_nano <= to);
+	}
+	query_response_free(r);
+}
+
 int
 main(void)
 {
@@ -418,6 +465,7 @@ main(void)
 		cmocka_unit_test(test_search_filters),
 		cmocka_unit_test(test_search_trace_level_and_order),
 		cmocka_unit_test(test_slow_top_and_percentiles),
+		cmocka_unit_test(test_slow_window),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
