@@ -128,35 +128,63 @@ hist_encode_values(uint64_t *v, size_t n, char **out)
 	return len;
 }
 
+/* Reads an encoded histogram: the header, then a bucket per call. */
+typedef struct hreader {
+	const uint8_t *p, *end;
+	uint64_t idx;
+} hreader;
+
+static bool
+hreader_open(hreader *r, const void *buf, size_t len, uint64_t *count,
+    uint64_t *max)
+{
+	r->p = buf;
+	r->end = r->p + len;
+	r->idx = 0;
+	return get_varint(&r->p, r->end, count) &&
+	    get_varint(&r->p, r->end, max);
+}
+
+/* 1: a bucket in *idx and *n; 0: the end; -1: malformed. */
+static int
+hreader_next(hreader *r, uint64_t *idx, uint64_t *n)
+{
+	uint64_t d;
+
+	if (r->p >= r->end)
+		return 0;
+	if (!get_varint(&r->p, r->end, &d) || !get_varint(&r->p, r->end, n))
+		return -1;
+	r->idx += d;
+	if (r->idx >= HIST_BUCKETS)
+		return -1;
+	*idx = r->idx;
+	return 1;
+}
+
 bool
 hist_decode_add(hist *h, const void *buf, size_t len)
 {
-	const uint8_t *p = buf, *end = p + len;
-	uint64_t count, max, d, n;
-	uint64_t idx = 0;
+	hreader r;
+	uint64_t count, max, idx, n;
+	int got;
 
-	if (!get_varint(&p, end, &count) || !get_varint(&p, end, &max))
+	if (!hreader_open(&r, buf, len, &count, &max))
 		return false;
 	h->count += count;
 	if (max > h->max)
 		h->max = max;
-	while (p < end) {
-		if (!get_varint(&p, end, &d) || !get_varint(&p, end, &n))
-			return false;
-		idx += d;
-		if (idx >= HIST_BUCKETS)
-			return false;
+	while ((got = hreader_next(&r, &idx, &n)) == 1)
 		h->n[idx] += n;
-	}
-	return true;
+	return got == 0;
 }
 
 bool
 hist_peek(const void *buf, size_t len, uint64_t *count, uint64_t *max)
 {
-	const uint8_t *p = buf, *end = p + len;
+	hreader r;
 
-	return get_varint(&p, end, count) && get_varint(&p, end, max);
+	return hreader_open(&r, buf, len, count, max);
 }
 
 uint64_t
@@ -201,23 +229,18 @@ static bool
 collect_buckets(const void *buf, size_t len, hbucket *v, size_t *nv,
     uint64_t *count, uint64_t *max)
 {
-	const uint8_t *p = buf, *end = p + len;
-	uint64_t c, m, d, n, idx = 0;
+	hreader r;
+	uint64_t c, m, idx, n;
+	int got;
 
-	if (!get_varint(&p, end, &c) || !get_varint(&p, end, &m))
+	if (!hreader_open(&r, buf, len, &c, &m))
 		return false;
 	*count += c;
 	if (m > *max)
 		*max = m;
-	while (p < end) {
-		if (!get_varint(&p, end, &d) || !get_varint(&p, end, &n))
-			return false;
-		idx += d;
-		if (idx >= HIST_BUCKETS)
-			return false;
+	while ((got = hreader_next(&r, &idx, &n)) == 1)
 		v[(*nv)++] = (hbucket){ idx, n };
-	}
-	return true;
+	return got == 0;
 }
 
 /*

@@ -349,6 +349,19 @@ test_search_trace_level_and_order(void **state)
 	query_response_free(r);
 }
 
+/* Sorts v descending (insertion sort is fine at this size). */
+static void
+sort_desc(uint64_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && v[j] > v[j - 1]; j--) {
+			uint64_t x = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+}
+
 static void
 test_slow_top_and_percentiles(void **state)
 {
@@ -370,13 +383,7 @@ test_slow_top_and_percentiles(void **state)
 				if (in.op == 14)
 					count_op++;
 			}
-	/* Sort descending (insertion sort is fine at this size). */
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && durs[j] > durs[j - 1]; j--) {
-			uint64_t x = durs[j];
-			durs[j] = durs[j - 1];
-			durs[j - 1] = x;
-		}
+	sort_desc(durs, n);
 	tracequery__v1__request__init(&req);
 	tracequery__v1__slow__init(&sl);
 	sl.service = "svc-4";
@@ -431,12 +438,7 @@ test_slow_window(void **state)
 				if (in.start_ns >= from && in.start_ns <= to)
 					durs[n++] = in.end_ns - in.start_ns;
 			}
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && durs[j] > durs[j - 1]; j--) {
-			uint64_t x = durs[j];
-			durs[j] = durs[j - 1];
-			durs[j - 1] = x;
-		}
+	sort_desc(durs, n);
 	assert_true(n > 20);
 	tracequery__v1__request__init(&req);
 	tracequery__v1__slow__init(&sl);
