@@ -8,6 +8,7 @@
 # deleted it must take the backlog libtrace resends, every span once.
 . tests/e2e/lib.sh
 . tests/e2e/fault_lib.sh
+. tests/e2e/otlp_lib.sh
 need_tools
 
 MNT="$TMP/mnt"
@@ -27,7 +28,8 @@ else
 	finish
 fi
 
-start_collector df --db "$MNT/db" || { fail "collector starts"; finish; }
+start_otlp_collector df --db "$MNT/db" ||
+	{ fail "collector starts"; finish; }
 COLL_DB="$MNT/db"
 pass "collector starts on the small filesystem"
 dd if=/dev/zero of="$MNT/filler" bs=64k >/dev/null 2>&1
@@ -66,6 +68,13 @@ cli_stats() {
 	"$BIN/tracecli" --collector "$COLL_QUERY" stats >/dev/null 2>&1
 }
 check "it answers queries while the disk is full" cli_stats
+# OTLP/HTTP meets the same pushback as a 503 with Retry-After.
+OTLP_TID=$(rand_hex 16)
+to_bin "$(hx_request fault-df-http "$(hx_span "$OTLP_TID" "$(rand_hex 8)" \
+	full-disk)")" "$TMP/otlp.bin"
+check_eq "OTLP/HTTP while full: 503" \
+	"$(post "$TMP/otlp.bin" application/x-protobuf)" 503
+check "OTLP/HTTP while full: Retry-After" test -n "$(header Retry-After)"
 exported_full=$(field "$TMP/prod.out" progress exported)
 check_eq "nothing was acknowledged while the disk was full" \
 	"${exported_full:-0}" 0
@@ -89,6 +98,12 @@ exported=$(field "$F" final spans_exported)
 check_eq "every span was ended" "$ended" $((TRACES * 4))
 check_eq "every span was exported after space returned" "$exported" \
 	$((TRACES * 4))
+if [ "$alive" = yes ]; then
+	check_eq "OTLP/HTTP after space returned: 200" \
+		"$(post "$TMP/otlp.bin" application/x-protobuf)" 200
+	check "OTLP/HTTP after space returned: the span is stored" \
+		"$BIN/tracecli" --collector "$COLL_QUERY" show --json "$OTLP_TID"
+fi
 "$VERIFY" "$COLL_QUERY" "$TMP/rec.txt" >"$TMP/verify.out" 2>&1
 cat "$TMP/verify.out"
 V="$TMP/verify.out"
