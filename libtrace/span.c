@@ -795,21 +795,22 @@ attr_set_slow(struct trace__rec *r, const char *key, size_t klen,
 /* Appends an attribute to recording span r in the common case: a key
  * new to this span (its mask bit is off) that fits, no scan of the
  * arena, key of 1 to SHORT_MAX bytes and value of at most SHORT_MAX
- * (copied without a call into libc), fewer than `limit` attributes.
+ * (copied without a call into libc), fewer than r->fast_attrs set.
  * Returns false, having done nothing, otherwise (then attr_set_slow).
  * An unknown length (TRACE__LEN_UNKNOWN, the largest size_t) fails the
  * length checks, which come first; a known one comes from a literal, so
  * its string is not NULL. */
 static inline __attribute__((always_inline)) bool
 attr_add_fast(struct trace__rec *r, const char *key, size_t klen,
-    uint8_t type, const void *val, size_t vlen, uint32_t limit)
+    uint8_t type, const void *val, size_t vlen)
 {
 	uint64_t bit;
 
 	if (TRACE_UNLIKELY(klen - 1 >= SHORT_MAX || vlen > SHORT_MAX))
 		return false;
 	bit = key_bit(key, klen);
-	if (TRACE_UNLIKELY((r->keymask & bit) != 0 || r->n_attrs >= limit) ||
+	if (TRACE_UNLIKELY((r->keymask & bit) != 0 ||
+	    r->n_attrs >= r->fast_attrs) ||
 	    TRACE_UNLIKELY(ent_add(r, TRACE__ENT_ATTR, type, key, klen, val,
 	    vlen) == NULL))
 		return false;
@@ -850,9 +851,7 @@ str_set_slow(struct trace__rec *r, const char *key, size_t klen,
 	attr_set_slow(r, key, klen, TRACE_ATTR_STRING, value, vlen);
 }
 
-/* Checks happen before any strlen(), so an unsampled span pays none.
- * The fast path's count limit is str_fast_attrs: 0 when a value-length
- * limit applies, so that such values take str_set_slow to be cut. */
+/* Checks happen before any strlen(), so an unsampled span pays none. */
 void
 trace__span_set_str_len(trace_span *s, const char *key, size_t key_len,
     const char *value, size_t value_len)
@@ -862,7 +861,7 @@ trace__span_set_str_len(trace_span *s, const char *key, size_t key_len,
 	if (s == NULL || !s->recording)
 		return;
 	if (!attr_add_fast(r, key, key_len, TRACE_ATTR_STRING, value,
-	    value_len, r->tr->str_fast_attrs))
+	    value_len))
 		str_set_slow(r, key, key_len, value, value_len);
 }
 
@@ -875,8 +874,7 @@ trace__span_set_scalar_len(trace_span *s, const char *key, size_t key_len,
 
 	if (s == NULL || !s->recording)
 		return;
-	if (!attr_add_fast(r, key, key_len, (uint8_t)type, &bits, 8,
-	    r->tr->limits.attr_count))
+	if (!attr_add_fast(r, key, key_len, (uint8_t)type, &bits, 8))
 		scalar_set_slow(r, key, key_len, (uint8_t)type, bits);
 }
 

@@ -186,6 +186,11 @@ struct trace__rec {
 	_Atomic uint32_t next_chain; /* free stack: index of the next chain */
 	uint32_t index;
 	uint32_t cap;          /* arena bytes */
+	/* The setters' fast path adds attributes while fewer than this are
+	 * set: the count limit, or 0 when a value-length limit applies
+	 * (values to cut take the slow path). A copy of the tracer's
+	 * limits, so a setter reads no other line. */
+	uint32_t fast_attrs;
 	/* Reset for each span, from start_ns to the arena. */
 	uint64_t start_ns;
 	uint64_t end_ns;
@@ -198,6 +203,9 @@ struct trace__rec {
 	uint64_t keymask;      /* one bit per attribute key hash */
 	alignas(8) unsigned char arena[];
 };
+/* docs/LIBTRACE.md counts 160 bytes of header per record. */
+_Static_assert(offsetof(struct trace__rec, arena) == 160,
+    "record header size");
 
 /* ------------------------------------------------------------------ */
 /* Per-thread state and the tracer                                    */
@@ -254,9 +262,6 @@ struct trace__tracer {
 	uint8_t presample[3];
 	bool record_ok;        /* false in a forked child */
 	struct trace__limits limits;
-	/* limits.attr_count, or 0 when a value-length limit applies: the
-	 * count below which a string attribute may take the fast path. */
-	uint32_t str_fast_attrs;
 	uint32_t batch_size;
 	uint32_t kick_every;   /* spans a thread ends between kicks */
 	uint32_t chain_len;

@@ -335,8 +335,6 @@ tracer_new(const struct trace_config *cfg, struct trace__tracer **out)
 	trace__sampler_setup(tr, cfg->sampler, cfg->ratio);
 	tr->record_ok = true;
 	tr->limits = cfg->limits;
-	tr->str_fast_attrs = cfg->limits.attr_value_len == TRACE_NO_LIMIT ?
-	    cfg->limits.attr_count : 0;
 	tr->batch_size = (uint32_t)(batch < queue ? batch : queue);
 	/* A wake-up costs the span thread a futex syscall: wake the
 	 * exporter when a quarter of the buffer waits in one thread's
