@@ -1191,7 +1191,8 @@ end_light(struct trace__light *l)
 }
 
 /* Queues ended record r on ts's ring (single producer: a store and a
- * release store). The exporter is woken every kick_every spans. */
+ * release store). The exporter is woken every kick_every spans. After
+ * the release store r is no longer ours: nothing here reads it after. */
 static inline __attribute__((always_inline)) void
 rec_push(struct trace__tstate *ts, struct trace__rec *r, uint64_t end_ns)
 {
@@ -1201,8 +1202,8 @@ rec_push(struct trace__tstate *ts, struct trace__rec *r, uint64_t end_ns)
 	ts->ring[h & ts->mask] = r;
 	atomic_store_explicit(&ts->pub_head, h + 1, memory_order_release);
 	if (TRACE_UNLIKELY(h + 1 >= ts->kick_at)) {
-		ts->kick_at = h + 1 + r->tr->kick_every;
-		trace__kick(r->tr);
+		ts->kick_at = h + 1 + ts->tr->kick_every;
+		trace__kick(ts->tr);
 	}
 }
 
@@ -1238,8 +1239,10 @@ end_rec(trace_span *s, uint64_t end_unix_ns)
 		end_rec_slow(r, end_ns);
 		return;
 	}
-	rec_push(ts, r, end_ns);
+	/* Unlink first: once pushed, the record belongs to the exporter,
+	 * which may hand it to another thread's next span at once. */
 	unlink_current(ts, s);
+	rec_push(ts, r, end_ns);
 }
 
 /* Both public ends inline this dispatch: each kind of span ends in its
