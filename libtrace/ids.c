@@ -4,8 +4,10 @@
  *
  * Each thread has a wyrand generator (one multiply per 64 bits) seeded from
  * getrandom(); the seed is taken once per thread, so the hot path makes no
- * syscall. IDs are never all zero (W3C: all-zero IDs are invalid); a zero
- * draw is simply drawn again. Every byte of a trace ID is random, so spans
+ * syscall. IDs are never all zero (W3C: all-zero IDs are invalid): a zero
+ * draw is drawn again, or on the hot start (span.c, ids_fill) becomes 1,
+ * which costs no loop for a case of probability 2^-64. Every byte of a
+ * trace ID is random, so spans
  * carry TRACE_FLAG_RANDOM (W3C Level 2). A forked child reseeds (see
  * tracer.c) so that parent and child never draw the same IDs.
  */

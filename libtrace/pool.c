@@ -49,6 +49,8 @@ trace__pool_init(struct trace__tracer *tr, size_t nrec, size_t span_bytes)
 		r->tr = tr;
 		r->index = i;
 		r->cap = (uint32_t)span_bytes;
+		r->fast_attrs = tr->limits.attr_value_len == TRACE_NO_LIMIT ?
+		    tr->limits.attr_count : 0;
 		r->h.recording = 1;
 		r->next = NULL;
 		if (first == NULL)

@@ -40,4 +40,14 @@ trace__sampler_setup(struct trace__tracer *tr, enum trace__sampler sampler,
 		tr->root_bound = trace__ratio_bound(ratio);
 		break;
 	}
+	/* What trace__sample says without the trace ID: a root (or any
+	 * span, unless parent-based) is always or never sampled at the
+	 * bounds and decided by its ID in between. */
+	tr->presample[TRACE__ROOT] = tr->root_bound == 0 ? TRACE__UNSAMPLED :
+	    tr->root_bound == TRACE__RATIO_SPACE ? TRACE__SAMPLED :
+	    TRACE__DECIDE;
+	tr->presample[TRACE__PARENT_SAMPLED] = tr->parent_based ?
+	    TRACE__SAMPLED : tr->presample[TRACE__ROOT];
+	tr->presample[TRACE__PARENT_UNSAMPLED] = tr->parent_based ?
+	    TRACE__UNSAMPLED : tr->presample[TRACE__ROOT];
 }

@@ -146,18 +146,11 @@ ent_add_cstr(struct trace__rec *r, uint8_t kind, const char *s, size_t len)
 /* Start                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Inlined (as is record_init) into the span start: one call less. */
-static inline __attribute__((always_inline)) struct trace__rec *
-rec_get(struct trace__tstate *ts)
+/* Takes r, the head of the thread's record cache, and readies it for a
+ * new span. */
+static inline __attribute__((always_inline)) void
+rec_take(struct trace__tstate *ts, struct trace__rec *r)
 {
-	struct trace__rec *r = ts->cache;
-
-	if (TRACE_UNLIKELY(r == NULL)) {
-		if ((r = trace__pool_get_chain(ts->tr)) == NULL) {
-			trace__kick(ts->tr);
-			return NULL;
-		}
-	}
 	ts->cache = r->next;
 	/* Records come back cold (last written by the exporter on another
 	 * core): fetch the one PREFETCH_AHEAD spans ahead for writing now.
@@ -179,19 +172,70 @@ rec_get(struct trace__tstate *ts)
 	}
 	memset(&r->start_ns, 0, offsetof(struct trace__rec, arena) -
 	    offsetof(struct trace__rec, start_ns));
+}
+
+/* Takes a record for a new span (the options path); NULL when the pool
+ * is empty. */
+static inline __attribute__((always_inline)) struct trace__rec *
+rec_get(struct trace__tstate *ts)
+{
+	struct trace__rec *r = ts->cache;
+
+	if (TRACE_UNLIKELY(r == NULL)) {
+		if ((r = trace__pool_get_chain(ts->tr)) == NULL) {
+			trace__kick(ts->tr);
+			return NULL;
+		}
+	}
+	rec_take(ts, r);
 	return r;
+}
+
+/* A thread's light spans: one spare, then a list of nlight more (at most
+ * LIGHT_CACHE_MAX in all). Starting and ending one unsampled span after
+ * another only moves the spare: no list link and no count is written,
+ * so consecutive spans do not wait on each other's stores to them. */
+
+/* Pops a light span from the thread's list. */
+static inline __attribute__((always_inline)) struct trace__light *
+light_pop(struct trace__tstate *ts)
+{
+	struct trace__light *l = ts->light;
+
+	if (l != NULL) {
+		ts->light = l->next;
+		ts->nlight--;
+	}
+	return l;
+}
+
+/* Caches l in the thread's spare or list; false when both are full. */
+static inline __attribute__((always_inline)) bool
+light_push(struct trace__tstate *ts, struct trace__light *l)
+{
+	if (TRACE_LIKELY(ts->spare == NULL)) {
+		ts->spare = l;
+		return true;
+	}
+	if (ts->nlight >= LIGHT_CACHE_MAX - 1)
+		return false;
+	l->next = ts->light;
+	ts->light = l;
+	ts->nlight++;
+	return true;
 }
 
 static struct trace__light *
 light_get(struct trace__tstate *ts)
 {
-	struct trace__light *l = ts->light;
+	struct trace__light *l = ts->spare;
 
-	if (TRACE_LIKELY(l != NULL)) {
-		ts->light = l->next;
-		ts->nlight--;
+	if (l != NULL) {
+		ts->spare = NULL;
 		return l;
 	}
+	if ((l = light_pop(ts)) != NULL)
+		return l;
 	if ((l = malloc(sizeof *l)) == NULL) {
 		trace__inc(&ts->c.dropped_nomem);
 		return NULL;
@@ -205,13 +249,8 @@ light_get(struct trace__tstate *ts)
 static void
 light_put(struct trace__tstate *ts, struct trace__light *l)
 {
-	if (ts != NULL && ts->nlight < LIGHT_CACHE_MAX) {
-		l->next = ts->light;
-		ts->light = l;
-		ts->nlight++;
-	} else {
+	if (ts == NULL || !light_push(ts, l))
 		free(l);
-	}
 }
 
 static bool
@@ -306,18 +345,21 @@ struct ident {
 
 /* A sampling decision: taken before the trace ID is drawn when the
  * sampler and the parent settle it (presample), else after (DECIDE). */
-enum decision { DECIDE, SAMPLED, UNSAMPLED };
+enum decision {
+	DECIDE = TRACE__DECIDE,
+	SAMPLED = TRACE__SAMPLED,
+	UNSAMPLED = TRACE__UNSAMPLED,
+};
 
 /* What trace__sample will say for a span under p (NULL: a root) without
- * its trace ID, or DECIDE when only the ID's bits can tell (ratio). */
+ * its trace ID, or DECIDE when only the ID's bits can tell (ratio): one
+ * lookup in the table trace__sampler_setup made. */
 static inline enum decision
 presample(const struct trace__tracer *tr, const struct trace_span *p)
 {
-	if (p != NULL && tr->parent_based)
-		return (p->flags & TRACE_FLAG_SAMPLED) ? SAMPLED : UNSAMPLED;
-	if (tr->root_bound == 0)
-		return UNSAMPLED;
-	return tr->root_bound == TRACE__RATIO_SPACE ? SAMPLED : DECIDE;
+	return (enum decision)tr->presample[p == NULL ? TRACE__ROOT :
+	    (p->flags & TRACE_FLAG_SAMPLED) ? TRACE__PARENT_SAMPLED :
+	    TRACE__PARENT_UNSAMPLED];
 }
 
 /* Fills id: the parent, fresh IDs and the sampling decision (dec, or
@@ -438,26 +480,204 @@ begin_sampled(struct trace__tstate *ts, const char *name, size_t name_len,
 
 /*
  * The hot start (no options) only looks at the sampler and the current
- * span, then jumps (a tail call) to one of these. Each draws the IDs and
- * builds its kind of span; kept apart, the common path saves no registers
- * and an unsampled start never carries the recording path's state.
+ * span, then jumps (a tail call) to start_unsampled or start_sampled.
+ * Each builds its kind of span under the current span on one straight
+ * path that calls nothing but the clock: the rare cases (an empty cache,
+ * a tracestate to copy, a long or unmeasured name) are tail calls to
+ * out-of-line functions, so the common path saves no registers (or, for
+ * the clock call, only the three it needs) and spills nothing.
  */
+
+/* Fills s's IDs, parent and flags as a child of p (NULL: a new root),
+ * with the sampled flag `sampled`. The IDs come from one load and one
+ * store of the generator state (see trace__wy), seeded when the thread
+ * state was made. None is ever all zero: an all-zero draw (probability
+ * 2^-64) becomes 1 rather than being drawn again, since a retry loop
+ * here made the compiler keep the generator's constants in saved
+ * registers. The trace ID moves as two 8-byte halves: a 16-byte copy of
+ * two fresh 8-byte stores would stall store-to-load forwarding. */
+static inline __attribute__((always_inline)) void
+ids_fill(struct trace_span *s, const struct trace_span *p, uint8_t sampled)
+{
+	uint64_t rng = trace__rng_state, lo, hi, sid;
+
+	if (p != NULL) {
+		memcpy(&lo, p->trace_id.bytes, 8);
+		memcpy(&hi, p->trace_id.bytes + 8, 8);
+		s->parent_id = p->span_id;
+		/* A continued trace keeps the random flag as received. */
+		s->flags = (uint8_t)((p->flags & TRACE_FLAG_RANDOM) | sampled);
+	} else {
+		lo = trace__wy(&rng);
+		hi = trace__wy(&rng);
+		if (TRACE_UNLIKELY((lo | hi) == 0))
+			lo = 1;
+		/* A new trace's ID is all random (W3C Level 2 flag). */
+		s->flags = (uint8_t)(TRACE_FLAG_RANDOM | sampled);
+	}
+	sid = trace__wy(&rng);
+	if (TRACE_UNLIKELY(sid == 0))
+		sid = 1;
+	trace__rng_state = rng;
+	memcpy(s->trace_id.bytes, &lo, 8);
+	memcpy(s->trace_id.bytes + 8, &hi, 8);
+	memcpy(s->span_id.bytes, &sid, 8);
+	s->has_parent = p != NULL;
+	s->parent_remote = 0;
+	s->kind = TRACE_KIND_INTERNAL;
+	s->status = TRACE_STATUS_UNSET;
+	s->dropped = 0;
+}
+
+/* Makes s the thread's current span (it was p's child, p current). */
+static inline __attribute__((always_inline)) void
+make_current(struct trace__tstate *ts, struct trace_span *s,
+    struct trace_span *p)
+{
+	s->prev = p;
+	s->cur_owner = ts;
+	ts->current = s;
+}
+
+static trace_span *start_unsampled(struct trace__tstate *ts);
+
+/* start_unsampled's rare case: the thread has no cached light span. */
+static __attribute__((noinline)) trace_span *
+start_unsampled_refill(struct trace__tstate *ts)
+{
+	struct trace__light *l = light_get(ts);
+
+	if (l == NULL)
+		return NULL;
+	ts->spare = l;
+	return start_unsampled(ts);
+}
+
+/* start_unsampled's rare case: the parent carries a tracestate. */
+static __attribute__((noinline)) trace_span *
+light_copy_tracestate(struct trace__light *l, const char *tracestate)
+{
+	light_init(l, tracestate, 0);
+	return &l->h;
+}
+
+/* Fills light span l as the new current span, a child of p. */
+static inline __attribute__((always_inline)) void
+light_fill(struct trace__tstate *ts, struct trace__light *l,
+    struct trace_span *p)
+{
+	ids_fill(&l->h, p, 0);
+	make_current(ts, &l->h, p);
+}
+
+/* An unsampled span: context only, from the thread's light cache. */
 static __attribute__((noinline)) trace_span *
 start_unsampled(struct trace__tstate *ts)
 {
-	struct ident id;
+	struct trace__light *l = ts->spare;
+	struct trace_span *p = ts->current;
 
-	ident_new(ts, NULL, UNSAMPLED, &id);
-	return begin_light(ts, &id, NULL, 0);
+	if (TRACE_LIKELY(l != NULL))
+		ts->spare = NULL;
+	else if ((l = light_pop(ts)) == NULL)
+		return start_unsampled_refill(ts);
+	/* A root gets its own copy, which stores constants where a child
+	 * stores values loaded from its parent: a run of root spans then
+	 * carries no value from one span's stores to the next one's loads
+	 * (the end's load of prev, for instance, waits for nothing). */
+	if (p == NULL)
+		light_fill(ts, l, NULL);
+	else
+		light_fill(ts, l, p);
+	trace__inc(&ts->c.sampled_out);
+	if (TRACE_UNLIKELY(p != NULL && p->tracestate[0] != '\0'))
+		return light_copy_tracestate(l, p->tracestate);
+	l->ts[0] = '\0';
+	return &l->h;
 }
 
+/* Names up to this long are copied on the hot path (no cap check: the
+ * entry fits in the smallest span buffer). */
+#define NAME_INLINE_MAX SHORT_MAX
+_Static_assert(sizeof(struct trace__ent) + NAME_INLINE_MAX + 8 <=
+    TRACE_MIN_SPAN_BYTES, "an inline name always fits");
+
+/* rec_start's rare case: a name that is long, empty, NULL or not yet
+ * measured, or a tracestate to carry (stored after the name). */
 static __attribute__((noinline)) trace_span *
-start_sampled(struct trace__tstate *ts, const char *name, size_t name_len)
+rec_names(struct trace__rec *r, const char *name, size_t name_len,
+    const char *tracestate)
+{
+	record_init(r, name, name_len, tracestate, r->start_ns);
+	return &r->h;
+}
+
+/* Builds a recording span from r, the head of the thread's cache, under
+ * the current span p, started at now. */
+static inline __attribute__((always_inline)) trace_span *
+rec_start(struct trace__tstate *ts, struct trace__rec *r,
+    struct trace_span *p, const char *name, size_t name_len, uint64_t now)
+{
+	struct trace__ent *e;
+
+	rec_take(ts, r);
+	ids_fill(&r->h, p, TRACE_FLAG_SAMPLED);
+	r->h.tracestate = empty;
+	make_current(ts, &r->h, p);
+	r->start_ns = now;
+	trace__inc(&ts->c.started_sampled);
+	if (TRACE_UNLIKELY(name_len - 1 >= NAME_INLINE_MAX ||
+	    (p != NULL && p->tracestate[0] != '\0')))
+		return rec_names(r, name, name_len,
+		    p != NULL ? p->tracestate : empty);
+	/* The name is the arena's first entry: NUL-terminated, no check
+	 * for room (see NAME_INLINE_MAX). */
+	e = (struct trace__ent *)r->arena;
+	e->kind = TRACE__ENT_NAME;
+	e->type = 0;
+	e->klen = (uint16_t)name_len;
+	e->vlen = 1;
+	copy((unsigned char *)(e + 1), name, name_len);
+	((unsigned char *)(e + 1))[name_len] = '\0';
+	r->used = ent_size(name_len, 1);
+	r->name_off = 1;
+	return &r->h;
+}
+
+/* start_sampled's rare case: the thread's cache is empty (or cleared in
+ * a forked child, which records nothing). */
+static __attribute__((noinline)) trace_span *
+start_sampled_refill(struct trace__tstate *ts, const char *name,
+    size_t name_len, uint64_t now)
 {
 	struct ident id;
 
+	if (ts->tr->record_ok &&
+	    (ts->cache = trace__pool_get_chain(ts->tr)) != NULL)
+		return rec_start(ts, ts->cache, ts->current, name, name_len,
+		    now);
+	if (ts->tr->record_ok)
+		trace__kick(ts->tr);
 	ident_new(ts, NULL, SAMPLED, &id);
-	return begin_sampled(ts, name, name_len, &id, NULL);
+	return begin_light(ts, &id, NULL, ts->tr->record_ok ? 1 : 2);
+}
+
+/* A sampled span, recording into a record from the thread's cache. */
+static __attribute__((noinline)) trace_span *
+start_sampled(struct trace__tstate *ts, const char *name, size_t name_len)
+{
+	/* The clock first (see begin_sampled). */
+	uint64_t now = trace__now_ns();
+	struct trace__rec *r = ts->cache;
+
+	struct trace_span *p = ts->current;
+
+	if (TRACE_UNLIKELY(r == NULL))
+		return start_sampled_refill(ts, name, name_len, now);
+	/* A root gets its own copy (see start_unsampled). */
+	if (p == NULL)
+		return rec_start(ts, r, NULL, name, name_len, now);
+	return rec_start(ts, r, p, name, name_len, now);
 }
 
 /* The ratio samplers: the trace ID decides. */
@@ -480,14 +700,26 @@ trace_span *
 	return trace__span_start_len(name, TRACE__LEN_UNKNOWN);
 }
 
+/* The start's rare case: the thread has no state for the running
+ * tracer yet (or no tracer runs). */
+static __attribute__((noinline)) trace_span *
+start_attach(const char *name, size_t name_len)
+{
+	if (trace__tstate() == NULL)
+		return NULL;
+	return trace__span_start_len(name, name_len);
+}
+
 trace_span *
 trace__span_start_len(const char *name, size_t name_len)
 {
-	struct trace__tstate *ts = trace__tstate();
+	struct trace__tstate *ts = trace__tls;
+	struct trace__tracer *tr =
+	    atomic_load_explicit(&trace__g_tracer, memory_order_acquire);
 
-	if (TRACE_UNLIKELY(ts == NULL))
-		return NULL;
-	switch (presample(ts->tr, ts->current)) {
+	if (TRACE_UNLIKELY(ts == NULL || ts->tr != tr))
+		return start_attach(name, name_len);
+	switch (presample(tr, ts->current)) {
 	case UNSAMPLED:
 		return start_unsampled(ts);
 	case SAMPLED:
@@ -560,26 +792,31 @@ attr_set_slow(struct trace__rec *r, const char *key, size_t klen,
 	r->n_attrs++;
 }
 
-/* Appends an attribute to recording span r in the common case: a key new
- * to this span (its mask bit is off) that fits, no scan of the arena,
- * key and value of at most SHORT_MAX bytes (copied without a call into
- * libc). Returns false, having done nothing, otherwise (then
- * attr_set_slow). */
+/* Appends an attribute to recording span r in the common case: a key
+ * new to this span (its mask bit is off) that fits, no scan of the
+ * arena, key of 1 to SHORT_MAX bytes and value of at most SHORT_MAX
+ * (copied without a call into libc), fewer than r->fast_attrs set.
+ * Returns false, having done nothing, otherwise (then attr_set_slow).
+ * An unknown length (TRACE__LEN_UNKNOWN, the largest size_t) fails the
+ * length checks, which come first; a known one comes from a literal, so
+ * its string is not NULL. */
 static inline __attribute__((always_inline)) bool
 attr_add_fast(struct trace__rec *r, const char *key, size_t klen,
     uint8_t type, const void *val, size_t vlen)
 {
-	uint64_t bit = key_bit(key, klen);
+	uint64_t bit;
 
-	if (TRACE_LIKELY(!(r->keymask & bit) && klen <= SHORT_MAX &&
-	    vlen <= SHORT_MAX && r->n_attrs < r->tr->limits.attr_count) &&
-	    TRACE_LIKELY(ent_add(r, TRACE__ENT_ATTR, type, key, klen, val,
-	    vlen) != NULL)) {
-		r->keymask |= bit;
-		r->n_attrs++;
-		return true;
-	}
-	return false;
+	if (TRACE_UNLIKELY(klen - 1 >= SHORT_MAX || vlen > SHORT_MAX))
+		return false;
+	bit = key_bit(key, klen);
+	if (TRACE_UNLIKELY((r->keymask & bit) != 0 ||
+	    r->n_attrs >= r->fast_attrs) ||
+	    TRACE_UNLIKELY(ent_add(r, TRACE__ENT_ATTR, type, key, klen, val,
+	    vlen) == NULL))
+		return false;
+	r->keymask |= bit;
+	r->n_attrs++;
+	return true;
 }
 
 /* The setters' rare cases, kept out of line (and reached by tail calls)
@@ -588,6 +825,8 @@ static __attribute__((noinline)) void
 scalar_set_slow(struct trace__rec *r, const char *key, size_t klen,
     uint8_t type, uint64_t bits)
 {
+	if (key == NULL)
+		return;
 	if (klen == TRACE__LEN_UNKNOWN)
 		klen = strlen(key);
 	attr_set_slow(r, key, klen, type, &bits, 8);
@@ -601,6 +840,8 @@ str_set_slow(struct trace__rec *r, const char *key, size_t klen,
 {
 	uint32_t max = r->tr->limits.attr_value_len;
 
+	if (key == NULL || value == NULL)
+		return;
 	if (klen == TRACE__LEN_UNKNOWN)
 		klen = strlen(key);
 	if (vlen == TRACE__LEN_UNKNOWN)
@@ -617,12 +858,9 @@ trace__span_set_str_len(trace_span *s, const char *key, size_t key_len,
 {
 	struct trace__rec *r = (struct trace__rec *)s;
 
-	if (s == NULL || !s->recording || key == NULL || value == NULL)
+	if (s == NULL || !s->recording)
 		return;
-	if (TRACE_UNLIKELY(key_len == TRACE__LEN_UNKNOWN ||
-	    value_len == TRACE__LEN_UNKNOWN ||
-	    r->tr->limits.attr_value_len != TRACE_NO_LIMIT) ||
-	    !attr_add_fast(r, key, key_len, TRACE_ATTR_STRING, value,
+	if (!attr_add_fast(r, key, key_len, TRACE_ATTR_STRING, value,
 	    value_len))
 		str_set_slow(r, key, key_len, value, value_len);
 }
@@ -634,10 +872,9 @@ trace__span_set_scalar_len(trace_span *s, const char *key, size_t key_len,
 {
 	struct trace__rec *r = (struct trace__rec *)s;
 
-	if (s == NULL || !s->recording || key == NULL)
+	if (s == NULL || !s->recording)
 		return;
-	if (TRACE_UNLIKELY(key_len == TRACE__LEN_UNKNOWN) ||
-	    !attr_add_fast(r, key, key_len, (uint8_t)type, &bits, 8))
+	if (!attr_add_fast(r, key, key_len, (uint8_t)type, &bits, 8))
 		scalar_set_slow(r, key, key_len, (uint8_t)type, bits);
 }
 
@@ -864,25 +1101,29 @@ trace_span_set_name(trace_span *s, const char *name)
 /* End                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Takes s off the thread's current-span chain. */
-static void
-unlink_current(struct trace__tstate *ts, trace_span *s)
+/* Takes s, ended out of order, from the middle of ts's current chain. */
+static __attribute__((noinline)) void
+unlink_out_of_order(struct trace__tstate *ts, trace_span *s)
 {
-	struct trace_span *p;
-
-	if (s->cur_owner == NULL || s->cur_owner != ts)
-		return;
-	if (TRACE_LIKELY(ts->current == s)) {
-		ts->current = s->prev;
-		return;
-	}
-	/* Ended out of order: unlink it from the middle of the chain. */
-	for (p = ts->current; p != NULL; p = p->prev) {
+	for (struct trace_span *p = ts->current; p != NULL; p = p->prev) {
 		if (p->prev == s) {
 			p->prev = s->prev;
 			return;
 		}
 	}
+}
+
+/* Takes s off the thread's current-span chain: only when it is current
+ * on this thread (not detached, not another thread's). */
+static inline __attribute__((always_inline)) void
+unlink_current(struct trace__tstate *ts, trace_span *s)
+{
+	if (s->cur_owner != ts)
+		return;
+	if (TRACE_LIKELY(ts->current == s))
+		ts->current = s->prev;
+	else
+		unlink_out_of_order(ts, s);
 }
 
 static void
@@ -919,9 +1160,10 @@ end_tstate(struct trace__tracer *cur)
 	return ts;
 }
 
-/* Ends a span that records nothing. */
+/* end_light's rare cases: a sampled span that got no record (counted),
+ * a thread without a state for the running tracer, a full cache. */
 static __attribute__((noinline)) void
-end_light(struct trace__light *l)
+end_light_slow(struct trace__light *l)
 {
 	struct trace__tstate *ts = end_tstate(
 	    atomic_load_explicit(&trace__g_tracer, memory_order_acquire));
@@ -931,34 +1173,76 @@ end_light(struct trace__light *l)
 	light_end(ts, l);
 }
 
+/* Ends a span that records nothing. An unsampled span counts nothing
+ * when it ends, so which tracer runs does not matter: it goes back to
+ * the calling thread's cache (a stopped tracer's state frees its cache
+ * when the thread moves to the next tracer or exits). */
+static __attribute__((noinline)) void
+end_light(struct trace__light *l)
+{
+	struct trace__tstate *ts = trace__tls;
+
+	if (TRACE_UNLIKELY(ts == NULL || l->h.dropped != 0 ||
+	    !light_push(ts, l))) {
+		end_light_slow(l);
+		return;
+	}
+	unlink_current(ts, &l->h);
+}
+
+/* Queues ended record r on ts's ring (single producer: a store and a
+ * release store). The exporter is woken every kick_every spans. After
+ * the release store r is no longer ours: nothing here reads it after. */
+static inline __attribute__((always_inline)) void
+rec_push(struct trace__tstate *ts, struct trace__rec *r, uint64_t end_ns)
+{
+	uint64_t h = atomic_load_explicit(&ts->pub_head, memory_order_relaxed);
+
+	r->end_ns = end_ns < r->start_ns ? r->start_ns : end_ns;
+	ts->ring[h & ts->mask] = r;
+	atomic_store_explicit(&ts->pub_head, h + 1, memory_order_release);
+	if (TRACE_UNLIKELY(h + 1 >= ts->kick_at)) {
+		ts->kick_at = h + 1 + ts->tr->kick_every;
+		trace__kick(ts->tr);
+	}
+}
+
+/* end_rec's rare cases: no thread state for the running tracer yet (a
+ * detached span ended on a new thread), or a record of a stopped tracer. */
+static __attribute__((noinline)) void
+end_rec_slow(struct trace__rec *r, uint64_t end_ns)
+{
+	struct trace__tracer *cur =
+	    atomic_load_explicit(&trace__g_tracer, memory_order_acquire);
+	struct trace__tstate *ts = end_tstate(cur);
+
+	if (ts != NULL)
+		unlink_current(ts, &r->h);
+	if (ts == NULL || r->tr != cur)
+		late_end(r);
+	else
+		rec_push(ts, r, end_ns);
+}
+
 /* Ends a recording span: queue it on the thread's ring. */
 static __attribute__((noinline)) void
 end_rec(trace_span *s, uint64_t end_unix_ns)
 {
 	/* The clock first (see begin_sampled); a dropped span wastes it. */
 	uint64_t end_ns = end_unix_ns ? end_unix_ns : trace__now_ns();
-	struct trace__tstate *ts;
-	struct trace__tracer *cur;
-	struct trace__rec *r;
+	struct trace__rec *r = (struct trace__rec *)s;
+	struct trace__tstate *ts = trace__tls;
+	struct trace__tracer *cur =
+	    atomic_load_explicit(&trace__g_tracer, memory_order_acquire);
 
-	cur = atomic_load_explicit(&trace__g_tracer, memory_order_acquire);
-	ts = end_tstate(cur);
-	if (ts != NULL)
-		unlink_current(ts, s);
-	r = (struct trace__rec *)s;
-	if (TRACE_UNLIKELY(ts == NULL || r->tr != cur)) {
-		late_end(r);
+	if (TRACE_UNLIKELY(ts == NULL || ts->tr != cur || r->tr != cur)) {
+		end_rec_slow(r, end_ns);
 		return;
 	}
-	r->end_ns = end_ns < r->start_ns ? r->start_ns : end_ns;
-	ts->ring[ts->head & ts->mask] = r;
-	ts->head++;
-	atomic_store_explicit(&ts->pub_head, ts->head, memory_order_release);
-	trace__inc(&ts->c.ended);
-	if (TRACE_UNLIKELY(++ts->since_kick >= cur->kick_every)) {
-		ts->since_kick = 0;
-		trace__kick(cur);
-	}
+	/* Unlink first: once pushed, the record belongs to the exporter,
+	 * which may hand it to another thread's next span at once. */
+	unlink_current(ts, s);
+	rec_push(ts, r, end_ns);
 }
 
 /* Both public ends inline this dispatch: each kind of span ends in its

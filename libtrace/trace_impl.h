@@ -186,6 +186,11 @@ struct trace__rec {
 	_Atomic uint32_t next_chain; /* free stack: index of the next chain */
 	uint32_t index;
 	uint32_t cap;          /* arena bytes */
+	/* The setters' fast path adds attributes while fewer than this are
+	 * set: the count limit, or 0 when a value-length limit applies
+	 * (values to cut take the slow path). A copy of the tracer's
+	 * limits, so a setter reads no other line. */
+	uint32_t fast_attrs;
 	/* Reset for each span, from start_ns to the arena. */
 	uint64_t start_ns;
 	uint64_t end_ns;
@@ -198,6 +203,9 @@ struct trace__rec {
 	uint64_t keymask;      /* one bit per attribute key hash */
 	alignas(8) unsigned char arena[];
 };
+/* docs/LIBTRACE.md counts 160 bytes of header per record. */
+_Static_assert(offsetof(struct trace__rec, arena) == 160,
+    "record header size");
 
 /* ------------------------------------------------------------------ */
 /* Per-thread state and the tracer                                    */
@@ -209,6 +217,8 @@ struct trace__tcount {
 	/* A span counts once at start: in started_sampled or sampled_out
 	 * (spans_started is their sum: one increment per span). */
 	_Atomic uint64_t started_sampled;
+	/* Sampled spans ended without a record (the pool was empty, a
+	 * forked child); those with one count in the ring's pub_head. */
 	_Atomic uint64_t ended;
 	_Atomic uint64_t sampled_out;
 	_Atomic uint64_t dropped_full;
@@ -221,16 +231,18 @@ struct trace__tstate {
 	struct trace__tracer *tr;
 	struct trace_span *current;
 	struct trace__rec *cache;     /* records ready for new spans */
-	struct trace__light *light;   /* light spans ready */
+	struct trace__light *spare;   /* a light span ready, */
+	struct trace__light *light;   /* and a list of nlight more */
 	uint32_t nlight;
-	uint32_t since_kick;
-	uint64_t head;                /* ring: next slot to fill */
+	uint64_t kick_at;             /* pub_head that wakes the exporter */
 	struct trace__tcount c;
 	struct trace__tstate *next;   /* registry link (reg_mu) */
 	_Atomic int dead;             /* the thread exited */
 	uint64_t flush_mark;          /* reg_mu */
 	/* Consumer side, on its own cache line. */
-	alignas(64) _Atomic uint64_t pub_head; /* release-stored copy of head */
+	/* Next ring slot to fill: written by the owner (release), read by
+	 * the exporter. It also counts the records the thread has ended. */
+	alignas(64) _Atomic uint64_t pub_head;
 	_Atomic uint64_t tail;
 	uint64_t mask;
 	struct trace__rec **ring;
@@ -244,6 +256,10 @@ struct trace__tracer {
 	 * are below root_bound (2^56: always, 0: never). */
 	alignas(64) uint64_t root_bound; /* 0 .. TRACE__RATIO_SPACE */
 	bool parent_based;
+	/* The decision (enum trace__decision) the two values give before
+	 * the trace ID is drawn, by the new span's parent
+	 * (enum trace__parent): the hot start's one lookup. */
+	uint8_t presample[3];
 	bool record_ok;        /* false in a forked child */
 	struct trace__limits limits;
 	uint32_t batch_size;
@@ -428,8 +444,18 @@ uint64_t trace__ratio_bound(double ratio);
 
 #define TRACE__RATIO_SPACE (UINT64_C(1) << 56)
 
-/* trace__sampler_setup sets tr's root_bound and parent_based from an
- * OTEL_TRACES_SAMPLER kind and ratio. */
+/* A sampling decision known before the trace ID is drawn; DECIDE: only
+ * the ID's bits can tell (the ratio samplers). */
+enum trace__decision { TRACE__DECIDE, TRACE__SAMPLED, TRACE__UNSAMPLED };
+/* A new span's parent, as the sampler sees it. */
+enum trace__parent {
+	TRACE__ROOT,
+	TRACE__PARENT_SAMPLED,
+	TRACE__PARENT_UNSAMPLED,
+};
+
+/* trace__sampler_setup sets tr's root_bound, parent_based and presample
+ * from an OTEL_TRACES_SAMPLER kind and ratio. */
 void trace__sampler_setup(struct trace__tracer *tr,
     enum trace__sampler sampler, double ratio);
 

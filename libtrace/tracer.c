@@ -91,11 +91,21 @@ count_add_starts(struct trace__tcount *dst, struct trace__tcount *src)
 }
 #undef COUNT_ADD
 
+/* Adds ts's outcomes into dst: its counters, and the records it queued
+ * on its ring (its pub_head; each one is an ended span). */
 static void
-count_add(struct trace__tcount *dst, struct trace__tcount *src)
+count_add_state_outcomes(struct trace__tcount *dst, struct trace__tstate *ts)
 {
-	count_add_outcomes(dst, src);
-	count_add_starts(dst, src);
+	count_add_outcomes(dst, &ts->c);
+	atomic_fetch_add(&dst->ended, atomic_load(&ts->pub_head));
+}
+
+/* Adds every count of ts into dst (a state leaving the registry). */
+static void
+count_add_state(struct trace__tcount *dst, struct trace__tstate *ts)
+{
+	count_add_state_outcomes(dst, ts);
+	count_add_starts(dst, &ts->c);
 }
 
 /* Frees a thread state that is off the registry. */
@@ -104,6 +114,8 @@ tstate_free(struct trace__tstate *ts)
 {
 	struct trace__light *l;
 
+	free(ts->spare);
+	ts->spare = NULL;
 	while ((l = ts->light) != NULL) {
 		ts->light = l->next;
 		free(l);
@@ -124,7 +136,7 @@ tstate_unlink(struct trace__tracer *tr, struct trace__tstate *ts)
 			break;
 		}
 	}
-	count_add(&tr->dead_c, &ts->c);
+	count_add_state(&tr->dead_c, ts);
 }
 
 /*
@@ -142,6 +154,8 @@ tstate_release(struct trace__tstate *ts)
 		trace__pool_put_chain(tr, ts->cache);
 		ts->cache = NULL;
 	}
+	free(ts->spare);
+	ts->spare = NULL;
 	while ((l = ts->light) != NULL) {
 		ts->light = l->next;
 		free(l);
@@ -193,6 +207,7 @@ trace__tstate_slow(void)
 	}
 	ts->tr = tr;
 	ts->mask = cap - 1;
+	ts->kick_at = tr->kick_every;
 	if (!trace__rng_seeded)
 		trace__ids_reseed(); /* the span path draws IDs unchecked */
 	pthread_mutex_lock(&tr->reg_mu);
@@ -238,6 +253,12 @@ fork_child(void)
 	if (tr != NULL) {
 		/* Only this thread exists now; no exporter, no NNG. */
 		tr->record_ok = false;
+		/* The span path takes records from the thread's cache
+		 * without looking at record_ok: empty it, so that the
+		 * child's sampled starts reach the check (the records are
+		 * simply left unused in the child). */
+		if (trace__tls != NULL && trace__tls->tr == tr)
+			trace__tls->cache = NULL;
 		atomic_store(&tr->exporter_alive, false);
 		tr->thread_started = false;
 		tr->sock_open = false;
@@ -487,7 +508,7 @@ stats_from(struct trace__tracer *tr, trace_stats_t *out)
 	pthread_mutex_lock(&tr->reg_mu);
 	count_add_outcomes(&c, &tr->dead_c);
 	for (ts = tr->threads; ts != NULL; ts = ts->next) {
-		count_add_outcomes(&c, &ts->c);
+		count_add_state_outcomes(&c, ts);
 		out->queue_depth += trace__ring_depth(ts);
 	}
 	count_add_starts(&c, &tr->dead_c);
@@ -556,7 +577,7 @@ trace__collect(struct trace__tracer *tr, struct trace__rec **out, size_t max)
 		if (t == h && atomic_load(&ts->dead)) {
 			/* Its thread is gone and its ring is empty. */
 			*pp = ts->next;
-			count_add(&tr->dead_c, &ts->c);
+			count_add_state(&tr->dead_c, ts);
 			tstate_free(ts);
 			continue;
 		}

@@ -341,7 +341,8 @@ typedef struct trace_attr {
  * their addresses, and `(trace_span_set_str)(s, k, v)` calls one directly.
  * Define TRACE_NO_LITERAL_LENGTHS before including this header to turn the
  * macros off. The trace__* entry points below are for these macros only: a
- * length of TRACE__LEN_UNKNOWN means "call strlen()".
+ * length of TRACE__LEN_UNKNOWN means "call strlen()", and any other length
+ * is that of a non-NULL string.
  */
 #define TRACE__LEN_UNKNOWN ((size_t)-1)
 TRACE_API trace_span *trace__span_start_len(const char *name, size_t name_len);
