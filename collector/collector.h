@@ -67,8 +67,11 @@ int pipeline_new(pipeline **out, store *st, const pipeline_limits *l,
 /* pipeline_free writes the buffered index records, then frees p. */
 void pipeline_free(pipeline *p);
 /* pipeline_sync returns once the index covers every span accepted before
- * the call (queries call it first). Returns 0, or -1 (logged). */
+ * the call. Returns 0, or -1 (logged). */
 int pipeline_sync(pipeline *p);
+/* pipeline_sync_within is pipeline_sync bounded to timeout_ms (queries
+ * call it first): -1 when the index is not written by then. */
+int pipeline_sync_within(pipeline *p, uint32_t timeout_ms);
 /* pipeline_prescan checks the protobuf wire format of an
  * ExportTraceServiceRequest without unpacking: returns 0, -1 when nested
  * deeper than max_depth, -2 when malformed. No recursion. */

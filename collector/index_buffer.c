@@ -10,6 +10,10 @@
  * flushes are serial and a sync that returns has seen every earlier swap
  * written. Each generation remembers the log records (META_LOG) of the
  * requests it holds and deletes them in the same batch as their index.
+ *
+ * Queries wait for the flusher thread instead of writing themselves, and
+ * only so long: an index write waits out RocksDB's write stalls (a slow
+ * disk), and a query must not wait as long (index_buffer_sync_within).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -43,7 +47,12 @@ struct index_buffer {
 	generation *cur, *spare;
 	_Atomic uint64_t next_seq;
 	pthread_t flusher;
-	pthread_cond_t wake;
+	pthread_cond_t wake;      /* the flusher's timer, or a sync */
+	pthread_cond_t done;      /* a flush ended */
+	/* Under mu: generations swapped out and, of them, written (or given
+	 * up on); flushes that wrote nothing for lack of disk; a sync waits. */
+	uint64_t swapped, written, failures;
+	bool flush_now;
 	bool stop;                /* under mu */
 };
 
@@ -146,6 +155,16 @@ generation_write(store *st, generation *g)
 	return 0;
 }
 
+/* Ends a flush for waiting syncs: gen generations written, or one more
+ * failure. Caller holds mu. */
+static void
+flush_ended(index_buffer *ib, uint64_t gen, bool failed)
+{
+	ib->written += gen;
+	ib->failures += failed;
+	pthread_cond_broadcast(&ib->done);
+}
+
 /* Swaps the current generation out and writes it. */
 static int
 flush(index_buffer *ib)
@@ -165,35 +184,53 @@ flush(index_buffer *ib)
 	 * pipeline already answers "retry later") until space returns. */
 	if (store_free_bytes(ib->st) < ib->lim.min_free_bytes +
 	    2 * (store_batch_bytes(g->b) + g->n_spans * 256)) {
+		flush_ended(ib, 0, true);
 		pthread_mutex_unlock(&ib->mu);
 		pthread_mutex_unlock(&ib->flush_mu);
 		return -1;
 	}
 	ib->cur = ib->spare;
 	ib->spare = NULL;
+	ib->swapped++;
 	pthread_mutex_unlock(&ib->mu);
 	rv = generation_write(ib->st, g);
 	generation_reset(g);
 	ib->spare = g;
+	pthread_mutex_lock(&ib->mu);
+	flush_ended(ib, 1, rv != 0);
+	pthread_mutex_unlock(&ib->mu);
 	pthread_mutex_unlock(&ib->flush_mu);
 	return rv;
+}
+
+/* now + ms on CLOCK_REALTIME, the condition variables' clock. */
+static struct timespec
+deadline_in(uint32_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	return ts;
 }
 
 static void *
 flusher_main(void *arg)
 {
 	index_buffer *ib = arg;
-	struct timespec ts;
 
 	pthread_mutex_lock(&ib->mu);
 	while (!ib->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(ib->lim.flush_ms % 1000) * 1000000L;
-		ts.tv_sec += ib->lim.flush_ms / 1000 + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&ib->wake, &ib->mu, &ts);
+		if (!ib->flush_now) {
+			struct timespec ts = deadline_in(ib->lim.flush_ms);
+
+			pthread_cond_timedwait(&ib->wake, &ib->mu, &ts);
+		}
 		if (ib->stop)
 			break;
+		ib->flush_now = false;
 		pthread_mutex_unlock(&ib->mu);
 		flush(ib);
 		pthread_mutex_lock(&ib->mu);
@@ -232,6 +269,27 @@ int
 index_buffer_sync(index_buffer *ib)
 {
 	return flush(ib);
+}
+
+int
+index_buffer_sync_within(index_buffer *ib, uint32_t timeout_ms)
+{
+	struct timespec dl = deadline_in(timeout_ms);
+	uint64_t target, failures;
+	int rv = 0;
+
+	pthread_mutex_lock(&ib->mu);
+	target = ib->swapped + (ib->cur->n_seqs != 0);
+	failures = ib->failures;
+	if (ib->written < target) {
+		ib->flush_now = true;
+		pthread_cond_signal(&ib->wake);
+	}
+	while (ib->written < target && ib->failures == failures && rv == 0)
+		rv = pthread_cond_timedwait(&ib->done, &ib->mu, &dl);
+	rv = ib->written >= target ? 0 : -1;
+	pthread_mutex_unlock(&ib->mu);
+	return rv;
 }
 
 /* ------------------------------------------------------------- recovery */
@@ -356,6 +414,7 @@ index_buffer_new(index_buffer **out, store *st, index_catalog *cat,
 	pthread_mutex_init(&ib->mu, NULL);
 	pthread_mutex_init(&ib->flush_mu, NULL);
 	pthread_cond_init(&ib->wake, NULL);
+	pthread_cond_init(&ib->done, NULL);
 	ib->cur = generation_new(st, cat);
 	ib->spare = generation_new(st, cat);
 	recover(ib);
@@ -386,6 +445,7 @@ index_buffer_free(index_buffer *ib)
 	generation_free(ib->cur);
 	generation_free(ib->spare);
 	pthread_cond_destroy(&ib->wake);
+	pthread_cond_destroy(&ib->done);
 	pthread_mutex_destroy(&ib->mu);
 	pthread_mutex_destroy(&ib->flush_mu);
 	free(ib);

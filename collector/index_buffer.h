@@ -47,8 +47,12 @@ uint64_t index_buffer_log(index_buffer *ib, store_batch *b,
  * written with log record seq; writes the buffer when it is full. */
 void index_buffer_add(index_buffer *ib, uint64_t seq,
     const indexed_span *spans, size_t n);
-/* index_buffer_sync returns once everything added before the call is
- * written (or could not be: then -1, logged). */
+/* index_buffer_sync writes everything added before the call, waiting as
+ * long as that takes; returns 0, or -1 when it could not (logged). */
 int index_buffer_sync(index_buffer *ib);
+/* index_buffer_sync_within has the flusher thread write everything added
+ * before the call and waits for it at most timeout_ms: 0 once written,
+ * -1 on the timeout (a write stall) or when the write failed. */
+int index_buffer_sync_within(index_buffer *ib, uint32_t timeout_ms);
 
 #endif /* COLLECTOR_INDEX_BUFFER_H */

@@ -104,6 +104,12 @@ pipeline_sync(pipeline *p)
 	return index_buffer_sync(p->ibuf);
 }
 
+int
+pipeline_sync_within(pipeline *p, uint32_t timeout_ms)
+{
+	return index_buffer_sync_within(p->ibuf, timeout_ms);
+}
+
 static void
 work_free(work *w)
 {

@@ -38,6 +38,7 @@ struct store;
 	X(index_records, "index.records_written", "records")                \
 	X(index_recovered, "index.spans_recovered", "spans")                \
 	X(queries, "query.requests", "requests")                            \
+	X(query_index_lag, "query.index_not_synced", "requests")            \
 	X(query_errors, "query.errors", "requests")                         \
 	X(retention_runs, "retention.runs", "runs")
 
