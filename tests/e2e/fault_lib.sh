@@ -4,11 +4,24 @@
 PRODUCER="$BUILD/tools/fault_producer"
 VERIFY="$BUILD/tools/fault_verify"
 F_MOUNTS=""
+# Loop devices to detach and cgroup v1 blkio directories to remove at exit
+# (test_fault_slow_disk.sh); their throttles are lifted first, since a
+# process waiting on throttled I/O cannot exit.
+F_LOOPS=""
+F_CGROUPS=""
 
 # Stopped processes keep a SIGTERM pending: continue every tracked process
 # first, then let lib.sh's cleanup stop them; unmount what the test mounted
 # before lib.sh removes $TMP.
 fault_cleanup() {
+	for cg in $F_CGROUPS; do
+		for f in "$cg"/blkio.throttle.*_device; do
+			[ -f "$f" ] || continue
+			while read -r dev _; do
+				echo "$dev 0" >"$f"
+			done <"$f" 2>/dev/null
+		done
+	done
 	for pid in $T_PIDS; do
 		kill -CONT "$pid" 2>/dev/null
 	done
@@ -20,6 +33,12 @@ fault_cleanup() {
 	done
 	for m in $F_MOUNTS; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done
+	for l in $F_LOOPS; do
+		losetup -d "$l" 2>/dev/null
+	done
+	for cg in $F_CGROUPS; do
+		rmdir "$cg" 2>/dev/null
 	done
 	cleanup
 }
