@@ -194,10 +194,98 @@ ent_u32(const struct trace__ent *e, size_t at)
 	return v;
 }
 
+/* Array attributes (layout: TRACE__ATTR_ARRAY in trace_impl.h). Every
+ * element is an AnyValue with its oneof member always written, so an
+ * empty string, 0 or false keeps its type. */
+
+/* Size of the AnyValue body of the element of type elem at v + *pos;
+ * advances *pos past it. */
+static size_t
+elem_size(uint8_t elem, const unsigned char *v, uint32_t *pos)
+{
+	uint64_t x;
+	uint32_t len;
+
+	switch (elem) {
+	case TRACE_ATTR_STRING:
+		memcpy(&len, v + *pos, 4);
+		*pos += 4 + len;
+		return len_field(1, len);
+	case TRACE_ATTR_BOOL:
+		*pos += 1;
+		return 2;
+	case TRACE_ATTR_INT:
+		memcpy(&x, v + *pos, 8);
+		*pos += 8;
+		return varint_field(3, x);
+	default:
+		*pos += 8;
+		return 9; /* double */
+	}
+}
+
+/* Size of the ArrayValue body: one AnyValue (field 1) per element. */
+static size_t
+array_size(const struct trace__ent *e)
+{
+	const unsigned char *v = trace__ent_val(e);
+	uint8_t elem = e->type & ~TRACE__ATTR_ARRAY;
+	uint32_t pos = 0;
+	size_t n = 0;
+
+	while (pos < e->vlen)
+		n += len_field(1, elem_size(elem, v, &pos));
+	return n;
+}
+
+static void
+elem_write(struct trace__buf *b, uint8_t elem, const unsigned char *v,
+    uint32_t *pos)
+{
+	uint32_t at = *pos;
+	uint64_t x;
+
+	len_hdr(b, 1, elem_size(elem, v, pos));
+	switch (elem) {
+	case TRACE_ATTR_STRING:
+		trace__pb_bytes(b, 1, v + at + 4, *pos - at - 4);
+		break;
+	case TRACE_ATTR_BOOL:
+		tag(b, 2, WT_VARINT);
+		varint(b, v[at] != 0);
+		break;
+	case TRACE_ATTR_INT:
+		memcpy(&x, v + at, 8);
+		tag(b, 3, WT_VARINT);
+		varint(b, x);
+		break;
+	default:
+		tag(b, 4, WT_I64);
+		put(b, v + at, 8);
+		break;
+	}
+}
+
+/* Writes AnyValue.array_value (field 5), even when empty: the field's
+ * presence is what makes the value an (empty) array. */
+static void
+array_write(struct trace__buf *b, const struct trace__ent *e)
+{
+	const unsigned char *v = trace__ent_val(e);
+	uint8_t elem = e->type & ~TRACE__ATTR_ARRAY;
+	uint32_t pos = 0;
+
+	len_hdr(b, 5, array_size(e));
+	while (pos < e->vlen)
+		elem_write(b, elem, v, &pos);
+}
+
 /* Size of an attribute's AnyValue body. */
 static size_t
 any_size(const struct trace__ent *e)
 {
+	if (e->type & TRACE__ATTR_ARRAY)
+		return len_field(5, array_size(e));
 	switch (e->type) {
 	case TRACE_ATTR_STRING: return len_field(1, e->vlen);
 	case TRACE_ATTR_BOOL: return 2;
@@ -220,6 +308,10 @@ kv_write(struct trace__buf *b, uint32_t field, const struct trace__ent *e)
 	len_hdr(b, field, kv_size(e));
 	trace__pb_bytes(b, 1, trace__ent_key(e), e->klen);
 	len_hdr(b, 2, any_size(e));
+	if (e->type & TRACE__ATTR_ARRAY) {
+		array_write(b, e);
+		return;
+	}
 	switch (e->type) {
 	case TRACE_ATTR_STRING:
 		trace__pb_bytes(b, 1, v, e->vlen);

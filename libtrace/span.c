@@ -757,6 +757,26 @@ key_bit(const char *key, size_t klen)
 	    (klen ? (unsigned char)key[klen - 1] * 3u : 0)) & 63);
 }
 
+/* The attribute entry of key, whose mask bit is bit, or NULL (only a
+ * set bit makes it look). */
+static inline __attribute__((always_inline)) struct trace__ent *
+attr_find(struct trace__rec *r, const char *key, size_t klen, uint64_t bit)
+{
+	struct trace__ent *e;
+	uint32_t off = 0;
+
+	if ((r->keymask & bit) == 0)
+		return NULL;
+	while (off < r->used) {
+		e = (struct trace__ent *)(r->arena + off);
+		off += ent_size(e->klen, e->vlen);
+		if (e->kind == TRACE__ENT_ATTR && e->klen == klen &&
+		    memcmp(e + 1, key, klen) == 0)
+			return e;
+	}
+	return NULL;
+}
+
 /* attr_set's rare path: the key may already be set (its mask bit is on),
  * or a limit may be hit. A key set twice keeps the last value: overwrite
  * in place when the size matches, else retire the old entry. */
@@ -765,15 +785,9 @@ attr_set_slow(struct trace__rec *r, const char *key, size_t klen,
     uint8_t type, const void *val, size_t vlen)
 {
 	uint64_t bit = key_bit(key, klen);
-	struct trace__ent *e;
-	uint32_t off = (r->keymask & bit) ? 0 : r->used;
+	struct trace__ent *e = attr_find(r, key, klen, bit);
 
-	while (off < r->used) {
-		e = (struct trace__ent *)(r->arena + off);
-		off += ent_size(e->klen, e->vlen);
-		if (e->kind != TRACE__ENT_ATTR || e->klen != klen ||
-		    memcmp(e + 1, key, klen) != 0)
-			continue;
+	if (e != NULL) {
 		if (e->vlen == vlen) {
 			e->type = type;
 			memcpy((unsigned char *)(e + 1) + klen, val, vlen);
@@ -781,7 +795,6 @@ attr_set_slow(struct trace__rec *r, const char *key, size_t klen,
 		}
 		e->kind = TRACE__ENT_DEAD;
 		r->n_attrs--;
-		break;
 	}
 	if (r->n_attrs >= r->tr->limits.attr_count || klen > KEY_MAX ||
 	    ent_add(r, TRACE__ENT_ATTR, type, key, klen, val, vlen) == NULL) {
@@ -935,6 +948,159 @@ trace_span_set_attrs(trace_span *s, const trace_attr *attrs, size_t n)
 		return;
 	for (size_t i = 0; i < n; i++)
 		set_one(s, &attrs[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Array attributes                                                   */
+/* ------------------------------------------------------------------ */
+
+/* An array to store (layout: TRACE__ATTR_ARRAY in trace_impl.h). Kept
+ * apart from the scalar setters so their tuned path is not touched. */
+struct arr {
+	uint8_t elem;       /* trace_attr_type of every element */
+	const void *values;
+	size_t n;
+	uint32_t max;       /* characters kept per string element */
+};
+
+/* Bytes string element i keeps: NULL is stored as "" (documented). */
+static size_t
+arr_str_len(const struct arr *a, size_t i)
+{
+	const char *s = ((const char *const *)a->values)[i];
+
+	return s == NULL ? 0 : trace__utf8_cut(s, strlen(s), a->max);
+}
+
+/* The array's value size in the arena, or more than cap when it cannot
+ * fit: measuring stops there, so a huge n reads nothing it need not. */
+static size_t
+arr_measure(const struct arr *a, size_t cap)
+{
+	size_t total = 0;
+
+	if (a->n > cap)
+		return cap + 1;
+	if (a->elem == TRACE_ATTR_BOOL)
+		return a->n;
+	if (a->elem != TRACE_ATTR_STRING)
+		return a->n * 8;
+	for (size_t i = 0; i < a->n && total <= cap; i++)
+		total += 4 + arr_str_len(a, i);
+	return total;
+}
+
+/* Writes the elements into d (arr_measure bytes). */
+static void
+arr_fill(const struct arr *a, unsigned char *d)
+{
+	const bool *bv = a->values;
+	uint32_t len;
+
+	if (a->n == 0)
+		return;
+	if (a->elem == TRACE_ATTR_BOOL) {
+		for (size_t i = 0; i < a->n; i++)
+			d[i] = bv[i] ? 1 : 0;
+	} else if (a->elem != TRACE_ATTR_STRING) {
+		memcpy(d, a->values, a->n * 8); /* int64_t or double */
+	} else {
+		for (size_t i = 0; i < a->n; i++) {
+			len = (uint32_t)arr_str_len(a, i);
+			memcpy(d, &len, 4);
+			if (len != 0)
+				memcpy(d + 4, ((const char *const *)a->values)[i],
+				    len);
+			d += 4 + len;
+		}
+	}
+}
+
+/* Appends array a (vlen bytes) as an attribute entry; false when full. */
+static bool
+arr_append(struct trace__rec *r, const char *key, size_t klen,
+    const struct arr *a, size_t vlen)
+{
+	uint32_t need = ent_size(klen, vlen);
+	struct trace__ent *e;
+
+	if (need > r->cap - r->used)
+		return false;
+	e = (struct trace__ent *)(r->arena + r->used);
+	e->kind = TRACE__ENT_ATTR;
+	e->type = (uint8_t)(TRACE__ATTR_ARRAY | a->elem);
+	e->klen = (uint16_t)klen;
+	e->vlen = (uint32_t)vlen;
+	memcpy(e + 1, key, klen);
+	arr_fill(a, (unsigned char *)(e + 1) + klen);
+	r->used += need;
+	return true;
+}
+
+/* Sets an array attribute with attr_set_slow's rules: the last value of a
+ * key wins (in place when the size matches, else the old entry is
+ * retired); one attribute for the count limit; all or nothing. */
+static void
+arr_set(trace_span *s, const char *key, uint8_t elem, const void *values,
+    size_t n)
+{
+	struct trace__rec *r = (struct trace__rec *)s;
+	struct arr a = {elem, values, n, 0};
+	struct trace__ent *old;
+	size_t klen, vlen;
+	uint64_t bit;
+
+	if (s == NULL || !s->recording || key == NULL ||
+	    (values == NULL && n != 0))
+		return;
+	a.max = r->tr->limits.attr_value_len;
+	klen = strlen(key);
+	bit = key_bit(key, klen);
+	vlen = arr_measure(&a, r->cap);
+	if ((old = attr_find(r, key, klen, bit)) != NULL && old->vlen == vlen) {
+		old->type = (uint8_t)(TRACE__ATTR_ARRAY | elem);
+		arr_fill(&a, (unsigned char *)(old + 1) + klen);
+		return;
+	}
+	if (old != NULL) {
+		old->kind = TRACE__ENT_DEAD;
+		r->n_attrs--;
+	}
+	if (r->n_attrs >= r->tr->limits.attr_count || klen > KEY_MAX ||
+	    vlen > r->cap || !arr_append(r, key, klen, &a, vlen)) {
+		r->dropped_attrs++;
+		return;
+	}
+	r->keymask |= bit;
+	r->n_attrs++;
+}
+
+void
+trace_span_set_str_array(trace_span *s, const char *key,
+    const char *const *values, size_t n)
+{
+	arr_set(s, key, TRACE_ATTR_STRING, values, n);
+}
+
+void
+trace_span_set_int_array(trace_span *s, const char *key,
+    const int64_t *values, size_t n)
+{
+	arr_set(s, key, TRACE_ATTR_INT, values, n);
+}
+
+void
+trace_span_set_double_array(trace_span *s, const char *key,
+    const double *values, size_t n)
+{
+	arr_set(s, key, TRACE_ATTR_DOUBLE, values, n);
+}
+
+void
+trace_span_set_bool_array(trace_span *s, const char *key, const bool *values,
+    size_t n)
+{
+	arr_set(s, key, TRACE_ATTR_BOOL, values, n);
 }
 
 /* Appends the attributes of an event or link (kind sub); returns how many

@@ -175,6 +175,15 @@ struct trace__ent {
 	uint32_t vlen;
 };
 
+/*
+ * An array attribute is one TRACE__ENT_ATTR entry whose type is
+ * TRACE__ATTR_ARRAY | the elements' trace_attr_type (internal: trace_attr
+ * cannot hold an array). Its value holds the elements back to back: 8
+ * bytes per int64 or double, 1 per bool (0 or 1), and per string a 4-byte
+ * length then the bytes. The count follows from vlen (strings: a walk).
+ */
+#define TRACE__ATTR_ARRAY 0x10u
+
 #define TRACE__EVENT_VLEN 12
 #define TRACE__LINK_VLEN 32
 

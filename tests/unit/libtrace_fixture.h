@@ -241,4 +241,51 @@ fx_stats_add_up(const trace_stats_t *s)
 	    s->spans_dropped_shutdown + s->spans_dropped_no_memory;
 }
 
+/*
+ * FX_SUITE (define it before the include, after cmocka.h and trace.h): the
+ * usual test file around one fake collector `fx`: cmocka setup/teardown,
+ * begin() to start libtrace from a config, flushed() to flush and find a
+ * span by name.
+ */
+#ifdef FX_SUITE
+static struct fake fx;
+
+static void
+begin(trace_config *cfg)
+{
+	assert_non_null(cfg);
+	assert_int_equal(trace_init(cfg), TRACE_OK);
+	trace_config_free(cfg);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&fx, 0, sizeof fx);
+	fx_url(fx.url, sizeof fx.url);
+	return fx_start(&fx) == 0 ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	trace_shutdown(2000);
+	fx_free(&fx);
+	return 0;
+}
+
+static const fx_span *
+flushed(const char *name)
+{
+	const fx_span *p;
+
+	assert_int_equal(trace_flush(5000), TRACE_OK);
+	p = fx_find_span(&fx, name);
+	assert_non_null(p);
+	return p;
+}
+#endif /* FX_SUITE */
+
 #endif /* TESTS_LIBTRACE_FIXTURE_H */

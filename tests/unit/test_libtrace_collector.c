@@ -121,6 +121,33 @@ begin(size_t queue)
 	trace_config_free(cfg);
 }
 
+/* Set by get_trace: the array attribute of test_shutdown_delivers_to_
+ * collector's root came back from the collector whole. */
+static bool array_back;
+
+/* Whether resource spans rs hold span "collector.root" with the string
+ * array attribute "tags" = ["a", "b"]. */
+static bool
+root_array_ok(Opentelemetry__Proto__Trace__V1__ResourceSpans *rs)
+{
+	for (size_t j = 0; j < rs->n_scope_spans; j++)
+		for (size_t k = 0; k < rs->scope_spans[j]->n_spans; k++) {
+			const fx_span *sp = rs->scope_spans[j]->spans[k];
+			const fx_kv *kv = fx_find_kv(sp->attributes,
+			    sp->n_attributes, "tags");
+			const Opentelemetry__Proto__Common__V1__ArrayValue *a;
+
+			if (strcmp(sp->name, "collector.root") != 0 ||
+			    kv == NULL || kv->value == NULL ||
+			    (a = kv->value->array_value) == NULL)
+				continue;
+			return a->n_values == 2 &&
+			    strcmp(a->values[0]->string_value, "a") == 0 &&
+			    strcmp(a->values[1]->string_value, "b") == 0;
+		}
+	return false;
+}
+
 /* Asks the collector for a trace; returns its span count (-1: error). */
 static int
 get_trace(const trace_trace_id *id)
@@ -151,10 +178,13 @@ get_trace(const trace_trace_id *id)
 	if (rep != NULL && rep->result_case ==
 	    TRACEQUERY__V1__RESPONSE__RESULT_TRACE) {
 		n = 0;
-		for (size_t i = 0; i < rep->trace->n_resource_spans; i++)
+		for (size_t i = 0; i < rep->trace->n_resource_spans; i++) {
 			n += (int)fx_count_spans(&(fx_request){
 			    .n_resource_spans = 1,
 			    .resource_spans = &rep->trace->resource_spans[i]});
+			array_back |= root_array_ok(
+			    rep->trace->resource_spans[i]);
+		}
 	}
 	tracequery__v1__response__free_unpacked(rep, NULL);
 	nng_msg_free(m);
@@ -176,6 +206,7 @@ test_shutdown_delivers_to_collector(void **state)
 	begin(2048);
 	root = trace_span_start("collector.root");
 	tid = root->trace_id;
+	trace_span_set_str_array(root, "tags", (const char *[]){"a", "b"}, 2);
 	for (int i = 0; i < 500; i++) {
 		trace_span *s = trace_span_start("collector.child");
 
@@ -188,6 +219,7 @@ test_shutdown_delivers_to_collector(void **state)
 	assert_int_equal(st.spans_exported, 501);
 	assert_true(fx_stats_add_up(&st));
 	assert_int_equal(get_trace(&tid), 501);
+	assert_true(array_back);
 }
 
 static void

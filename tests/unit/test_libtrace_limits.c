@@ -14,46 +14,8 @@
 
 #include "trace/trace.h"
 #include "trace_impl.h"
+#define FX_SUITE
 #include "libtrace_fixture.h"
-
-static struct fake fx;
-
-static void
-begin(trace_config *cfg)
-{
-	assert_non_null(cfg);
-	assert_int_equal(trace_init(cfg), TRACE_OK);
-	trace_config_free(cfg);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	memset(&fx, 0, sizeof fx);
-	fx_url(fx.url, sizeof fx.url);
-	return fx_start(&fx) == 0 ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	trace_shutdown(2000);
-	fx_free(&fx);
-	return 0;
-}
-
-static const fx_span *
-flushed(const char *name)
-{
-	const fx_span *p;
-
-	assert_int_equal(trace_flush(5000), TRACE_OK);
-	p = fx_find_span(&fx, name);
-	assert_non_null(p);
-	return p;
-}
 
 static void
 test_attr_count_from_env(void **state)

@@ -307,6 +307,25 @@ TRACE_API void trace_span_set_int(trace_span *s, const char *key, int64_t value)
 TRACE_API void trace_span_set_double(trace_span *s, const char *key, double value);
 TRACE_API void trace_span_set_bool(trace_span *s, const char *key, bool value);
 
+/*
+ * Array attributes (OpenTelemetry: a homogeneous array of strings, int64,
+ * double or bool) take the n values at `values`. Same rules as the
+ * scalar setters above: the key and every value are copied (values may be
+ * freed on return); NULL span or key, or NULL values with n > 0, is a
+ * no-op, as is any call on a span that is not recording; a key set twice
+ * keeps the last value, whatever its type. An array is one attribute for
+ * OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, and n == 0 sets an empty array. Each
+ * string element is cut to OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT
+ * characters; a NULL string element is stored as "" (the array keeps its
+ * length and order). An array past the count limit, or that does not fit
+ * whole in the span's buffer, is dropped whole (never in part) and counted
+ * in dropped_attributes_count. Not for events and links (trace_attr).
+ */
+TRACE_API void trace_span_set_str_array(trace_span *s, const char *key, const char *const *values, size_t n);
+TRACE_API void trace_span_set_int_array(trace_span *s, const char *key, const int64_t *values, size_t n);
+TRACE_API void trace_span_set_double_array(trace_span *s, const char *key, const double *values, size_t n);
+TRACE_API void trace_span_set_bool_array(trace_span *s, const char *key, const bool *values, size_t n);
+
 /* A typed attribute for events and links. Build with the TRACE_ATTR_* macros. */
 typedef enum trace_attr_type {
 	TRACE_ATTR_STRING = 1,
