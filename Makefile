@@ -313,5 +313,6 @@ $(FAULT_TOOLS): $(BUILD)/tools/%: $(BUILD)/obj/tests/faults/%.o $(LIB_TRACE_A)
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBTRACE_LIBS)
 
 valgrind: deps
+	$(Q)sh scripts/deps.sh valgrind
 	$(Q)$(MAKE) --no-print-directory build $(TOOLS)
 	$(Q)sh tests/faults/valgrind.sh $(BUILD)

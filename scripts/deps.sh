@@ -4,10 +4,12 @@
 PKGS="libnng-dev librocksdb-dev libprotobuf-c-dev protobuf-c-compiler
 libncurses-dev pkg-config libjansson-dev zlib1g-dev libcmocka-dev tmux jq
 rocksdb-tools python3 curl"
-# `deps.sh fuzz` (make fuzz) also needs clang and its libFuzzer runtime.
-if [ "${1:-}" = fuzz ]; then
-	PKGS="$PKGS clang libclang-rt-14-dev"
-fi
+# `deps.sh fuzz` (make fuzz) also needs clang and its libFuzzer runtime,
+# `deps.sh valgrind` (make valgrind) valgrind.
+case "${1:-}" in
+fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
+valgrind) PKGS="$PKGS valgrind" ;;
+esac
 
 missing=""
 for p in $PKGS; do
