@@ -1,8 +1,9 @@
 /*
  * callgrind_libtrace.c - the span hot path under valgrind's callgrind:
  * instructions per span, which unlike wall time do not move with the
- * machine's state. Each workload is its own noinline loop of N spans (the
- * bench_libtrace.c bodies), so `--toggle-collect=<loop>` counts only it;
+ * machine's state. Each workload is its own noinline loop of N spans
+ * (the bodies bench_libtrace.c times, from span_bodies.h), so
+ * `--toggle-collect=<loop>` counts only it;
  * a warm-up loop first makes the thread state, its caches and the light
  * spans. The exporter dials a socket nobody listens on, so no batch is
  * sent while a loop runs (the queue holds every span). Run by
@@ -12,6 +13,7 @@
 #include <stdio.h>
 
 #include "trace/trace.h"
+#include "span_bodies.h"
 
 #define N 2100
 
@@ -26,87 +28,19 @@ warm(void)
 	}
 }
 
-__attribute__((noinline)) static void
-loop_clock(void)
-{
-	volatile uint64_t acc = 0;
+/* One noinline loop per workload, for --toggle-collect. */
+#define LOOP(name, body)						\
+	__attribute__((noinline)) static void name(void) { body(N); }
 
-	for (int i = 0; i < N; i++)
-		acc += trace_now_unix_ns() - trace_now_unix_ns();
-}
-
-__attribute__((noinline)) static void
-loop_0attrs(void)
-{
-	for (int i = 0; i < N; i++)
-		trace_span_end(trace_span_start("bench.op"));
-}
-
-__attribute__((noinline)) static void
-loop_2attrs(void)
-{
-	for (int i = 0; i < N; i++) {
-		trace_span *s = trace_span_start("GET /users/{id}");
-
-		trace_span_set_str(s, "http.request.method", "GET");
-		trace_span_set_int(s, "http.response.status_code", 200);
-		trace_span_end(s);
-	}
-}
-
-__attribute__((noinline)) static void
-loop_2attrs_runtime_keys(void)
-{
-	for (int i = 0; i < N; i++) {
-		trace_span *s = (trace_span_start)("GET /users/{id}");
-
-		(trace_span_set_str)(s, "http.request.method", "GET");
-		(trace_span_set_int)(s, "http.response.status_code", 200);
-		trace_span_end(s);
-	}
-}
-
-__attribute__((noinline)) static void
-loop_8attrs_1event(void)
-{
-	trace_attr ev = TRACE_ATTR_STR("cache", "miss");
-
-	for (int i = 0; i < N; i++) {
-		trace_span *s = trace_span_start("SELECT users");
-
-		trace_span_set_str(s, "db.system.name", "postgresql");
-		trace_span_set_str(s, "db.namespace", "accounts");
-		trace_span_set_str(s, "db.operation.name", "SELECT");
-		trace_span_set_str(s, "db.collection.name", "users");
-		trace_span_set_str(s, "server.address", "db-1.internal");
-		trace_span_set_int(s, "server.port", 5432);
-		trace_span_set_int(s, "db.response.returned_rows", i);
-		trace_span_set_bool(s, "retry", false);
-		trace_span_add_event(s, "cache.lookup", &ev, 1);
-		trace_span_end(s);
-	}
-}
-
-/* The unsampled loops repeat the sampled bodies under always_off; the
+LOOP(loop_clock, body_clock)
+LOOP(loop_0attrs, body_0attrs)
+LOOP(loop_2attrs, body_2attrs)
+LOOP(loop_2attrs_runtime_keys, body_2attrs_runtime_keys)
+LOOP(loop_8attrs_1event, body_8attrs_1event)
+/* The unsampled loops run the sampled bodies under always_off; the
  * driver is built with -fno-ipa-icf so that gcc keeps them apart. */
-__attribute__((noinline)) static void
-loop_unsampled(void)
-{
-	for (int i = 0; i < N; i++)
-		trace_span_end(trace_span_start("bench.op"));
-}
-
-__attribute__((noinline)) static void
-loop_unsampled_2attrs(void)
-{
-	for (int i = 0; i < N; i++) {
-		trace_span *s = trace_span_start("GET /users/{id}");
-
-		trace_span_set_str(s, "http.request.method", "GET");
-		trace_span_set_int(s, "http.response.status_code", 200);
-		trace_span_end(s);
-	}
-}
+LOOP(loop_unsampled, body_0attrs)
+LOOP(loop_unsampled_2attrs, body_2attrs)
 
 static int
 start(const char *sampler)
