@@ -72,6 +72,17 @@ field() {
 		sed -n "s/^$3=//p"
 }
 
+# final_stats FILE: sets ended, exported, full (dropped: queue full) and
+# other (every other drop) from the producer's final trace_stats() line.
+final_stats() {
+	ended=$(field "$1" final spans_ended)
+	exported=$(field "$1" final spans_exported)
+	full=$(field "$1" final spans_dropped_queue_full)
+	other=$(($(field "$1" final spans_dropped_no_memory) + \
+		$(field "$1" final spans_dropped_rejected) + \
+		$(field "$1" final spans_dropped_shutdown)))
+}
+
 # wait_field FILE TAG KEY MIN SECONDS: waits until field >= MIN.
 wait_field() {
 	i=0

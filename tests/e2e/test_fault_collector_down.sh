@@ -93,12 +93,7 @@ outage() {
 		check "$c: peak RSS (VmHWM) stayed under the bound" \
 			test "${peak:-0}" -le "$bound"
 	fi
-	ended=$(field "$P" final spans_ended)
-	exported=$(field "$P" final spans_exported)
-	full=$(field "$P" final spans_dropped_queue_full)
-	other=$(($(field "$P" final spans_dropped_no_memory) + \
-		$(field "$P" final spans_dropped_rejected) + \
-		$(field "$P" final spans_dropped_shutdown)))
+	final_stats "$P"
 	check_eq "$c: every span made was ended" "$ended" "$SPANS"
 	check_eq "$c: ended == exported + dropped" \
 		$((exported + full + other)) "$ended"

@@ -208,12 +208,7 @@ wait_exit "$PROD" 90
 check_eq "the producer finishes (exit 0)" "$EXIT_RC" 0
 check "it finished its loop" grep -q '^loop_done' "$P"
 check_eq "its flush succeeded" "$(field "$P" flush= flush)" success
-ended=$(field "$P" final spans_ended)
-exported=$(field "$P" final spans_exported)
-full=$(field "$P" final spans_dropped_queue_full)
-other=$(($(field "$P" final spans_dropped_no_memory) + \
-	$(field "$P" final spans_dropped_rejected) + \
-	$(field "$P" final spans_dropped_shutdown)))
+final_stats "$P"
 retried=$(field "$P" final batches_retried)
 ppeak=$(field "$P" rss_peak_kb= rss_peak_kb)
 check_eq "every span made was ended" "$ended" $((TRACES * 4))
