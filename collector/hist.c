@@ -188,6 +188,26 @@ hist_peek(const void *buf, size_t len, uint64_t *count, uint64_t *max)
 }
 
 uint64_t
+hist_longest_at_most(const void *buf, size_t len, uint64_t cap)
+{
+	hreader r;
+	uint64_t count, max, idx, n, best = 0;
+
+	if (!hreader_open(&r, buf, len, &count, &max) || count == 0)
+		return 0;
+	if (max <= cap)
+		return max;
+	while (hreader_next(&r, &idx, &n) == 1) {
+		uint64_t lower = idx == 0 ? 0 : hist_upper((int)idx - 1) + 1;
+
+		if (lower > cap)
+			break;
+		best = hist_upper((int)idx) < cap ? hist_upper((int)idx) : cap;
+	}
+	return best;
+}
+
+uint64_t
 hist_quantile(const hist *h, double q)
 {
 	uint64_t rank, seen = 0;

@@ -33,6 +33,11 @@ bool hist_decode_add(hist *h, const void *p, size_t len);
 /* hist_peek reads an encoded histogram's count and max without its
  * buckets; false if malformed. */
 bool hist_peek(const void *p, size_t len, uint64_t *count, uint64_t *max);
+/* hist_longest_at_most returns a bound on the longest value at most cap
+ * that an encoded histogram holds (its max when that is at most cap; else
+ * cap or the top of the highest bucket that starts at or below cap), or 0
+ * when it holds none. */
+uint64_t hist_longest_at_most(const void *p, size_t len, uint64_t cap);
 /* hist_quantile returns the upper bound of the bucket holding quantile q
  * (0 < q <= 1), clamped to max; 0 when empty. */
 uint64_t hist_quantile(const hist *h, double q);

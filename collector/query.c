@@ -1224,28 +1224,6 @@ floor_add(dur_floor *f, uint64_t d)
 	f->v[i] = d;
 }
 
-/* Collects the top per_minute hits of every minute of w for one pair. */
-static void
-dur_scan(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
-    uint64_t min_ns, uint64_t max_ns, size_t per_minute, size_t budget,
-    dhits *out)
-{
-	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
-	dur_ask a = { pi, w, min_ns, max_ns, per_minute, budget };
-
-	for (uint32_t h = h_hi + 1; h-- > h_lo;) {
-		dur_cursor c;
-		bool more = true;
-
-		dur_open(q, pair, h, &c);
-		for (int m = 0; m < 60 && more; m++)
-			more = scan_minute(&c, m, true, &a, out);
-		dur_close(&c);
-		if (!more)
-			return;
-	}
-}
-
 /* Orders hits by start, newest first. */
 static int
 cmp_dhit_start(const void *a, const void *b)
@@ -1253,6 +1231,145 @@ cmp_dhit_start(const void *a, const void *b)
 	const dhit *x = a, *y = b;
 
 	return x->start_ns > y->start_ns ? -1 : x->start_ns < y->start_ns;
+}
+
+/* The longest span of one pair in one minute, from its histogram. */
+typedef struct minute_max {
+	uint64_t max_ns;
+	uint64_t minute_ns; /* the minute's start */
+	uint32_t pair;
+} minute_max;
+
+typedef struct minute_maxes {
+	minute_max *v;
+	size_t n, cap;
+} minute_maxes;
+
+/* Lists the minute of histogram (key, v) with the longest span it holds
+ * of at most cap_ns (0: no cap); nothing when it holds none. */
+static void
+add_minute_max(minute_maxes *mm, const void *key, size_t klen,
+    const void *v, size_t vlen, uint32_t pair, uint64_t cap_ns)
+{
+	uint64_t minute_ns, count, max;
+
+	if (key_hist_parse(key, klen, &minute_ns) != 0 ||
+	    !hist_peek(v, vlen, &count, &max) || count == 0)
+		return;
+	if (cap_ns != 0 && max > cap_ns &&
+	    (max = hist_longest_at_most(v, vlen, cap_ns)) == 0)
+		return;
+	if (mm->n == mm->cap) {
+		mm->cap = mm->cap ? mm->cap * 2 : 256;
+		mm->v = xrealloc(mm->v, mm->cap * sizeof *mm->v);
+	}
+	mm->v[mm->n++] = (minute_max){ max, minute_ns, pair };
+}
+
+/* Sums pair's histograms over w's minutes into h (when not NULL); with
+ * mm, also lists each minute's longest span of at most cap_ns (0: any). */
+static void
+hist_window(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
+    hist *h, minute_maxes *mm, uint64_t cap_ns)
+{
+	uint64_t m_lo = w->from / KEY_MINUTE_NS, m_hi = w->to / KEY_MINUTE_NS;
+	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
+
+	for (uint32_t hr = h_lo; hr <= h_hi; hr++) {
+		keybuf lo, hi;
+		store_iter *it;
+		uint64_t first = (uint64_t)hr * 60, last = first + 59;
+
+		if (first < m_lo)
+			first = m_lo;
+		if (last > m_hi)
+			last = m_hi;
+		key_hist(&lo, first * KEY_MINUTE_NS, pair->svc,
+		    strlen(pair->svc), pair->op, strlen(pair->op));
+		key_hist(&hi, last * KEY_MINUTE_NS, pair->svc,
+		    strlen(pair->svc), pair->op, strlen(pair->op));
+		prefix_next(&hi);
+		it = store_iter_new(q->st, STORE_CF_HIST, lo.b, lo.len, hi.b,
+		    hi.len, false);
+		for (; store_iter_valid(it); store_iter_next(it)) {
+			size_t klen, vlen;
+			const void *k = store_iter_key(it, &klen);
+			const void *v = store_iter_value(it, &vlen);
+
+			if (h != NULL)
+				hist_decode_add(h, v, vlen);
+			if (mm != NULL)
+				add_minute_max(mm, k, klen, v, vlen, pi, cap_ns);
+		}
+		store_iter_free(it);
+	}
+}
+
+static int
+cmp_minute_max(const void *a, const void *b)
+{
+	const minute_max *x = a, *y = b;
+
+	return x->max_ns > y->max_ns ? -1 : x->max_ns < y->max_ns;
+}
+
+/* Considers hits longest first while they are at least bound long (no
+ * minute left to read holds a longer span) and drops them from hits;
+ * true once res is full. */
+static bool
+consider_down_to(qctx *q, results *res, dhits *hits, uint64_t bound,
+    const Tracequery__V1__Search *s, const window *w)
+{
+	size_t i = 0;
+
+	if (hits->n > 1)
+		qsort(hits->v, hits->n, sizeof *hits->v, cmp_dhit_dur);
+	for (; i < hits->n && hits->v[i].dur_ns >= bound; i++)
+		if (consider(q, res, hits->v[i].id, s, w))
+			return true;
+	memmove(hits->v, hits->v + i, (hits->n - i) * sizeof *hits->v);
+	hits->n -= i;
+	return false;
+}
+
+/*
+ * Order longest: the (operation, minute) duration lists in order of the
+ * minute's longest span (from the histograms, as slow does; with a
+ * maximum duration, its longest span under it); a hit is checked once no
+ * minute still to read can hold a longer span, and the search stops as
+ * soon as it has its results.
+ */
+static void
+search_longest(qctx *q, results *res, const Tracequery__V1__Search *s,
+    const window *w, const svc_op *pairs, size_t n_pairs)
+{
+	minute_maxes mm = { 0 };
+	dhits hits = { 0 };
+	bool done = false;
+
+	for (size_t i = 0; i < n_pairs; i++)
+		hist_window(q, &pairs[i], (uint32_t)i, w, NULL, &mm,
+		    s->max_duration_ns);
+	if (mm.n > 1)
+		qsort(mm.v, mm.n, sizeof *mm.v, cmp_minute_max);
+	for (size_t i = 0; i < mm.n && !done; i++) {
+		const minute_max *c = &mm.v[i];
+		dur_ask a = { c->pair, w, s->min_duration_ns,
+			s->max_duration_ns, res->limit * 4, DUR_BUDGET };
+		dur_cursor dc;
+
+		if (c->max_ns < s->min_duration_ns ||
+		    (done = consider_down_to(q, res, &hits, c->max_ns, s, w)))
+			break;
+		dur_open(q, &pairs[c->pair], key_hour(c->minute_ns), &dc);
+		scan_minute(&dc, (int)(c->minute_ns / KEY_MINUTE_NS % 60), true,
+		    &a, &hits);
+		dur_close(&dc);
+	}
+	if (!done)
+		consider_down_to(q, res, &hits, 0, s, w);
+	free(hits.v);
+	free(mm.v);
 }
 
 /*
@@ -1274,16 +1391,7 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 	bool done = false;
 
 	if (longest) {
-		for (size_t i = 0; i < n_pairs && !hits.truncated; i++)
-			dur_scan(q, &pairs[i], (uint32_t)i, w,
-			    s->min_duration_ns, s->max_duration_ns,
-			    res->limit * 4, DUR_BUDGET, &hits);
-		if (hits.n > 1)
-			qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
-		for (size_t i = 0; i < hits.n; i++)
-			if (consider(q, res, hits.v[i].id, s, w))
-				break;
-		free(hits.v);
+		search_longest(q, res, s, w, pairs, n_pairs);
 		free_pairs(pairs, n_pairs);
 		return true;
 	}
@@ -1405,80 +1513,6 @@ search(qctx *q, const Tracequery__V1__Search *s)
 /* ---------------------------------------------------------------- slow */
 
 /* Sums the per-minute histograms of one pair over w into h. */
-/* The longest span of one pair in one minute, from its histogram. */
-typedef struct minute_max {
-	uint64_t max_ns;
-	uint64_t minute_ns; /* the minute's start */
-	uint32_t pair;
-} minute_max;
-
-typedef struct minute_maxes {
-	minute_max *v;
-	size_t n, cap;
-} minute_maxes;
-
-static void
-add_minute_max(minute_maxes *mm, const void *key, size_t klen,
-    const void *v, size_t vlen, uint32_t pair)
-{
-	uint64_t minute_ns, count, max;
-
-	if (key_hist_parse(key, klen, &minute_ns) != 0 ||
-	    !hist_peek(v, vlen, &count, &max) || count == 0)
-		return;
-	if (mm->n == mm->cap) {
-		mm->cap = mm->cap ? mm->cap * 2 : 256;
-		mm->v = xrealloc(mm->v, mm->cap * sizeof *mm->v);
-	}
-	mm->v[mm->n++] = (minute_max){ max, minute_ns, pair };
-}
-
-/* Sums pair's histograms over w's minutes into h; with mm, also lists
- * each minute's longest span. */
-static void
-hist_window(qctx *q, const svc_op *pair, uint32_t pi, const window *w,
-    hist *h, minute_maxes *mm)
-{
-	uint64_t m_lo = w->from / KEY_MINUTE_NS, m_hi = w->to / KEY_MINUTE_NS;
-	uint32_t h_lo = key_hour(w->from), h_hi = key_hour(w->to);
-
-	for (uint32_t hr = h_lo; hr <= h_hi; hr++) {
-		keybuf lo, hi;
-		store_iter *it;
-		uint64_t first = (uint64_t)hr * 60, last = first + 59;
-
-		if (first < m_lo)
-			first = m_lo;
-		if (last > m_hi)
-			last = m_hi;
-		key_hist(&lo, first * KEY_MINUTE_NS, pair->svc,
-		    strlen(pair->svc), pair->op, strlen(pair->op));
-		key_hist(&hi, last * KEY_MINUTE_NS, pair->svc,
-		    strlen(pair->svc), pair->op, strlen(pair->op));
-		prefix_next(&hi);
-		it = store_iter_new(q->st, STORE_CF_HIST, lo.b, lo.len, hi.b,
-		    hi.len, false);
-		for (; store_iter_valid(it); store_iter_next(it)) {
-			size_t klen, vlen;
-			const void *k = store_iter_key(it, &klen);
-			const void *v = store_iter_value(it, &vlen);
-
-			hist_decode_add(h, v, vlen);
-			if (mm != NULL)
-				add_minute_max(mm, k, klen, v, vlen, pi);
-		}
-		store_iter_free(it);
-	}
-}
-
-static int
-cmp_minute_max(const void *a, const void *b)
-{
-	const minute_max *x = a, *y = b;
-
-	return x->max_ns > y->max_ns ? -1 : x->max_ns < y->max_ns;
-}
-
 /*
  * The top spans of slow: the minutes' duration lists, visited longest
  * minute first (by the histograms' maxima), until the next minute's
@@ -1537,7 +1571,7 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 		Tracequery__V1__OperationPercentiles *op;
 
 		memset(h, 0, sizeof *h);
-		hist_window(q, &pairs[i], (uint32_t)i, &w, h, &mm);
+		hist_window(q, &pairs[i], (uint32_t)i, &w, h, &mm, 0);
 		if (h->count == 0)
 			continue;
 		op = xmalloc(sizeof *op);

@@ -458,6 +458,53 @@ test_slow_window(void **state)
 	query_response_free(r);
 }
 
+/* Order longest: the traces of the longest spans, taken longest first
+ * until the limit, over every service (not only the first ones read). */
+static void
+test_search_longest_traces(void **state)
+{
+	enum { LIMIT = 7, N = SEEDS * TRACES * SPANGEN_PER_TRACE };
+	static sg_info all[N];
+	uint8_t want[LIMIT][16];
+	size_t n = 0, nw = 0;
+	Tracequery__V1__Search se;
+	response *r;
+
+	(void)state;
+	for (uint64_t s = 1; s <= SEEDS; s++)
+		for (uint64_t t = 0; t < TRACES; t++)
+			for (int j = 0; j < SPANGEN_PER_TRACE; j++)
+				sg_describe(s, t, j, base_ns, STEP_NS, &all[n++]);
+	while (nw < LIMIT) {
+		size_t best = 0;
+		bool seen = false;
+
+		for (size_t i = 1; i < n; i++)
+			if (all[i].end_ns - all[i].start_ns >
+			    all[best].end_ns - all[best].start_ns)
+				best = i;
+		for (size_t k = 0; k < nw; k++)
+			seen |= memcmp(want[k], all[best].trace_id, 16) == 0;
+		if (!seen)
+			memcpy(want[nw++], all[best].trace_id, 16);
+		all[best].end_ns = all[best].start_ns; /* taken */
+	}
+	tracequery__v1__search__init(&se);
+	se.order = TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
+	se.limit = LIMIT;
+	r = search(&se);
+	assert_int_equal(r->search->n_traces, LIMIT);
+	for (size_t k = 0; k < LIMIT; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < r->search->n_traces; i++)
+			found |= memcmp(r->search->traces[i]->trace_id.data,
+			    want[k], 16) == 0;
+		assert_true(found);
+	}
+	query_response_free(r);
+}
+
 int
 main(void)
 {
@@ -468,6 +515,7 @@ main(void)
 		cmocka_unit_test(test_search_trace_level_and_order),
 		cmocka_unit_test(test_slow_top_and_percentiles),
 		cmocka_unit_test(test_slow_window),
+		cmocka_unit_test(test_search_longest_traces),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
