@@ -1327,8 +1327,10 @@ consider_down_to(qctx *q, results *res, dhits *hits, uint64_t bound,
 	for (; i < hits->n && hits->v[i].dur_ns >= bound; i++)
 		if (consider(q, res, hits->v[i].id, s, w))
 			return true;
-	memmove(hits->v, hits->v + i, (hits->n - i) * sizeof *hits->v);
-	hits->n -= i;
+	if (i > 0) {
+		memmove(hits->v, hits->v + i, (hits->n - i) * sizeof *hits->v);
+		hits->n -= i;
+	}
 	return false;
 }
 
