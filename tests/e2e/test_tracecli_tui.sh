@@ -33,12 +33,13 @@ run() {
 }
 screen() { $TM capture-pane -p -t "$1"; }
 keys() { t=$1; shift; $TM send-keys -t "$t" "$@"; sleep 0.3; }
-# wait_screen NAME TEXT: until TEXT is on screen (3 s).
+# wait_screen NAME TEXT: until TEXT is on screen (10 s: a loaded machine
+# and sanitizer builds start slowly).
 wait_screen() {
 	i=0
 	until screen "$1" | grep -qF -- "$2"; do
 		i=$((i + 1))
-		[ $i -gt 30 ] && return 1
+		[ $i -gt 100 ] && return 1
 		sleep 0.1
 	done
 }

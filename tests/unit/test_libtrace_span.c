@@ -302,6 +302,9 @@ test_after_shutdown(void **state)
 
 	(void)state;
 	assert_int_equal(start(NULL), 0);
+	/* Connected first (the NNG 1.5.2 leak of a pipe still connecting). */
+	trace_span_end(trace_span_start("connected"));
+	assert_int_equal(trace_flush(5000), TRACE_OK);
 	open = trace_span_start("open-at-shutdown");
 	trace_span_set_int(open, "k", 1);
 	light = trace_span_start_opts("light", &(trace_span_options){
@@ -313,7 +316,8 @@ test_after_shutdown(void **state)
 	trace_span_end(open);
 	trace_span_end(light);
 	trace_stats(&st);
-	assert_int_equal(st.spans_ended, 2);
+	assert_int_equal(st.spans_ended, 3);
+	assert_int_equal(st.spans_exported, 1);
 	assert_int_equal(st.spans_dropped_shutdown, 2);
 	assert_true(fx_stats_add_up(&st));
 	fx_free(&fx);
