@@ -1313,6 +1313,28 @@ cmp_minute_max(const void *a, const void *b)
 	return x->max_ns > y->max_ns ? -1 : x->max_ns < y->max_ns;
 }
 
+/* Orders mm's minutes longest first (slow and search --longest visit them
+ * so). */
+static void
+sort_minutes_longest_first(minute_maxes *mm)
+{
+	if (mm->n > 1)
+		qsort(mm->v, mm->n, sizeof *mm->v, cmp_minute_max);
+}
+
+/* Reads the duration lists of one (pair, minute) candidate into hits. */
+static void
+scan_candidate(qctx *q, const svc_op *pairs, const minute_max *c,
+    const dur_ask *a, dhits *hits)
+{
+	dur_cursor dc;
+
+	dur_open(q, &pairs[c->pair], key_hour(c->minute_ns), &dc);
+	scan_minute(&dc, (int)(c->minute_ns / KEY_MINUTE_NS % 60), true, a,
+	    hits);
+	dur_close(&dc);
+}
+
 /* Considers hits longest first while they are at least bound long (no
  * minute left to read holds a longer span) and drops them from hits;
  * true once res is full. */
@@ -1352,21 +1374,16 @@ search_longest(qctx *q, results *res, const Tracequery__V1__Search *s,
 	for (size_t i = 0; i < n_pairs; i++)
 		hist_window(q, &pairs[i], (uint32_t)i, w, NULL, &mm,
 		    s->max_duration_ns);
-	if (mm.n > 1)
-		qsort(mm.v, mm.n, sizeof *mm.v, cmp_minute_max);
+	sort_minutes_longest_first(&mm);
 	for (size_t i = 0; i < mm.n && !done; i++) {
 		const minute_max *c = &mm.v[i];
 		dur_ask a = { c->pair, w, s->min_duration_ns,
 			s->max_duration_ns, res->limit * 4, DUR_BUDGET };
-		dur_cursor dc;
 
 		if (c->max_ns < s->min_duration_ns ||
 		    (done = consider_down_to(q, res, &hits, c->max_ns, s, w)))
 			break;
-		dur_open(q, &pairs[c->pair], key_hour(c->minute_ns), &dc);
-		scan_minute(&dc, (int)(c->minute_ns / KEY_MINUTE_NS % 60), true,
-		    &a, &hits);
-		dur_close(&dc);
+		scan_candidate(q, pairs, c, &a, &hits);
 	}
 	if (!done)
 		consider_down_to(q, res, &hits, 0, s, w);
@@ -1528,21 +1545,16 @@ slow_top(qctx *q, const svc_op *pairs, minute_maxes *mm, const window *w,
 {
 	dur_floor fl = { xmalloc(top * sizeof *fl.v), 0, top };
 
-	if (mm->n > 1)
-		qsort(mm->v, mm->n, sizeof *mm->v, cmp_minute_max);
+	sort_minutes_longest_first(mm);
 	for (size_t i = 0; i < mm->n; i++) {
 		const minute_max *c = &mm->v[i];
 		uint64_t floor_ns = fl.n == fl.cap ? fl.v[fl.n - 1] : 0;
 		dur_ask a = { c->pair, w, floor_ns, 0, top, SIZE_MAX };
 		size_t first = hits->n;
-		dur_cursor dc;
 
 		if (c->max_ns < floor_ns)
 			break;
-		dur_open(q, &pairs[c->pair], key_hour(c->minute_ns), &dc);
-		scan_minute(&dc, (int)(c->minute_ns / KEY_MINUTE_NS % 60),
-		    true, &a, hits);
-		dur_close(&dc);
+		scan_candidate(q, pairs, c, &a, hits);
 		for (size_t j = first; j < hits->n; j++)
 			floor_add(&fl, hits->v[j].dur_ns);
 	}
