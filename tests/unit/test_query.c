@@ -349,6 +349,20 @@ test_search_trace_level_and_order(void **state)
 	query_response_free(r);
 }
 
+#define ALL_SPANS (SEEDS * TRACES * SPANGEN_PER_TRACE)
+
+/* Describes every span the store holds into all[ALL_SPANS]. */
+static void
+describe_all(sg_info *all)
+{
+	size_t n = 0;
+
+	for (uint64_t s = 1; s <= SEEDS; s++)
+		for (uint64_t t = 0; t < TRACES; t++)
+			for (int j = 0; j < SPANGEN_PER_TRACE; j++)
+				sg_describe(s, t, j, base_ns, STEP_NS, &all[n++]);
+}
+
 /* Sorts v descending (insertion sort is fine at this size). */
 static void
 sort_desc(uint64_t *v, size_t n)
@@ -368,21 +382,18 @@ test_slow_top_and_percentiles(void **state)
 	Tracequery__V1__Request req;
 	Tracequery__V1__Slow sl;
 	response *r;
-	uint64_t durs[SEEDS * TRACES * SPANGEN_PER_TRACE];
+	static sg_info all[ALL_SPANS];
+	uint64_t durs[ALL_SPANS];
 	size_t n = 0, count_op = 0;
 
 	(void)state;
-	for (uint64_t s = 1; s <= SEEDS; s++)
-		for (uint64_t t = 0; t < TRACES; t++)
-			for (int j = 0; j < SPANGEN_PER_TRACE; j++) {
-				sg_info in;
-
-				sg_describe(s, t, j, base_ns, STEP_NS, &in);
-				if (in.service == 4)
-					durs[n++] = in.end_ns - in.start_ns;
-				if (in.op == 14)
-					count_op++;
-			}
+	describe_all(all);
+	for (size_t i = 0; i < ALL_SPANS; i++) {
+		if (all[i].service == 4)
+			durs[n++] = all[i].end_ns - all[i].start_ns;
+		if (all[i].op == 14)
+			count_op++;
+	}
 	sort_desc(durs, n);
 	tracequery__v1__request__init(&req);
 	tracequery__v1__slow__init(&sl);
@@ -424,20 +435,16 @@ test_slow_window(void **state)
 	Tracequery__V1__Request req;
 	Tracequery__V1__Slow sl;
 	response *r;
-	uint64_t durs[SEEDS * TRACES * SPANGEN_PER_TRACE];
+	static sg_info all[ALL_SPANS];
+	uint64_t durs[ALL_SPANS];
 	uint64_t from = base_ns + 30 * STEP_NS, to = base_ns + 70 * STEP_NS;
 	size_t n = 0;
 
 	(void)state;
-	for (uint64_t s = 1; s <= SEEDS; s++)
-		for (uint64_t t = 0; t < TRACES; t++)
-			for (int j = 0; j < SPANGEN_PER_TRACE; j++) {
-				sg_info in;
-
-				sg_describe(s, t, j, base_ns, STEP_NS, &in);
-				if (in.start_ns >= from && in.start_ns <= to)
-					durs[n++] = in.end_ns - in.start_ns;
-			}
+	describe_all(all);
+	for (size_t i = 0; i < ALL_SPANS; i++)
+		if (all[i].start_ns >= from && all[i].start_ns <= to)
+			durs[n++] = all[i].end_ns - all[i].start_ns;
 	sort_desc(durs, n);
 	assert_true(n > 20);
 	tracequery__v1__request__init(&req);
@@ -463,18 +470,15 @@ test_slow_window(void **state)
 static void
 test_search_longest_traces(void **state)
 {
-	enum { LIMIT = 7, N = SEEDS * TRACES * SPANGEN_PER_TRACE };
-	static sg_info all[N];
+	enum { LIMIT = 7 };
+	static sg_info all[ALL_SPANS];
 	uint8_t want[LIMIT][16];
-	size_t n = 0, nw = 0;
+	size_t n = ALL_SPANS, nw = 0;
 	Tracequery__V1__Search se;
 	response *r;
 
 	(void)state;
-	for (uint64_t s = 1; s <= SEEDS; s++)
-		for (uint64_t t = 0; t < TRACES; t++)
-			for (int j = 0; j < SPANGEN_PER_TRACE; j++)
-				sg_describe(s, t, j, base_ns, STEP_NS, &all[n++]);
+	describe_all(all);
 	while (nw < LIMIT) {
 		size_t best = 0;
 		bool seen = false;
