@@ -16,6 +16,9 @@
 #include "hist.h"
 #include "index.h"
 #include "keys.h"
+#include "postings.h"
+#include "store.h"
+#include "trace_dict.h"
 
 typedef Opentelemetry__Proto__Common__V1__AnyValue any_value;
 typedef Opentelemetry__Proto__Common__V1__KeyValue key_value;
@@ -78,14 +81,49 @@ hset_clear(hset *s)
 struct index_catalog {
 	pthread_mutex_t mu;
 	hset known; /* services, operations and origins already written */
+	_Atomic uint64_t last_flush; /* flush numbers keep records apart */
 };
 
-index_catalog *
-index_catalog_new(void)
+/* True when the index family holds any record. */
+static bool
+index_has_records(store *st)
 {
-	index_catalog *c = xcalloc(1, sizeof *c);
+	store_iter *it = store_iter_new(st, STORE_CF_INDEX, NULL, 0, NULL, 0,
+	    false);
+	bool any = store_iter_valid(it);
 
+	store_iter_free(it);
+	return any;
+}
+
+index_catalog *
+index_catalog_new(store *st, char **cause)
+{
+	index_catalog *c;
+	char *v = NULL, *err = NULL;
+	size_t vlen = 0;
+	uint64_t last = 0;
+	keybuf k;
+	int rv;
+
+	key_meta_flush(&k);
+	rv = store_get(st, STORE_CF_META, k.b, k.len, &v, &vlen, &err);
+	if (rv < 0) {
+		*cause = err;
+		return NULL;
+	}
+	if (rv == 0 && vlen == 8)
+		last = key_be64(v);
+	free(v);
+	if (rv == 1 && index_has_records(st)) {
+		*cause = xstrdup("the store's index was written by an older "
+		    "tracecollector (postings with full trace IDs); start with "
+		    "a new --db directory");
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
 	pthread_mutex_init(&c->mu, NULL);
+	atomic_store(&c->last_flush, last);
 	return c;
 }
 
@@ -110,10 +148,11 @@ catalog_has(index_catalog *c, uint64_t h)
 	return r;
 }
 
-/* What an entry's postings are (keys.h). */
+/* What an entry's postings are: tposting (S, O, A; V with its value
+ * hash) or dposting (D). */
 enum post_kind { POST_TRACE, POST_VAL, POST_DUR };
-static const size_t post_len[] = { POSTING_LEN, VPOSTING_LEN,
-	DPOSTING_LEN };
+static const size_t post_size[] = { sizeof(tposting), sizeof(tposting),
+	sizeof(dposting) };
 
 /* Postings per record: bounds a record's size. The first record of a list
  * (its newest starts, or longest durations) is small, because most
@@ -125,26 +164,28 @@ static const size_t post_len[] = { POSTING_LEN, VPOSTING_LEN,
  * at time_off) live in ib->keys at off. */
 typedef struct entry {
 	uint64_t h;
-	uint64_t start_ns; /* the newest start */
+	uint64_t start_ns; /* the newest start; D: its minute, once prepared */
 	uint32_t off;
 	uint16_t len;
 	uint16_t time_off;
 	uint32_t n_post, cap_post;
 	uint8_t kind;
-	uint8_t *post;     /* NULL: the one posting is in first */
-	uint8_t first[POSTING_LEN]; /* most trace lists hold one posting */
+	void *post;        /* NULL: the one posting is in first */
+	tposting first;    /* most trace lists hold one posting */
 } entry;
 
-/* The postings of e (valid until the next posting_slot). */
-static inline uint8_t *
-postings(entry *e)
+/* The trace postings of e (valid until the next posting_slot). */
+static inline tposting *
+tpostings(entry *e)
 {
-	return e->post != NULL ? e->post : e->first;
+	return e->post != NULL ? e->post : &e->first;
 }
 
-/* Batch numbers make record keys unique: a random base per process and
- * a counter. */
-static _Atomic uint64_t batch_counter;
+static inline dposting *
+dpostings(entry *e)
+{
+	return e->post;
+}
 
 struct index_builder {
 	index_catalog *cat;
@@ -158,6 +199,10 @@ struct index_builder {
 	hset pending; /* catalog hashes written by this batch */
 	hset seen;    /* catalog hashes already queued in this batch */
 	keybuf k;
+	trace_dict *dict;
+	uint64_t flush; /* this flush's number, once prepared */
+	uint8_t *enc;   /* an encoded record */
+	size_t enc_cap;
 	struct emit_ref *order; /* entries to write, by key (prepare) */
 	size_t n_order, cap_order, n_done;
 	bool prepared;
@@ -169,6 +214,7 @@ index_builder_new(index_catalog *c)
 	index_builder *ib = xcalloc(1, sizeof *ib);
 
 	ib->cat = c;
+	ib->dict = trace_dict_new();
 	return ib;
 }
 
@@ -191,6 +237,8 @@ index_builder_free(index_builder *ib)
 	free(ib->table);
 	free(ib->keys);
 	free(ib->order);
+	free(ib->enc);
+	trace_dict_free(ib->dict);
 	hset_clear(&ib->pending);
 	hset_clear(&ib->seen);
 	free(ib);
@@ -207,6 +255,7 @@ index_begin(index_builder *ib)
 	ib->prepared = false;
 	if (ib->table != NULL)
 		memset(ib->table, 0, ib->table_cap * sizeof *ib->table);
+	trace_dict_reset(ib->dict);
 	hset_clear(&ib->pending);
 	hset_clear(&ib->seen);
 }
@@ -226,43 +275,42 @@ table_insert(index_builder *ib, uint32_t idx)
 }
 
 /* Room for one more posting of e; returns where it goes. */
-static uint8_t *
+static void *
 posting_slot(entry *e)
 {
-	size_t len = post_len[e->kind];
+	size_t sz = post_size[e->kind];
 
 	if (e->n_post == 0 && e->kind == POST_TRACE)
-		return (void)e->n_post++, e->first;
+		return (void)e->n_post++, &e->first;
 	if (e->post == NULL && e->n_post > 0) {
 		e->cap_post = 4;
-		e->post = xmalloc((size_t)e->cap_post * len);
-		memcpy(e->post, e->first, len);
+		e->post = xmalloc((size_t)e->cap_post * sz);
+		memcpy(e->post, &e->first, sz);
 	} else if (e->n_post == e->cap_post) {
 		e->cap_post = e->cap_post ? e->cap_post * 2 : 4;
-		e->post = xrealloc(e->post, (size_t)e->cap_post * len);
+		e->post = xrealloc(e->post, (size_t)e->cap_post * sz);
 	}
-	return e->post + (size_t)e->n_post++ * len;
+	return (uint8_t *)e->post + (size_t)e->n_post++ * sz;
 }
 
 /* Adds (start, trace) to a trace posting list. A trace's spans usually
  * arrive together, so only the last few are checked here; index_finish
  * removes the remaining duplicates. */
 static void
-add_trace_posting(entry *e, uint64_t start_ns, const uint8_t *trace_id)
+add_trace_posting(entry *e, uint64_t start_ns, uint32_t ord)
 {
-	uint8_t *p;
+	tposting *p;
 
 	for (uint32_t i = e->n_post, n = 0; i-- > 0 && n < 8; n++) {
-		p = postings(e) + (size_t)i * POSTING_LEN;
-		if (memcmp(p + 8, trace_id, KEY_TRACE_ID_LEN) == 0) {
-			if (start_ns < key_be64(p))
-				key_write_be64(p, start_ns);
+		p = &tpostings(e)[i];
+		if (p->ord == ord) {
+			if (start_ns < p->start_ns)
+				p->start_ns = start_ns;
 			return;
 		}
 	}
 	p = posting_slot(e);
-	key_write_be64(p, start_ns);
-	memcpy(p + 8, trace_id, KEY_TRACE_ID_LEN);
+	*p = (tposting){ start_ns, ord, 0 };
 }
 
 /*
@@ -332,12 +380,12 @@ entry_upsert(index_builder *ib, const keybuf *k, uint64_t start_ns,
 
 /* Adds a trace posting under k, grouped by minute. */
 static void
-upsert_trace(index_builder *ib, uint64_t start_ns, const uint8_t *trace_id)
+upsert_trace(index_builder *ib, uint64_t start_ns, uint32_t ord)
 {
 	uint32_t i = entry_upsert(ib, &ib->k, start_ns, POST_TRACE,
 	    KEY_MINUTE_NS);
 
-	add_trace_posting(&ib->entries[i], start_ns, trace_id);
+	add_trace_posting(&ib->entries[i], start_ns, ord);
 }
 
 bool
@@ -406,7 +454,7 @@ catalog_put(index_builder *ib, store_batch *b, const keybuf *k,
 
 static void
 index_attrs(index_builder *ib, key_value *const *attrs, size_t n,
-    uint64_t start_ns, const uint8_t *trace_id, bool skip_service)
+    uint64_t start_ns, uint32_t ord, bool skip_service)
 {
 	char buf[64];
 	const char *txt;
@@ -423,7 +471,7 @@ index_attrs(index_builder *ib, key_value *const *attrs, size_t n,
 		    &txt_len) || txt_len > KEY_STR_MAX)
 			continue;
 		key_idx_attr(&ib->k, start_ns, kv->key, klen, txt, txt_len, 0);
-		upsert_trace(ib, start_ns, trace_id);
+		upsert_trace(ib, start_ns, ord);
 	}
 }
 
@@ -431,19 +479,20 @@ index_attrs(index_builder *ib, key_value *const *attrs, size_t n,
  * minute; the same list gives that minute's histogram. */
 static void
 index_duration(index_builder *ib, const char *svc, size_t svc_len,
-    const Opentelemetry__Proto__Trace__V1__Span *sp, size_t op_len)
+    const Opentelemetry__Proto__Trace__V1__Span *sp, size_t op_len,
+    uint32_t ord)
 {
 	uint64_t start = sp->start_time_unix_nano;
 	uint32_t i;
-	uint8_t *p;
+	dposting *p;
 
 	key_idx_dur(&ib->k, start, 0, svc, svc_len, sp->name, op_len, 0);
 	i = entry_upsert(ib, &ib->k, start, POST_DUR, KEY_MINUTE_NS);
 	p = posting_slot(&ib->entries[i]);
-	key_write_be64(p, sp->end_time_unix_nano - start);
-	key_write_be64(p + 8, start);
-	memcpy(p + 16, sp->trace_id.data, KEY_TRACE_ID_LEN);
-	memcpy(p + 16 + KEY_TRACE_ID_LEN, sp->span_id.data, KEY_SPAN_ID_LEN);
+	p->dur_ns = sp->end_time_unix_nano - start;
+	p->start_ns = start;
+	p->ord = ord;
+	memcpy(p->span_id, sp->span_id.data, KEY_SPAN_ID_LEN);
 }
 
 void
@@ -451,20 +500,21 @@ index_span(index_builder *ib, store_batch *b, const char *svc,
     const Opentelemetry__Proto__Resource__V1__Resource *res,
     const Opentelemetry__Proto__Trace__V1__Span *sp)
 {
-	const uint8_t *tid = sp->trace_id.data;
 	uint64_t start = sp->start_time_unix_nano;
+	uint32_t ord = trace_dict_ord(ib->dict, sp->trace_id.data,
+	    key_hour(start));
 	size_t svc_len = strlen(svc), op_len = strlen(sp->name);
 	uint8_t kind = (uint8_t)sp->kind;
 
 	key_idx_svc(&ib->k, start, svc, svc_len, 0);
-	upsert_trace(ib, start, tid);
+	upsert_trace(ib, start, ord);
 	key_idx_op(&ib->k, start, svc, svc_len, sp->name, op_len, 0);
-	upsert_trace(ib, start, tid);
-	index_attrs(ib, sp->attributes, sp->n_attributes, start, tid, false);
+	upsert_trace(ib, start, ord);
+	index_attrs(ib, sp->attributes, sp->n_attributes, start, ord, false);
 	if (res != NULL)
-		index_attrs(ib, res->attributes, res->n_attributes, start, tid,
+		index_attrs(ib, res->attributes, res->n_attributes, start, ord,
 		    true);
-	index_duration(ib, svc, svc_len, sp, op_len);
+	index_duration(ib, svc, svc_len, sp, op_len, ord);
 
 	key_meta_service(&ib->k, svc, svc_len);
 	catalog_put(ib, b, &ib->k, "", 0);
@@ -484,83 +534,93 @@ index_origin(index_builder *ib, store_batch *b, uint64_t hash,
 static int
 cmp_start_desc(const void *a, const void *b)
 {
-	uint64_t x = key_be64(a), y = key_be64(b);
+	const tposting *x = a, *y = b;
 
-	return x > y ? -1 : x < y;
+	return x->start_ns > y->start_ns ? -1 : x->start_ns < y->start_ns;
 }
 
 /* By trace, then earliest start first. */
 static int
 cmp_trace_start(const void *a, const void *b)
 {
-	const uint8_t *x = a, *y = b;
-	int c = memcmp(x + 8, y + 8, KEY_TRACE_ID_LEN);
-	uint64_t sx, sy;
+	const tposting *x = a, *y = b;
 
-	if (c != 0)
-		return c;
-	sx = key_be64(x);
-	sy = key_be64(y);
-	return sx < sy ? -1 : sx > sy;
+	if (x->ord != y->ord)
+		return x->ord < y->ord ? -1 : 1;
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
 }
 
 /* One posting per trace (its earliest start), newest first. */
 static void
 dedupe_traces(entry *e)
 {
-	uint8_t *v = postings(e);
+	tposting *v = tpostings(e);
 	uint32_t n = 0;
 
 	if (e->n_post < 2)
 		return;
-	qsort(v, e->n_post, POSTING_LEN, cmp_trace_start);
+	qsort(v, e->n_post, sizeof *v, cmp_trace_start);
 	for (uint32_t i = 0; i < e->n_post; i++) {
-		uint8_t *p = v + (size_t)i * POSTING_LEN;
-
-		if (n > 0 && memcmp(p + 8, v + (size_t)(n - 1) * POSTING_LEN +
-		    8, KEY_TRACE_ID_LEN) == 0)
+		if (n > 0 && v[i].ord == v[n - 1].ord)
 			continue;
-		if (n != i)
-			memcpy(v + (size_t)n * POSTING_LEN, p, POSTING_LEN);
-		n++;
+		v[n++] = v[i];
 	}
 	e->n_post = n;
-	qsort(v, e->n_post, POSTING_LEN, cmp_start_desc);
+	qsort(v, e->n_post, sizeof *v, cmp_start_desc);
 }
 
-static uint64_t
-next_batch(void)
+/* Longest first. */
+static int
+cmp_dur_desc(const void *a, const void *b)
 {
-	uint64_t batch = atomic_fetch_add(&batch_counter, 1);
+	const dposting *x = a, *y = b;
 
-	if (batch == 0) {
-		/* First record of this process: a random base. */
-		batch = hash64(&batch, sizeof batch, now_unix_ns()) << 20;
-		atomic_store(&batch_counter, batch + 1);
+	return x->dur_ns > y->dur_ns ? -1 : x->dur_ns < y->dur_ns;
+}
+
+/* Encodes postings [i, i + n) of e into ib->enc; returns the length and
+ * sets *base to the first's start (or duration), which keys the record. */
+static size_t
+encode_chunk(index_builder *ib, entry *e, uint32_t i, uint32_t n,
+    uint64_t *base)
+{
+	size_t need = (size_t)n * POSTINGS_MAX_D;
+
+	if (need > ib->enc_cap) {
+		ib->enc_cap = need;
+		ib->enc = xrealloc(ib->enc, need);
 	}
-	return batch;
+	if (e->kind == POST_DUR) {
+		*base = dpostings(e)[i].dur_ns;
+		return postings_encode_d(dpostings(e) + i, n, *base,
+		    e->start_ns, ib->enc);
+	}
+	*base = tpostings(e)[i].start_ns;
+	return postings_encode_t(tpostings(e) + i, n, *base,
+	    e->kind == POST_VAL, ib->enc);
 }
 
 /* Writes e's postings (sorted) as records of CHUNK_HEAD, then at most
- * CHUNK_MAX, each keyed by its first posting's first 8 bytes (start or
- * duration). */
+ * CHUNK_MAX, each keyed by its first posting's start or duration. */
 static void
 emit_chunks(index_builder *ib, store_batch *b, entry *e)
 {
-	size_t len = post_len[e->kind];
 	uint8_t *k = ib->keys + e->off;
+	uint32_t place = 0;
 
 	for (uint32_t i = 0, n; i < e->n_post; i += n) {
 		uint32_t most = i == 0 ? CHUNK_HEAD : CHUNK_MAX;
-		const uint8_t *first = postings(e) + (size_t)i * len;
+		uint64_t base;
+		size_t len;
 
 		n = e->n_post - i < most ? e->n_post - i : most;
-		key_write_be64(k + e->time_off, ~key_be64(first));
-		key_write_be64(k + e->time_off + 8, next_batch());
+		len = encode_chunk(ib, e, i, n, &base);
+		key_write_be64(k + e->time_off, ~base);
+		key_write_be64(k + e->time_off + 8, key_batch(ib->flush,
+		    place++));
 		if (e->kind == POST_DUR)
 			k[4] = i == 0 ? IDX_DUR : IDX_DUR_TAIL;
-		store_batch_put(b, STORE_CF_INDEX, k, e->len, first,
-		    (size_t)n * len);
+		store_batch_put(b, STORE_CF_INDEX, k, e->len, ib->enc, len);
 	}
 	if (e->kind == POST_DUR)
 		k[4] = IDX_DUR;
@@ -576,7 +636,7 @@ move_to_bucket(index_builder *ib, uint32_t j)
 	idx_key ik;
 	uint64_t vh;
 	uint32_t i;
-	uint8_t *p;
+	tposting *p;
 
 	if (key_idx_parse(ib->keys + e.off, e.len, &ik) != 0)
 		return;
@@ -585,15 +645,8 @@ move_to_bucket(index_builder *ib, uint32_t j)
 	    0);
 	i = entry_upsert(ib, &ib->k, e.start_ns, POST_VAL, KEY_HOUR_NS);
 	p = posting_slot(&ib->entries[i]);
-	memcpy(p, e.first, POSTING_LEN);
-	key_write_be64(p + POSTING_LEN, vh);
-}
-
-/* Longest first. */
-static int
-cmp_dur_desc(const void *a, const void *b)
-{
-	return cmp_start_desc(a, b);
+	*p = e.first;
+	p->vhash = (uint32_t)vh;
 }
 
 /* A D group's histogram: one merge operand for its minute. */
@@ -608,7 +661,7 @@ emit_hist(index_builder *ib, store_batch *b, entry *e, uint64_t *vals)
 	if (key_idx_parse(ib->keys + e->off, e->len, &ik) != 0)
 		return;
 	for (uint32_t i = 0; i < e->n_post; i++)
-		vals[i] = key_be64(postings(e) + (size_t)i * DPOSTING_LEN);
+		vals[i] = dpostings(e)[i].dur_ns;
 	key_hist(&hk, ik.start_ns, ik.s1, ik.s1_len, ik.s2, ik.s2_len);
 	len = hist_encode_values(vals, e->n_post, &enc);
 	store_batch_merge(b, STORE_CF_HIST, hk.b, hk.len, enc, len);
@@ -648,22 +701,38 @@ prepare_entry(index_builder *ib, store_batch *b, size_t j, uint64_t **vals,
 		}
 		return true;
 	case POST_VAL:
-		qsort(postings(e), e->n_post, VPOSTING_LEN, cmp_start_desc);
+		qsort(tpostings(e), e->n_post, sizeof(tposting),
+		    cmp_start_desc);
 		return true;
 	case POST_DUR:
-		qsort(postings(e), e->n_post, DPOSTING_LEN, cmp_dur_desc);
+		qsort(dpostings(e), e->n_post, sizeof(dposting), cmp_dur_desc);
 		if (e->n_post > *cap_vals) {
 			*cap_vals = e->n_post;
 			*vals = xrealloc(*vals, *cap_vals * sizeof **vals);
 		}
 		emit_hist(ib, b, e, *vals);
 		/* The key's hour is the minute's, not the longest span's. */
-		e->start_ns = key_be64(postings(e) + 8) -
-		    key_be64(postings(e) + 8) % KEY_MINUTE_NS;
+		e->start_ns = dpostings(e)[0].start_ns -
+		    dpostings(e)[0].start_ns % KEY_MINUTE_NS;
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* Numbers this flush, and adds that number and the trace dictionary to
+ * b: postings refer to both. */
+static void
+begin_flush(index_builder *ib, store_batch *b)
+{
+	uint8_t v[8];
+	keybuf k;
+
+	ib->flush = atomic_fetch_add(&ib->cat->last_flush, 1) + 1;
+	key_write_be64(v, ib->flush);
+	key_meta_flush(&k);
+	store_batch_put(b, STORE_CF_META, k.b, k.len, v, sizeof v);
+	trace_dict_write(ib->dict, b, ib->flush);
 }
 
 /* Sorts the postings of every entry, moves single attribute postings to
@@ -675,6 +744,7 @@ prepare(index_builder *ib, store_batch *b)
 	uint64_t *vals = NULL;
 	size_t cap_vals = 0;
 
+	begin_flush(ib, b);
 	ib->n_order = 0;
 	/* V entries added on the way are prepared by the same loop. */
 	for (size_t j = 0; j < ib->n_entries; j++) {

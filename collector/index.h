@@ -18,7 +18,10 @@
 typedef struct index_builder index_builder;
 typedef struct index_catalog index_catalog;
 
-index_catalog *index_catalog_new(void);
+/* index_catalog_new reads the last index flush's number from st; NULL
+ * with *cause when st cannot be read or holds an index of an older
+ * format. */
+index_catalog *index_catalog_new(store *st, char **cause);
 void index_catalog_free(index_catalog *c);
 
 index_builder *index_builder_new(index_catalog *c);

@@ -213,6 +213,16 @@ key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t max_dur_ns,
 	key_put_u64(k, batch);
 }
 
+void
+key_idx_dict(keybuf *k, uint32_t hour, uint64_t flush, uint32_t chunk)
+{
+	key_reset(k);
+	key_put_u32(k, hour);
+	key_put_u8(k, IDX_DICT);
+	key_put_u64(k, flush);
+	key_put_u32(k, chunk);
+}
+
 uint64_t
 key_val_hash(const char *key, size_t key_len, const char *val,
     size_t val_len)
@@ -260,6 +270,11 @@ key_idx_parse(const void *key, size_t len, idx_key *out)
 		out->start_ns = (uint64_t)out->hour * KEY_HOUR_NS +
 		    (uint64_t)out->minute * KEY_MINUTE_NS;
 		break;
+	case IDX_DICT:
+		out->start_ns = (uint64_t)out->hour * KEY_HOUR_NS;
+		out->batch = key_get_u64(&r);
+		out->bucket = key_get_u32(&r);
+		return r.err || r.off != len ? -1 : 0;
 	default:
 		return -1;
 	}
@@ -318,6 +333,13 @@ key_meta_op(keybuf *k, const char *svc, size_t svc_len, const char *op,
 	key_put_u8(k, META_OP);
 	key_put_str(k, svc, svc_len);
 	key_put_str(k, op, op_len);
+}
+
+void
+key_meta_flush(keybuf *k)
+{
+	key_reset(k);
+	key_put_u8(k, META_FLUSH);
 }
 
 void

@@ -23,12 +23,14 @@
 /*
  * Index record types: the byte after the hour bucket in the index family.
  * Every record is a list written by one index flush (index_buffer.c) and
- * ends with a batch number that keeps flushes apart. S, O and A hold one
- * name and minute: POSTING_LEN-byte (start, trace_id) pairs, newest first,
- * keyed by ~(the newest start). V holds, for one hour, the attribute
- * values that had a single posting in the flush, by hash bucket:
- * VPOSTING_LEN-byte (start, trace_id, value hash). D holds one service,
- * operation and minute: DPOSTING_LEN-byte (duration, start, trace_id,
+ * ends with a batch number, the flush's number and the record's place in
+ * its list (key_batch), which keeps flushes apart. A posting names its
+ * trace by an ordinal in that flush's dictionary of the hour (T records,
+ * trace_dict.h); values are varint lists (postings.h). S, O and A hold one
+ * name and minute: (start, trace), newest first, keyed by ~(the newest
+ * start). V holds, for one hour, the attribute values that had a single
+ * posting in the flush, by hash bucket: (start, trace, value hash). D
+ * holds one service, operation and minute: (duration, start, trace,
  * span_id), longest first, keyed by ~(the longest duration); a list's
  * first record is D, the rest are IDX_DUR_TAIL, so that the first records
  * of consecutive minutes sit together on disk.
@@ -40,13 +42,27 @@ enum key_idx_type {
 	IDX_VAL = 'V',  /* attribute key, bucket, ~max start, batch */
 	IDX_DUR = 'D',  /* service, operation, minute, ~max duration, batch */
 	IDX_DUR_TAIL = 'd', /* the same for a D list's later records */
+	IDX_DICT = 'T', /* flush, chunk -> trace IDs (trace_dict.h) */
 };
 
-#define POSTING_LEN (8 + KEY_TRACE_ID_LEN)
-#define VPOSTING_LEN (POSTING_LEN + 8)
-#define DPOSTING_LEN (16 + KEY_SPAN_LEN)
 #define KEY_VAL_BUCKETS 1024
 #define KEY_DUR_HEAD 32 /* postings in a list's first record (D) */
+
+/* A record's batch number: its flush (1 to 2^40 - 1) and its place in its
+ * list. */
+#define KEY_BATCH_PLACE_BITS 24
+static inline uint64_t
+key_batch(uint64_t flush, uint32_t place)
+{
+	return flush << KEY_BATCH_PLACE_BITS |
+	    (place & ((1u << KEY_BATCH_PLACE_BITS) - 1));
+}
+
+static inline uint64_t
+key_batch_flush(uint64_t batch)
+{
+	return batch >> KEY_BATCH_PLACE_BITS;
+}
 
 /* Catalog record types in the meta family. */
 enum key_meta_type {
@@ -54,6 +70,7 @@ enum key_meta_type {
 	META_SERVICE = 'S', /* service */
 	META_OP = 'O',      /* service, operation -> kind */
 	META_LOG = 'L',     /* seq -> span keys whose index is not written */
+	META_FLUSH = 'F',   /* the last index flush's number (8 bytes) */
 };
 
 typedef struct keybuf {
@@ -121,6 +138,8 @@ void key_idx_val(keybuf *k, uint64_t start_ns, const char *key,
 void key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t max_dur_ns,
     const char *svc, size_t svc_len, const char *op, size_t op_len,
     uint64_t batch);
+/* A trace dictionary record (trace_dict.h). */
+void key_idx_dict(keybuf *k, uint32_t hour, uint64_t flush, uint32_t chunk);
 /* The hash a V posting carries, and its bucket, for attribute key=val. */
 uint64_t key_val_hash(const char *key, size_t key_len, const char *val,
     size_t val_len);
@@ -134,9 +153,9 @@ typedef struct idx_key {
 	size_t s1_len, s2_len;
 	uint64_t start_ns;   /* S, O, A, V: the newest start in the record;
 	                      * D: the start of its minute */
-	uint64_t batch;
+	uint64_t batch;      /* T: the flush */
 	uint32_t minute;     /* D: minute of the hour (0-59) */
-	uint32_t bucket;     /* V */
+	uint32_t bucket;     /* V; T: the chunk */
 	uint64_t dur_ns;     /* D: the longest duration in the record */
 } idx_key;
 
@@ -155,6 +174,7 @@ void key_meta_service(keybuf *k, const char *svc, size_t svc_len);
 void key_meta_op(keybuf *k, const char *svc, size_t svc_len, const char *op,
     size_t op_len);
 
+void key_meta_flush(keybuf *k);
 /* The log record of a request whose index records are buffered. */
 void key_meta_log(keybuf *k, uint64_t seq);
 /* A span block's earliest start (span_block.h): its first 8 bytes. */

@@ -87,7 +87,11 @@ pipeline_new(pipeline **out, store *st, const pipeline_limits *l,
 	*out = NULL;
 	p->st = st;
 	p->lim = *l;
-	p->cat = index_catalog_new();
+	p->cat = index_catalog_new(st, cause);
+	if (p->cat == NULL) {
+		free(p);
+		return -1;
+	}
 	if (index_buffer_new(&p->ibuf, st, p->cat, &il, cause) != 0) {
 		index_catalog_free(p->cat);
 		free(p);

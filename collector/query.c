@@ -20,8 +20,10 @@
 #include "span_block.h"
 #include "index.h"
 #include "keys.h"
+#include "postings.h"
 #include "query.h"
 #include "stats.h"
+#include "trace_dict.h"
 
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
 typedef Opentelemetry__Proto__Trace__V1__ScopeSpans scope_spans;
@@ -49,6 +51,11 @@ typedef struct qctx {
 	uint64_t now;
 	origin *origins;
 	size_t n_origins, cap_origins;
+	dict_reader *dict;   /* the postings' trace dictionaries */
+	tposting *tdec;      /* a record's decoded postings */
+	size_t n_tdec, cap_tdec;
+	dposting *ddec;
+	size_t n_ddec, cap_ddec;
 } qctx;
 
 typedef struct lspan {
@@ -155,6 +162,9 @@ qctx_fini(qctx *q)
 			opentelemetry__proto__trace__v1__resource_spans__free_unpacked(
 			    q->origins[i].rs, NULL);
 	free(q->origins);
+	dict_reader_free(q->dict);
+	free(q->tdec);
+	free(q->ddec);
 }
 
 static void
@@ -655,12 +665,14 @@ summarize(const ltrace *t, const Tracequery__V1__Search *s, const window *w)
  * stream yields postings in exact start order. S, O and A records hold one
  * minute each (so records newer than the window's end plus a minute are
  * skipped); V records hold an hour and carry a value hash to match. buf
- * is sorted oldest first; the top is its end.
+ * holds (start, trace ID) pairs, TS_POSTING_LEN bytes each, sorted oldest
+ * first; the top is its end.
  */
+#define TS_POSTING_LEN (8 + KEY_TRACE_ID_LEN)
 typedef struct tstream {
 	keybuf prefix; /* type + strings, no hour */
 	uint32_t hour, hour_min;
-	size_t posting_len;  /* POSTING_LEN, or VPOSTING_LEN for V */
+	bool is_val;         /* V: postings carry a value hash */
 	uint64_t value_hash; /* V: the value's hash */
 	store_iter *it;
 	bool valid;
@@ -680,7 +692,7 @@ ts_open_hour(qctx *q, tstream *s, const window *w)
 	key_put_u32(&lo, s->hour);
 	key_put_bytes(&lo, s->prefix.b, s->prefix.len);
 	hi = lo;
-	if (s->posting_len == POSTING_LEN)
+	if (!s->is_val)
 		key_put_u64(&lo, ~(to < w->to ? UINT64_MAX : to));
 	if (w->from != 0)
 		key_put_u64(&hi, ~w->from);
@@ -696,6 +708,49 @@ cmp_posting_asc(const void *a, const void *b)
 	uint64_t x = key_be64(a), y = key_be64(b);
 
 	return x < y ? -1 : x > y;
+}
+
+/* Room for one more (start, trace) in s->buf. */
+static uint8_t *
+ts_slot(tstream *s)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->buf = xrealloc(s->buf, s->cap * TS_POSTING_LEN);
+	}
+	return s->buf + s->n++ * TS_POSTING_LEN;
+}
+
+/* Adds the postings of record (k, v) in the window to s->buf. */
+static void
+ts_add_record(qctx *q, tstream *s, const window *w, const uint8_t *k,
+    size_t off, const uint8_t *v, size_t vlen)
+{
+	uint64_t newest = ~key_be64(k + off);
+	uint64_t flush = key_batch_flush(key_be64(k + off + 8));
+
+	q->n_tdec = 0;
+	if (postings_decode_t(v, vlen, newest, s->is_val, &q->tdec,
+	    &q->n_tdec, &q->cap_tdec) < 0) {
+		STATS_INC(query_bad_records, 1);
+		return;
+	}
+	for (size_t i = 0; i < q->n_tdec; i++) {
+		const tposting *t = &q->tdec[i];
+		uint8_t *p;
+
+		if (t->start_ns < w->from || t->start_ns > w->to)
+			continue;
+		if (s->is_val && t->vhash != (uint32_t)s->value_hash)
+			continue;
+		p = ts_slot(s);
+		if (!dict_reader_trace(q->dict, s->hour, flush, t->ord,
+		    p + 8)) {
+			s->n--;
+			continue;
+		}
+		key_write_be64(p, t->start_ns);
+	}
 }
 
 /* Makes the stream's current posting the newest one left. */
@@ -717,29 +772,12 @@ ts_fill(qctx *q, tstream *s, const window *w)
 			}
 			newest = ~key_be64(k + off);
 			if (s->n > 0 && newest <
-			    key_be64(s->buf + (s->n - 1) * POSTING_LEN))
+			    key_be64(s->buf + (s->n - 1) * TS_POSTING_LEN))
 				break;
 			v = store_iter_value(s->it, &vlen);
-			for (size_t i = 0; i + s->posting_len <= vlen;
-			    i += s->posting_len) {
-				uint64_t t = key_be64(v + i);
-
-				if (t < w->from || t > w->to)
-					continue;
-				if (s->posting_len == VPOSTING_LEN &&
-				    key_be64(v + i + POSTING_LEN) !=
-				    s->value_hash)
-					continue;
-				if (s->n == s->cap) {
-					s->cap = s->cap ? s->cap * 2 : 64;
-					s->buf = xrealloc(s->buf,
-					    s->cap * POSTING_LEN);
-				}
-				memcpy(s->buf + s->n++ * POSTING_LEN, v + i,
-				    POSTING_LEN);
-			}
+			ts_add_record(q, s, w, k, off, v, vlen);
 			if (s->n > 1)
-				qsort(s->buf, s->n, POSTING_LEN,
+				qsort(s->buf, s->n, TS_POSTING_LEN,
 				    cmp_posting_asc);
 			store_iter_next(s->it);
 			continue;
@@ -752,7 +790,7 @@ ts_fill(qctx *q, tstream *s, const window *w)
 	}
 	s->valid = s->n > 0;
 	if (s->valid) {
-		const uint8_t *top = s->buf + (s->n - 1) * POSTING_LEN;
+		const uint8_t *top = s->buf + (s->n - 1) * TS_POSTING_LEN;
 
 		s->start = key_be64(top);
 		memcpy(s->trace, top + 8, KEY_TRACE_ID_LEN);
@@ -768,15 +806,14 @@ ts_next(qctx *q, tstream *s, const window *w)
 	ts_fill(q, s, w);
 }
 
-/* posting_len: POSTING_LEN, or VPOSTING_LEN for a V stream matching
- * value_hash. */
+/* is_val: a V stream matching value_hash. */
 static void
-ts_init(qctx *q, tstream *s, const keybuf *prefix, size_t posting_len,
+ts_init(qctx *q, tstream *s, const keybuf *prefix, bool is_val,
     uint64_t value_hash, const window *w)
 {
 	memset(s, 0, sizeof *s);
 	s->prefix = *prefix;
-	s->posting_len = posting_len;
+	s->is_val = is_val;
 	s->value_hash = value_hash;
 	s->hour = key_hour(w->to);
 	s->hour_min = key_hour(w->from);
@@ -880,12 +917,12 @@ search_by_time(qctx *q, results *res, const Tracequery__V1__Search *s,
 		key_put_u8(&p, IDX_ATTR);
 		key_put_str(&p, k, strlen(k));
 		key_put_str(&p, v, strlen(v));
-		ts_init(q, &st[n_st++], &p, POSTING_LEN, 0, w);
+		ts_init(q, &st[n_st++], &p, false, 0, w);
 		key_reset(&p);
 		key_put_u8(&p, IDX_VAL);
 		key_put_str(&p, k, strlen(k));
 		key_put_u16(&p, (uint16_t)key_val_bucket(vh));
-		ts_init(q, &st[n_st++], &p, VPOSTING_LEN, vh, w);
+		ts_init(q, &st[n_st++], &p, true, vh, w);
 	} else {
 		if (s->service[0])
 			PUSH(svcs, n_svcs, xstrdup(s->service));
@@ -899,7 +936,7 @@ search_by_time(qctx *q, results *res, const Tracequery__V1__Search *s,
 			if (s->operation[0])
 				key_put_str(&p, s->operation,
 				    strlen(s->operation));
-			ts_init(q, &st[n_st++], &p, POSTING_LEN, 0, w);
+			ts_init(q, &st[n_st++], &p, false, 0, w);
 		}
 	}
 	for (;;) {
@@ -1016,9 +1053,11 @@ dur_close(dur_cursor *c)
 	store_iter_free(c->it[1]);
 }
 
-/* Adds a hit to out unless the budget is spent (then false). */
+/* Adds a hit to out unless the budget is spent (then false); a posting
+ * whose trace the dictionary lacks is skipped. */
 static bool
-add_hit(dhits *out, const uint8_t *posting, uint32_t pi, size_t budget)
+add_hit(qctx *q, dhits *out, const dposting *d, uint32_t hour,
+    uint64_t flush, uint32_t pi, size_t budget)
 {
 	dhit *x;
 
@@ -1030,11 +1069,14 @@ add_hit(dhits *out, const uint8_t *posting, uint32_t pi, size_t budget)
 		out->cap = out->cap ? out->cap * 2 : 256;
 		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
 	}
-	x = &out->v[out->n++];
-	x->dur_ns = key_be64(posting);
-	x->start_ns = key_be64(posting + 8);
+	x = &out->v[out->n];
+	if (!dict_reader_trace(q->dict, hour, flush, d->ord, x->id))
+		return true;
+	x->dur_ns = d->dur_ns;
+	x->start_ns = d->start_ns;
 	x->pair = pi;
-	memcpy(x->id, posting + 16, KEY_SPAN_LEN);
+	memcpy(x->id + KEY_TRACE_ID_LEN, d->span_id, KEY_SPAN_ID_LEN);
+	out->n++;
 	return true;
 }
 
@@ -1117,10 +1159,14 @@ typedef struct tail_bound {
 } tail_bound;
 
 static bool
-scan_part(store_iter *it, const keybuf *prefix, int m, const dur_ask *a,
+scan_part(dur_cursor *c, int part, store_iter *it, int m, const dur_ask *a,
     size_t first, dhits *out, tail_bound *tb)
 {
-	size_t plen = prefix->len, cap = a->cap;
+	qctx *q = c->q;
+	size_t plen = c->prefix[part].len, cap = a->cap;
+	uint32_t hour = (uint32_t)(key_be64(c->prefix[part].b) >> 32);
+	uint64_t minute_ns = (uint64_t)hour * KEY_HOUR_NS +
+	    (uint64_t)m * KEY_MINUTE_NS;
 	const window *w = a->w;
 	uint64_t min_ns = a->min_ns, max_ns = a->max_ns;
 
@@ -1129,32 +1175,42 @@ scan_part(store_iter *it, const keybuf *prefix, int m, const dur_ask *a,
 		const uint8_t *k = store_iter_key(it, &klen);
 		const uint8_t *v;
 		size_t got = out->n - first;
+		uint64_t longest, flush;
 
 		if (klen != plen + 1 + 16 || k[plen] != m)
 			break;
+		longest = ~key_be64(k + plen + 1);
+		flush = key_batch_flush(key_be64(k + plen + 9));
 		/* The cut: the cap-th longest so far beats this record. */
-		if (~key_be64(k + plen + 1) < min_ns || (got >= cap &&
-		    ~key_be64(k + plen + 1) <= out->v[first + cap - 1].dur_ns))
+		if (longest < min_ns || (got >= cap &&
+		    longest <= out->v[first + cap - 1].dur_ns))
 			break;
 		v = store_iter_value(it, &vlen);
+		q->n_ddec = 0;
+		if (postings_decode_d(v, vlen, longest, minute_ns, &q->ddec,
+		    &q->n_ddec, &q->cap_ddec) < 0) {
+			STATS_INC(query_bad_records, 1);
+			continue;
+		}
 		/* A full first record may have more of its list in the tail
 		 * records, none longer than its own last posting. */
-		if (tb != NULL && vlen == KEY_DUR_HEAD * DPOSTING_LEN) {
-			uint64_t last = key_be64(v + vlen - DPOSTING_LEN);
+		if (tb != NULL && q->n_ddec == KEY_DUR_HEAD) {
+			uint64_t last = q->ddec[q->n_ddec - 1].dur_ns;
 
 			if (!tb->any || last > tb->dur_ns)
 				tb->dur_ns = last;
 			tb->any = true;
 		}
-		for (size_t i = 0, n = 0; i + DPOSTING_LEN <= vlen && n < cap;
-		    i += DPOSTING_LEN) {
-			uint64_t d = key_be64(v + i), t = key_be64(v + i + 8);
+		for (size_t i = 0, n = 0; i < q->n_ddec && n < cap; i++) {
+			const dposting *d = &q->ddec[i];
 
-			if (d < min_ns)
+			if (d->dur_ns < min_ns)
 				break;
-			if ((max_ns && d > max_ns) || t < w->from || t > w->to)
+			if ((max_ns && d->dur_ns > max_ns) ||
+			    d->start_ns < w->from || d->start_ns > w->to)
 				continue;
-			if (!add_hit(out, v + i, a->pair, a->budget))
+			if (!add_hit(q, out, d, hour, flush, a->pair,
+			    a->budget))
 				return false;
 			n++;
 		}
@@ -1187,16 +1243,16 @@ scan_minute(dur_cursor *c, int m, bool ascending, const dur_ask *a,
 
 	if (mstart > a->w->to || mstart + KEY_MINUTE_NS <= a->w->from)
 		return true;
-	if (!scan_part(dur_part(c, 0, m, ascending), &c->prefix[0], m, a,
-	    first, out, &tb))
+	if (!scan_part(c, 0, dur_part(c, 0, m, ascending), m, a, first, out,
+	    &tb))
 		return false;
 	got = out->n - first;
 	if (!tb.any || tb.dur_ns < a->min_ns || (got >= a->cap &&
 	    tb.dur_ns <= out->v[first + a->cap - 1].dur_ns))
 		return true;
 	/* A seek: stepping would read earlier minutes' long tails. */
-	return scan_part(dur_part(c, 1, m, false), &c->prefix[1], m, a,
-	    first, out, NULL);
+	return scan_part(c, 1, dur_part(c, 1, m, false), m, a, first, out,
+	    NULL);
 }
 
 /*
@@ -1669,6 +1725,7 @@ query_execute(store *st, uint64_t retention_ns,
 	response *r;
 
 	q.st = st;
+	q.dict = dict_reader_new(st);
 	q.now = now_unix_ns();
 	if (retention_ns != 0 && retention_ns < q.now)
 		q.cutoff = q.now - retention_ns;

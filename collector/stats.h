@@ -40,6 +40,7 @@ struct store;
 	X(queries, "query.requests", "requests")                            \
 	X(query_index_lag, "query.index_not_synced", "requests")            \
 	X(query_errors, "query.errors", "requests")                         \
+	X(query_bad_records, "query.index_records_unreadable", "records")   \
 	X(retention_runs, "retention.runs", "runs")
 
 typedef struct collector_stats {

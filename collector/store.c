@@ -83,6 +83,9 @@ filter_cb(void *state, int level, const char *key, size_t klen,
 			return 0;
 		if (ik.type == IDX_DUR || ik.type == IDX_DUR_TAIL)
 			return ik.start_ns + KEY_MINUTE_NS <= cutoff;
+		/* A dictionary serves its hour's postings to the end. */
+		if (ik.type == IDX_DICT)
+			return 0;
 		return ik.start_ns < cutoff;
 	case STORE_CF_HIST:
 		if (key_hist_parse(key, klen, &t) != 0)

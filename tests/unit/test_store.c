@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "hist.h"
 #include "keys.h"
+#include "postings.h"
 #include "span_block.h"
 
 typedef struct fixture {
@@ -165,28 +166,40 @@ test_hist_merge_in_store(void **state)
 	free(h);
 }
 
-/* Counts index entries of one type: records for D, postings otherwise. */
+/* Counts index entries of one type: postings (D counts its tail
+ * records' too), every record decoding exactly. */
 static int
 count_index(store *st, int type)
 {
 	store_iter *it = store_iter_new(st, STORE_CF_INDEX, NULL, 0, NULL, 0,
 	    false);
+	tposting *t = NULL;
+	dposting *d = NULL;
+	size_t n_t = 0, n_d = 0, cap_t = 0, cap_d = 0;
 	int n = 0;
 
 	for (; store_iter_valid(it); store_iter_next(it)) {
-		size_t klen;
+		size_t klen, vlen;
 		const void *k = store_iter_key(it, &klen);
+		const uint8_t *v = store_iter_value(it, &vlen);
 		idx_key p;
+		long got;
 
-		size_t vlen;
-
-		(void)store_iter_value(it, &vlen);
-		if (key_idx_parse(k, klen, &p) == 0 && (p.type == type ||
-		    (type == IDX_DUR && p.type == IDX_DUR_TAIL)))
-			n += (int)(vlen / (type == IDX_DUR ? DPOSTING_LEN :
-			    type == IDX_VAL ? VPOSTING_LEN : POSTING_LEN));
+		if (key_idx_parse(k, klen, &p) != 0 || (p.type != type &&
+		    !(type == IDX_DUR && p.type == IDX_DUR_TAIL)))
+			continue;
+		if (type == IDX_DUR)
+			got = postings_decode_d(v, vlen, p.dur_ns, p.start_ns,
+			    &d, &n_d, &cap_d);
+		else
+			got = postings_decode_t(v, vlen, p.start_ns,
+			    type == IDX_VAL, &t, &n_t, &cap_t);
+		assert_true(got > 0);
+		n += (int)got;
 	}
 	store_iter_free(it);
+	free(t);
+	free(d);
 	return n;
 }
 
