@@ -501,8 +501,7 @@ index_span(index_builder *ib, store_batch *b, const char *svc,
     const Opentelemetry__Proto__Trace__V1__Span *sp)
 {
 	uint64_t start = sp->start_time_unix_nano;
-	uint32_t ord = trace_dict_ord(ib->dict, sp->trace_id.data,
-	    key_hour(start));
+	uint32_t ord = trace_dict_ord(ib->dict, sp->trace_id.data, start);
 	size_t svc_len = strlen(svc), op_len = strlen(sp->name);
 	uint8_t kind = (uint8_t)sp->kind;
 
@@ -578,13 +577,25 @@ cmp_dur_desc(const void *a, const void *b)
 	return x->dur_ns > y->dur_ns ? -1 : x->dur_ns < y->dur_ns;
 }
 
-/* Encodes postings [i, i + n) of e into ib->enc; returns the length and
- * sets *base to the first's start (or duration), which keys the record. */
+/* By ordinal: a record's trace postings are stored in this order. */
+static int
+cmp_ord(const void *a, const void *b)
+{
+	const tposting *x = a, *y = b;
+
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+/* Encodes postings [i, i + n) of e (sorted newest or longest first) into
+ * ib->enc; returns the length and sets *base to the first's start (or
+ * duration), which keys the record. */
 static size_t
 encode_chunk(index_builder *ib, entry *e, uint32_t i, uint32_t n,
     uint64_t *base)
 {
 	size_t need = (size_t)n * POSTINGS_MAX_D;
+	const uint64_t *starts = trace_dict_starts(ib->dict,
+	    key_hour(e->start_ns));
 
 	if (need > ib->enc_cap) {
 		ib->enc_cap = need;
@@ -592,11 +603,12 @@ encode_chunk(index_builder *ib, entry *e, uint32_t i, uint32_t n,
 	}
 	if (e->kind == POST_DUR) {
 		*base = dpostings(e)[i].dur_ns;
-		return postings_encode_d(dpostings(e) + i, n, *base,
-		    e->start_ns, ib->enc);
+		return postings_encode_d(dpostings(e) + i, n, *base, starts,
+		    ib->enc);
 	}
 	*base = tpostings(e)[i].start_ns;
-	return postings_encode_t(tpostings(e) + i, n, *base,
+	qsort(tpostings(e) + i, n, sizeof(tposting), cmp_ord);
+	return postings_encode_t(tpostings(e) + i, n, starts,
 	    e->kind == POST_VAL, ib->enc);
 }
 
@@ -626,9 +638,9 @@ emit_chunks(index_builder *ib, store_batch *b, entry *e)
 		k[4] = IDX_DUR;
 }
 
-/* Moves the one posting of a single-posting attribute entry into its
- * value-hash bucket (an hour-long V group): a value seen once in a flush
- * (an ID, say) does not cost a record of its own. */
+/* Moves the postings of a short attribute entry into its value-hash
+ * bucket (an hour-long V group): a value seen a few times in a flush (an
+ * ID, say) does not cost a record of its own. */
 static void
 move_to_bucket(index_builder *ib, uint32_t j)
 {
@@ -636,7 +648,6 @@ move_to_bucket(index_builder *ib, uint32_t j)
 	idx_key ik;
 	uint64_t vh;
 	uint32_t i;
-	tposting *p;
 
 	if (key_idx_parse(ib->keys + e.off, e.len, &ik) != 0)
 		return;
@@ -644,9 +655,14 @@ move_to_bucket(index_builder *ib, uint32_t j)
 	key_idx_val(&ib->k, e.start_ns, ik.s1, ik.s1_len, key_val_bucket(vh),
 	    0);
 	i = entry_upsert(ib, &ib->k, e.start_ns, POST_VAL, KEY_HOUR_NS);
-	p = posting_slot(&ib->entries[i]);
-	*p = e.first;
-	p->vhash = (uint32_t)vh;
+	for (uint32_t n = 0; n < e.n_post; n++) {
+		tposting *p = posting_slot(&ib->entries[i]);
+
+		*p = (e.post != NULL ? (tposting *)e.post : &e.first)[n];
+		p->vhash = key_val_hash16(vh);
+	}
+	free(e.post);
+	ib->entries[j].post = NULL;
 }
 
 /* A D group's histogram: one merge operand for its minute. */
@@ -695,7 +711,8 @@ prepare_entry(index_builder *ib, store_batch *b, size_t j, uint64_t **vals,
 	switch (e->kind) {
 	case POST_TRACE:
 		dedupe_traces(e);
-		if (e->n_post == 1 && ib->keys[e->off + 4] == IDX_ATTR) {
+		if (e->n_post <= KEY_VAL_MAX_POSTINGS &&
+		    ib->keys[e->off + 4] == IDX_ATTR) {
 			move_to_bucket(ib, (uint32_t)j);
 			return false;
 		}

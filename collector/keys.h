@@ -46,6 +46,9 @@ enum key_idx_type {
 };
 
 #define KEY_VAL_BUCKETS 1024
+/* An attribute value with at most this many postings in a flush goes to
+ * its bucket (V) instead of a record of its own (A). */
+#define KEY_VAL_MAX_POSTINGS 4
 #define KEY_DUR_HEAD 32 /* postings in a list's first record (D) */
 
 /* A record's batch number: its flush (1 to 2^40 - 1) and its place in its
@@ -144,6 +147,12 @@ void key_idx_dict(keybuf *k, uint32_t hour, uint64_t flush, uint32_t chunk);
 uint64_t key_val_hash(const char *key, size_t key_len, const char *val,
     size_t val_len);
 uint32_t key_val_bucket(uint64_t val_hash);
+/* The 16 bits of the value hash a V posting keeps (not the bucket's). */
+static inline uint16_t
+key_val_hash16(uint64_t val_hash)
+{
+	return (uint16_t)val_hash;
+}
 
 /* A parsed index key; string pointers point into the key. */
 typedef struct idx_key {

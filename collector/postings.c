@@ -59,34 +59,57 @@ get_u32(vreader *r)
 	return v;
 }
 
+static inline size_t
+put_u16(uint8_t *out, uint16_t v)
+{
+	out[0] = (uint8_t)(v >> 8);
+	out[1] = (uint8_t)v;
+	return 2;
+}
+
+static inline uint16_t
+get_u16(vreader *r)
+{
+	uint16_t v;
+
+	if (r->end - r->p < 2) {
+		r->err = true;
+		return 0;
+	}
+	v = (uint16_t)(r->p[0] << 8 | r->p[1]);
+	r->p += 2;
+	return v;
+}
+
 size_t
-postings_encode_t(const tposting *p, size_t n, uint64_t base,
+postings_encode_t(const tposting *p, size_t n, const uint64_t *trace_start,
     bool with_hash, uint8_t *out)
 {
 	size_t len = 0;
+	uint32_t prev = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		len += put_varint(out + len, base - p[i].start_ns);
-		len += put_varint(out + len, p[i].ord);
-		if (with_hash) {
-			memcpy(out + len, &p[i].vhash, 4);
-			len += 4;
-		}
-		base = p[i].start_ns;
+		len += put_varint(out + len, p[i].ord - prev);
+		len += put_varint(out + len,
+		    p[i].start_ns - trace_start[p[i].ord]);
+		if (with_hash)
+			len += put_u16(out + len, p[i].vhash);
+		prev = p[i].ord;
 	}
 	return len;
 }
 
 size_t
 postings_encode_d(const dposting *p, size_t n, uint64_t base,
-    uint64_t minute_ns, uint8_t *out)
+    const uint64_t *trace_start, uint8_t *out)
 {
 	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		len += put_varint(out + len, base - p[i].dur_ns);
-		len += put_varint(out + len, p[i].start_ns - minute_ns);
 		len += put_varint(out + len, p[i].ord);
+		len += put_varint(out + len,
+		    p[i].start_ns - trace_start[p[i].ord]);
 		memcpy(out + len, p[i].span_id, KEY_SPAN_ID_LEN);
 		len += KEY_SPAN_ID_LEN;
 		base = p[i].dur_ns;
@@ -102,18 +125,20 @@ grown(size_t cap)
 }
 
 long
-postings_decode_t(const uint8_t *v, size_t vlen, uint64_t base,
-    bool with_hash, tposting **out, size_t *n, size_t *cap)
+postings_decode_t(const uint8_t *v, size_t vlen, bool with_hash,
+    tref **out, size_t *n, size_t *cap)
 {
 	vreader r = { v, v + vlen, false };
 	size_t first = *n;
+	uint64_t ord = 0;
 
 	while (r.p < r.end && !r.err) {
-		uint64_t delta = get_varint(&r), ord = get_varint(&r);
-		uint32_t vhash = with_hash ? get_u32(&r) : 0;
-		tposting *t;
+		uint64_t step = get_varint(&r), off = get_varint(&r);
+		uint16_t vhash = with_hash ? get_u16(&r) : 0;
+		tref *t;
 
-		if (delta > base || ord > UINT32_MAX)
+		ord += step;
+		if (step > UINT32_MAX || ord > UINT32_MAX)
 			r.err = true;
 		if (r.err)
 			break;
@@ -121,12 +146,10 @@ postings_decode_t(const uint8_t *v, size_t vlen, uint64_t base,
 			*cap = grown(*cap);
 			*out = xrealloc(*out, *cap * sizeof **out);
 		}
-		t = &(*out)[*n];
-		base -= delta;
-		t->start_ns = base;
+		t = &(*out)[(*n)++];
+		t->off_ns = off;
 		t->ord = (uint32_t)ord;
 		t->vhash = vhash;
-		(*n)++;
 	}
 	if (r.err) {
 		*n = first;
@@ -137,17 +160,17 @@ postings_decode_t(const uint8_t *v, size_t vlen, uint64_t base,
 
 long
 postings_decode_d(const uint8_t *v, size_t vlen, uint64_t base,
-    uint64_t minute_ns, dposting **out, size_t *n, size_t *cap)
+    dref **out, size_t *n, size_t *cap)
 {
 	vreader r = { v, v + vlen, false };
 	size_t first = *n;
 
 	while (r.p < r.end && !r.err) {
-		uint64_t delta = get_varint(&r), off = get_varint(&r);
-		uint64_t ord = get_varint(&r);
-		dposting *d;
+		uint64_t delta = get_varint(&r), ord = get_varint(&r);
+		uint64_t off = get_varint(&r);
+		dref *d;
 
-		if (delta > base || off >= KEY_MINUTE_NS || ord > UINT32_MAX ||
+		if (delta > base || ord > UINT32_MAX ||
 		    r.end - r.p < KEY_SPAN_ID_LEN)
 			r.err = true;
 		if (r.err)
@@ -156,14 +179,13 @@ postings_decode_d(const uint8_t *v, size_t vlen, uint64_t base,
 			*cap = grown(*cap);
 			*out = xrealloc(*out, *cap * sizeof **out);
 		}
-		d = &(*out)[*n];
+		d = &(*out)[(*n)++];
 		base -= delta;
 		d->dur_ns = base;
-		d->start_ns = minute_ns + off;
+		d->off_ns = off;
 		d->ord = (uint32_t)ord;
 		memcpy(d->span_id, r.p, KEY_SPAN_ID_LEN);
 		r.p += KEY_SPAN_ID_LEN;
-		(*n)++;
 	}
 	if (r.err) {
 		*n = first;

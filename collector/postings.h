@@ -3,12 +3,13 @@
  *
  * A posting names its trace by an ordinal in its flush's trace dictionary
  * for the record's hour (trace_dict.h), not by the 16 random bytes of the
- * trace ID, and numbers are varints of the difference to the posting
- * before: a list sorted newest (or longest) first has small,
- * non-negative differences. The first posting's difference is to the
- * record key's own newest start (or longest duration), so it is usually
- * 0. Pure functions, thread-safe; decoders reject any value that does not
- * parse exactly.
+ * trace ID, and gives its start as the offset from that trace's start in
+ * the dictionary (a span of a trace starts close to the trace). S, O, A
+ * and V postings are stored in ordinal order, each ordinal as the
+ * difference to the one before; D postings stay longest first, each
+ * duration as the difference to the one before (the first's to the
+ * record key's longest). Every number is a varint. Pure functions,
+ * thread-safe; decoders reject any value that does not parse exactly.
  */
 #ifndef COLLECTOR_POSTINGS_H
 #define COLLECTOR_POSTINGS_H
@@ -19,11 +20,12 @@
 
 #include "keys.h"
 
-/* S, O and A postings; V postings also carry 32 bits of the value hash. */
+/* What the index builder holds: S, O and A postings; V postings also
+ * carry 16 bits of the value hash. */
 typedef struct tposting {
 	uint64_t start_ns;
 	uint32_t ord;
-	uint32_t vhash;
+	uint16_t vhash;
 } tposting;
 
 /* D postings. */
@@ -34,26 +36,41 @@ typedef struct dposting {
 	uint8_t span_id[KEY_SPAN_ID_LEN];
 } dposting;
 
-/* The most bytes one encoded posting takes. */
-#define POSTINGS_MAX_T (10 + 5 + 4)
-#define POSTINGS_MAX_D (10 + 10 + 5 + KEY_SPAN_ID_LEN)
+/* What a query decodes: the start is off_ns after the trace's start. */
+typedef struct tref {
+	uint64_t off_ns;
+	uint32_t ord;
+	uint16_t vhash;
+} tref;
 
-/* Encoders write n postings (sorted: start descending for t, duration
- * descending for d) after base (the first's start or duration) into out,
- * which has room for n times POSTINGS_MAX_*; they return the bytes
- * written. with_hash: V postings. minute_ns: the start of the D list's
- * minute, which every start in it follows. */
-size_t postings_encode_t(const tposting *p, size_t n, uint64_t base,
-    bool with_hash, uint8_t *out);
+typedef struct dref {
+	uint64_t dur_ns;
+	uint64_t off_ns;
+	uint32_t ord;
+	uint8_t span_id[KEY_SPAN_ID_LEN];
+} dref;
+
+/* The most bytes one encoded posting takes. */
+#define POSTINGS_MAX_T (5 + 10 + 2)
+#define POSTINGS_MAX_D (10 + 5 + 10 + KEY_SPAN_ID_LEN)
+
+/* Encoders write n postings into out, which has room for n times
+ * POSTINGS_MAX_*, and return the bytes written. trace_start[ord] is the
+ * start of trace ord in the dictionary, at most the start of any of its
+ * postings. postings_encode_t wants p sorted by ordinal (with_hash: V
+ * postings); postings_encode_d wants p longest first, base the first's
+ * duration. */
+size_t postings_encode_t(const tposting *p, size_t n,
+    const uint64_t *trace_start, bool with_hash, uint8_t *out);
 size_t postings_encode_d(const dposting *p, size_t n, uint64_t base,
-    uint64_t minute_ns, uint8_t *out);
+    const uint64_t *trace_start, uint8_t *out);
 
 /* Decoders append the postings of v to *out (grown as needed, *cap its
  * room) and return how many, or -1 when v is malformed (then nothing
  * is kept). */
-long postings_decode_t(const uint8_t *v, size_t vlen, uint64_t base,
-    bool with_hash, tposting **out, size_t *n, size_t *cap);
+long postings_decode_t(const uint8_t *v, size_t vlen, bool with_hash,
+    tref **out, size_t *n, size_t *cap);
 long postings_decode_d(const uint8_t *v, size_t vlen, uint64_t base,
-    uint64_t minute_ns, dposting **out, size_t *n, size_t *cap);
+    dref **out, size_t *n, size_t *cap);
 
 #endif /* COLLECTOR_POSTINGS_H */

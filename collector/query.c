@@ -52,9 +52,9 @@ typedef struct qctx {
 	origin *origins;
 	size_t n_origins, cap_origins;
 	dict_reader *dict;   /* the postings' trace dictionaries */
-	tposting *tdec;      /* a record's decoded postings */
+	tref *tdec;          /* a record's decoded postings */
 	size_t n_tdec, cap_tdec;
-	dposting *ddec;
+	dref *ddec;
 	size_t n_ddec, cap_ddec;
 } qctx;
 
@@ -726,30 +726,29 @@ static void
 ts_add_record(qctx *q, tstream *s, const window *w, const uint8_t *k,
     size_t off, const uint8_t *v, size_t vlen)
 {
-	uint64_t newest = ~key_be64(k + off);
 	uint64_t flush = key_batch_flush(key_be64(k + off + 8));
 
 	q->n_tdec = 0;
-	if (postings_decode_t(v, vlen, newest, s->is_val, &q->tdec,
-	    &q->n_tdec, &q->cap_tdec) < 0) {
+	if (postings_decode_t(v, vlen, s->is_val, &q->tdec, &q->n_tdec,
+	    &q->cap_tdec) < 0) {
 		STATS_INC(query_bad_records, 1);
 		return;
 	}
 	for (size_t i = 0; i < q->n_tdec; i++) {
-		const tposting *t = &q->tdec[i];
+		const tref *t = &q->tdec[i];
+		uint64_t start;
 		uint8_t *p;
 
-		if (t->start_ns < w->from || t->start_ns > w->to)
-			continue;
-		if (s->is_val && t->vhash != (uint32_t)s->value_hash)
+		if (s->is_val && t->vhash != key_val_hash16(s->value_hash))
 			continue;
 		p = ts_slot(s);
 		if (!dict_reader_trace(q->dict, s->hour, flush, t->ord,
-		    p + 8)) {
+		    p + 8, &start) || (start += t->off_ns) < w->from ||
+		    start > w->to) {
 			s->n--;
 			continue;
 		}
-		key_write_be64(p, t->start_ns);
+		key_write_be64(p, start);
 	}
 }
 
@@ -1053,14 +1052,10 @@ dur_close(dur_cursor *c)
 	store_iter_free(c->it[1]);
 }
 
-/* Adds a hit to out unless the budget is spent (then false); a posting
- * whose trace the dictionary lacks is skipped. */
+/* Adds a hit to out unless the budget is spent (then false). */
 static bool
-add_hit(qctx *q, dhits *out, const dposting *d, uint32_t hour,
-    uint64_t flush, uint32_t pi, size_t budget)
+add_hit(dhits *out, const dhit *h, size_t budget)
 {
-	dhit *x;
-
 	if (out->n >= budget) {
 		out->truncated = true;
 		return false;
@@ -1069,14 +1064,23 @@ add_hit(qctx *q, dhits *out, const dposting *d, uint32_t hour,
 		out->cap = out->cap ? out->cap * 2 : 256;
 		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
 	}
-	x = &out->v[out->n];
-	if (!dict_reader_trace(q->dict, hour, flush, d->ord, x->id))
-		return true;
-	x->dur_ns = d->dur_ns;
-	x->start_ns = d->start_ns;
-	x->pair = pi;
-	memcpy(x->id + KEY_TRACE_ID_LEN, d->span_id, KEY_SPAN_ID_LEN);
-	out->n++;
+	out->v[out->n++] = *h;
+	return true;
+}
+
+/* Makes posting d of a record of (hour, flush) a hit; false when the
+ * dictionary lacks its trace. */
+static bool
+resolve_hit(qctx *q, const dref *d, uint32_t hour, uint64_t flush,
+    uint32_t pair, dhit *h)
+{
+	if (!dict_reader_trace(q->dict, hour, flush, d->ord, h->id,
+	    &h->start_ns))
+		return false;
+	h->start_ns += d->off_ns;
+	h->dur_ns = d->dur_ns;
+	h->pair = pair;
+	memcpy(h->id + KEY_TRACE_ID_LEN, d->span_id, KEY_SPAN_ID_LEN);
 	return true;
 }
 
@@ -1165,8 +1169,6 @@ scan_part(dur_cursor *c, int part, store_iter *it, int m, const dur_ask *a,
 	qctx *q = c->q;
 	size_t plen = c->prefix[part].len, cap = a->cap;
 	uint32_t hour = (uint32_t)(key_be64(c->prefix[part].b) >> 32);
-	uint64_t minute_ns = (uint64_t)hour * KEY_HOUR_NS +
-	    (uint64_t)m * KEY_MINUTE_NS;
 	const window *w = a->w;
 	uint64_t min_ns = a->min_ns, max_ns = a->max_ns;
 
@@ -1187,8 +1189,8 @@ scan_part(dur_cursor *c, int part, store_iter *it, int m, const dur_ask *a,
 			break;
 		v = store_iter_value(it, &vlen);
 		q->n_ddec = 0;
-		if (postings_decode_d(v, vlen, longest, minute_ns, &q->ddec,
-		    &q->n_ddec, &q->cap_ddec) < 0) {
+		if (postings_decode_d(v, vlen, longest, &q->ddec, &q->n_ddec,
+		    &q->cap_ddec) < 0) {
 			STATS_INC(query_bad_records, 1);
 			continue;
 		}
@@ -1202,15 +1204,16 @@ scan_part(dur_cursor *c, int part, store_iter *it, int m, const dur_ask *a,
 			tb->any = true;
 		}
 		for (size_t i = 0, n = 0; i < q->n_ddec && n < cap; i++) {
-			const dposting *d = &q->ddec[i];
+			const dref *d = &q->ddec[i];
+			dhit h;
 
 			if (d->dur_ns < min_ns)
 				break;
 			if ((max_ns && d->dur_ns > max_ns) ||
-			    d->start_ns < w->from || d->start_ns > w->to)
+			    !resolve_hit(q, d, hour, flush, a->pair, &h) ||
+			    h.start_ns < w->from || h.start_ns > w->to)
 				continue;
-			if (!add_hit(q, out, d, hour, flush, a->pair,
-			    a->budget))
+			if (!add_hit(out, &h, a->budget))
 				return false;
 			n++;
 		}

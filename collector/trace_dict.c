@@ -7,24 +7,19 @@
 #include "common.h"
 #include "trace_dict.h"
 
-typedef struct dict_entry {
-	uint8_t id[KEY_TRACE_ID_LEN];
+/* The traces of one hour, by ordinal. */
+typedef struct dict_hour {
 	uint32_t hour;
-	uint32_t ord;
-} dict_entry;
-
-typedef struct hour_count {
-	uint32_t hour;
-	uint32_t n;
-} hour_count;
+	uint32_t n, cap;
+	uint8_t *ids;     /* n * KEY_TRACE_ID_LEN */
+	uint64_t *starts;
+} dict_hour;
 
 struct trace_dict {
-	dict_entry *v; /* in order of arrival */
-	size_t n, cap;
-	uint32_t *slots; /* index into v + 1; 0 = empty */
-	size_t n_slots;
-	hour_count *hours;
-	size_t n_hours;
+	dict_hour *hours;
+	size_t n_hours, cap_hours;
+	uint64_t *slots; /* hour index << 32 | ordinal + 1; 0 = empty */
+	size_t n_slots, n;
 };
 
 trace_dict *
@@ -38,17 +33,22 @@ trace_dict_free(trace_dict *d)
 {
 	if (d == NULL)
 		return;
-	free(d->v);
-	free(d->slots);
+	for (size_t i = 0; i < d->cap_hours; i++) {
+		free(d->hours[i].ids);
+		free(d->hours[i].starts);
+	}
 	free(d->hours);
+	free(d->slots);
 	free(d);
 }
 
 void
 trace_dict_reset(trace_dict *d)
 {
-	d->n = 0;
+	for (size_t i = 0; i < d->n_hours; i++)
+		d->hours[i].n = 0;
 	d->n_hours = 0;
+	d->n = 0;
 	if (d->slots != NULL)
 		memset(d->slots, 0, d->n_slots * sizeof *d->slots);
 }
@@ -59,14 +59,22 @@ entry_hash(const uint8_t *id, uint32_t hour)
 	return hash64(id, KEY_TRACE_ID_LEN, hour);
 }
 
-static void
-slot_insert(trace_dict *d, uint32_t idx)
+static const uint8_t *
+slot_id(const trace_dict *d, uint64_t slot)
 {
-	uint64_t h = entry_hash(d->v[idx].id, d->v[idx].hour);
+	const dict_hour *h = &d->hours[slot >> 32];
+
+	return h->ids + (size_t)((uint32_t)slot - 1) * KEY_TRACE_ID_LEN;
+}
+
+static void
+slot_insert(trace_dict *d, uint64_t slot)
+{
+	uint64_t h = entry_hash(slot_id(d, slot), d->hours[slot >> 32].hour);
 
 	for (size_t i = h & (d->n_slots - 1);; i = (i + 1) & (d->n_slots - 1))
 		if (d->slots[i] == 0) {
-			d->slots[i] = idx + 1;
+			d->slots[i] = slot;
 			return;
 		}
 }
@@ -77,77 +85,112 @@ grow_slots(trace_dict *d)
 	free(d->slots);
 	d->n_slots = d->n_slots ? d->n_slots * 2 : 1024;
 	d->slots = xcalloc(d->n_slots, sizeof *d->slots);
-	for (uint32_t i = 0; i < d->n; i++)
-		slot_insert(d, i);
+	for (size_t hi = 0; hi < d->n_hours; hi++)
+		for (uint32_t o = 0; o < d->hours[hi].n; o++)
+			slot_insert(d, (uint64_t)hi << 32 | (o + 1));
 }
 
-/* The next ordinal of hour. */
-static uint32_t
-next_ord(trace_dict *d, uint32_t hour)
+/* The index of hour in d->hours, added when new. */
+static size_t
+hour_index(trace_dict *d, uint32_t hour)
 {
 	for (size_t i = 0; i < d->n_hours; i++)
 		if (d->hours[i].hour == hour)
-			return d->hours[i].n++;
-	d->hours = xrealloc(d->hours, (d->n_hours + 1) * sizeof *d->hours);
-	d->hours[d->n_hours++] = (hour_count){ hour, 1 };
-	return 0;
+			return i;
+	if (d->n_hours == d->cap_hours) {
+		d->cap_hours = d->cap_hours ? d->cap_hours * 2 : 4;
+		d->hours = xrealloc(d->hours, d->cap_hours * sizeof *d->hours);
+		memset(d->hours + d->n_hours, 0,
+		    (d->cap_hours - d->n_hours) * sizeof *d->hours);
+	}
+	d->hours[d->n_hours].hour = hour;
+	d->hours[d->n_hours].n = 0;
+	return d->n_hours++;
+}
+
+/* Numbers a new trace of hour index hi. */
+static uint32_t
+add_trace(trace_dict *d, size_t hi, const uint8_t *trace_id,
+    uint64_t start_ns)
+{
+	dict_hour *h = &d->hours[hi];
+
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 256;
+		h->ids = xrealloc(h->ids, (size_t)h->cap * KEY_TRACE_ID_LEN);
+		h->starts = xrealloc(h->starts, h->cap * sizeof *h->starts);
+	}
+	memcpy(h->ids + (size_t)h->n * KEY_TRACE_ID_LEN, trace_id,
+	    KEY_TRACE_ID_LEN);
+	h->starts[h->n] = start_ns;
+	d->n++;
+	return h->n++;
 }
 
 uint32_t
-trace_dict_ord(trace_dict *d, const uint8_t *trace_id, uint32_t hour)
+trace_dict_ord(trace_dict *d, const uint8_t *trace_id, uint64_t start_ns)
 {
+	uint32_t hour = key_hour(start_ns);
 	uint64_t h = entry_hash(trace_id, hour);
-	dict_entry *e;
+	size_t hi;
 
 	if ((d->n + 1) * 2 > d->n_slots)
 		grow_slots(d);
 	for (size_t i = h & (d->n_slots - 1);;
 	    i = (i + 1) & (d->n_slots - 1)) {
-		uint32_t s = d->slots[i];
+		uint64_t s = d->slots[i];
+		dict_hour *dh;
+		uint32_t ord;
 
 		if (s == 0) {
-			if (d->n == d->cap) {
-				d->cap = d->cap ? d->cap * 2 : 1024;
-				d->v = xrealloc(d->v, d->cap * sizeof *d->v);
-			}
-			e = &d->v[d->n];
-			memcpy(e->id, trace_id, KEY_TRACE_ID_LEN);
-			e->hour = hour;
-			e->ord = next_ord(d, hour);
-			d->slots[i] = (uint32_t)++d->n;
-			return e->ord;
+			hi = hour_index(d, hour);
+			ord = add_trace(d, hi, trace_id, start_ns);
+			d->slots[i] = (uint64_t)hi << 32 | (ord + 1);
+			return ord;
 		}
-		e = &d->v[s - 1];
-		if (e->hour == hour &&
-		    memcmp(e->id, trace_id, KEY_TRACE_ID_LEN) == 0)
-			return e->ord;
+		dh = &d->hours[s >> 32];
+		ord = (uint32_t)s - 1;
+		if (dh->hour == hour && memcmp(slot_id(d, s), trace_id,
+		    KEY_TRACE_ID_LEN) == 0) {
+			if (start_ns < dh->starts[ord])
+				dh->starts[ord] = start_ns;
+			return ord;
+		}
 	}
+}
+
+const uint64_t *
+trace_dict_starts(const trace_dict *d, uint32_t hour)
+{
+	for (size_t i = 0; i < d->n_hours; i++)
+		if (d->hours[i].hour == hour)
+			return d->hours[i].starts;
+	return NULL;
 }
 
 void
 trace_dict_write(const trace_dict *d, store_batch *b, uint64_t flush)
 {
-	uint8_t rec[TRACE_DICT_CHUNK * KEY_TRACE_ID_LEN];
+	uint8_t rec[TRACE_DICT_CHUNK * TRACE_DICT_ENTRY];
 	keybuf k;
 
 	for (size_t hi = 0; hi < d->n_hours; hi++) {
-		uint32_t hour = d->hours[hi].hour, n = 0;
+		const dict_hour *h = &d->hours[hi];
 
-		/* Ordinals were given in order of arrival within an hour. */
-		for (size_t i = 0; i < d->n; i++) {
-			if (d->v[i].hour != hour)
-				continue;
-			memcpy(rec + (size_t)(n % TRACE_DICT_CHUNK) *
-			    KEY_TRACE_ID_LEN, d->v[i].id, KEY_TRACE_ID_LEN);
-			n++;
-			if (n % TRACE_DICT_CHUNK == 0 || n == d->hours[hi].n) {
-				uint32_t chunk = (n - 1) / TRACE_DICT_CHUNK;
+		for (uint32_t c = 0; c * TRACE_DICT_CHUNK < h->n; c++) {
+			uint32_t o = c * TRACE_DICT_CHUNK, n = 0;
 
-				key_idx_dict(&k, hour, flush, chunk);
-				store_batch_put(b, STORE_CF_INDEX, k.b, k.len,
-				    rec, (size_t)(n - chunk * TRACE_DICT_CHUNK) *
+			for (; o < h->n && n < TRACE_DICT_CHUNK; o++, n++) {
+				uint8_t *e = rec + (size_t)n * TRACE_DICT_ENTRY;
+
+				memcpy(e, h->ids + (size_t)o * KEY_TRACE_ID_LEN,
 				    KEY_TRACE_ID_LEN);
+				key_write_be64(e + KEY_TRACE_ID_LEN,
+				    h->starts[o]);
 			}
+			key_idx_dict(&k, h->hour, flush, c);
+			store_batch_put(b, STORE_CF_INDEX, k.b, k.len, rec,
+			    (size_t)n * TRACE_DICT_ENTRY);
 		}
 	}
 }
@@ -247,16 +290,18 @@ get_rec(dict_reader *r, uint32_t hour, uint64_t flush, uint32_t chunk)
 
 bool
 dict_reader_trace(dict_reader *r, uint32_t hour, uint64_t flush,
-    uint32_t ord, uint8_t out[KEY_TRACE_ID_LEN])
+    uint32_t ord, uint8_t *out, uint64_t *start_ns)
 {
 	const dict_rec *d;
-	size_t off = (size_t)(ord % TRACE_DICT_CHUNK) * KEY_TRACE_ID_LEN;
+	size_t off = (size_t)(ord % TRACE_DICT_CHUNK) * TRACE_DICT_ENTRY;
 
 	if (flush == 0)
 		return false;
 	d = get_rec(r, hour, flush, ord / TRACE_DICT_CHUNK);
-	if (d->v == NULL || off + KEY_TRACE_ID_LEN > d->vlen)
+	if (d->v == NULL || off + TRACE_DICT_ENTRY > d->vlen)
 		return false;
-	memcpy(out, d->v + off, KEY_TRACE_ID_LEN);
+	if (out != NULL)
+		memcpy(out, d->v + off, KEY_TRACE_ID_LEN);
+	*start_ns = key_be64(d->v + off + KEY_TRACE_ID_LEN);
 	return true;
 }

@@ -173,8 +173,8 @@ count_index(store *st, int type)
 {
 	store_iter *it = store_iter_new(st, STORE_CF_INDEX, NULL, 0, NULL, 0,
 	    false);
-	tposting *t = NULL;
-	dposting *d = NULL;
+	tref *t = NULL;
+	dref *d = NULL;
 	size_t n_t = 0, n_d = 0, cap_t = 0, cap_d = 0;
 	int n = 0;
 
@@ -189,11 +189,11 @@ count_index(store *st, int type)
 		    !(type == IDX_DUR && p.type == IDX_DUR_TAIL)))
 			continue;
 		if (type == IDX_DUR)
-			got = postings_decode_d(v, vlen, p.dur_ns, p.start_ns,
-			    &d, &n_d, &cap_d);
+			got = postings_decode_d(v, vlen, p.dur_ns, &d, &n_d,
+			    &cap_d);
 		else
-			got = postings_decode_t(v, vlen, p.start_ns,
-			    type == IDX_VAL, &t, &n_t, &cap_t);
+			got = postings_decode_t(v, vlen, type == IDX_VAL, &t,
+			    &n_t, &cap_t);
 		assert_true(got > 0);
 		n += (int)got;
 	}
