@@ -320,8 +320,7 @@ recover_span(store *st, generation *g, const uint8_t *trace_id,
 	uint8_t ids[KEY_SPAN_LEN];
 	resource_spans *rs;
 	indexed_span is;
-	span_t *sp = opentelemetry__proto__trace__v1__span__unpack(NULL,
-	    e->packed_len, e->packed);
+	span_t *sp = span_block_unpack(e);
 
 	if (sp == NULL)
 		return;

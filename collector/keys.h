@@ -45,7 +45,7 @@ enum key_idx_type {
 	IDX_DICT = 'T', /* flush, chunk -> trace IDs (trace_dict.h) */
 };
 
-#define KEY_VAL_BUCKETS 1024
+#define KEY_VAL_BUCKETS 256
 /* An attribute value with at most this many postings in a flush goes to
  * its bucket (V) instead of a record of its own (A). */
 #define KEY_VAL_MAX_POSTINGS 4

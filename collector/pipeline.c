@@ -536,13 +536,13 @@ put_block(work *w, size_t from, size_t to)
 	for (size_t i = from; i < to; i++) {
 		uint32_t a = w->order[i];
 
-		off += span_block_add(buf + off, w->st[a].origin, w->acc[a].sp,
-		    w->st[a].packed_len);
+		off += span_block_add(buf + off, buf, w->st[a].origin,
+		    w->acc[a].sp, w->st[a].packed_len);
 	}
 	key = w->keys + w->n_keys++ * KEY_SPAN_LEN;
 	memcpy(key, head->trace_id.data, KEY_TRACE_ID_LEN);
 	memcpy(key + KEY_TRACE_ID_LEN, head->span_id.data, KEY_SPAN_ID_LEN);
-	store_batch_put(w->b, STORE_CF_SPANS, key, KEY_SPAN_LEN, buf, len);
+	store_batch_put(w->b, STORE_CF_SPANS, key, KEY_SPAN_LEN, buf, off);
 }
 
 /* Writes the accepted spans as one block per trace (span_block.h), in

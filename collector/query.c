@@ -213,8 +213,7 @@ load_span(qctx *q, ltrace *t, const uint8_t *trace_id,
 {
 	span_t *sp;
 
-	sp = opentelemetry__proto__trace__v1__span__unpack(NULL, e->packed_len,
-	    e->packed);
+	sp = span_block_unpack(e);
 	if (sp == NULL)
 		return;
 	/* IDs are stored beside the span; give them back to it. */
