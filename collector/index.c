@@ -112,7 +112,13 @@ index_catalog_new(store *st, char **cause)
 		*cause = err;
 		return NULL;
 	}
-	if (rv == 0 && vlen == 8)
+	if (rv == 0 && vlen != 8) {
+		free(v);
+		*cause = xstrdup("the store's last index flush number is "
+		    "damaged (meta F is not 8 bytes)");
+		return NULL;
+	}
+	if (rv == 0)
 		last = key_be64(v);
 	free(v);
 	if (rv == 1 && index_has_records(st)) {
@@ -203,6 +209,8 @@ struct index_builder {
 	uint64_t flush; /* this flush's number, once prepared */
 	uint8_t *enc;   /* an encoded record */
 	size_t enc_cap;
+	uint32_t *map;  /* index_merge: this builder's ordinals in another's */
+	size_t map_cap;
 	struct emit_ref *order; /* entries to write, by key (prepare) */
 	size_t n_order, cap_order, n_done;
 	bool prepared;
@@ -238,6 +246,7 @@ index_builder_free(index_builder *ib)
 	free(ib->keys);
 	free(ib->order);
 	free(ib->enc);
+	free(ib->map);
 	trace_dict_free(ib->dict);
 	hset_clear(&ib->pending);
 	hset_clear(&ib->seen);
@@ -313,22 +322,28 @@ add_trace_posting(entry *e, uint64_t start_ns, uint32_t ord)
 	*p = (tposting){ start_ns, ord, 0 };
 }
 
+/* The hash that identifies an entry: its key without the hour, time and
+ * batch, its kind, and its group (start_ns / group_ns: a minute, or an
+ * hour for V). */
+static uint64_t
+entry_hash(const uint8_t *key, size_t time_off, enum post_kind kind,
+    uint64_t start_ns, uint64_t group_ns)
+{
+	return hash64(key + 4, time_off - 4, start_ns / group_ns) ^ kind;
+}
+
 /*
- * Finds or adds the entry for key k (its time and batch, the last 16
- * bytes, left out) of the given kind; returns its index. Postings group by
- * name and by group_ns (a minute, or an hour for V): the hash skips the
- * hour and mixes in start_ns / group_ns.
+ * Finds or adds the entry of hash h (entry_hash) whose key is key[0..len)
+ * with its time and batch (the last 16 bytes) left blank; returns its
+ * index.
  */
 static uint32_t
-entry_upsert(index_builder *ib, const keybuf *k, uint64_t start_ns,
-    enum post_kind kind, uint64_t group_ns)
+entry_find_or_add(index_builder *ib, const uint8_t *key, size_t len,
+    uint64_t h, enum post_kind kind, uint64_t start_ns)
 {
-	size_t time_off = k->len - 16;
-	uint64_t h = hash64(k->b + 4, time_off - 4, start_ns / group_ns);
 	entry *e;
 	uint32_t idx;
 
-	h ^= kind;
 	if (ib->table_cap != 0) {
 		for (size_t i = h & (ib->table_cap - 1);;
 		    i = (i + 1) & (ib->table_cap - 1)) {
@@ -359,23 +374,33 @@ entry_upsert(index_builder *ib, const keybuf *k, uint64_t start_ns,
 		for (uint32_t i = 0; i < ib->n_entries; i++)
 			table_insert(ib, i);
 	}
-	if (ib->keys_len + k->len > ib->keys_cap) {
-		ib->keys_cap = (ib->keys_cap + k->len) * 2;
+	if (ib->keys_len + len > ib->keys_cap) {
+		ib->keys_cap = (ib->keys_cap + len) * 2;
 		ib->keys = xrealloc(ib->keys, ib->keys_cap);
 	}
-	memcpy(ib->keys + ib->keys_len, k->b, k->len);
+	memcpy(ib->keys + ib->keys_len, key, len);
 	e = &ib->entries[ib->n_entries];
 	memset(e, 0, sizeof *e);
 	e->h = h;
 	e->start_ns = start_ns;
 	e->off = (uint32_t)ib->keys_len;
-	e->len = (uint16_t)k->len;
-	e->time_off = (uint16_t)time_off;
+	e->len = (uint16_t)len;
+	e->time_off = (uint16_t)(len - 16);
 	e->kind = (uint8_t)kind;
-	ib->keys_len += k->len;
+	ib->keys_len += len;
 	idx = (uint32_t)ib->n_entries++;
 	table_insert(ib, idx);
 	return idx;
+}
+
+/* Finds or adds the entry for key k (see entry_find_or_add). */
+static uint32_t
+entry_upsert(index_builder *ib, const keybuf *k, uint64_t start_ns,
+    enum post_kind kind, uint64_t group_ns)
+{
+	uint64_t h = entry_hash(k->b, k->len - 16, kind, start_ns, group_ns);
+
+	return entry_find_or_add(ib, k->b, k->len, h, kind, start_ns);
 }
 
 /* Adds a trace posting under k, grouped by minute. */
@@ -386,6 +411,41 @@ upsert_trace(index_builder *ib, uint64_t start_ns, uint32_t ord)
 	    KEY_MINUTE_NS);
 
 	add_trace_posting(&ib->entries[i], start_ns, ord);
+}
+
+/* Adds src's postings of entry e (ordinals translated through map) to
+ * dst's entry d. */
+static void
+merge_postings(index_builder *dst, uint32_t d, entry *e, const uint32_t *map)
+{
+	if (e->kind == POST_DUR) {
+		for (uint32_t i = 0; i < e->n_post; i++) {
+			dposting *p = posting_slot(&dst->entries[d]);
+
+			*p = dpostings(e)[i];
+			p->ord = map[p->ord];
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < e->n_post; i++) {
+		const tposting *p = &tpostings(e)[i];
+
+		add_trace_posting(&dst->entries[d], p->start_ns, map[p->ord]);
+	}
+}
+
+void
+index_merge(index_builder *dst, index_builder *src)
+{
+	trace_dict_merge(dst->dict, src->dict, &src->map, &src->map_cap);
+	for (size_t j = 0; j < src->n_entries; j++) {
+		entry *e = &src->entries[j];
+		uint32_t d = entry_find_or_add(dst, src->keys + e->off, e->len,
+		    e->h, e->kind, e->start_ns);
+
+		merge_postings(dst, d, e, src->map + trace_dict_slot(src->dict,
+		    key_hour(e->start_ns), 0));
+	}
 }
 
 bool

@@ -3,7 +3,8 @@
  * and attribute entries (one per trace per request, earliest start kept),
  * a duration entry per span, per-minute histograms, and catalog entries
  * for services and operations not yet known. An index_builder belongs to
- * one thread; the catalog cache inside index_catalog is shared and locked.
+ * one thread (a request's, or the index buffer's under its lock); the
+ * catalog cache inside index_catalog is shared and locked.
  */
 #ifndef COLLECTOR_INDEX_H
 #define COLLECTOR_INDEX_H
@@ -33,6 +34,12 @@ void index_begin(index_builder *ib);
 void index_span(index_builder *ib, store_batch *b, const char *svc,
     const Opentelemetry__Proto__Resource__V1__Resource *res,
     const Opentelemetry__Proto__Trace__V1__Span *sp);
+/* index_merge adds the entries of src (one request's, built by
+ * index_span outside any lock) to dst; src is left as it was. Why: a
+ * request's spans share most of their entries, so dst's big table is
+ * probed once per entry rather than once per span, and under its lock
+ * only that. */
+void index_merge(index_builder *dst, index_builder *src);
 /* index_origin writes origin (hash -> bytes) unless already known. */
 void index_origin(index_builder *ib, store_batch *b, uint64_t hash,
     const void *bytes, size_t len);

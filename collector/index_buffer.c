@@ -98,14 +98,12 @@ generation_log(generation *g, uint64_t seq)
 	g->seqs[g->n_seqs++] = seq;
 }
 
-/* Adds spans (logged as seq) to g. Caller holds the lock that guards g. */
+/* Adds a request's entries (its n spans, logged as seq) to g. Caller
+ * holds the lock that guards g. */
 static void
-generation_add(generation *g, uint64_t seq, const indexed_span *spans,
-    size_t n)
+generation_add(generation *g, uint64_t seq, index_builder *req, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		index_span(g->ib, g->b, spans[i].svc, spans[i].res,
-		    spans[i].sp);
+	index_merge(g->ib, req);
 	generation_log(g, seq);
 	g->n_spans += n;
 }
@@ -252,13 +250,13 @@ index_buffer_log(index_buffer *ib, store_batch *b, const uint8_t *keys,
 }
 
 void
-index_buffer_add(index_buffer *ib, uint64_t seq, const indexed_span *spans,
+index_buffer_add(index_buffer *ib, uint64_t seq, index_builder *req,
     size_t n)
 {
 	bool full;
 
 	pthread_mutex_lock(&ib->mu);
-	generation_add(ib->cur, seq, spans, n);
+	generation_add(ib->cur, seq, req, n);
 	full = ib->cur->n_spans >= ib->lim.flush_spans;
 	pthread_mutex_unlock(&ib->mu);
 	if (full)

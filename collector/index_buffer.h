@@ -43,10 +43,11 @@ void index_buffer_free(index_buffer *ib);
  * number, for index_buffer_add once b is written. */
 uint64_t index_buffer_log(index_buffer *ib, store_batch *b,
     const uint8_t *keys, size_t n);
-/* index_buffer_add buffers the index records of spans[0..n), which were
- * written with log record seq; writes the buffer when it is full. */
-void index_buffer_add(index_buffer *ib, uint64_t seq,
-    const indexed_span *spans, size_t n);
+/* index_buffer_add buffers the index entries of a request's n spans
+ * (built into req by index_span), which were written with log record seq;
+ * writes the buffer when it is full. */
+void index_buffer_add(index_buffer *ib, uint64_t seq, index_builder *req,
+    size_t n);
 /* index_buffer_sync writes everything added before the call, waiting as
  * long as that takes; returns 0, or -1 when it could not (logged). */
 int index_buffer_sync(index_buffer *ib);

@@ -574,6 +574,17 @@ write_blocks(work *w)
 	}
 }
 
+/* Builds the request's index entries outside any lock (index_merge adds
+ * them to the shared buffer after the write); the catalog records of new
+ * services and operations go into the request's batch. */
+static void
+index_request(work *w)
+{
+	for (size_t i = 0; i < w->n_acc; i++)
+		index_span(w->ib, w->b, w->acc[i].svc, w->acc[i].res,
+		    w->acc[i].sp);
+}
+
 /* Remembers an accepted span: written with its trace, then indexed. */
 static void
 accept(work *w, const char *svc, const resource_spans *rs, const span_t *sp,
@@ -665,6 +676,7 @@ submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 		return;
 	}
 	write_blocks(w);
+	index_request(w);
 	seq = index_buffer_log(p->ibuf, w->b, w->keys, w->n_keys);
 	/* Never let RocksDB meet ENOSPC in a WAL append: it aborts. */
 	if (store_free_bytes(p->st) < p->lim.min_free_bytes +
@@ -699,7 +711,7 @@ submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 		return;
 	}
 	index_commit(w->ib);
-	index_buffer_add(p->ibuf, seq, w->acc, w->n_acc);
+	index_buffer_add(p->ibuf, seq, w->ib, w->n_acc);
 	STATS_INC(records_written, store_batch_count(w->b));
 	STATS_INC(bytes_written, store_batch_bytes(w->b));
 	STATS_INC(spans_accepted, res->accepted_spans);

@@ -169,6 +169,36 @@ trace_dict_starts(const trace_dict *d, uint32_t hour)
 }
 
 void
+trace_dict_merge(trace_dict *dst, const trace_dict *src, uint32_t **map,
+    size_t *cap)
+{
+	size_t at = 0;
+
+	if (src->n > *cap) {
+		*cap = src->n;
+		*map = xrealloc(*map, *cap * sizeof **map);
+	}
+	for (size_t hi = 0; hi < src->n_hours; hi++) {
+		const dict_hour *h = &src->hours[hi];
+
+		for (uint32_t o = 0; o < h->n; o++)
+			(*map)[at++] = trace_dict_ord(dst,
+			    h->ids + (size_t)o * KEY_TRACE_ID_LEN, h->starts[o]);
+	}
+}
+
+size_t
+trace_dict_slot(const trace_dict *d, uint32_t hour, uint32_t ord)
+{
+	size_t at = 0;
+
+	for (size_t hi = 0; hi < d->n_hours && d->hours[hi].hour != hour;
+	    hi++)
+		at += d->hours[hi].n;
+	return at + ord;
+}
+
+void
 trace_dict_write(const trace_dict *d, store_batch *b, uint64_t flush)
 {
 	uint8_t rec[TRACE_DICT_CHUNK * TRACE_DICT_ENTRY];

@@ -37,6 +37,14 @@ uint32_t trace_dict_ord(trace_dict *d, const uint8_t *trace_id,
 /* trace_dict_starts returns the starts of the hour's traces by ordinal
  * (NULL when it has none), valid until the next trace_dict_ord. */
 const uint64_t *trace_dict_starts(const trace_dict *d, uint32_t hour);
+/* trace_dict_merge numbers every trace of src in dst (keeping the
+ * earlier start) and fills *map (grown as needed, *cap its room) so that
+ * map[trace_dict_slot(src, hour, ord)] is the trace's ordinal in dst. */
+void trace_dict_merge(trace_dict *dst, const trace_dict *src, uint32_t **map,
+    size_t *cap);
+/* trace_dict_slot: where (hour, ord) of d sits in a merge map; the hour
+ * must be one of d's. */
+size_t trace_dict_slot(const trace_dict *d, uint32_t hour, uint32_t ord);
 /* trace_dict_write adds the dictionary's records for flush to b. */
 void trace_dict_write(const trace_dict *d, store_batch *b, uint64_t flush);
 
