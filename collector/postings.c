@@ -37,26 +37,15 @@ get_varint(vreader *r)
 		if (r->p == r->end)
 			break;
 		b = *r->p++;
+		/* The 10th byte holds bit 63 only: more would not fit. */
+		if (shift == 63 && b > 1)
+			break;
 		v |= (uint64_t)(b & 0x7f) << shift;
 		if (b < 0x80)
 			return v;
 	}
 	r->err = true;
 	return 0;
-}
-
-static inline uint32_t
-get_u32(vreader *r)
-{
-	uint32_t v;
-
-	if (r->end - r->p < 4) {
-		r->err = true;
-		return 0;
-	}
-	memcpy(&v, r->p, 4);
-	r->p += 4;
-	return v;
 }
 
 static inline size_t

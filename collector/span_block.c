@@ -60,6 +60,8 @@ get_varint(const uint8_t *v, size_t end, size_t *at, uint64_t *out)
 	for (unsigned shift = 0; shift < 64 && *at < end; shift += 7) {
 		uint8_t b = v[(*at)++];
 
+		if (shift == 63 && b > 1)
+			return false; /* more than 64 bits */
 		x |= (uint64_t)(b & 0x7f) << shift;
 		if (b < 0x80) {
 			*out = x;

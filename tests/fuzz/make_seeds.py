@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of tests/fuzz/corpus/ for the protobuf, JSON,
-query and sanitiser targets (fuzz_propagation's seeds are hand-made files).
-Run from the repository root: python3 tests/fuzz/make_seeds.py. The output
-is committed; rerun only to change the seeds."""
+query, sanitiser and postings targets (fuzz_propagation's seeds are
+hand-made files). Run from the repository root:
+python3 tests/fuzz/make_seeds.py. The output is committed; rerun only to
+change the seeds."""
 import json
 import os
 import struct
@@ -221,9 +222,60 @@ def sanitize_seeds():
     write(t, "wide", b"\x00\x20\x05\xf0\x9f\x98\x80\xe4\xb8\xad\xcc\x81e")
 
 
+def postings_seeds():
+    t = "postings"
+    top = 2**64 - 1
+
+    # bytes 0-7: base (a D record's longest duration), big-endian; its low
+    # bit: T postings carry 16 bits of value hash (V). Then the value.
+    def hdr(base):
+        return struct.pack(">Q", base)
+
+    def tlist(posts, with_hash):  # (ordinal, offset, hash), by ordinal
+        out, prev = b"", 0
+        for ord_, off, vhash in posts:
+            out += varint(ord_ - prev) + varint(off)
+            if with_hash:
+                out += struct.pack(">H", vhash)
+            prev = ord_
+        return out
+
+    def dlist(base, posts):  # (duration, ordinal, offset, span ID)
+        out = b""
+        for dur, ord_, off, sid in posts:
+            out += varint(base - dur) + varint(ord_) + varint(off) + sid
+            base = dur
+        return out
+
+    posts = [(i * 3 + i // 10, (i * 7919) ** 2 % 10**12, 0xbeef - i)
+             for i in range(40)]
+    write(t, "t_list", hdr(NOW) + tlist(posts, False))
+    write(t, "t_hash", hdr(NOW + 1) + tlist(posts, True))
+    write(t, "t_max", hdr(4) + tlist([(0, top, 0),
+                                      (2**32 - 1, top, 0)], False))
+    write(t, "t_max_hash", hdr(5) + tlist([(2**32 - 1, top, 0xffff)], True))
+    base = 3 * 10**9
+    write(t, "d_list", hdr(base) + dlist(
+        base, [(base - i * 5000, (i * 37) % 300, i * 1000, SID)
+               for i in range(33)]))
+    write(t, "d_max", hdr(top) + dlist(
+        top, [(top, 0, 0, SID), (0, 2**32 - 1, top, PID)]))
+    write(t, "empty", hdr(4))
+    write(t, "t_non_minimal", hdr(4) + b"\x80\x00\x80\x00")
+    write(t, "d_non_minimal", hdr(4) + b"\x80\x00\x80\x00\x80\x00" + SID)
+    write(t, "truncated", hdr(4) + b"\x00\x80")
+    write(t, "overlong", hdr(4) + b"\x80" * 10 + b"\x00\x00")
+    write(t, "ord_too_big", hdr(4) + varint(2**32) + b"\x00")
+    write(t, "ord_sum_too_big", hdr(4) + b"\x01\x00" +
+          varint(2**32 - 1) + b"\x00")
+    write(t, "delta_too_big", hdr(4) + b"\x05\x00\x00" + SID)
+    write(t, "hash_cut", hdr(5) + b"\x00\x00\x12")
+
+
 if __name__ == "__main__":
     protobuf_seeds("otlp_protobuf")
     protobuf_seeds("pipeline")
     json_seeds()
     query_seeds()
     sanitize_seeds()
+    postings_seeds()

@@ -37,6 +37,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_sanitize
 #include "../fuzz/fuzz_sanitize.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_postings
+#include "../fuzz/fuzz_postings.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
@@ -166,6 +169,13 @@ test_sanitize(void **state)
 	replay("sanitize", fuzz_one_sanitize);
 }
 
+static void
+test_postings(void **state)
+{
+	(void)state;
+	replay("postings", fuzz_one_postings);
+}
+
 int
 main(void)
 {
@@ -176,6 +186,7 @@ main(void)
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_query_request),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_postings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
