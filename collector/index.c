@@ -176,6 +176,7 @@ typedef struct entry {
 	uint16_t time_off;
 	uint32_t n_post, cap_post;
 	uint8_t kind;
+	uint8_t by_ord;    /* postings in ordinal order, one record's worth */
 	void *post;        /* NULL: the one posting is in first */
 	tposting first;    /* most trace lists hold one posting */
 } entry;
@@ -609,22 +610,32 @@ cmp_trace_start(const void *a, const void *b)
 	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
 }
 
-/* One posting per trace (its earliest start), newest first. */
+/* One posting per trace (its earliest start). A list that fits in one
+ * record stays in ordinal order, the order it is stored in (by_ord, with
+ * start_ns its newest start); a longer one is sorted newest first, to be
+ * cut into records. */
 static void
 dedupe_traces(entry *e)
 {
 	tposting *v = tpostings(e);
 	uint32_t n = 0;
+	uint64_t newest = 0;
 
-	if (e->n_post < 2)
-		return;
-	qsort(v, e->n_post, sizeof *v, cmp_trace_start);
+	if (e->n_post > 1)
+		qsort(v, e->n_post, sizeof *v, cmp_trace_start);
 	for (uint32_t i = 0; i < e->n_post; i++) {
 		if (n > 0 && v[i].ord == v[n - 1].ord)
 			continue;
+		if (v[i].start_ns > newest)
+			newest = v[i].start_ns;
 		v[n++] = v[i];
 	}
 	e->n_post = n;
+	if (n <= CHUNK_HEAD) {
+		e->by_ord = 1;
+		e->start_ns = newest;
+		return;
+	}
 	qsort(v, e->n_post, sizeof *v, cmp_start_desc);
 }
 
@@ -666,8 +677,12 @@ encode_chunk(index_builder *ib, entry *e, uint32_t i, uint32_t n,
 		return postings_encode_d(dpostings(e) + i, n, *base, starts,
 		    ib->enc);
 	}
-	*base = tpostings(e)[i].start_ns;
-	qsort(tpostings(e) + i, n, sizeof(tposting), cmp_ord);
+	if (e->by_ord) {
+		*base = e->start_ns;
+	} else {
+		*base = tpostings(e)[i].start_ns;
+		qsort(tpostings(e) + i, n, sizeof(tposting), cmp_ord);
+	}
 	return postings_encode_t(tpostings(e) + i, n, starts,
 	    e->kind == POST_VAL, ib->enc);
 }
