@@ -956,12 +956,17 @@ search_by_time(qctx *q, results *res, const Tracequery__V1__Search *s,
 	free_names(svcs, n_svcs);
 }
 
-/* One duration-index hit. */
+/* One duration-index hit. Its trace ID and start come from its flush's
+ * dictionary, read only for the hits a query keeps (hit_resolve): a slow
+ * top 20 reads hundreds of postings and needs 20 traces. */
 typedef struct dhit {
 	uint64_t dur_ns;
-	uint64_t start_ns;
-	uint8_t id[KEY_SPAN_LEN];
+	uint64_t start_ns;        /* once resolved */
+	uint8_t id[KEY_SPAN_LEN]; /* trace (once resolved), span */
 	uint32_t pair; /* which (service, operation) */
+	uint32_t hour, ord;
+	uint64_t flush, off_ns;
+	bool resolved;
 } dhit;
 
 typedef struct dhits {
@@ -1067,20 +1072,44 @@ add_hit(dhits *out, const dhit *h, size_t budget)
 	return true;
 }
 
-/* Makes posting d of a record of (hour, flush) a hit; false when the
- * dictionary lacks its trace. */
-static bool
-resolve_hit(qctx *q, const dref *d, uint32_t hour, uint64_t flush,
-    uint32_t pair, dhit *h)
+/* Posting d of a record of (hour, flush) as a hit, not yet resolved. */
+static dhit
+make_hit(const dref *d, uint32_t hour, uint64_t flush, uint32_t pair)
 {
-	if (!dict_reader_trace(q->dict, hour, flush, d->ord, h->id,
-	    &h->start_ns))
+	dhit h = { .dur_ns = d->dur_ns, .pair = pair, .hour = hour,
+		.ord = d->ord, .flush = flush, .off_ns = d->off_ns };
+
+	memcpy(h.id + KEY_TRACE_ID_LEN, d->span_id, KEY_SPAN_ID_LEN);
+	return h;
+}
+
+/* Fills in h's trace ID and start (once); false when the dictionary lacks
+ * its trace (a crash between an index flush's parts). */
+static bool
+hit_resolve(qctx *q, dhit *h)
+{
+	uint64_t start;
+
+	if (h->resolved)
+		return true;
+	if (!dict_reader_trace(q->dict, h->hour, h->flush, h->ord, h->id,
+	    &start))
 		return false;
-	h->start_ns += d->off_ns;
-	h->dur_ns = d->dur_ns;
-	h->pair = pair;
-	memcpy(h->id + KEY_TRACE_ID_LEN, d->span_id, KEY_SPAN_ID_LEN);
+	h->start_ns = start + h->off_ns;
+	h->resolved = true;
 	return true;
+}
+
+/* Resolves every hit, dropping those the dictionaries lack. */
+static void
+resolve_all(qctx *q, dhits *hits)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < hits->n; i++)
+		if (hit_resolve(q, &hits->v[i]))
+			hits->v[n++] = hits->v[i];
+	hits->n = n;
 }
 
 static int
@@ -1168,7 +1197,12 @@ scan_part(dur_cursor *c, int part, store_iter *it, int m, const dur_ask *a,
 	qctx *q = c->q;
 	size_t plen = c->prefix[part].len, cap = a->cap;
 	uint32_t hour = (uint32_t)(key_be64(c->prefix[part].b) >> 32);
+	uint64_t minute_ns = (uint64_t)hour * KEY_HOUR_NS +
+	    (uint64_t)m * KEY_MINUTE_NS;
 	const window *w = a->w;
+	/* Only a minute at the window's edge needs the hits' starts now. */
+	bool inside = minute_ns >= w->from &&
+	    minute_ns + KEY_MINUTE_NS - 1 <= w->to;
 	uint64_t min_ns = a->min_ns, max_ns = a->max_ns;
 
 	for (; store_iter_valid(it); store_iter_next(it)) {
@@ -1204,13 +1238,13 @@ scan_part(dur_cursor *c, int part, store_iter *it, int m, const dur_ask *a,
 		}
 		for (size_t i = 0, n = 0; i < q->n_ddec && n < cap; i++) {
 			const dref *d = &q->ddec[i];
-			dhit h;
+			dhit h = make_hit(d, hour, flush, a->pair);
 
 			if (d->dur_ns < min_ns)
 				break;
-			if ((max_ns && d->dur_ns > max_ns) ||
-			    !resolve_hit(q, d, hour, flush, a->pair, &h) ||
-			    h.start_ns < w->from || h.start_ns > w->to)
+			if ((max_ns && d->dur_ns > max_ns) || (!inside &&
+			    (!hit_resolve(q, &h) || h.start_ns < w->from ||
+			    h.start_ns > w->to)))
 				continue;
 			if (!add_hit(out, &h, a->budget))
 				return false;
@@ -1405,7 +1439,8 @@ consider_down_to(qctx *q, results *res, dhits *hits, uint64_t bound,
 	if (hits->n > 1)
 		qsort(hits->v, hits->n, sizeof *hits->v, cmp_dhit_dur);
 	for (; i < hits->n && hits->v[i].dur_ns >= bound; i++)
-		if (consider(q, res, hits->v[i].id, s, w))
+		if (hit_resolve(q, &hits->v[i]) &&
+		    consider(q, res, hits->v[i].id, s, w))
 			return true;
 	if (i > 0) {
 		memmove(hits->v, hits->v + i, (hits->n - i) * sizeof *hits->v);
@@ -1492,6 +1527,7 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 				break;
 			}
 			/* Newest first within the minute too. */
+			resolve_all(q, &hits);
 			if (hits.n > 1)
 				qsort(hits.v, hits.n, sizeof *hits.v,
 				    cmp_dhit_start);
@@ -1669,9 +1705,12 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 	if (hits.n > 1)
 		qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
 	for (size_t i = 0; i < hits.n && sr->n_spans < top; i++) {
-		Tracequery__V1__SlowSpan *ss = xmalloc(sizeof *ss);
+		Tracequery__V1__SlowSpan *ss;
 		const svc_op *pair = &pairs[hits.v[i].pair];
 
+		if (!hit_resolve(q, &hits.v[i]))
+			continue;
+		ss = xmalloc(sizeof *ss);
 		tracequery__v1__slow_span__init(ss);
 		ss->trace_id.data = xmalloc(KEY_TRACE_ID_LEN);
 		memcpy(ss->trace_id.data, hits.v[i].id, KEY_TRACE_ID_LEN);
