@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "hist.h"
+#include "varint.h"
 
 int
 hist_index(uint64_t v)
@@ -39,37 +40,6 @@ hist_add(hist *h, uint64_t v)
 		h->max = v;
 }
 
-static size_t
-put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-static bool
-get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t r = 0;
-
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (*p >= end)
-			return false;
-		uint8_t b = *(*p)++;
-		r |= (uint64_t)(b & 0x7f) << shift;
-		if ((b & 0x80) == 0) {
-			*v = r;
-			return true;
-		}
-	}
-	return false;
-}
-
 size_t
 hist_encode(const hist *h, char **out)
 {
@@ -80,13 +50,13 @@ hist_encode(const hist *h, char **out)
 	for (int i = 0; i < HIST_BUCKETS; i++)
 		nz += h->n[i] != 0;
 	p = xmalloc(20 + nz * 20);
-	len += put_varint(p + len, h->count);
-	len += put_varint(p + len, h->max);
+	len += varint_put(p + len, h->count);
+	len += varint_put(p + len, h->max);
 	for (int i = 0; i < HIST_BUCKETS; i++) {
 		if (h->n[i] == 0)
 			continue;
-		len += put_varint(p + len, (uint64_t)(i - prev));
-		len += put_varint(p + len, h->n[i]);
+		len += varint_put(p + len, (uint64_t)(i - prev));
+		len += varint_put(p + len, h->n[i]);
 		prev = i;
 	}
 	*out = (char *)p;
@@ -110,8 +80,8 @@ hist_encode_values(uint64_t *v, size_t n, char **out)
 
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmp_u64);
-	len += put_varint(p + len, n);
-	len += put_varint(p + len, n ? v[n - 1] : 0);
+	len += varint_put(p + len, n);
+	len += varint_put(p + len, n ? v[n - 1] : 0);
 	while (i < n) {
 		int idx = hist_index(v[i]);
 		uint64_t c = 0;
@@ -120,8 +90,8 @@ hist_encode_values(uint64_t *v, size_t n, char **out)
 			c++;
 			i++;
 		}
-		len += put_varint(p + len, (uint64_t)(idx - prev));
-		len += put_varint(p + len, c);
+		len += varint_put(p + len, (uint64_t)(idx - prev));
+		len += varint_put(p + len, c);
 		prev = idx;
 	}
 	*out = (char *)p;
@@ -141,8 +111,8 @@ hreader_open(hreader *r, const void *buf, size_t len, uint64_t *count,
 	r->p = buf;
 	r->end = r->p + len;
 	r->idx = 0;
-	return get_varint(&r->p, r->end, count) &&
-	    get_varint(&r->p, r->end, max);
+	return varint_get(&r->p, r->end, count) &&
+	    varint_get(&r->p, r->end, max);
 }
 
 /* 1: a bucket in *idx and *n; 0: the end; -1: malformed. */
@@ -153,7 +123,7 @@ hreader_next(hreader *r, uint64_t *idx, uint64_t *n)
 
 	if (r->p >= r->end)
 		return 0;
-	if (!get_varint(&r->p, r->end, &d) || !get_varint(&r->p, r->end, n))
+	if (!varint_get(&r->p, r->end, &d) || !varint_get(&r->p, r->end, n))
 		return -1;
 	r->idx += d;
 	if (r->idx >= HIST_BUCKETS)
@@ -294,15 +264,15 @@ merge(const char *existing, size_t existing_len, const char *const *ops,
 		qsort(v, nv, sizeof *v, cmp_hbucket);
 	if ((out = malloc(20 + nv * 20)) == NULL)
 		goto done;
-	len += put_varint(out + len, count);
-	len += put_varint(out + len, max);
+	len += varint_put(out + len, count);
+	len += varint_put(out + len, max);
 	for (size_t i = 0; i < nv;) {
 		uint64_t idx = v[i].idx, n = 0;
 
 		while (i < nv && v[i].idx == idx)
 			n += v[i++].n;
-		len += put_varint(out + len, idx - prev);
-		len += put_varint(out + len, n);
+		len += varint_put(out + len, idx - prev);
+		len += varint_put(out + len, n);
 		prev = idx;
 	}
 	*new_len = len;

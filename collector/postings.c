@@ -6,19 +6,7 @@
 
 #include "common.h"
 #include "postings.h"
-
-static inline size_t
-put_varint(uint8_t *out, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
+#include "varint.h"
 
 /* A cursor over an encoded value; any short or overlong read sets err. */
 typedef struct vreader {
@@ -31,21 +19,9 @@ get_varint(vreader *r)
 {
 	uint64_t v = 0;
 
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		uint8_t b;
-
-		if (r->p == r->end)
-			break;
-		b = *r->p++;
-		/* The 10th byte holds bit 63 only: more would not fit. */
-		if (shift == 63 && b > 1)
-			break;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (b < 0x80)
-			return v;
-	}
-	r->err = true;
-	return 0;
+	if (!varint_get(&r->p, r->end, &v))
+		r->err = true;
+	return v;
 }
 
 static inline size_t
@@ -78,8 +54,8 @@ postings_encode_t(const tposting *p, size_t n, const uint64_t *trace_start,
 	uint32_t prev = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		len += put_varint(out + len, p[i].ord - prev);
-		len += put_varint(out + len,
+		len += varint_put(out + len, p[i].ord - prev);
+		len += varint_put(out + len,
 		    p[i].start_ns - trace_start[p[i].ord]);
 		if (with_hash)
 			len += put_u16(out + len, p[i].vhash);
@@ -95,9 +71,9 @@ postings_encode_d(const dposting *p, size_t n, uint64_t base,
 	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		len += put_varint(out + len, base - p[i].dur_ns);
-		len += put_varint(out + len, p[i].ord);
-		len += put_varint(out + len,
+		len += varint_put(out + len, base - p[i].dur_ns);
+		len += varint_put(out + len, p[i].ord);
+		len += varint_put(out + len,
 		    p[i].start_ns - trace_start[p[i].ord]);
 		memcpy(out + len, p[i].span_id, KEY_SPAN_ID_LEN);
 		len += KEY_SPAN_ID_LEN;

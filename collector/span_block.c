@@ -6,6 +6,7 @@
 
 #include "keys.h"
 #include "span_block.h"
+#include "varint.h"
 
 typedef Opentelemetry__Proto__Trace__V1__Span span_t;
 
@@ -38,39 +39,6 @@ span_block_packed_len(const span_t *sp)
 	return opentelemetry__proto__trace__v1__span__get_packed_size(&c);
 }
 
-static size_t
-put_varint(uint8_t *out, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
-/* Reads a varint at v[*at] (before end); false when cut short. */
-static bool
-get_varint(const uint8_t *v, size_t end, size_t *at, uint64_t *out)
-{
-	uint64_t x = 0;
-
-	for (unsigned shift = 0; shift < 64 && *at < end; shift += 7) {
-		uint8_t b = v[(*at)++];
-
-		if (shift == 63 && b > 1)
-			return false; /* more than 64 bits */
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (b < 0x80) {
-			*out = x;
-			return true;
-		}
-	}
-	return false;
-}
-
 size_t
 span_block_add(uint8_t *buf, const uint8_t *block, uint64_t origin_hash,
     const span_t *sp, size_t packed_len)
@@ -80,10 +48,10 @@ span_block_add(uint8_t *buf, const uint8_t *block, uint64_t origin_hash,
 
 	memcpy(buf, sp->span_id.data, KEY_SPAN_ID_LEN);
 	key_write_be64(buf + 8, origin_hash);
-	n += put_varint(buf + n, sp->start_time_unix_nano - key_be64(block));
-	n += put_varint(buf + n, sp->end_time_unix_nano -
+	n += varint_put(buf + n, sp->start_time_unix_nano - key_be64(block));
+	n += varint_put(buf + n, sp->end_time_unix_nano -
 	    sp->start_time_unix_nano);
-	n += put_varint(buf + n, packed_len);
+	n += varint_put(buf + n, packed_len);
 	opentelemetry__proto__trace__v1__span__pack(&c, buf + n);
 	return n + packed_len;
 }
@@ -93,6 +61,7 @@ span_block_next(const uint8_t *v, size_t vlen, size_t *off,
     span_block_entry *e)
 {
 	size_t at = *off < SPAN_BLOCK_HEADER ? SPAN_BLOCK_HEADER : *off;
+	const uint8_t *p, *end = v + vlen;
 	uint64_t start_off, dur, len;
 
 	if (vlen < SPAN_BLOCK_HEADER)
@@ -103,18 +72,17 @@ span_block_next(const uint8_t *v, size_t vlen, size_t *off,
 		return -1;
 	e->span_id = v + at;
 	e->origin_hash = key_be64(v + at + 8);
-	at += 16;
-	if (!get_varint(v, vlen, &at, &start_off) ||
-	    !get_varint(v, vlen, &at, &dur) ||
-	    !get_varint(v, vlen, &at, &len) || vlen - at < len ||
+	p = v + at + 16;
+	if (!varint_get(&p, end, &start_off) || !varint_get(&p, end, &dur) ||
+	    !varint_get(&p, end, &len) || (uint64_t)(end - p) < len ||
 	    start_off > UINT64_MAX - key_be64(v) ||
 	    dur > UINT64_MAX - key_be64(v) - start_off)
 		return -1;
 	e->start_ns = key_be64(v) + start_off;
 	e->end_ns = e->start_ns + dur;
-	e->packed = v + at;
+	e->packed = p;
 	e->packed_len = (size_t)len;
-	*off = at + (size_t)len;
+	*off = (size_t)(p - v) + (size_t)len;
 	return 1;
 }
 
