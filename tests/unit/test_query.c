@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "../tools/spangen.h"
 #include "collector.h"
 #include "keys.h"
@@ -26,33 +28,21 @@
 
 typedef Tracequery__V1__Response response;
 
-static char dir[64];
+static store_fixture fx;
 static store *st;
 static uint64_t base_ns;
 
 static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
-	store_options o = { 0 };
 	pipeline_limits lim;
 	pipeline *p;
 	char *cause = NULL;
 
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/test-query.XXXXXX");
-	if (mkdtemp(dir) == NULL || store_open(&st, dir, &o, &cause) != 0) {
-		fprintf(stderr, "setup: %s\n", cause ? cause : dir);
+	if (store_fixture_open(&fx, "query") != 0)
 		return -1;
-	}
+	st = fx.st;
 	pipeline_limits_default(&lim);
 	pipeline_new(&p, st, &lim, &cause);
 	base_ns = now_unix_ns() - 20ULL * 60 * 1000000000ULL;
@@ -79,8 +69,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	store_close(st);
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	store_fixture_close(&fx);
 	return 0;
 }
 

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "../tools/spangen.h"
 #include "collector.h"
 #include "hist.h"
@@ -24,48 +26,9 @@
 #include "postings.h"
 #include "span_block.h"
 
-typedef struct fixture {
-	char dir[64];
-	store *st;
-} fixture;
+typedef store_fixture fixture;
 
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	fixture *f = calloc(1, sizeof *f);
-	store_options o = { 0 };
-	char *cause = NULL;
-
-	snprintf(f->dir, sizeof f->dir, "/tmp/test-store.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	if (store_open(&f->st, f->dir, &o, &cause) != 0) {
-		fprintf(stderr, "%s\n", cause);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture *f = *state;
-
-	store_close(f->st);
-	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
+STORE_FIXTURE_HOOKS("store")
 
 static void
 test_put_get_persist(void **state)

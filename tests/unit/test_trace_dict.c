@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "../tools/spangen.h"
 #include "collector.h"
 #include "index.h"
@@ -30,49 +32,9 @@
 #define HOUR_A 482136u
 #define HOUR_B (HOUR_A + 1)
 
-typedef struct fixture {
-	char dir[64];
-	store *st;
-} fixture;
+typedef store_fixture fixture;
 
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	fixture *f = calloc(1, sizeof *f);
-	store_options o = { 0 };
-	char *cause = NULL;
-
-	snprintf(f->dir, sizeof f->dir, "/tmp/test-trace-dict.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	if (store_open(&f->st, f->dir, &o, &cause) != 0) {
-		fprintf(stderr, "%s\n", cause);
-		free(cause);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture *f = *state;
-
-	store_close(f->st);
-	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
+STORE_FIXTURE_HOOKS("trace-dict")
 
 /* Trace i's ID: distinct for every i, and IDs that differ in one byte
  * only (the hash table must compare all 16). */

@@ -1,0 +1,84 @@
+/*
+ * store_fixture.h - a real RocksDB store in a fresh temporary directory
+ * for a unit test, and its removal, directory and all.
+ */
+#ifndef TESTS_STORE_FIXTURE_H
+#define TESTS_STORE_FIXTURE_H
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "store.h"
+
+typedef struct store_fixture {
+	char dir[64];
+	store *st;
+} store_fixture;
+
+static int
+store_fixture_rm(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* store_fixture_open opens a new store in /tmp/test-<name>.XXXXXX;
+ * returns 0, or -1 (said on stderr). */
+static int
+store_fixture_open(store_fixture *f, const char *name)
+{
+	store_options o = { 0 };
+	char *cause = NULL;
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/test-%s.XXXXXX", name);
+	if (mkdtemp(f->dir) == NULL) {
+		perror(f->dir);
+		return -1;
+	}
+	if (store_open(&f->st, f->dir, &o, &cause) != 0) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* store_fixture_close closes the store and removes its directory. */
+static void
+store_fixture_close(store_fixture *f)
+{
+	store_close(f->st);
+	f->st = NULL;
+	nftw(f->dir, store_fixture_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* STORE_FIXTURE_HOOKS(name) defines cmocka's setup and teardown: each
+ * test finds a store_fixture with an open store in *state. */
+#define STORE_FIXTURE_HOOKS(name)                                           \
+	static int                                                          \
+	setup(void **state)                                                 \
+	{                                                                   \
+		store_fixture *f = calloc(1, sizeof *f);                    \
+									    \
+		if (store_fixture_open(f, name) != 0) {                     \
+			free(f);                                            \
+			return -1;                                          \
+		}                                                           \
+		*state = f;                                                 \
+		return 0;                                                   \
+	}                                                                   \
+									    \
+	static int                                                          \
+	teardown(void **state)                                              \
+	{                                                                   \
+		store_fixture_close(*state);                                \
+		free(*state);                                               \
+		return 0;                                                   \
+	}
+
+#endif /* TESTS_STORE_FIXTURE_H */
