@@ -57,6 +57,7 @@ typedef struct pipeline_limits {
 	uint64_t min_free_bytes;   /* keep this much disk free: RETRY_LATER */
 	size_t index_flush_spans;  /* index_buffer.h */
 	uint32_t index_flush_ms;
+	uint32_t idle_flush_ms;   /* no request this long: flush memtables */
 } pipeline_limits;
 
 /* pipeline_limits_default fills l with the documented defaults. */

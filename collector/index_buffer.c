@@ -218,6 +218,8 @@ static void *
 flusher_main(void *arg)
 {
 	index_buffer *ib = arg;
+	uint64_t seen = 0, busy_ns = now_mono_ns();
+	bool store_flushed = true;
 
 	pthread_mutex_lock(&ib->mu);
 	while (!ib->stop) {
@@ -229,8 +231,22 @@ flusher_main(void *arg)
 		if (ib->stop)
 			break;
 		ib->flush_now = false;
+		if (ib->next_seq != seen) {
+			seen = ib->next_seq;
+			busy_ns = now_mono_ns();
+			store_flushed = false;
+		}
 		pthread_mutex_unlock(&ib->mu);
 		flush(ib);
+		/* Once ingest pauses, the memtables go to files: every
+		 * query would otherwise search them (and the WAL they hold
+		 * would be replayed at the next start). */
+		if (!store_flushed && now_mono_ns() - busy_ns >=
+		    (uint64_t)ib->lim.idle_ms * 1000000) {
+			store_flush(ib->st);
+			STATS_INC(idle_flushes, 1);
+			store_flushed = true;
+		}
 		pthread_mutex_lock(&ib->mu);
 	}
 	pthread_mutex_unlock(&ib->mu);

@@ -28,6 +28,7 @@ typedef struct indexed_span {
 typedef struct index_buffer_limits {
 	size_t flush_spans;   /* write once this many spans are buffered */
 	uint32_t flush_ms;    /* and at least this often */
+	uint32_t idle_ms;     /* no request this long: flush the memtables */
 	uint64_t min_free_bytes; /* never write below this much free disk */
 } index_buffer_limits;
 

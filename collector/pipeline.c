@@ -71,6 +71,7 @@ pipeline_limits_default(pipeline_limits *l)
 	l->min_free_bytes = 16u << 20;
 	l->index_flush_spans = 32768;
 	l->index_flush_ms = 1000;
+	l->idle_flush_ms = 5000;
 }
 
 int
@@ -81,6 +82,7 @@ pipeline_new(pipeline **out, store *st, const pipeline_limits *l,
 	index_buffer_limits il = {
 		.flush_spans = l->index_flush_spans,
 		.flush_ms = l->index_flush_ms,
+		.idle_ms = l->idle_flush_ms,
 		.min_free_bytes = l->min_free_bytes,
 	};
 

@@ -37,6 +37,7 @@ struct store;
 	X(index_flush_ns, "index.flush_time", "ns")                         \
 	X(index_records, "index.records_written", "records")                \
 	X(index_recovered, "index.spans_recovered", "spans")                \
+	X(idle_flushes, "store.idle_flushes", "flushes")                    \
 	X(queries, "query.requests", "requests")                            \
 	X(query_index_lag, "query.index_not_synced", "requests")            \
 	X(query_errors, "query.errors", "requests")                         \

@@ -294,22 +294,28 @@ store_open(store **out, const char *dir, const store_options *user,
 }
 
 void
+store_flush(store *s)
+{
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	char *err = NULL;
+
+	rocksdb_flushoptions_set_wait(fo, 1);
+	for (int i = 0; i < STORE_CF_COUNT && s->cf[i] != NULL; i++) {
+		rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+		rocksdb_free(err);
+		err = NULL;
+	}
+	rocksdb_flushoptions_destroy(fo);
+}
+
+void
 store_close(store *s)
 {
 	if (s == NULL)
 		return;
 	if (s->db != NULL) {
 		/* A graceful close leaves no WAL to replay: flush first. */
-		rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-		char *err = NULL;
-
-		rocksdb_flushoptions_set_wait(fo, 1);
-		for (int i = 0; i < STORE_CF_COUNT && s->cf[i] != NULL; i++) {
-			rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
-			rocksdb_free(err);
-			err = NULL;
-		}
-		rocksdb_flushoptions_destroy(fo);
+		store_flush(s);
 		for (int i = 0; i <= STORE_CF_COUNT; i++)
 			if (s->cf[i] != NULL)
 				rocksdb_column_family_handle_destroy(s->cf[i]);

@@ -34,6 +34,9 @@ typedef struct store_options {
  * with *cause (e.g. "locked by another process"). */
 int store_open(store **out, const char *dir, const store_options *o,
     char **cause);
+/* store_flush writes every family's memtables to files and waits: the
+ * WAL they needed goes, and reads stop searching them. */
+void store_flush(store *s);
 /* store_close flushes the memtables (so no WAL is left to replay), closes
  * the DB and frees s; NULL is a no-op. */
 void store_close(store *s);

@@ -25,6 +25,7 @@
 #include "keys.h"
 #include "postings.h"
 #include "span_block.h"
+#include "stats.h"
 
 typedef store_fixture fixture;
 
@@ -275,6 +276,39 @@ test_retention_drops_old_keeps_new(void **state)
 	pipeline_free(p);
 }
 
+/* Once requests stop for idle_flush_ms, the memtables go to files (so
+ * queries stop searching them); not before. */
+static void
+test_idle_flush(void **state)
+{
+	fixture *f = *state;
+	pipeline_limits lim;
+	pipeline *p;
+	pipeline_result res;
+	char *cause = NULL;
+	uint64_t before = stats.idle_flushes;
+	int waited = 0;
+
+	pipeline_limits_default(&lim);
+	lim.index_flush_ms = 50;
+	lim.idle_flush_ms = 1000;
+	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), 0);
+	submit(p, 1, 10, now_unix_ns() - 60ULL * 1000000000ULL, &res);
+	assert_int_equal(res.code, PIPELINE_OK);
+	assert_true(store_property_sum(f->st,
+	    "rocksdb.num-entries-active-mem-table") > 0);
+	assert_true(stats.idle_flushes == before);
+	while (stats.idle_flushes == before && waited++ < 100)
+		usleep(100000);
+	assert_true(stats.idle_flushes == before + 1);
+	assert_true(store_property_sum(f->st,
+	    "rocksdb.num-entries-active-mem-table") == 0);
+	/* Still idle: no second flush. */
+	usleep(600000);
+	assert_true(stats.idle_flushes == before + 1);
+	pipeline_free(p);
+}
+
 int
 main(void)
 {
@@ -291,6 +325,8 @@ main(void)
 		    test_pipeline_writes_each_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_retention_drops_old_keeps_new, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_flush, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
