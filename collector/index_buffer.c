@@ -30,6 +30,9 @@ typedef Opentelemetry__Proto__Trace__V1__Span span_t;
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
 
 #define FLUSH_PART (4u << 20)
+/* Free disk an idle flush needs: the memtables are capped at 48 MiB, and
+ * RocksDB must never meet ENOSPC. */
+#define IDLE_FLUSH_ROOM (64ULL << 20)
 
 typedef struct generation {
 	index_builder *ib;
@@ -214,6 +217,22 @@ deadline_in(uint32_t ms)
 	return ts;
 }
 
+/* Writes the store's memtables to files once no request has come for
+ * idle_ms (every query would otherwise search them, and the WAL they hold
+ * would be replayed at the next start), unless the disk is short of room;
+ * true once done. */
+static bool
+idle_flush(index_buffer *ib, uint64_t busy_ns)
+{
+	if (now_mono_ns() - busy_ns < (uint64_t)ib->lim.idle_ms * 1000000 ||
+	    store_free_bytes(ib->st) < ib->lim.min_free_bytes +
+	    IDLE_FLUSH_ROOM)
+		return false;
+	store_flush(ib->st);
+	STATS_INC(idle_flushes, 1);
+	return true;
+}
+
 static void *
 flusher_main(void *arg)
 {
@@ -238,15 +257,8 @@ flusher_main(void *arg)
 		}
 		pthread_mutex_unlock(&ib->mu);
 		flush(ib);
-		/* Once ingest pauses, the memtables go to files: every
-		 * query would otherwise search them (and the WAL they hold
-		 * would be replayed at the next start). */
-		if (!store_flushed && now_mono_ns() - busy_ns >=
-		    (uint64_t)ib->lim.idle_ms * 1000000) {
-			store_flush(ib->st);
-			STATS_INC(idle_flushes, 1);
-			store_flushed = true;
-		}
+		if (!store_flushed)
+			store_flushed = idle_flush(ib, busy_ns);
 		pthread_mutex_lock(&ib->mu);
 	}
 	pthread_mutex_unlock(&ib->mu);
