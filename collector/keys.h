@@ -27,11 +27,13 @@
  * its list (key_batch), which keeps flushes apart. A posting names its
  * trace by an ordinal in that flush's dictionary of the hour (T records,
  * trace_dict.h); values are varint lists (postings.h). S, O and A hold one
- * name and minute: (start, trace), newest first, keyed by ~(the newest
- * start). V holds, for one hour, the attribute values that had a single
- * posting in the flush, by hash bucket: (start, trace, value hash). D
- * holds one service, operation and minute: (duration, start, trace,
- * span_id), longest first, keyed by ~(the longest duration); a list's
+ * name and minute: (trace, start), the list cut into records newest
+ * first, each keyed by ~(its newest start) and stored in trace order. V
+ * holds, for one hour, the attribute values that had at most
+ * KEY_VAL_MAX_POSTINGS postings in the flush, by hash bucket: (trace,
+ * start, 16 bits of value hash). D holds one service, operation and
+ * minute: (duration, trace, start, span_id), longest first, keyed by
+ * ~(the longest duration); a list's
  * first record is D, the rest are IDX_DUR_TAIL, so that the first records
  * of consecutive minutes sit together on disk.
  */
@@ -42,7 +44,7 @@ enum key_idx_type {
 	IDX_VAL = 'V',  /* attribute key, bucket, ~max start, batch */
 	IDX_DUR = 'D',  /* service, operation, minute, ~max duration, batch */
 	IDX_DUR_TAIL = 'd', /* the same for a D list's later records */
-	IDX_DICT = 'T', /* flush, chunk -> trace IDs (trace_dict.h) */
+	IDX_DICT = 'T', /* flush, chunk -> trace IDs and starts */
 };
 
 #define KEY_VAL_BUCKETS 256
