@@ -84,18 +84,6 @@ struct index_catalog {
 	_Atomic uint64_t last_flush; /* flush numbers keep records apart */
 };
 
-/* True when the index family holds any record. */
-static bool
-index_has_records(store *st)
-{
-	store_iter *it = store_iter_new(st, STORE_CF_INDEX, NULL, 0, NULL, 0,
-	    false);
-	bool any = store_iter_valid(it);
-
-	store_iter_free(it);
-	return any;
-}
-
 index_catalog *
 index_catalog_new(store *st, char **cause)
 {
@@ -121,12 +109,6 @@ index_catalog_new(store *st, char **cause)
 	if (rv == 0)
 		last = key_be64(v);
 	free(v);
-	if (rv == 1 && index_has_records(st)) {
-		*cause = xstrdup("the store's index was written by an older "
-		    "tracecollector (postings with full trace IDs); start with "
-		    "a new --db directory");
-		return NULL;
-	}
 	c = xcalloc(1, sizeof *c);
 	pthread_mutex_init(&c->mu, NULL);
 	atomic_store(&c->last_flush, last);

@@ -343,6 +343,13 @@ key_meta_flush(keybuf *k)
 }
 
 void
+key_meta_format(keybuf *k)
+{
+	key_reset(k);
+	key_put_u8(k, META_FORMAT);
+}
+
+void
 key_meta_log(keybuf *k, uint64_t seq)
 {
 	key_reset(k);

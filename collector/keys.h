@@ -76,6 +76,7 @@ enum key_meta_type {
 	META_OP = 'O',      /* service, operation -> kind */
 	META_LOG = 'L',     /* seq -> span keys whose index is not written */
 	META_FLUSH = 'F',   /* the last index flush's number (8 bytes) */
+	META_FORMAT = 'V',  /* the store's layout version (8 bytes) */
 };
 
 typedef struct keybuf {
@@ -186,6 +187,7 @@ void key_meta_op(keybuf *k, const char *svc, size_t svc_len, const char *op,
     size_t op_len);
 
 void key_meta_flush(keybuf *k);
+void key_meta_format(keybuf *k);
 /* The log record of a request whose index records are buffered. */
 void key_meta_log(keybuf *k, uint64_t seq);
 /* A span block's earliest start (span_block.h): its first 8 bytes. */

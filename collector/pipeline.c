@@ -19,6 +19,7 @@
 #include "index_buffer.h"
 #include "keys.h"
 #include "span_block.h"
+#include "store_format.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
     export_req;
@@ -89,6 +90,10 @@ pipeline_new(pipeline **out, store *st, const pipeline_limits *l,
 	*out = NULL;
 	p->st = st;
 	p->lim = *l;
+	if (store_format_check(st, cause) != 0) {
+		free(p);
+		return -1;
+	}
 	p->cat = index_catalog_new(st, cause);
 	if (p->cat == NULL) {
 		free(p);
@@ -504,47 +509,50 @@ struct stored {
 	size_t packed_len;
 };
 
-/* The accepted spans of one trace sort together, in request order. */
+/* The accepted spans of one trace sort together, by start (a parent
+ * before its children: span_block.h), then in request order. */
 static _Thread_local const indexed_span *sort_acc;
 
 static int
 cmp_by_trace(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int c = memcmp(sort_acc[x].sp->trace_id.data,
-	    sort_acc[y].sp->trace_id.data, KEY_TRACE_ID_LEN);
+	const span_t *sx = sort_acc[x].sp, *sy = sort_acc[y].sp;
+	int c = memcmp(sx->trace_id.data, sy->trace_id.data,
+	    KEY_TRACE_ID_LEN);
 
-	return c != 0 ? c : (x > y) - (x < y);
+	if (c != 0)
+		return c;
+	if (sx->start_time_unix_nano != sy->start_time_unix_nano)
+		return sx->start_time_unix_nano < sy->start_time_unix_nano ?
+		    -1 : 1;
+	return (x > y) - (x < y);
 }
 
 /* Puts one block: the spans order[from, to) of one trace. */
 static void
 put_block(work *w, size_t from, size_t to)
 {
-	size_t len = SPAN_BLOCK_HEADER, off = SPAN_BLOCK_HEADER;
-	uint64_t min_start = UINT64_MAX;
+	size_t len = SPAN_BLOCK_HEADER;
 	const span_t *head = w->acc[w->order[from]].sp;
-	uint8_t *buf, *key;
+	span_block_writer bw;
+	uint8_t *key;
 
-	for (size_t i = from; i < to; i++) {
-		const span_t *sp = w->acc[w->order[i]].sp;
-
+	for (size_t i = from; i < to; i++)
 		len += span_block_entry_size(w->st[w->order[i]].packed_len);
-		if (sp->start_time_unix_nano < min_start)
-			min_start = sp->start_time_unix_nano;
-	}
-	buf = work_buf(w, len);
-	span_block_begin(buf, min_start);
+	/* Sorted by start: the first span starts earliest. */
+	span_block_begin(&bw, work_buf(w, len), head->start_time_unix_nano);
 	for (size_t i = from; i < to; i++) {
 		uint32_t a = w->order[i];
 
-		off += span_block_add(buf + off, buf, w->st[a].origin,
-		    w->acc[a].sp, w->st[a].packed_len);
+		span_block_add(&bw, w->st[a].origin, w->acc[a].sp,
+		    w->st[a].packed_len);
 	}
 	key = w->keys + w->n_keys++ * KEY_SPAN_LEN;
 	memcpy(key, head->trace_id.data, KEY_TRACE_ID_LEN);
 	memcpy(key + KEY_TRACE_ID_LEN, head->span_id.data, KEY_SPAN_ID_LEN);
-	store_batch_put(w->b, STORE_CF_SPANS, key, KEY_SPAN_LEN, buf, off);
+	store_batch_put(w->b, STORE_CF_SPANS, key, KEY_SPAN_LEN, bw.buf,
+	    bw.len);
 }
 
 /* Writes the accepted spans as one block per trace (span_block.h), in

@@ -2,8 +2,10 @@
  * span_block.c - the spans family's values (span_block.h).
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "keys.h"
 #include "span_block.h"
 #include "varint.h"
@@ -11,8 +13,12 @@
 typedef Opentelemetry__Proto__Trace__V1__Span span_t;
 
 void
-span_block_begin(uint8_t *buf, uint64_t min_start_ns)
+span_block_begin(span_block_writer *w, uint8_t *buf, uint64_t min_start_ns)
 {
+	w->buf = buf;
+	w->len = SPAN_BLOCK_HEADER;
+	w->n = 0;
+	w->origin_hash = 0;
 	key_write_be64(buf, min_start_ns);
 }
 
@@ -39,21 +45,72 @@ span_block_packed_len(const span_t *sp)
 	return opentelemetry__proto__trace__v1__span__get_packed_size(&c);
 }
 
-size_t
-span_block_add(uint8_t *buf, const uint8_t *block, uint64_t origin_hash,
-    const span_t *sp, size_t packed_len)
+/* Where the entry of sp's parent starts in w, or 0 when it is not there. */
+static size_t
+parent_entry(const span_block_writer *w, const span_t *sp)
+{
+	if (sp->parent_span_id.len != KEY_SPAN_ID_LEN)
+		return 0;
+	for (size_t i = w->n; i-- > 0;)
+		if (memcmp(w->buf + w->at[i], sp->parent_span_id.data,
+		    KEY_SPAN_ID_LEN) == 0)
+			return w->at[i];
+	return 0;
+}
+
+void
+span_block_add(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
+    size_t packed_len)
 {
 	span_t c = stripped(sp);
-	size_t n = 16;
+	size_t at = w->len, parent = parent_entry(w, sp), n = at + 8;
+	bool same_origin = w->n > 0 && origin_hash == w->origin_hash;
+	uint64_t link = (parent ? at - parent : 0) << 1 | same_origin;
 
-	memcpy(buf, sp->span_id.data, KEY_SPAN_ID_LEN);
-	key_write_be64(buf + 8, origin_hash);
-	n += varint_put(buf + n, sp->start_time_unix_nano - key_be64(block));
-	n += varint_put(buf + n, sp->end_time_unix_nano -
+	if (parent) {
+		/* Tag, length and 8 bytes of ID: 10 bytes fewer to pack. */
+		c.parent_span_id.len = 0;
+		c.parent_span_id.data = NULL;
+		packed_len -= 2 + KEY_SPAN_ID_LEN;
+	}
+	memcpy(w->buf + at, sp->span_id.data, KEY_SPAN_ID_LEN);
+	n += varint_put(w->buf + n, link);
+	if (!same_origin) {
+		key_write_be64(w->buf + n, origin_hash);
+		n += 8;
+	}
+	n += varint_put(w->buf + n, sp->start_time_unix_nano - key_be64(w->buf));
+	n += varint_put(w->buf + n, sp->end_time_unix_nano -
 	    sp->start_time_unix_nano);
-	n += varint_put(buf + n, packed_len);
-	opentelemetry__proto__trace__v1__span__pack(&c, buf + n);
-	return n + packed_len;
+	n += varint_put(w->buf + n, packed_len);
+	opentelemetry__proto__trace__v1__span__pack(&c, w->buf + n);
+	w->at[w->n++] = (uint32_t)at;
+	w->origin_hash = origin_hash;
+	w->len = n + packed_len;
+}
+
+/* Reads an entry's link (span_block.h) at p; false when it is malformed. */
+static bool
+read_link(const uint8_t *v, size_t at, const uint8_t **p, const uint8_t *end,
+    span_block_entry *e)
+{
+	uint64_t link, back;
+
+	if (!varint_get(p, end, &link))
+		return false;
+	back = link >> 1;
+	/* A parent's entry starts after the header and ends before this. */
+	if (back != 0 && (back < KEY_SPAN_ID_LEN ||
+	    back > at - SPAN_BLOCK_HEADER))
+		return false;
+	e->parent_id = back != 0 ? v + at - back : NULL;
+	if (link & 1)
+		return at > SPAN_BLOCK_HEADER; /* the first has its own */
+	if (end - *p < 8)
+		return false;
+	e->origin_hash = key_be64(*p);
+	*p += 8;
+	return true;
 }
 
 int
@@ -68,12 +125,12 @@ span_block_next(const uint8_t *v, size_t vlen, size_t *off,
 		return -1;
 	if (at == vlen)
 		return 0;
-	if (vlen - at < 16)
+	if (vlen - at < KEY_SPAN_ID_LEN + 1)
 		return -1;
 	e->span_id = v + at;
-	e->origin_hash = key_be64(v + at + 8);
-	p = v + at + 16;
-	if (!varint_get(&p, end, &start_off) || !varint_get(&p, end, &dur) ||
+	p = v + at + KEY_SPAN_ID_LEN;
+	if (!read_link(v, at, &p, end, e) ||
+	    !varint_get(&p, end, &start_off) || !varint_get(&p, end, &dur) ||
 	    !varint_get(&p, end, &len) || (uint64_t)(end - p) < len ||
 	    start_off > UINT64_MAX - key_be64(v) ||
 	    dur > UINT64_MAX - key_be64(v) - start_off)
@@ -96,5 +153,11 @@ span_block_unpack(const span_block_entry *e)
 		return NULL;
 	sp->start_time_unix_nano = e->start_ns;
 	sp->end_time_unix_nano = e->end_ns;
+	if (e->parent_id != NULL) {
+		free(sp->parent_span_id.data);
+		sp->parent_span_id.data = xmalloc(KEY_SPAN_ID_LEN);
+		memcpy(sp->parent_span_id.data, e->parent_id, KEY_SPAN_ID_LEN);
+		sp->parent_span_id.len = KEY_SPAN_ID_LEN;
+	}
 	return sp;
 }

@@ -4,8 +4,9 @@
  * earliest start, the records written for a flush read back through
  * dict_reader on a real RocksDB in a mkdtemp directory (removed
  * afterwards), and reuse after trace_dict_reset. Also index_catalog_new
- * (collector/index.c), which must refuse a store whose index predates the
- * dictionaries and continue the flush numbers of one that does not.
+ * (collector/index.c), which must continue the flush numbers of a store
+ * and refuse a damaged one, and pipeline_new, which refuses a store of
+ * an older layout (test_store_format.c tests the check itself).
  */
 #define _GNU_SOURCE
 #include <ftw.h>
@@ -552,35 +553,7 @@ test_catalog_empty_store(void **state)
 	index_catalog_free(NULL);
 }
 
-/* Index records and no flush number: the older format, refused, and the
- * cause says so. Other families' records alone do not count. */
-static void
-test_catalog_refuses_old_format(void **state)
-{
-	fixture *f = *state;
-	char *cause = NULL;
-	index_catalog *c;
-	keybuf k;
-
-	put(f->st, STORE_CF_SPANS, "span", 4, "x", 1);
-	key_meta_service(&k, "checkout", 8);
-	put(f->st, STORE_CF_META, k.b, k.len, "", 0);
-	c = index_catalog_new(f->st, &cause);
-	assert_non_null(c);
-	index_catalog_free(c);
-
-	/* An old S record: 24-byte postings, no dictionary. */
-	key_idx_svc(&k, 1735689600ULL * 1000000000ULL, "checkout", 8, 5);
-	put(f->st, STORE_CF_INDEX, k.b, k.len, "012345678901234567890123",
-	    24);
-	c = index_catalog_new(f->st, &cause);
-	assert_null(c);
-	assert_non_null(cause);
-	assert_non_null(strstr(cause, "older"));
-	free(cause);
-}
-
-/* With the flush number the same store is accepted. */
+/* A store with a flush number is accepted; a damaged one is not. */
 static void
 test_catalog_accepts_new_format(void **state)
 {
@@ -657,8 +630,8 @@ test_catalog_continues_flushes(void **state)
 	pipeline_free(p);
 }
 
-/* pipeline_new, which the collector starts with, passes the refusal
- * on. */
+/* pipeline_new, which the collector starts with, refuses an index of an
+ * older layout (no format mark). */
 static void
 test_pipeline_refuses_old_format(void **state)
 {
@@ -693,7 +666,6 @@ main(void)
 		T(test_reader_many_flushes),
 		T(test_reset_reuse),
 		T(test_catalog_empty_store),
-		T(test_catalog_refuses_old_format),
 		T(test_catalog_accepts_new_format),
 		T(test_catalog_continues_flushes),
 		T(test_pipeline_refuses_old_format),
