@@ -19,6 +19,7 @@
 #include "postings.h"
 #include "store.h"
 #include "trace_dict.h"
+#include "typed_sort.h"
 
 typedef Opentelemetry__Proto__Common__V1__AnyValue any_value;
 typedef Opentelemetry__Proto__Common__V1__KeyValue key_value;
@@ -572,25 +573,22 @@ index_origin(index_builder *ib, store_batch *b, uint64_t hash,
 	catalog_put(ib, b, &ib->k, bytes, len);
 }
 
-/* Newest first. */
-static int
-cmp_start_desc(const void *a, const void *b)
-{
-	const tposting *x = a, *y = b;
-
-	return x->start_ns > y->start_ns ? -1 : x->start_ns < y->start_ns;
-}
-
-/* By trace, then earliest start first. */
-static int
-cmp_trace_start(const void *a, const void *b)
-{
-	const tposting *x = a, *y = b;
-
-	if (x->ord != y->ord)
-		return x->ord < y->ord ? -1 : 1;
-	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
-}
+/* Sort orders, total so that the records written do not depend on the
+ * sort: newest first; by trace, then earliest first; longest first; by
+ * trace (a record's postings are stored in this order). */
+#define START_DESC(x, y) ((x)->start_ns != (y)->start_ns ?                 \
+	(x)->start_ns > (y)->start_ns : (x)->ord < (y)->ord)
+#define TRACE_START(x, y) ((x)->ord != (y)->ord ? (x)->ord < (y)->ord :     \
+	(x)->start_ns < (y)->start_ns)
+#define DUR_DESC(x, y) ((x)->dur_ns != (y)->dur_ns ?                       \
+	(x)->dur_ns > (y)->dur_ns : TRACE_START(x, y))
+#define BY_ORD(x, y) ((x)->ord != (y)->ord ? (x)->ord < (y)->ord :          \
+	(x)->vhash != (y)->vhash ? (x)->vhash < (y)->vhash :                \
+	(x)->start_ns < (y)->start_ns)
+TYPED_SORT(sort_start_desc, tposting, START_DESC)
+TYPED_SORT(sort_trace_start, tposting, TRACE_START)
+TYPED_SORT(sort_dur_desc, dposting, DUR_DESC)
+TYPED_SORT(sort_by_ord, tposting, BY_ORD)
 
 /* One posting per trace (its earliest start). A list that fits in one
  * record stays in ordinal order, the order it is stored in (by_ord, with
@@ -604,7 +602,7 @@ dedupe_traces(entry *e)
 	uint64_t newest = 0;
 
 	if (e->n_post > 1)
-		qsort(v, e->n_post, sizeof *v, cmp_trace_start);
+		sort_trace_start(v, e->n_post);
 	for (uint32_t i = 0; i < e->n_post; i++) {
 		if (n > 0 && v[i].ord == v[n - 1].ord)
 			continue;
@@ -618,25 +616,7 @@ dedupe_traces(entry *e)
 		e->start_ns = newest;
 		return;
 	}
-	qsort(v, e->n_post, sizeof *v, cmp_start_desc);
-}
-
-/* Longest first. */
-static int
-cmp_dur_desc(const void *a, const void *b)
-{
-	const dposting *x = a, *y = b;
-
-	return x->dur_ns > y->dur_ns ? -1 : x->dur_ns < y->dur_ns;
-}
-
-/* By ordinal: a record's trace postings are stored in this order. */
-static int
-cmp_ord(const void *a, const void *b)
-{
-	const tposting *x = a, *y = b;
-
-	return x->ord < y->ord ? -1 : x->ord > y->ord;
+	sort_start_desc(v, e->n_post);
 }
 
 /* Encodes postings [i, i + n) of e (sorted newest or longest first) into
@@ -663,7 +643,7 @@ encode_chunk(index_builder *ib, entry *e, uint32_t i, uint32_t n,
 		*base = e->start_ns;
 	} else {
 		*base = tpostings(e)[i].start_ns;
-		qsort(tpostings(e) + i, n, sizeof(tposting), cmp_ord);
+		sort_by_ord(tpostings(e) + i, n);
 	}
 	return postings_encode_t(tpostings(e) + i, n, starts,
 	    e->kind == POST_VAL, ib->enc);
@@ -775,11 +755,10 @@ prepare_entry(index_builder *ib, store_batch *b, size_t j, uint64_t **vals,
 		}
 		return true;
 	case POST_VAL:
-		qsort(tpostings(e), e->n_post, sizeof(tposting),
-		    cmp_start_desc);
+		sort_start_desc(tpostings(e), e->n_post);
 		return true;
 	case POST_DUR:
-		qsort(dpostings(e), e->n_post, sizeof(dposting), cmp_dur_desc);
+		sort_dur_desc(dpostings(e), e->n_post);
 		if (e->n_post > *cap_vals) {
 			*cap_vals = e->n_post;
 			*vals = xrealloc(*vals, *cap_vals * sizeof **vals);
