@@ -418,15 +418,38 @@ merge_postings(index_builder *dst, uint32_t d, entry *e, const uint32_t *map)
 	}
 }
 
+/* Starts loading what finding entry j of src in dst will read: its
+ * table slot (16 entries ahead), then the entry that slot names (8
+ * ahead). The shared buffer's table is megabytes: without this, merging
+ * waited on two cache misses an entry. */
+static inline void
+merge_prefetch(const index_builder *dst, const index_builder *src, size_t j)
+{
+	size_t mask = dst->table_cap - 1;
+
+	if (dst->table_cap == 0)
+		return;
+	if (j + 16 < src->n_entries)
+		__builtin_prefetch(&dst->table[src->entries[j + 16].h & mask]);
+	if (j + 8 < src->n_entries) {
+		uint64_t t = dst->table[src->entries[j + 8].h & mask];
+
+		if (t != 0)
+			__builtin_prefetch(&dst->entries[(uint32_t)t - 1]);
+	}
+}
+
 void
 index_merge(index_builder *dst, index_builder *src)
 {
 	trace_dict_merge(dst->dict, src->dict, &src->map, &src->map_cap);
 	for (size_t j = 0; j < src->n_entries; j++) {
 		entry *e = &src->entries[j];
-		uint32_t d = entry_find_or_add(dst, src->keys + e->off, e->len,
-		    e->h, e->kind, e->start_ns);
+		uint32_t d;
 
+		merge_prefetch(dst, src, j);
+		d = entry_find_or_add(dst, src->keys + e->off, e->len, e->h,
+		    e->kind, e->start_ns);
 		merge_postings(dst, d, e, src->map + trace_dict_slot(src->dict,
 		    key_hour(e->start_ns), 0));
 	}
