@@ -32,7 +32,7 @@
  * holds, for one hour, the attribute values that had at most
  * KEY_VAL_MAX_POSTINGS postings in the flush, by hash bucket: (trace,
  * start, 16 bits of value hash). D holds one service, operation and
- * minute: (duration, trace, start, span_id), longest first, keyed by
+ * minute: (duration, trace, start), longest first, keyed by
  * ~(the longest duration); a list's
  * first record is D, the rest are IDX_DUR_TAIL, so that the first records
  * of consecutive minutes sit together on disk.

@@ -2,7 +2,6 @@
  * postings.c - varint posting lists (postings.h).
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "common.h"
 #include "postings.h"
@@ -75,8 +74,6 @@ postings_encode_d(const dposting *p, size_t n, uint64_t base,
 		len += varint_put(out + len, p[i].ord);
 		len += varint_put(out + len,
 		    p[i].start_ns - trace_start[p[i].ord]);
-		memcpy(out + len, p[i].span_id, KEY_SPAN_ID_LEN);
-		len += KEY_SPAN_ID_LEN;
 		base = p[i].dur_ns;
 	}
 	return len;
@@ -135,8 +132,7 @@ postings_decode_d(const uint8_t *v, size_t vlen, uint64_t base,
 		uint64_t off = get_varint(&r);
 		dref *d;
 
-		if (delta > base || ord > UINT32_MAX ||
-		    r.end - r.p < KEY_SPAN_ID_LEN)
+		if (delta > base || ord > UINT32_MAX)
 			r.err = true;
 		if (r.err)
 			break;
@@ -149,8 +145,6 @@ postings_decode_d(const uint8_t *v, size_t vlen, uint64_t base,
 		d->dur_ns = base;
 		d->off_ns = off;
 		d->ord = (uint32_t)ord;
-		memcpy(d->span_id, r.p, KEY_SPAN_ID_LEN);
-		r.p += KEY_SPAN_ID_LEN;
 	}
 	if (r.err) {
 		*n = first;

@@ -8,8 +8,11 @@
  * and V postings are stored in ordinal order, each ordinal as the
  * difference to the one before; D postings stay longest first, each
  * duration as the difference to the one before (the first's to the
- * record key's longest). Every number is a varint. Pure functions,
- * thread-safe; decoders reject any value that does not parse exactly.
+ * record key's longest). Every number is a varint. D postings do not
+ * carry the span ID: only `slow` needs it, for its top N, and finds it
+ * in the trace's spans by start and duration (query.c, find_span_id),
+ * which saves 8 bytes per span. Pure functions, thread-safe; decoders
+ * reject any value that does not parse exactly.
  */
 #ifndef COLLECTOR_POSTINGS_H
 #define COLLECTOR_POSTINGS_H
@@ -28,12 +31,11 @@ typedef struct tposting {
 	uint16_t vhash;
 } tposting;
 
-/* D postings. */
+/* D postings: a span by its trace, start and duration (no span ID). */
 typedef struct dposting {
 	uint64_t dur_ns;
 	uint64_t start_ns;
 	uint32_t ord;
-	uint8_t span_id[KEY_SPAN_ID_LEN];
 } dposting;
 
 /* What a query decodes: the start is off_ns after the trace's start. */
@@ -47,12 +49,11 @@ typedef struct dref {
 	uint64_t dur_ns;
 	uint64_t off_ns;
 	uint32_t ord;
-	uint8_t span_id[KEY_SPAN_ID_LEN];
 } dref;
 
 /* The most bytes one encoded posting takes. */
 #define POSTINGS_MAX_T (5 + 10 + 2)
-#define POSTINGS_MAX_D (10 + 5 + 10 + KEY_SPAN_ID_LEN)
+#define POSTINGS_MAX_D (10 + 5 + 10)
 
 /* Encoders write n postings into out, which has room for n times
  * POSTINGS_MAX_*, and return the bytes written. trace_start[ord] is the

@@ -206,11 +206,49 @@ dedupe_spans(ltrace *t)
 	t->n = n;
 }
 
-/* Adds one span of a block to t. */
-static void
-load_span(qctx *q, ltrace *t, const uint8_t *trace_id,
-    const span_block_entry *e)
+/* Called for each span of a trace's blocks; key is the block's key. */
+typedef void (*span_visit)(qctx *q, const uint8_t *key,
+    const span_block_entry *e, void *arg);
+
+/* Visits every span of a trace's unexpired blocks, in key order; returns
+ * the number of blocks. The entries point into the iterator's value:
+ * valid only during the call. */
+static size_t
+walk_trace(qctx *q, const uint8_t *trace_id, span_visit visit, void *arg)
 {
+	keybuf lo, hi;
+	store_iter *it;
+	size_t blocks = 0;
+
+	key_reset(&lo);
+	key_put_bytes(&lo, trace_id, KEY_TRACE_ID_LEN);
+	hi = lo;
+	prefix_next(&hi);
+	it = store_iter_new(q->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
+	    true);
+	for (; store_iter_valid(it); store_iter_next(it), blocks++) {
+		size_t klen, vlen, off = 0;
+		const uint8_t *k = store_iter_key(it, &klen);
+		const uint8_t *v = store_iter_value(it, &vlen);
+		span_block_entry e;
+
+		if (klen != KEY_SPAN_LEN || vlen < SPAN_BLOCK_HEADER ||
+		    key_be64(v) < q->cutoff)
+			continue;
+		while (span_block_next(v, vlen, &off, &e) == 1)
+			visit(q, k, &e, arg);
+	}
+	store_iter_free(it);
+	return blocks;
+}
+
+/* Adds one span of a block (its key starts with the trace ID) to the
+ * ltrace arg. */
+static void
+load_span(qctx *q, const uint8_t *trace_id, const span_block_entry *e,
+    void *arg)
+{
+	ltrace *t = arg;
 	span_t *sp;
 
 	sp = span_block_unpack(e);
@@ -238,31 +276,8 @@ load_span(qctx *q, ltrace *t, const uint8_t *trace_id,
 static size_t
 load_trace(qctx *q, const uint8_t *trace_id, ltrace *t)
 {
-	keybuf lo, hi;
-	store_iter *it;
-	size_t blocks = 0;
-
 	memset(t, 0, sizeof *t);
-	key_reset(&lo);
-	key_put_bytes(&lo, trace_id, KEY_TRACE_ID_LEN);
-	hi = lo;
-	prefix_next(&hi);
-	it = store_iter_new(q->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
-	    true);
-	for (; store_iter_valid(it); store_iter_next(it), blocks++) {
-		size_t klen, vlen, off = 0;
-		const uint8_t *k = store_iter_key(it, &klen);
-		const uint8_t *v = store_iter_value(it, &vlen);
-		span_block_entry e;
-
-		if (klen != KEY_SPAN_LEN || vlen < SPAN_BLOCK_HEADER ||
-		    key_be64(v) < q->cutoff)
-			continue;
-		while (span_block_next(v, vlen, &off, &e) == 1)
-			load_span(q, t, k, &e);
-	}
-	store_iter_free(it);
-	if (blocks > 1)
+	if (walk_trace(q, trace_id, load_span, t) > 1)
 		dedupe_spans(t);
 	for (size_t i = 0; i < t->n; i++)
 		t->spans[i].o = &q->origins[t->spans[i].oi];
@@ -958,11 +973,12 @@ search_by_time(qctx *q, results *res, const Tracequery__V1__Search *s,
 
 /* One duration-index hit. Its trace ID and start come from its flush's
  * dictionary, read only for the hits a query keeps (hit_resolve): a slow
- * top 20 reads hundreds of postings and needs 20 traces. */
+ * top 20 reads hundreds of postings and needs 20 traces. It has no span
+ * ID: slow looks for it in the trace (find_span_id). */
 typedef struct dhit {
 	uint64_t dur_ns;
-	uint64_t start_ns;        /* once resolved */
-	uint8_t id[KEY_SPAN_LEN]; /* trace (once resolved), span */
+	uint64_t start_ns;                  /* once resolved */
+	uint8_t trace_id[KEY_TRACE_ID_LEN]; /* once resolved */
 	uint32_t pair; /* which (service, operation) */
 	uint32_t hour, ord;
 	uint64_t flush, off_ns;
@@ -1079,7 +1095,6 @@ make_hit(const dref *d, uint32_t hour, uint64_t flush, uint32_t pair)
 	dhit h = { .dur_ns = d->dur_ns, .pair = pair, .hour = hour,
 		.ord = d->ord, .flush = flush, .off_ns = d->off_ns };
 
-	memcpy(h.id + KEY_TRACE_ID_LEN, d->span_id, KEY_SPAN_ID_LEN);
 	return h;
 }
 
@@ -1092,8 +1107,8 @@ hit_resolve(qctx *q, dhit *h)
 
 	if (h->resolved)
 		return true;
-	if (!dict_reader_trace(q->dict, h->hour, h->flush, h->ord, h->id,
-	    &start))
+	if (!dict_reader_trace(q->dict, h->hour, h->flush, h->ord,
+	    h->trace_id, &start))
 		return false;
 	h->start_ns = start + h->off_ns;
 	h->resolved = true;
@@ -1440,7 +1455,7 @@ consider_down_to(qctx *q, results *res, dhits *hits, uint64_t bound,
 		qsort(hits->v, hits->n, sizeof *hits->v, cmp_dhit_dur);
 	for (; i < hits->n && hits->v[i].dur_ns >= bound; i++)
 		if (hit_resolve(q, &hits->v[i]) &&
-		    consider(q, res, hits->v[i].id, s, w))
+		    consider(q, res, hits->v[i].trace_id, s, w))
 			return true;
 	if (i > 0) {
 		memmove(hits->v, hits->v + i, (hits->n - i) * sizeof *hits->v);
@@ -1532,7 +1547,8 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 				qsort(hits.v, hits.n, sizeof *hits.v,
 				    cmp_dhit_start);
 			for (size_t i = 0; i < hits.n && !done; i++)
-				done = consider(q, res, hits.v[i].id, s, w);
+				done = consider(q, res, hits.v[i].trace_id,
+				    s, w);
 		}
 		for (size_t i = 0; i < n_pairs; i++)
 			dur_close(&cs[i]);
@@ -1655,13 +1671,193 @@ slow_top(qctx *q, const svc_op *pairs, minute_maxes *mm, const window *w,
 	free(fl.v);
 }
 
+/*
+ * D postings carry no span ID (8 bytes a span on disk), so slow finds
+ * the span of each hit it returns in the hit's trace: the spans with the
+ * hit's start and duration, one copy of each (a resent request stores a
+ * span in two blocks). Their packed bytes are kept, because only when
+ * there are several are they unpacked, to match the operation (and the
+ * service) too.
+ */
+typedef struct span_cand {
+	uint8_t id[KEY_SPAN_ID_LEN];
+	uint8_t *packed; /* a copy: the block goes with its iterator */
+	span_block_entry e;
+} span_cand;
+
+typedef struct span_cands {
+	uint64_t start_ns, dur_ns;
+	span_cand *v;
+	size_t n, cap;
+} span_cands;
+
+static void
+add_cand(qctx *q, const uint8_t *key, const span_block_entry *e, void *arg)
+{
+	span_cands *c = arg;
+	span_cand *n;
+
+	(void)q;
+	(void)key;
+	if (e->start_ns != c->start_ns || e->end_ns - e->start_ns != c->dur_ns)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		if (memcmp(c->v[i].id, e->span_id, KEY_SPAN_ID_LEN) == 0)
+			return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 4;
+		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+	}
+	n = &c->v[c->n++];
+	memcpy(n->id, e->span_id, KEY_SPAN_ID_LEN);
+	n->packed = xmalloc(e->packed_len + 1);
+	memcpy(n->packed, e->packed, e->packed_len);
+	n->e = *e;
+	n->e.span_id = NULL;   /* n->id: v may move */
+	n->e.parent_id = NULL; /* it points into the block */
+	n->e.packed = n->packed;
+}
+
+/* Whether candidate c is a span of pair's service and operation. */
+static bool
+cand_is(qctx *q, const span_cand *c, const svc_op *pair)
+{
+	/* origin_get may move q->origins: index it after the call. */
+	size_t oi = origin_get(q, c->e.origin_hash);
+	span_t *sp = span_block_unpack(&c->e);
+	bool is = sp != NULL && strcmp(sp->name, pair->op) == 0 &&
+	    strcmp(q->origins[oi].svc, pair->svc) == 0;
+
+	if (sp != NULL)
+		opentelemetry__proto__trace__v1__span__free_unpacked(sp, NULL);
+	return is;
+}
+
+/* Whether sr already holds span span_id of trace trace_id. */
+static bool
+slow_has(const Tracequery__V1__SlowResult *sr, const uint8_t *trace_id,
+    const uint8_t *span_id)
+{
+	for (size_t i = 0; i < sr->n_spans; i++)
+		if (memcmp(sr->spans[i]->trace_id.data, trace_id,
+		    KEY_TRACE_ID_LEN) == 0 &&
+		    memcmp(sr->spans[i]->span_id.data, span_id,
+		    KEY_SPAN_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Puts in span_id the ID of the span that resolved hit h of pair names,
+ * the first such span sr does not hold yet: two spans that look alike
+ * get two IDs, and a span indexed twice is returned once. The name and
+ * service are checked only when the start and duration do not tell the
+ * trace's spans apart. False when the trace has no such span (expired,
+ * or lost in a crash).
+ */
+static bool
+find_span_id(qctx *q, const dhit *h, const svc_op *pair,
+    const Tracequery__V1__SlowResult *sr, uint8_t *span_id)
+{
+	span_cands c = { h->start_ns, h->dur_ns, NULL, 0, 0 };
+	bool found = false;
+
+	walk_trace(q, h->trace_id, add_cand, &c);
+	for (size_t i = 0; i < c.n && !found; i++) {
+		if (slow_has(sr, h->trace_id, c.v[i].id) ||
+		    (c.n > 1 && !cand_is(q, &c.v[i], pair)))
+			continue;
+		memcpy(span_id, c.v[i].id, KEY_SPAN_ID_LEN);
+		found = true;
+	}
+	for (size_t i = 0; i < c.n; i++)
+		free(c.v[i].packed);
+	free(c.v);
+	return found;
+}
+
+/* Resolved hit h of pair as a span of slow's answer. */
+static Tracequery__V1__SlowSpan *
+slow_span_new(const dhit *h, const svc_op *pair, const uint8_t *span_id)
+{
+	Tracequery__V1__SlowSpan *ss = xmalloc(sizeof *ss);
+
+	tracequery__v1__slow_span__init(ss);
+	ss->trace_id.data = xmalloc(KEY_TRACE_ID_LEN);
+	memcpy(ss->trace_id.data, h->trace_id, KEY_TRACE_ID_LEN);
+	ss->trace_id.len = KEY_TRACE_ID_LEN;
+	ss->span_id.data = xmalloc(KEY_SPAN_ID_LEN);
+	memcpy(ss->span_id.data, span_id, KEY_SPAN_ID_LEN);
+	ss->span_id.len = KEY_SPAN_ID_LEN;
+	ss->service = xstrdup(pair->svc);
+	ss->name = xstrdup(pair->op);
+	ss->duration_ns = h->dur_ns;
+	ss->start_unix_nano = h->start_ns;
+	return ss;
+}
+
+/* Adds the spans of the want longest hits to sr, at most top of them;
+ * returns how many hits
+ * were skipped: their span is gone (expired, lost in a crash) or already
+ * in the answer (a resent request indexed twice). */
+static size_t
+slow_add_top(qctx *q, const svc_op *pairs, minute_maxes *mm,
+    const window *w, size_t want, size_t top,
+    Tracequery__V1__SlowResult *sr, size_t *n_hits)
+{
+	dhits hits = { 0 };
+	size_t skipped = 0;
+
+	slow_top(q, pairs, mm, w, want, &hits);
+	if (hits.n > 1)
+		qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
+	for (size_t i = 0; i < hits.n && sr->n_spans < top; i++) {
+		const svc_op *pair = &pairs[hits.v[i].pair];
+		uint8_t span_id[KEY_SPAN_ID_LEN];
+
+		if (!hit_resolve(q, &hits.v[i]) ||
+		    !find_span_id(q, &hits.v[i], pair, sr, span_id)) {
+			skipped++;
+			continue;
+		}
+		PUSH(sr->spans, sr->n_spans,
+		    slow_span_new(&hits.v[i], pair, span_id));
+	}
+	*n_hits = hits.n;
+	free(hits.v);
+	return skipped;
+}
+
+/* The top longest spans of the window into sr. Skipped hits leave the
+ * answer short; then it asks for more hits (the longest come first
+ * again, so the answer is rebuilt) until it is full or the index has no
+ * more. */
+static void
+slow_fill(qctx *q, const svc_op *pairs, minute_maxes *mm, const window *w,
+    size_t top, Tracequery__V1__SlowResult *sr)
+{
+	size_t want = top, n_hits, skipped;
+
+	for (;;) {
+		skipped = slow_add_top(q, pairs, mm, w, want, top, sr,
+		    &n_hits);
+		if (sr->n_spans >= top || skipped == 0 || n_hits < want ||
+		    want >= MAX_LIMIT * 4)
+			break;
+		for (size_t i = 0; i < sr->n_spans; i++)
+			tracequery__v1__slow_span__free_unpacked(sr->spans[i],
+			    NULL);
+		sr->n_spans = 0;
+		want += 2 * skipped;
+	}
+}
+
 static response *
 slow(qctx *q, const Tracequery__V1__Slow *s)
 {
 	window w = make_window(q, s->start_unix_nano, s->end_unix_nano);
 	size_t top = s->top ? s->top : DEFAULT_LIMIT, n_pairs;
 	svc_op *pairs;
-	dhits hits = { 0 };
 	minute_maxes mm = { 0 };
 	Tracequery__V1__SlowResult *sr;
 	response *r;
@@ -1700,32 +1896,8 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 				all->max = h->max;
 		}
 	}
-	slow_top(q, pairs, &mm, &w, top, &hits);
+	slow_fill(q, pairs, &mm, &w, top, sr);
 	free(mm.v);
-	if (hits.n > 1)
-		qsort(hits.v, hits.n, sizeof *hits.v, cmp_dhit_dur);
-	for (size_t i = 0; i < hits.n && sr->n_spans < top; i++) {
-		Tracequery__V1__SlowSpan *ss;
-		const svc_op *pair = &pairs[hits.v[i].pair];
-
-		if (!hit_resolve(q, &hits.v[i]))
-			continue;
-		ss = xmalloc(sizeof *ss);
-		tracequery__v1__slow_span__init(ss);
-		ss->trace_id.data = xmalloc(KEY_TRACE_ID_LEN);
-		memcpy(ss->trace_id.data, hits.v[i].id, KEY_TRACE_ID_LEN);
-		ss->trace_id.len = KEY_TRACE_ID_LEN;
-		ss->span_id.data = xmalloc(KEY_SPAN_ID_LEN);
-		memcpy(ss->span_id.data, hits.v[i].id + KEY_TRACE_ID_LEN,
-		    KEY_SPAN_ID_LEN);
-		ss->span_id.len = KEY_SPAN_ID_LEN;
-		ss->service = xstrdup(pair->svc);
-		ss->name = xstrdup(pair->op);
-		ss->duration_ns = hits.v[i].dur_ns;
-		ss->start_unix_nano = hits.v[i].start_ns;
-		PUSH(sr->spans, sr->n_spans, ss);
-	}
-	free(hits.v);
 	if (all != NULL) {
 		/* Eight buckets per power of two are plenty on a terminal. */
 		for (int b = 0; b < HIST_BUCKETS; b += 8) {

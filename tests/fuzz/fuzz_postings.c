@@ -29,16 +29,16 @@
 #include "keys.h"
 #include "postings.h"
 
-/* The fewest bytes one posting takes: one byte per varint, then the
- * value hash or span ID. */
+/* The fewest bytes one posting takes: one byte per varint (T: then the
+ * value hash, when there is one). */
 #define PO_MIN_T 2
-#define PO_MIN_D (3 + KEY_SPAN_ID_LEN)
+#define PO_MIN_D 3
 /* Re-encoding needs a start per ordinal. */
 #define PO_ORDS 65536
 
 /* What every decode's array holds before the decoded postings. */
 static const tref po_sentinel_t = { 77, 7, 0x7777 };
-static const dref po_sentinel_d = { 88, 8, 8, { 8, 8 } };
+static const dref po_sentinel_d = { 88, 8, 8 };
 
 /* Trace starts for re-encoding: anything, even near 2^64 (the offset
  * arithmetic is unsigned both ways). */
@@ -72,8 +72,7 @@ po_same_d(const dref *a, const dref *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (a[i].dur_ns != b[i].dur_ns || a[i].off_ns != b[i].off_ns ||
-		    a[i].ord != b[i].ord ||
-		    memcmp(a[i].span_id, b[i].span_id, KEY_SPAN_ID_LEN) != 0)
+		    a[i].ord != b[i].ord)
 			return false;
 	return true;
 }
@@ -159,7 +158,6 @@ po_reencode_d(const dref *got, size_t n, size_t len, uint64_t base)
 		p[i].dur_ns = got[i].dur_ns;
 		p[i].ord = got[i].ord;
 		p[i].start_ns = ts[got[i].ord] + got[i].off_ns;
-		memcpy(p[i].span_id, got[i].span_id, KEY_SPAN_ID_LEN);
 	}
 	elen = postings_encode_d(p, n, base, ts, enc);
 	FUZZ_CHECK(elen <= len);

@@ -240,10 +240,10 @@ def postings_seeds():
             prev = ord_
         return out
 
-    def dlist(base, posts):  # (duration, ordinal, offset, span ID)
+    def dlist(base, posts):  # (duration, ordinal, offset); no span ID
         out = b""
-        for dur, ord_, off, sid in posts:
-            out += varint(base - dur) + varint(ord_) + varint(off) + sid
+        for dur, ord_, off in posts:
+            out += varint(base - dur) + varint(ord_) + varint(off)
             base = dur
         return out
 
@@ -256,19 +256,19 @@ def postings_seeds():
     write(t, "t_max_hash", hdr(5) + tlist([(2**32 - 1, top, 0xffff)], True))
     base = 3 * 10**9
     write(t, "d_list", hdr(base) + dlist(
-        base, [(base - i * 5000, (i * 37) % 300, i * 1000, SID)
+        base, [(base - i * 5000, (i * 37) % 300, i * 1000)
                for i in range(33)]))
     write(t, "d_max", hdr(top) + dlist(
-        top, [(top, 0, 0, SID), (0, 2**32 - 1, top, PID)]))
+        top, [(top, 0, 0), (0, 2**32 - 1, top)]))
     write(t, "empty", hdr(4))
     write(t, "t_non_minimal", hdr(4) + b"\x80\x00\x80\x00")
-    write(t, "d_non_minimal", hdr(4) + b"\x80\x00\x80\x00\x80\x00" + SID)
+    write(t, "d_non_minimal", hdr(4) + b"\x80\x00\x80\x00\x80\x00")
     write(t, "truncated", hdr(4) + b"\x00\x80")
     write(t, "overlong", hdr(4) + b"\x80" * 10 + b"\x00\x00")
     write(t, "ord_too_big", hdr(4) + varint(2**32) + b"\x00")
     write(t, "ord_sum_too_big", hdr(4) + b"\x01\x00" +
           varint(2**32 - 1) + b"\x00")
-    write(t, "delta_too_big", hdr(4) + b"\x05\x00\x00" + SID)
+    write(t, "delta_too_big", hdr(4) + b"\x05\x00\x00")
     write(t, "hash_cut", hdr(5) + b"\x00\x00\x12")
 
 

@@ -67,8 +67,6 @@ same_d(const dref *got, const dposting *want, const uint64_t *ts, size_t n)
 		assert_int_equal(got[i].ord, want[i].ord);
 		assert_true(got[i].off_ns ==
 		    want[i].start_ns - ts[want[i].ord]);
-		assert_memory_equal(got[i].span_id, want[i].span_id,
-		    KEY_SPAN_ID_LEN);
 	}
 }
 
@@ -120,7 +118,7 @@ round_trip_d(const dposting *p, size_t n, uint64_t base, const uint64_t *ts)
 
 	assert_non_null(buf);
 	len = postings_encode_d(p, n, base, ts, buf);
-	assert_true(len >= n * (3 + KEY_SPAN_ID_LEN));
+	assert_true(len >= n * 3);
 	assert_true(len <= n * POSTINGS_MAX_D);
 	assert_int_equal(postings_decode_d(buf, len, base, &out, &got, &cap),
 	    (long)n);
@@ -229,7 +227,6 @@ make_d(size_t n, uint64_t base, uint64_t *ts, uint64_t seed)
 		    (uint32_t)(r % LIST_ORDS);
 		p[i].start_ns = trace_start(ts, p[i].ord, &seed);
 		p[i].start_ns += pick_off(&seed, p[i].start_ns, i);
-		memcpy(p[i].span_id, &r, KEY_SPAN_ID_LEN);
 	}
 	return p;
 }
@@ -315,7 +312,7 @@ static void
 test_d_edges(void **state)
 {
 	uint64_t *ts = all_starts();
-	dposting p[2] = { { 0, 0, 0, { 0 } } };
+	dposting p[2] = { { 0, 0, 0 } };
 
 	(void)state;
 	if (ts == NULL)
@@ -323,15 +320,14 @@ test_d_edges(void **state)
 	ts[0] = NOW;
 	ts[UINT32_MAX] = 0;
 	/* Zero difference, ordinal and offset. */
-	p[0] = (dposting){ 42, NOW, 0, { 1 } };
-	assert_int_equal(round_trip_d(p, 1, 42, ts), 3 + KEY_SPAN_ID_LEN);
+	p[0] = (dposting){ 42, NOW, 0 };
+	assert_int_equal(round_trip_d(p, 1, 42, ts), 3);
 	/* The largest difference, ordinal and offset: POSTINGS_MAX_D. */
-	p[0] = (dposting){ 0, UINT64_MAX, UINT32_MAX, { 0 } };
-	memset(p[0].span_id, 0xff, KEY_SPAN_ID_LEN);
+	p[0] = (dposting){ 0, UINT64_MAX, UINT32_MAX };
 	assert_int_equal(round_trip_d(p, 1, UINT64_MAX, ts), POSTINGS_MAX_D);
 	/* Ordinals need not be in order; equal durations. */
-	p[0] = (dposting){ 9, UINT64_MAX, UINT32_MAX, { 2 } };
-	p[1] = (dposting){ 9, NOW, 0, { 3 } };
+	p[0] = (dposting){ 9, UINT64_MAX, UINT32_MAX };
+	p[1] = (dposting){ 9, NOW, 0 };
 	round_trip_d(p, 2, 9, ts);
 	all_starts_free(ts);
 }
@@ -356,15 +352,15 @@ test_d_lists(void **state)
 }
 
 /* Per posting: the duration's difference to the one before (the first's
- * to base), the ordinal, the offset, then the span ID as is. */
+ * to base), the ordinal and the offset; no span ID (slow finds it in
+ * the trace). */
 static void
 test_d_bytes(void **state)
 {
 	uint64_t ts[3] = { 0, 0, NOW };
-	dposting p[] = { { 500, NOW + 1, 2, { 1, 2, 3, 4, 5, 6, 7, 8 } },
-		{ 200, NOW + 300, 2, { 9, 9, 9, 9, 9, 9, 9, 9 } } };
-	const uint8_t want[] = { 0x0a, 0x02, 0x01, 1, 2, 3, 4, 5, 6, 7, 8,
-		0xac, 0x02, 0x02, 0xac, 0x02, 9, 9, 9, 9, 9, 9, 9, 9 };
+	dposting p[] = { { 500, NOW + 1, 2 }, { 200, NOW + 300, 2 } };
+	const uint8_t want[] = { 0x0a, 0x02, 0x01, 0xac, 0x02, 0x02, 0xac,
+		0x02 };
 	uint8_t buf[2 * POSTINGS_MAX_D];
 
 	(void)state;
@@ -472,8 +468,7 @@ test_decode_empty(void **state)
 
 /* The two postings every malformed decode starts from (and must keep). */
 static const tref sentinel_t[2] = { { 11, 1, 2 }, { 22, 3, 4 } };
-static const dref sentinel_d[2] = { { 11, 12, 13, { 1 } },
-	{ 22, 23, 24, { 2 } } };
+static const dref sentinel_d[2] = { { 11, 12, 13 }, { 22, 23, 24 } };
 
 /* v must be refused: -1, *n unchanged, the sentinels intact. */
 static void
@@ -503,8 +498,6 @@ bad_d(const void *v, size_t len, uint64_t base)
 		assert_true(out[i].dur_ns == sentinel_d[i].dur_ns);
 		assert_true(out[i].off_ns == sentinel_d[i].off_ns);
 		assert_int_equal(out[i].ord, sentinel_d[i].ord);
-		assert_memory_equal(out[i].span_id, sentinel_d[i].span_id,
-		    KEY_SPAN_ID_LEN);
 	}
 	free(out);
 }
@@ -589,44 +582,40 @@ test_t_malformed(void **state)
 static void
 test_d_malformed(void **state)
 {
-	const uint8_t sid[KEY_SPAN_ID_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	uint8_t v[64];
 
 	(void)state;
-	/* A valid posting: difference 0, ordinal 0, offset 0, span ID. */
+	/* A valid posting: difference 0, ordinal 0, offset 0. */
 	memcpy(v, "\x00\x00\x00", 3);
-	memcpy(v + 3, sid, sizeof sid);
-	assert_int_equal(good_d(v, 11, 5), 1);
-	/* The span ID cut short, or missing. */
-	bad_d(v, 10, 5);
-	bad_d(v, 3, 5);
+	assert_int_equal(good_d(v, 3, 5), 1);
+	/* The offset or the ordinal missing (a value cut after them). */
+	bad_d(v, 2, 5);
+	bad_d(v, 1, 5);
 	/* Truncated varints in each of the three numbers. */
 	bad_d("\x80", 1, 5);
 	bad_d("\x00\x80", 2, 5);
 	bad_d("\x00\x00\x80", 3, 5);
 	/* A valid posting, then a cut one. */
-	memcpy(v + 11, "\x00\x00", 2);
-	bad_d(v, 13, 5);
+	memcpy(v + 3, "\x00\x00", 2);
+	bad_d(v, 5, 5);
 	/* A difference larger than base, at once or added up. */
 	v[0] = 0x06;
-	bad_d(v, 11, 5);
+	bad_d(v, 3, 5);
 	v[0] = 0x05;
-	assert_int_equal(good_d(v, 11, 5), 1);
-	memcpy(v + 11, v, 11);
-	v[11] = 0x01;
-	bad_d(v, 22, 5);
-	assert_int_equal(good_d(v, 22, 6), 2);
+	assert_int_equal(good_d(v, 3, 5), 1);
+	memcpy(v + 3, v, 3);
+	v[3] = 0x01;
+	bad_d(v, 6, 5);
+	assert_int_equal(good_d(v, 6, 6), 2);
 	/* An ordinal past UINT32_MAX, and UINT32_MAX. */
 	memcpy(v, "\x00\x80\x80\x80\x80\x10\x00", 7);
-	memcpy(v + 7, sid, sizeof sid);
-	bad_d(v, 15, 5);
+	bad_d(v, 7, 5);
 	memcpy(v, "\x00\xff\xff\xff\xff\x0f\x00", 7);
-	assert_int_equal(good_d(v, 15, 5), 1);
+	assert_int_equal(good_d(v, 7, 5), 1);
 	/* An overlong varint as the difference. */
 	memset(v, 0x80, 10);
 	memcpy(v + 10, "\x00\x00\x00", 3);
-	memcpy(v + 13, sid, sizeof sid);
-	bad_d(v, 21, UINT64_MAX);
+	bad_d(v, 13, UINT64_MAX);
 }
 
 int

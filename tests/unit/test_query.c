@@ -352,6 +352,37 @@ describe_all(sg_info *all)
 				sg_describe(s, t, j, base_ns, STEP_NS, &all[n++]);
 }
 
+/* Slow's span i is the span of the store it names by trace and span ID,
+ * with its service, operation, start and duration, and no span comes
+ * twice. */
+static void
+check_slow_span(const Tracequery__V1__SlowResult *sr, size_t i,
+    const sg_info *all)
+{
+	const Tracequery__V1__SlowSpan *ss = sr->spans[i];
+	char svc[16], op[16];
+	size_t k;
+
+	assert_int_equal(ss->trace_id.len, 16);
+	assert_int_equal(ss->span_id.len, 8);
+	for (k = 0; k < ALL_SPANS; k++)
+		if (memcmp(all[k].trace_id, ss->trace_id.data, 16) == 0 &&
+		    memcmp(all[k].span_id, ss->span_id.data, 8) == 0)
+			break;
+	assert_true(k < ALL_SPANS);
+	snprintf(svc, sizeof svc, "svc-%d", all[k].service);
+	snprintf(op, sizeof op, "op-%02d", all[k].op);
+	assert_string_equal(ss->service, svc);
+	assert_string_equal(ss->name, op);
+	assert_true(ss->start_unix_nano == all[k].start_ns);
+	assert_true(ss->duration_ns == all[k].end_ns - all[k].start_ns);
+	for (size_t j = 0; j < i; j++)
+		assert_false(memcmp(sr->spans[j]->trace_id.data,
+		    ss->trace_id.data, 16) == 0 &&
+		    memcmp(sr->spans[j]->span_id.data, ss->span_id.data,
+		    8) == 0);
+}
+
 /* Sorts v descending (insertion sort is fine at this size). */
 static void
 sort_desc(uint64_t *v, size_t n)
@@ -400,6 +431,7 @@ test_slow_top_and_percentiles(void **state)
 		assert_true(r->slow->spans[i]->duration_ns == durs[i]);
 		assert_string_equal(r->slow->spans[i]->service, "svc-4");
 		assert_true(r->slow->spans[i]->start_unix_nano >= base_ns);
+		check_slow_span(r->slow, i, all);
 	}
 	assert_int_equal(r->slow->n_percentiles, 10);
 	for (size_t i = 0; i < r->slow->n_percentiles; i++) {
@@ -450,6 +482,7 @@ test_slow_window(void **state)
 		assert_true(r->slow->spans[i]->duration_ns == durs[i]);
 		assert_true(r->slow->spans[i]->start_unix_nano >= from);
 		assert_true(r->slow->spans[i]->start_unix_nano <= to);
+		check_slow_span(r->slow, i, all);
 	}
 	query_response_free(r);
 }
@@ -498,6 +531,174 @@ test_search_longest_traces(void **state)
 	query_response_free(r);
 }
 
+/*
+ * Spans that look alike to the duration index, which holds no span IDs:
+ * slow finds them in the trace by start and duration. One trace whose
+ * first ALIKE spans start together and last ALIKE_NS, two of them with
+ * names of their own and two with the same name, sent twice (a resent
+ * request: every span indexed twice), in a store of its own.
+ */
+#define ALIKE 4
+#define ALIKE_NS 5000000000ULL /* longer than any generated span */
+
+static const char *const alike_names[ALIKE] = { "op-a", "op-b", "op-c",
+	"op-c" };
+static store_fixture fx_alike;
+static sg_info alike[SPANGEN_PER_TRACE]; /* as sent */
+static char alike_svc[SPANGEN_PER_TRACE][16];
+
+/* Makes the request's first ALIKE spans alike and records every span. */
+static void
+make_alike(sg_request *req, uint64_t start_ns)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->n_resource_spans; i++) {
+		sg_rs *rs = req->resource_spans[i];
+		sg_ss *ss = rs->scope_spans[0];
+
+		for (size_t j = 0; j < ss->n_spans; j++, n++) {
+			sg_span *sp = ss->spans[j];
+
+			assert_true(n < SPANGEN_PER_TRACE);
+			if (n < ALIKE) {
+				free(sp->name);
+				sp->name = sg_strdup(alike_names[n]);
+				sp->start_time_unix_nano = start_ns;
+				sp->end_time_unix_nano = start_ns + ALIKE_NS;
+			}
+			memcpy(alike[n].span_id, sp->span_id.data, 8);
+			alike[n].start_ns = sp->start_time_unix_nano;
+			alike[n].end_ns = sp->end_time_unix_nano;
+			snprintf(alike_svc[n], sizeof alike_svc[n], "%s",
+			    rs->resource->attributes[0]->value->string_value);
+		}
+	}
+	assert_int_equal(n, SPANGEN_PER_TRACE);
+}
+
+static int
+setup_alike(void **state)
+{
+	pipeline_limits lim;
+	pipeline *p;
+	sg_request *req;
+	char *cause = NULL;
+	uint64_t base = now_unix_ns() - 10ULL * 60 * 1000000000ULL;
+
+	(void)state;
+	if (store_fixture_open(&fx_alike, "query-alike") != 0)
+		return -1;
+	req = sg_request_new(7, 0, 1, base, STEP_NS);
+	make_alike(req, base + STEP_NS);
+	pipeline_limits_default(&lim);
+	pipeline_new(&p, fx_alike.st, &lim, &cause);
+	for (int k = 0; k < 2; k++) {
+		pipeline_result res;
+
+		pipeline_submit_request(p, req, &res);
+		if (res.code != PIPELINE_OK) {
+			fprintf(stderr, "setup_alike: %d %s\n",
+			    (int)res.code, res.message);
+			return -1;
+		}
+	}
+	pipeline_free(p);
+	sg_request_free(req);
+	return 0;
+}
+
+static int
+teardown_alike(void **state)
+{
+	(void)state;
+	store_fixture_close(&fx_alike);
+	return 0;
+}
+
+static response *
+slow_alike(uint32_t top)
+{
+	Tracequery__V1__Request req;
+	Tracequery__V1__Slow sl;
+
+	tracequery__v1__request__init(&req);
+	tracequery__v1__slow__init(&sl);
+	sl.top = top;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SLOW;
+	req.slow = &sl;
+	return query_execute(fx_alike.st, 0, &req);
+}
+
+/* Which span of alike slow's span ss is, by ID (checking that it is that
+ * span: service, name, start and duration), or -1. */
+static int
+alike_span(const Tracequery__V1__SlowSpan *ss)
+{
+	for (int n = 0; n < SPANGEN_PER_TRACE; n++) {
+		if (memcmp(alike[n].span_id, ss->span_id.data, 8) != 0)
+			continue;
+		assert_string_equal(ss->service, alike_svc[n]);
+		if (n < ALIKE)
+			assert_string_equal(ss->name, alike_names[n]);
+		assert_true(ss->start_unix_nano == alike[n].start_ns);
+		assert_true(ss->duration_ns ==
+		    alike[n].end_ns - alike[n].start_ns);
+		return n;
+	}
+	return -1;
+}
+
+/* Every span once, each with its own ID, though each was indexed twice
+ * and four share a start and duration; a top of ALIKE is exactly the
+ * alike spans (the second postings do not take their places). */
+static void
+test_slow_alike_spans(void **state)
+{
+	static const uint32_t tops[] = { 20, ALIKE };
+
+	(void)state;
+	for (size_t t = 0; t < 2; t++) {
+		response *r = slow_alike(tops[t]);
+		bool seen[SPANGEN_PER_TRACE] = { false };
+		size_t want = tops[t] < SPANGEN_PER_TRACE ? tops[t] :
+		    SPANGEN_PER_TRACE;
+
+		assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+		assert_int_equal(r->slow->n_spans, want);
+		for (size_t i = 0; i < r->slow->n_spans; i++) {
+			int n = alike_span(r->slow->spans[i]);
+
+			assert_true(n >= 0);
+			assert_false(seen[n]);
+			seen[n] = true;
+			assert_true(i >= ALIKE || n < ALIKE);
+		}
+		query_response_free(r);
+	}
+}
+
+/* Spans the index still names but the store lost (a crash) are left
+ * out; the percentiles stay. Runs last: it deletes the spans. */
+static void
+test_slow_lost_spans(void **state)
+{
+	static const uint8_t lo[1] = { 0 };
+	uint8_t hi[KEY_SPAN_LEN + 1];
+	char *cause = NULL;
+	response *r;
+
+	(void)state;
+	memset(hi, 0xff, sizeof hi);
+	assert_int_equal(store_delete_range(fx_alike.st, STORE_CF_SPANS, lo,
+	    sizeof lo, hi, sizeof hi, &cause), 0);
+	r = slow_alike(20);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+	assert_int_equal(r->slow->n_spans, 0);
+	assert_true(r->slow->n_percentiles > 0);
+	query_response_free(r);
+}
+
 int
 main(void)
 {
@@ -510,6 +711,12 @@ main(void)
 		cmocka_unit_test(test_slow_window),
 		cmocka_unit_test(test_search_longest_traces),
 	};
+	const struct CMUnitTest alike_tests[] = {
+		cmocka_unit_test(test_slow_alike_spans),
+		cmocka_unit_test(test_slow_lost_spans),
+	};
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return failed + cmocka_run_group_tests(alike_tests, setup_alike,
+	    teardown_alike);
 }
