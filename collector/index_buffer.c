@@ -382,7 +382,7 @@ recover_block(store *st, generation *g, const uint8_t *key)
 	if (store_get(st, STORE_CF_SPANS, key, KEY_SPAN_LEN, &v, &vlen,
 	    &cause) == 0) {
 		while (span_block_next((const uint8_t *)v, vlen, &off, &e) == 1)
-			recover_span(st, g, key, &e);
+			recover_span(st, g, key + KEY_SPAN_MINUTE_LEN, &e);
 	}
 	free(v);
 	free(cause);

@@ -141,11 +141,21 @@ key_hour(uint64_t unix_ns)
 }
 
 void
-key_span(keybuf *k, const uint8_t *trace_id, const uint8_t *span_id)
+key_span(keybuf *k, uint32_t minute, const uint8_t *trace_id,
+    const uint8_t *span_id)
+{
+	key_reset(k);
+	key_put_u32(k, minute);
+	key_put_bytes(k, trace_id, KEY_TRACE_ID_LEN);
+	key_put_bytes(k, span_id, KEY_SPAN_ID_LEN);
+}
+
+void
+key_trace(keybuf *k, const uint8_t *trace_id, uint32_t minute)
 {
 	key_reset(k);
 	key_put_bytes(k, trace_id, KEY_TRACE_ID_LEN);
-	key_put_bytes(k, span_id, KEY_SPAN_ID_LEN);
+	key_put_u32(k, minute);
 }
 
 /* Index keys start with the hour bucket so that retention is one range. */

@@ -14,7 +14,12 @@
 
 #define KEY_TRACE_ID_LEN 16
 #define KEY_SPAN_ID_LEN 8
-#define KEY_SPAN_LEN (KEY_TRACE_ID_LEN + KEY_SPAN_ID_LEN)
+#define KEY_SPAN_MINUTE_LEN 4
+/* Spans family: minute, trace_id, span_id. */
+#define KEY_SPAN_LEN (KEY_SPAN_MINUTE_LEN + KEY_TRACE_ID_LEN + KEY_SPAN_ID_LEN)
+#define KEY_SPAN_PREFIX_LEN (KEY_SPAN_MINUTE_LEN + KEY_TRACE_ID_LEN)
+/* Traces family: trace_id, minute. */
+#define KEY_TRACE_LEN (KEY_TRACE_ID_LEN + KEY_SPAN_MINUTE_LEN)
 #define KEY_MAX 1024
 #define KEY_STR_MAX 256 /* longer strings are not indexed */
 #define KEY_HOUR_NS 3600000000000ULL
@@ -129,8 +134,22 @@ key_write_be64(void *p, uint64_t v)
 }
 uint32_t key_hour(uint64_t unix_ns);
 
-/* Spans family: trace_id + span_id; a trace is one 16-byte prefix scan. */
-void key_span(keybuf *k, const uint8_t *trace_id, const uint8_t *span_id);
+/*
+ * Spans family: the minute of the block's earliest start (unix minutes),
+ * trace_id, span_id. Spans arrive roughly in order of time, so new
+ * records land after the old ones and compaction moves files down instead
+ * of rewriting them. The traces family says which minutes hold a trace:
+ * trace_id + minute, no value. Get-trace is a 16-byte prefix scan there,
+ * then a 20-byte prefix scan (minute, trace) here per minute.
+ */
+void key_span(keybuf *k, uint32_t minute, const uint8_t *trace_id,
+    const uint8_t *span_id);
+void key_trace(keybuf *k, const uint8_t *trace_id, uint32_t minute);
+static inline uint32_t
+key_minute(uint64_t unix_ns)
+{
+	return (uint32_t)(unix_ns / KEY_MINUTE_NS);
+}
 
 /* Index family builders. Each writes the full key. */
 void key_idx_svc(keybuf *k, uint64_t start_ns, const char *svc, size_t svc_len,

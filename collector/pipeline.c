@@ -536,7 +536,8 @@ put_block(work *w, size_t from, size_t to)
 	size_t len = SPAN_BLOCK_HEADER;
 	const span_t *head = w->acc[w->order[from]].sp;
 	span_block_writer bw;
-	uint8_t *key;
+	uint32_t minute;
+	keybuf k;
 
 	for (size_t i = from; i < to; i++)
 		len += span_block_entry_size(w->st[w->order[i]].packed_len);
@@ -548,11 +549,12 @@ put_block(work *w, size_t from, size_t to)
 		span_block_add(&bw, w->st[a].origin, w->acc[a].sp,
 		    w->st[a].packed_len);
 	}
-	key = w->keys + w->n_keys++ * KEY_SPAN_LEN;
-	memcpy(key, head->trace_id.data, KEY_TRACE_ID_LEN);
-	memcpy(key + KEY_TRACE_ID_LEN, head->span_id.data, KEY_SPAN_ID_LEN);
-	store_batch_put(w->b, STORE_CF_SPANS, key, KEY_SPAN_LEN, bw.buf,
-	    bw.len);
+	minute = key_minute(head->start_time_unix_nano);
+	key_span(&k, minute, head->trace_id.data, head->span_id.data);
+	memcpy(w->keys + w->n_keys++ * KEY_SPAN_LEN, k.b, KEY_SPAN_LEN);
+	store_batch_put(w->b, STORE_CF_SPANS, k.b, k.len, bw.buf, bw.len);
+	key_trace(&k, head->trace_id.data, minute);
+	store_batch_put(w->b, STORE_CF_TRACES, k.b, k.len, NULL, 0);
 }
 
 /* Writes the accepted spans as one block per trace (span_block.h), in

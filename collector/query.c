@@ -206,21 +206,53 @@ dedupe_spans(ltrace *t)
 	t->n = n;
 }
 
-/* Called for each span of a trace's blocks; key is the block's key. */
-typedef void (*span_visit)(qctx *q, const uint8_t *key,
+/* Called for each span of a trace's blocks. */
+typedef void (*span_visit)(qctx *q, const uint8_t *trace_id,
     const span_block_entry *e, void *arg);
 
-/* Visits every span of a trace's unexpired blocks, in key order; returns
- * the number of blocks. The entries point into the iterator's value:
- * valid only during the call. */
+/* The minutes that hold blocks of a trace (the traces family), at most
+ * max, skipping those wholly before the retention cutoff; returns how
+ * many. */
 static size_t
-walk_trace(qctx *q, const uint8_t *trace_id, span_visit visit, void *arg)
+trace_minutes(qctx *q, const uint8_t *trace_id, uint32_t *out, size_t max)
+{
+	keybuf lo, hi;
+	store_iter *it;
+	size_t n = 0;
+
+	key_reset(&lo);
+	key_put_bytes(&lo, trace_id, KEY_TRACE_ID_LEN);
+	hi = lo;
+	prefix_next(&hi);
+	it = store_iter_new(q->st, STORE_CF_TRACES, lo.b, lo.len, hi.b, hi.len,
+	    true);
+	for (; store_iter_valid(it) && n < max; store_iter_next(it)) {
+		size_t klen;
+		const uint8_t *k = store_iter_key(it, &klen);
+		uint32_t m;
+
+		if (klen != KEY_TRACE_LEN)
+			continue;
+		m = (uint32_t)(key_be64(k + KEY_TRACE_LEN - 8) & 0xffffffffu);
+		if ((uint64_t)m * KEY_MINUTE_NS + KEY_MINUTE_NS > q->cutoff)
+			out[n++] = m;
+	}
+	store_iter_free(it);
+	return n;
+}
+
+/* Visits the spans of a trace's unexpired blocks of one minute; returns
+ * the number of blocks. */
+static size_t
+walk_minute(qctx *q, uint32_t minute, const uint8_t *trace_id,
+    span_visit visit, void *arg)
 {
 	keybuf lo, hi;
 	store_iter *it;
 	size_t blocks = 0;
 
 	key_reset(&lo);
+	key_put_u32(&lo, minute);
 	key_put_bytes(&lo, trace_id, KEY_TRACE_ID_LEN);
 	hi = lo;
 	prefix_next(&hi);
@@ -228,17 +260,36 @@ walk_trace(qctx *q, const uint8_t *trace_id, span_visit visit, void *arg)
 	    true);
 	for (; store_iter_valid(it); store_iter_next(it), blocks++) {
 		size_t klen, vlen, off = 0;
-		const uint8_t *k = store_iter_key(it, &klen);
 		const uint8_t *v = store_iter_value(it, &vlen);
 		span_block_entry e;
 
+		(void)store_iter_key(it, &klen);
 		if (klen != KEY_SPAN_LEN || vlen < SPAN_BLOCK_HEADER ||
 		    key_be64(v) < q->cutoff)
 			continue;
 		while (span_block_next(v, vlen, &off, &e) == 1)
-			visit(q, k, &e, arg);
+			visit(q, trace_id, &e, arg);
 	}
 	store_iter_free(it);
+	return blocks;
+}
+
+/* A trace's blocks in more minutes than this are not all read: a trace
+ * lasts seconds, a long one minutes. */
+#define TRACE_MAX_MINUTES 1024
+
+/* Visits every span of a trace's unexpired blocks, minute by minute;
+ * returns the number of blocks. The entries point into an iterator's
+ * value: valid only during the call. */
+static size_t
+walk_trace(qctx *q, const uint8_t *trace_id, span_visit visit, void *arg)
+{
+	uint32_t minutes[TRACE_MAX_MINUTES];
+	size_t n = trace_minutes(q, trace_id, minutes, TRACE_MAX_MINUTES);
+	size_t blocks = 0;
+
+	for (size_t i = 0; i < n; i++)
+		blocks += walk_minute(q, minutes[i], trace_id, visit, arg);
 	return blocks;
 }
 

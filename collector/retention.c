@@ -53,8 +53,20 @@ retention_run_once(store *st, uint64_t retention_ns, bool compact)
 			free(cause);
 		}
 	}
+	/* Span blocks are keyed by the minute they start in: the minutes
+	 * that ended before the cutoff go as a range too. */
+	key_reset(&lo);
+	key_put_u32(&lo, 0);
+	key_reset(&hi);
+	key_put_u32(&hi, key_minute(cutoff));
+	if (store_delete_range(st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
+	    &cause) != 0) {
+		log_warn("retention: %s", cause);
+		free(cause);
+	}
 	if (compact) {
 		store_compact(st, STORE_CF_SPANS);
+		store_compact(st, STORE_CF_TRACES);
 		store_compact(st, STORE_CF_INDEX);
 		store_compact(st, STORE_CF_HIST);
 	}

@@ -16,7 +16,7 @@
 #include "store.h"
 
 static const char *cf_names[STORE_CF_COUNT] = {
-	"spans", "index", "hist", "meta"
+	"spans", "traces", "index", "hist", "meta"
 };
 
 struct store {
@@ -26,8 +26,6 @@ struct store {
 	rocksdb_column_family_handle_t *cf[STORE_CF_COUNT + 1];
 	rocksdb_block_based_table_options_t *table_opts[STORE_CF_COUNT];
 	rocksdb_cache_t *cache;
-	rocksdb_filterpolicy_t *bloom;
-	rocksdb_slicetransform_t *prefix;
 	rocksdb_compactionfilter_t *filters[STORE_CF_COUNT];
 	rocksdb_mergeoperator_t *merge;
 	rocksdb_writeoptions_t *wo;
@@ -75,6 +73,11 @@ filter_cb(void *state, int level, const char *key, size_t klen,
 	switch (fs->cf) {
 	case STORE_CF_SPANS:
 		return vlen >= 8 && key_span_value_start(val, vlen) < cutoff;
+	case STORE_CF_TRACES:
+		/* Its blocks start in that minute: all expired at its end. */
+		return klen == KEY_TRACE_LEN && ((uint64_t)key_be64(key +
+		    KEY_TRACE_LEN - 8) & 0xffffffffu) * KEY_MINUTE_NS +
+		    KEY_MINUTE_NS <= cutoff;
 	case STORE_CF_INDEX:
 		if (klen >= 4 && ((uint64_t)key_be64(key) >> 32) * KEY_HOUR_NS +
 		    KEY_HOUR_NS <= cutoff)
@@ -152,19 +155,25 @@ cf_options(store *s, store_cf cf, const store_options *o)
 	 * time. */
 	rocksdb_block_based_options_set_block_size(t,
 	    cf == STORE_CF_SPANS ? 32 * 1024 : 16 * 1024);
-	/* The spans family's bloom filters and indexes stay in memory
+	/* The spans and traces families' filters and indexes stay in memory
 	 * (about 2 bytes a span): get-trace must not wait for them. */
 	rocksdb_block_based_options_set_cache_index_and_filter_blocks(t,
-	    cf != STORE_CF_SPANS);
+	    cf != STORE_CF_SPANS && cf != STORE_CF_TRACES);
 	rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(
 	    t, 1);
 	rocksdb_block_based_options_set_format_version(t, 5);
 	/* Prefix compression of keys does most of the index's compaction. */
 	rocksdb_block_based_options_set_block_restart_interval(t, 32);
-	if (cf == STORE_CF_SPANS) {
-		rocksdb_block_based_options_set_filter_policy(t, s->bloom);
+	/* Get-trace seeks both by prefix; the filters skip files that do not
+	 * hold it. Each family owns its filter policy and extractor. */
+	if (cf == STORE_CF_SPANS || cf == STORE_CF_TRACES) {
+		rocksdb_block_based_options_set_filter_policy(t,
+		    rocksdb_filterpolicy_create_bloom_full(10));
 		rocksdb_block_based_options_set_whole_key_filtering(t, 0);
-		rocksdb_options_set_prefix_extractor(opts, s->prefix);
+		rocksdb_options_set_prefix_extractor(opts,
+		    rocksdb_slicetransform_create_fixed_prefix(
+		    cf == STORE_CF_SPANS ? KEY_SPAN_PREFIX_LEN :
+		    KEY_TRACE_ID_LEN));
 	}
 	rocksdb_options_set_block_based_table_factory(opts, t);
 	s->table_opts[cf] = t;
@@ -178,13 +187,16 @@ cf_options(store *s, store_cf cf, const store_options *o)
 	    rocksdb_zstd_compression);
 	rocksdb_options_set_bottommost_compression_options(opts, -14, 3, 0, 0,
 	    1);
-	if (cf == STORE_CF_META || cf == STORE_CF_HIST)
+	if (cf == STORE_CF_META || cf == STORE_CF_HIST || cf == STORE_CF_TRACES)
 		wb = 4u << 20;
 	rocksdb_options_set_write_buffer_size(opts, wb);
 	rocksdb_options_set_max_write_buffer_number(opts, 3);
 	rocksdb_options_set_level_compaction_dynamic_level_bytes(opts, 1);
 	rocksdb_options_set_max_bytes_for_level_base(opts, 256u << 20);
-	rocksdb_options_set_target_file_size_base(opts, 64u << 20);
+	/* Spans arrive in order of time: a flush overlaps only the newest
+	 * file of the level below, which small files keep cheap to rewrite. */
+	rocksdb_options_set_target_file_size_base(opts,
+	    cf == STORE_CF_SPANS ? 16u << 20 : 64u << 20);
 	if (cf != STORE_CF_META) {
 		fs = xcalloc(1, sizeof *fs);
 		fs->s = s;
@@ -230,9 +242,6 @@ store_open(store **out, const char *dir, const store_options *user,
 	if (defaults.write_buffer_bytes < (16u << 20))
 		defaults.write_buffer_bytes = 96u << 20;
 	s->cache = rocksdb_cache_create_lru(o->cache_bytes);
-	s->bloom = rocksdb_filterpolicy_create_bloom_full(10);
-	s->prefix = rocksdb_slicetransform_create_fixed_prefix(
-	    KEY_TRACE_ID_LEN);
 	s->merge = rocksdb_mergeoperator_create(NULL, merge_destroy,
 	    hist_full_merge, hist_partial_merge, merge_delete, merge_name);
 

@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 typedef enum store_cf {
-	STORE_CF_SPANS = 0, /* trace_id+span_id -> span block (span_block.h) */
+	STORE_CF_SPANS = 0, /* minute+trace_id+span_id -> span block */
+	STORE_CF_TRACES,    /* trace_id+minute: where a trace's blocks are */
 	STORE_CF_INDEX,     /* hour-bucketed index records */
 	STORE_CF_HIST,      /* per-minute duration histograms (merge) */
 	STORE_CF_META,      /* origins (resource+scope), services, ops */

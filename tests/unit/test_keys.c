@@ -23,10 +23,18 @@ test_span_key(void **state)
 	keybuf k;
 
 	(void)state;
-	key_span(&k, tid, sid);
+	key_span(&k, 29833333, tid, sid);
 	assert_int_equal(k.len, KEY_SPAN_LEN);
+	assert_memory_equal(k.b, "\x01\xc7\x38\x75", 4);
+	assert_memory_equal(k.b + 4, tid, 16);
+	assert_memory_equal(k.b + 20, sid, 8);
+	/* The traces family: trace, then minute. */
+	key_trace(&k, tid, 29833333);
+	assert_int_equal(k.len, KEY_TRACE_LEN);
 	assert_memory_equal(k.b, tid, 16);
-	assert_memory_equal(k.b + 16, sid, 8);
+	assert_memory_equal(k.b + 16, "\x01\xc7\x38\x75", 4);
+	assert_int_equal(key_minute(29833333ULL * KEY_MINUTE_NS + 59999999999ULL),
+	    29833333);
 }
 
 static void

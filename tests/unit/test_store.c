@@ -192,7 +192,7 @@ test_pipeline_writes_each_index(void **state)
 	span_block_entry e;
 	store_iter *it;
 	const uint8_t *bv;
-	uint8_t hi[16];
+	uint8_t lo[KEY_SPAN_PREFIX_LEN], hi[KEY_SPAN_PREFIX_LEN];
 	int n, rv;
 
 	pipeline_limits_default(&lim);
@@ -216,10 +216,19 @@ test_pipeline_writes_each_index(void **state)
 	/* A trace's spans from one request are one block, keyed by trace
 	 * and the span that came first, its earliest start first. */
 	sg_describe(1, 3, 0, base, 1000000, &in);
-	memcpy(hi, in.trace_id, 16);
-	hi[15]++;
-	it = store_iter_new(f->st, STORE_CF_SPANS, in.trace_id, 16, hi, 16,
-	    true);
+	/* Its block is under (minute, trace), and the traces family names
+	 * that minute. */
+	key_span(&k, key_minute(in.start_ns), in.trace_id, in.span_id);
+	memcpy(lo, k.b, KEY_SPAN_PREFIX_LEN);
+	memcpy(hi, k.b, KEY_SPAN_PREFIX_LEN);
+	hi[KEY_SPAN_PREFIX_LEN - 1]++;
+	key_trace(&k, in.trace_id, key_minute(in.start_ns));
+	assert_int_equal(store_get(f->st, STORE_CF_TRACES, k.b, k.len, &v,
+	    &vlen, &cause), 0);
+	assert_int_equal(vlen, 0);
+	free(v);
+	it = store_iter_new(f->st, STORE_CF_SPANS, lo, KEY_SPAN_PREFIX_LEN, hi,
+	    KEY_SPAN_PREFIX_LEN, true);
 	assert_true(store_iter_valid(it));
 	bv = store_iter_value(it, &vlen);
 	assert_true(key_span_value_start(bv, vlen) == in.start_ns);
@@ -262,13 +271,22 @@ test_retention_drops_old_keeps_new(void **state)
 	assert_int_equal(pipeline_sync(p), 0);
 	retention_run_once(f->st, KEY_HOUR_NS, true);
 
+	/* The old trace's block and its entry in the traces family are
+	 * gone; the fresh ones stay. */
 	sg_describe(1, 5, 0, old, 1000000, &in);
-	key_span(&k, in.trace_id, in.span_id);
+	key_span(&k, key_minute(in.start_ns), in.trace_id, in.span_id);
 	assert_int_equal(store_get(f->st, STORE_CF_SPANS, k.b, k.len, &v,
 	    &vlen, &cause), 1);
+	key_trace(&k, in.trace_id, key_minute(in.start_ns));
+	assert_int_equal(store_get(f->st, STORE_CF_TRACES, k.b, k.len, &v,
+	    &vlen, &cause), 1);
 	sg_describe(2, 5, 0, fresh, 1000000, &in);
-	key_span(&k, in.trace_id, in.span_id);
+	key_span(&k, key_minute(in.start_ns), in.trace_id, in.span_id);
 	assert_int_equal(store_get(f->st, STORE_CF_SPANS, k.b, k.len, &v,
+	    &vlen, &cause), 0);
+	free(v);
+	key_trace(&k, in.trace_id, key_minute(in.start_ns));
+	assert_int_equal(store_get(f->st, STORE_CF_TRACES, k.b, k.len, &v,
 	    &vlen, &cause), 0);
 	free(v);
 	/* Only the fresh producer's index records remain. */
