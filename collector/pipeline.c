@@ -20,6 +20,7 @@
 #include "keys.h"
 #include "span_block.h"
 #include "store_format.h"
+#include "typed_sort.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
     export_req;
@@ -50,6 +51,8 @@ typedef struct work {
 	struct stored *st;  /* and how each is stored, same order */
 	size_t n_acc, cap_acc;
 	uint32_t *order;    /* acc by trace (write_blocks) */
+	struct block_ref *blocks; /* write_blocks: the request's blocks */
+	size_t cap_blocks;
 	uint8_t *keys;      /* the blocks written (KEY_SPAN_LEN each) */
 	size_t n_keys;
 	arena mem;          /* the unpacked request */
@@ -132,6 +135,7 @@ work_free(work *w)
 	free(w->st);
 	free(w->order);
 	free(w->keys);
+	free(w->blocks);
 	arena_free(&w->mem);
 	free(w->buf);
 	free(w);
@@ -529,32 +533,79 @@ cmp_by_trace(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Puts one block: the spans order[from, to) of one trace. */
+#define BY_TRACE_LESS(x, y) (cmp_by_trace(x, y) < 0)
+TYPED_SORT(sort_by_trace, uint32_t, BY_TRACE_LESS)
+
+/* One block of a request: the spans order[from, to) of one trace, whose
+ * earliest start is in minute. */
+typedef struct block_ref {
+	uint32_t from, to, minute;
+	const uint8_t *trace_id;
+} block_ref;
+
+/* Blocks in key order (minute, trace): RocksDB inserts sorted keys into
+ * its memtable faster. */
+#define BLOCK_KEY_LESS(x, y) ((x)->minute != (y)->minute ?                   \
+	(x)->minute < (y)->minute :                                         \
+	memcmp((x)->trace_id, (y)->trace_id, KEY_TRACE_ID_LEN) < 0)
+TYPED_SORT(sort_blocks, block_ref, BLOCK_KEY_LESS)
+
+/* Puts one block. */
 static void
-put_block(work *w, size_t from, size_t to)
+put_block(work *w, const block_ref *r)
 {
 	size_t len = SPAN_BLOCK_HEADER;
-	const span_t *head = w->acc[w->order[from]].sp;
+	const span_t *head = w->acc[w->order[r->from]].sp;
 	span_block_writer bw;
-	uint32_t minute;
 	keybuf k;
 
-	for (size_t i = from; i < to; i++)
+	for (size_t i = r->from; i < r->to; i++)
 		len += span_block_entry_size(w->st[w->order[i]].packed_len);
 	/* Sorted by start: the first span starts earliest. */
 	span_block_begin(&bw, work_buf(w, len), head->start_time_unix_nano);
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = r->from; i < r->to; i++) {
 		uint32_t a = w->order[i];
 
 		span_block_add(&bw, w->st[a].origin, w->acc[a].sp,
 		    w->st[a].packed_len);
 	}
-	minute = key_minute(head->start_time_unix_nano);
-	key_span(&k, minute, head->trace_id.data, head->span_id.data);
+	key_span(&k, r->minute, head->trace_id.data, head->span_id.data);
 	memcpy(w->keys + w->n_keys++ * KEY_SPAN_LEN, k.b, KEY_SPAN_LEN);
 	store_batch_put(w->b, STORE_CF_SPANS, k.b, k.len, bw.buf, bw.len);
-	key_trace(&k, head->trace_id.data, minute);
-	store_batch_put(w->b, STORE_CF_TRACES, k.b, k.len, NULL, 0);
+}
+
+/* Cuts the accepted spans (sorted by trace) into blocks of one trace, at
+ * most SPAN_BLOCK_MAX_SPANS and about 1 MiB each, and puts each block's
+ * entry in the traces family (in trace order); returns the number. */
+static size_t
+cut_blocks(work *w)
+{
+	size_t n = 0, i = 0;
+
+	while (i < w->n_acc) {
+		const span_t *head = w->acc[w->order[i]].sp;
+		size_t j = i, bytes = 0;
+		keybuf k;
+
+		for (; j < w->n_acc && j - i < SPAN_BLOCK_MAX_SPANS &&
+		    bytes < (1u << 20) && memcmp(head->trace_id.data,
+		    w->acc[w->order[j]].sp->trace_id.data,
+		    KEY_TRACE_ID_LEN) == 0; j++)
+			bytes += w->st[w->order[j]].packed_len;
+		if (n == w->cap_blocks) {
+			w->cap_blocks = w->cap_blocks ? w->cap_blocks * 2 : 64;
+			w->blocks = xrealloc(w->blocks,
+			    w->cap_blocks * sizeof *w->blocks);
+		}
+		w->blocks[n] = (block_ref){ (uint32_t)i, (uint32_t)j,
+			key_minute(head->start_time_unix_nano),
+			head->trace_id.data };
+		key_trace(&k, head->trace_id.data, w->blocks[n].minute);
+		store_batch_put(w->b, STORE_CF_TRACES, k.b, k.len, NULL, 0);
+		n++;
+		i = j;
+	}
+	return n;
 }
 
 /* Writes the accepted spans as one block per trace (span_block.h), in
@@ -562,7 +613,7 @@ put_block(work *w, size_t from, size_t to)
 static void
 write_blocks(work *w)
 {
-	size_t bytes = 0, i = 0;
+	size_t n;
 
 	w->order = xrealloc(w->order, w->n_acc * sizeof *w->order);
 	w->keys = xrealloc(w->keys, w->n_acc * KEY_SPAN_LEN);
@@ -570,20 +621,11 @@ write_blocks(work *w)
 	for (uint32_t a = 0; a < w->n_acc; a++)
 		w->order[a] = a;
 	sort_acc = w->acc;
-	qsort(w->order, w->n_acc, sizeof *w->order, cmp_by_trace);
-	while (i < w->n_acc) {
-		const uint8_t *tid = w->acc[w->order[i]].sp->trace_id.data;
-		size_t j = i;
-
-		/* One trace, at most SPAN_BLOCK_MAX_SPANS and about 1 MiB. */
-		for (bytes = 0; j < w->n_acc && j - i < SPAN_BLOCK_MAX_SPANS &&
-		    bytes < (1u << 20) && memcmp(tid,
-		    w->acc[w->order[j]].sp->trace_id.data,
-		    KEY_TRACE_ID_LEN) == 0; j++)
-			bytes += w->st[w->order[j]].packed_len;
-		put_block(w, i, j);
-		i = j;
-	}
+	sort_by_trace(w->order, w->n_acc);
+	n = cut_blocks(w);
+	sort_blocks(w->blocks, n);
+	for (size_t i = 0; i < n; i++)
+		put_block(w, &w->blocks[i]);
 }
 
 /* Builds the request's index entries outside any lock (index_merge adds
