@@ -152,9 +152,10 @@ cf_options(store *s, store_cf cf, const store_options *o)
 	/* Spans compress about 6% better in 32 KiB blocks than in 16 (a
 	 * trace is one block read either way; 64 KiB saved 2% more but took
 	 * trace-by-ID p99 past 1 ms); index records are read a few at a
-	 * time. */
+	 * time; get-trace reads one traces entry. */
 	rocksdb_block_based_options_set_block_size(t,
-	    cf == STORE_CF_SPANS ? 32 * 1024 : 16 * 1024);
+	    cf == STORE_CF_SPANS ? 32 * 1024 :
+	    cf == STORE_CF_TRACES ? 4 * 1024 : 16 * 1024);
 	/* The spans and traces families' filters and indexes stay in memory
 	 * (about 2 bytes a span): get-trace must not wait for them. */
 	rocksdb_block_based_options_set_cache_index_and_filter_blocks(t,
@@ -185,6 +186,7 @@ cf_options(store *s, store_cf cf, const store_options *o)
 	rocksdb_options_set_compression_options(opts, -14, 1, 0, 0);
 	rocksdb_options_set_bottommost_compression(opts,
 	    rocksdb_zstd_compression);
+
 	rocksdb_options_set_bottommost_compression_options(opts, -14, 3, 0, 0,
 	    1);
 	if (cf == STORE_CF_META || cf == STORE_CF_HIST || cf == STORE_CF_TRACES)

@@ -57,6 +57,25 @@ store_fixture_close(store_fixture *f)
 	nftw(f->dir, store_fixture_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* store_fixture_put writes one record (its own batch); returns
+ * store_write's result. */
+static inline int
+store_fixture_put(store *st, store_cf cf, const void *k, size_t klen,
+    const void *v, size_t vlen)
+{
+	store_batch *b = store_batch_new(st);
+	char *cause = NULL;
+	int rv;
+
+	store_batch_put(b, cf, k, klen, v, vlen);
+	rv = store_write(st, b, false, &cause);
+	if (rv != 0)
+		fprintf(stderr, "store_fixture_put: %s\n", cause);
+	free(cause);
+	store_batch_free(b);
+	return rv;
+}
+
 /* STORE_FIXTURE_HOOKS(name) defines cmocka's setup and teardown: each
  * test finds a store_fixture with an open store in *state. */
 #define STORE_FIXTURE_HOOKS(name)                                           \

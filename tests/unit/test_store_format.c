@@ -25,12 +25,7 @@ static void
 put(store *st, store_cf cf, const void *k, size_t klen, const void *v,
     size_t vlen)
 {
-	store_batch *b = store_batch_new(st);
-	char *cause = NULL;
-
-	store_batch_put(b, cf, k, klen, v, vlen);
-	assert_int_equal(store_write(st, b, false, &cause), 0);
-	store_batch_free(b);
+	assert_int_equal(store_fixture_put(st, cf, k, klen, v, vlen), 0);
 }
 
 static void
