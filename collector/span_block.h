@@ -1,9 +1,9 @@
 /*
  * span_block.h - values of the spans family. One record holds the spans of
  * one trace that arrived in one request (at most SPAN_BLOCK_MAX_SPANS), so
- * a request of 64 traces writes 64 records rather than 512, and a trace is
- * still one 16-byte prefix scan. Key: trace_id (16) + the first span's
- * span_id (8): a resent request rewrites the same records.
+ * a request of 64 traces writes 64 records rather than 512. Key: the
+ * minute of the earliest start (4), trace_id (16), the first span's
+ * span_id (8) (keys.h): a resent request rewrites the same records.
  *
  * Value: the earliest start (8, big-endian; retention reads it without
  * decoding the rest), then per span, in order of start:

@@ -70,8 +70,8 @@ int store_get(store *s, store_cf cf, const void *k, size_t klen, char **val,
     size_t *vlen, char **cause);
 
 /* store_iter_new iterates cf over keys in [lower, upper) (upper NULL: to the
- * end); the bounds are copied. prefix_hint: keys share a 16-byte prefix
- * (trace scans in the spans family use its prefix bloom filter). */
+ * end); the bounds are copied. prefix_hint: the keys share the family's
+ * bloom-filtered prefix (trace scans in the spans and traces families). */
 store_iter *store_iter_new(store *s, store_cf cf, const void *lower,
     size_t lower_len, const void *upper, size_t upper_len, bool prefix_hint);
 void store_iter_seek(store_iter *it, const void *k, size_t klen);
