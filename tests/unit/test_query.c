@@ -699,6 +699,85 @@ test_slow_lost_spans(void **state)
 	query_response_free(r);
 }
 
+/* Moves every span of req minutes later and gives it (and its parent
+ * reference) another ID: the same trace, other spans. */
+static void
+shift_spans(sg_request *req, uint64_t minutes)
+{
+	for (size_t i = 0; i < req->n_resource_spans; i++) {
+		Opentelemetry__Proto__Trace__V1__ScopeSpans *ss =
+		    req->resource_spans[i]->scope_spans[0];
+
+		for (size_t k = 0; k < ss->n_spans; k++) {
+			Opentelemetry__Proto__Trace__V1__Span *sp = ss->spans[k];
+
+			sp->span_id.data[0] ^= 0x80;
+			if (sp->parent_span_id.len == 8)
+				sp->parent_span_id.data[0] ^= 0x80;
+			sp->start_time_unix_nano += minutes * KEY_MINUTE_NS;
+			sp->end_time_unix_nano += minutes * KEY_MINUTE_NS;
+		}
+	}
+}
+
+/* A trace whose spans came in two requests minutes apart has blocks under
+ * two minutes: get-trace finds both through the traces family, with
+ * every parent link intact. */
+static void
+test_get_trace_across_minutes(void **state)
+{
+	store_fixture mfx;
+	pipeline_limits lim;
+	pipeline_result res;
+	pipeline *p;
+	sg_request *req;
+	Tracequery__V1__Request q;
+	Tracequery__V1__GetTrace g;
+	uint8_t trace_id[16];
+	char *cause = NULL;
+	uint64_t base = now_unix_ns() - 30ULL * KEY_MINUTE_NS;
+	size_t n = 0, roots = 0;
+	response *r;
+
+	(void)state;
+	assert_int_equal(store_fixture_open(&mfx, "query-minutes"), 0);
+	pipeline_limits_default(&lim);
+	assert_int_equal(pipeline_new(&p, mfx.st, &lim, &cause), 0);
+	req = sg_request_new(11, 0, 1, base, STEP_NS);
+	memcpy(trace_id,
+	    req->resource_spans[0]->scope_spans[0]->spans[0]->trace_id.data,
+	    16);
+	pipeline_submit_request(p, req, &res);
+	assert_int_equal(res.code, PIPELINE_OK);
+	shift_spans(req, 3);
+	pipeline_submit_request(p, req, &res);
+	assert_int_equal(res.code, PIPELINE_OK);
+	sg_request_free(req);
+	pipeline_free(p);
+
+	tracequery__v1__request__init(&q);
+	tracequery__v1__get_trace__init(&g);
+	g.trace_id.data = trace_id;
+	g.trace_id.len = 16;
+	q.query_case = TRACEQUERY__V1__REQUEST__QUERY_GET_TRACE;
+	q.get_trace = &g;
+	r = query_execute(mfx.st, 0, &q);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+	for (size_t i = 0; i < r->trace->n_resource_spans; i++) {
+		Opentelemetry__Proto__Trace__V1__ScopeSpans *ss =
+		    r->trace->resource_spans[i]->scope_spans[0];
+
+		for (size_t k = 0; k < ss->n_spans; k++) {
+			n++;
+			roots += ss->spans[k]->parent_span_id.len == 0;
+		}
+	}
+	assert_int_equal(n, 2 * SPANGEN_PER_TRACE);
+	assert_int_equal(roots, 2);
+	query_response_free(r);
+	store_fixture_close(&mfx);
+}
+
 int
 main(void)
 {
@@ -710,6 +789,7 @@ main(void)
 		cmocka_unit_test(test_slow_top_and_percentiles),
 		cmocka_unit_test(test_slow_window),
 		cmocka_unit_test(test_search_longest_traces),
+		cmocka_unit_test(test_get_trace_across_minutes),
 	};
 	const struct CMUnitTest alike_tests[] = {
 		cmocka_unit_test(test_slow_alike_spans),
