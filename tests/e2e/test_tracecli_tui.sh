@@ -47,6 +47,10 @@ on_screen() { screen "$1" | grep -qF -- "$2"; }
 row() { screen "$1" | grep -F -- "$2" | head -n 1; }
 
 run w "$CLI --collector $COLL_QUERY show $TID"
+# Keep the server when its last session ends (it goes at kill-server on
+# exit): a server that is exiting refuses the next new-session ("server
+# exited unexpectedly").
+$TM set-option -s exit-empty off
 check "waterfall appears" wait_screen w "11 spans  4 services  1 error"
 check "time axis with units" sh -c "$TM capture-pane -p -t w | sed -n 2p | grep -q 'SELF 0 .*50ms .*100ms'"
 check "root row has a bar" sh -c "$TM capture-pane -p -t w | grep -q 'GET /checkout .* 120ms .*██████████'"
