@@ -151,6 +151,13 @@ key_minute(uint64_t unix_ns)
 	return (uint32_t)(unix_ns / KEY_MINUTE_NS);
 }
 
+/* The minute of a traces-family key (KEY_TRACE_LEN bytes). */
+static inline uint32_t
+key_trace_minute(const uint8_t *key)
+{
+	return (uint32_t)(key_be64(key + KEY_TRACE_LEN - 8) & 0xffffffffu);
+}
+
 /* Index family builders. Each writes the full key. */
 void key_idx_svc(keybuf *k, uint64_t start_ns, const char *svc, size_t svc_len,
     uint64_t batch);

@@ -233,7 +233,7 @@ trace_minutes(qctx *q, const uint8_t *trace_id, uint32_t *out, size_t max)
 
 		if (klen != KEY_TRACE_LEN)
 			continue;
-		m = (uint32_t)(key_be64(k + KEY_TRACE_LEN - 8) & 0xffffffffu);
+		m = key_trace_minute(k);
 		if ((uint64_t)m * KEY_MINUTE_NS + KEY_MINUTE_NS > q->cutoff)
 			out[n++] = m;
 	}
@@ -293,8 +293,7 @@ walk_trace(qctx *q, const uint8_t *trace_id, span_visit visit, void *arg)
 	return blocks;
 }
 
-/* Adds one span of a block (its key starts with the trace ID) to the
- * ltrace arg. */
+/* Adds one span of trace trace_id to the ltrace arg. */
 static void
 load_span(qctx *q, const uint8_t *trace_id, const span_block_entry *e,
     void *arg)
@@ -1743,13 +1742,14 @@ typedef struct span_cands {
 } span_cands;
 
 static void
-add_cand(qctx *q, const uint8_t *key, const span_block_entry *e, void *arg)
+add_cand(qctx *q, const uint8_t *trace_id, const span_block_entry *e,
+    void *arg)
 {
 	span_cands *c = arg;
 	span_cand *n;
 
 	(void)q;
-	(void)key;
+	(void)trace_id;
 	if (e->start_ns != c->start_ns || e->end_ns - e->start_ns != c->dur_ns)
 		return;
 	for (size_t i = 0; i < c->n; i++)

@@ -75,9 +75,9 @@ filter_cb(void *state, int level, const char *key, size_t klen,
 		return vlen >= 8 && key_span_value_start(val, vlen) < cutoff;
 	case STORE_CF_TRACES:
 		/* Its blocks start in that minute: all expired at its end. */
-		return klen == KEY_TRACE_LEN && ((uint64_t)key_be64(key +
-		    KEY_TRACE_LEN - 8) & 0xffffffffu) * KEY_MINUTE_NS +
-		    KEY_MINUTE_NS <= cutoff;
+		return klen == KEY_TRACE_LEN &&
+		    (uint64_t)key_trace_minute((const uint8_t *)key) *
+		    KEY_MINUTE_NS + KEY_MINUTE_NS <= cutoff;
 	case STORE_CF_INDEX:
 		if (klen >= 4 && ((uint64_t)key_be64(key) >> 32) * KEY_HOUR_NS +
 		    KEY_HOUR_NS <= cutoff)
