@@ -194,7 +194,12 @@ cf_options(store *s, store_cf cf, const store_options *o)
 	rocksdb_options_set_write_buffer_size(opts, wb);
 	rocksdb_options_set_max_write_buffer_number(opts, 3);
 	rocksdb_options_set_level_compaction_dynamic_level_bytes(opts, 1);
-	rocksdb_options_set_max_bytes_for_level_base(opts, 256u << 20);
+	/* Index keys start with the hour, so every compaction into the
+	 * level below L0 rewrites what that level holds of the current hour:
+	 * a small first level bounds that rewrite (at 10M spans, 64 MiB here
+	 * rather than 256 cut the index's compaction writes by a fifth). */
+	rocksdb_options_set_max_bytes_for_level_base(opts,
+	    cf == STORE_CF_INDEX ? 64u << 20 : 256u << 20);
 	/* Spans arrive in order of time: a flush overlaps only the newest
 	 * file of the level below, which small files keep cheap to rewrite. */
 	rocksdb_options_set_target_file_size_base(opts,
