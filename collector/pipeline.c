@@ -2,10 +2,14 @@
  * pipeline.c - the one decode -> validate -> write path (pipeline.h).
  * Untrusted bytes are pre-scanned without recursion before protobuf-c sees
  * them: protobuf-c 1.4.1 unpacks nested messages recursively and a deeply
- * nested AnyValue would overflow the stack. Each request becomes one
- * RocksDB WriteBatch (spans, new origins and a log record naming the
- * spans), written with the WAL before the reply is sent; the index records
- * follow through index_buffer.c.
+ * nested AnyValue would overflow the stack. The unpacked spans are
+ * validated; the valid ones are stored as the bytes they came in, less
+ * their IDs and times (span_wire.h: cheaper than packing them again),
+ * or packed again when the request came unpacked or its bytes could not
+ * be matched to its spans. Each request becomes one RocksDB WriteBatch
+ * (spans, new origins and a log record naming the spans), written with the
+ * WAL before the reply is sent; the index records follow through
+ * index_buffer.c.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +23,7 @@
 #include "index_buffer.h"
 #include "keys.h"
 #include "span_block.h"
+#include "span_wire.h"
 #include "store_format.h"
 #include "typed_sort.h"
 
@@ -56,6 +61,7 @@ typedef struct work {
 	uint8_t *keys;      /* the blocks written (KEY_SPAN_LEN each) */
 	size_t n_keys;
 	arena mem;          /* the unpacked request */
+	span_wire_index wire; /* and where its spans are in its bytes */
 	uint8_t *buf;
 	size_t buf_cap;
 } work;
@@ -137,6 +143,7 @@ work_free(work *w)
 	free(w->keys);
 	free(w->blocks);
 	arena_free(&w->mem);
+	span_wire_index_free(&w->wire);
 	free(w->buf);
 	free(w);
 }
@@ -507,10 +514,13 @@ origin(pipeline *p, work *w, const resource_spans *rs, const scope_spans *ss)
 	return h;
 }
 
-/* How an accepted span is stored: its origin and packed size. */
+/* How an accepted span is stored: its origin, and its bytes without IDs
+ * and times, copied from its bytes in the request (wire) or packed (wire
+ * NULL); len is their size, unlinked (span_block.h). */
 struct stored {
 	uint64_t origin;
-	size_t packed_len;
+	const span_wire *wire;
+	size_t len;
 };
 
 /* The accepted spans of one trace sort together, by start (a parent
@@ -560,14 +570,18 @@ put_block(work *w, const block_ref *r)
 	keybuf k;
 
 	for (size_t i = r->from; i < r->to; i++)
-		len += span_block_entry_size(w->st[w->order[i]].packed_len);
+		len += span_block_entry_size(w->st[w->order[i]].len);
 	/* Sorted by start: the first span starts earliest. */
 	span_block_begin(&bw, work_buf(w, len), head->start_time_unix_nano);
 	for (size_t i = r->from; i < r->to; i++) {
 		uint32_t a = w->order[i];
+		const struct stored *s = &w->st[a];
 
-		span_block_add(&bw, w->st[a].origin, w->acc[a].sp,
-		    w->st[a].packed_len);
+		if (s->wire != NULL)
+			span_block_add_wire(&bw, s->origin, w->acc[a].sp,
+			    s->wire->p, s->wire->len);
+		else
+			span_block_add(&bw, s->origin, w->acc[a].sp, s->len);
 	}
 	key_span(&k, r->minute, head->trace_id.data, head->span_id.data);
 	memcpy(w->keys + w->n_keys++ * KEY_SPAN_LEN, k.b, KEY_SPAN_LEN);
@@ -591,7 +605,7 @@ cut_blocks(work *w)
 		    bytes < (1u << 20) && memcmp(head->trace_id.data,
 		    w->acc[w->order[j]].sp->trace_id.data,
 		    KEY_TRACE_ID_LEN) == 0; j++)
-			bytes += w->st[w->order[j]].packed_len;
+			bytes += w->st[w->order[j]].len;
 		if (n == w->cap_blocks) {
 			w->cap_blocks = w->cap_blocks ? w->cap_blocks * 2 : 64;
 			w->blocks = xrealloc(w->blocks,
@@ -639,18 +653,27 @@ index_request(work *w)
 		    w->acc[i].sp);
 }
 
+/* The size sp is stored in without its IDs and times (unlinked): of its
+ * bytes in the request, when known (wire), else packed. */
+static size_t
+stored_len(const span_t *sp, const span_wire *wire)
+{
+	if (wire != NULL)
+		return span_wire_stripped_len(wire->p, wire->len, false);
+	return span_block_packed_len(sp);
+}
+
 /* Remembers an accepted span: written with its trace, then indexed. */
 static void
 accept(work *w, const char *svc, const resource_spans *rs, const span_t *sp,
-    uint64_t origin, size_t packed_len)
+    const struct stored *st)
 {
 	if (w->n_acc == w->cap_acc) {
 		w->cap_acc = w->cap_acc ? w->cap_acc * 2 : 256;
 		w->acc = xrealloc(w->acc, w->cap_acc * sizeof *w->acc);
 		w->st = xrealloc(w->st, w->cap_acc * sizeof *w->st);
 	}
-	w->st[w->n_acc].origin = origin;
-	w->st[w->n_acc].packed_len = packed_len;
+	w->st[w->n_acc] = *st;
 	w->acc[w->n_acc].svc = svc;
 	w->acc[w->n_acc].res = rs->resource;
 	w->acc[w->n_acc++].sp = sp;
@@ -675,9 +698,12 @@ result(pipeline_result *res, pipeline_code code, const char *msg)
 	snprintf(res->message, sizeof res->message, "%s", msg);
 }
 
-/* Validates, writes and acknowledges req with the work area w. */
+/* Validates, writes and acknowledges req with the work area w. wire: the
+ * bytes of req's spans in the order submit visits them (span_wire.h), or
+ * NULL to pack the spans. */
 static void
-submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
+submit(pipeline *p, work *w, const export_req *req, const span_wire *wire,
+    pipeline_result *res)
 {
 	uint64_t now = now_unix_ns(), t0;
 	enum reject first = R_OK;
@@ -700,11 +726,13 @@ submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 				const span_t *sp = ss->spans[k];
 				enum reject r = oh == 0 ? R_BIG :
 				    check_span(&p->lim, sp, now);
-				size_t len = 0;
+				/* total counts the spans before sp. */
+				struct stored st = { oh,
+					wire ? &wire[total] : NULL, 0 };
 
 				total++;
-				if (r == R_OK && (len = span_block_packed_len(
-				    sp)) > p->lim.max_span_bytes)
+				if (r == R_OK && (st.len = stored_len(sp,
+				    st.wire)) > p->lim.max_span_bytes)
 					r = R_BIG;
 				if (r != R_OK) {
 					res->rejected_spans++;
@@ -713,7 +741,7 @@ submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 						first = r;
 					continue;
 				}
-				accept(w, svc, rs, sp, oh, len);
+				accept(w, svc, rs, sp, &st);
 				res->accepted_spans++;
 			}
 		}
@@ -779,13 +807,25 @@ submit(pipeline *p, work *w, const export_req *req, pipeline_result *res)
 	}
 }
 
+/* The bytes of req's spans in buf, the bytes req was unpacked from, in
+ * the order submit visits them; NULL (pack them) unless every
+ * ResourceSpans, ScopeSpans and Span of buf is where req has it. */
+static const span_wire *
+spans_in(work *w, const export_req *req, const uint8_t *buf, size_t len)
+{
+	if (span_wire_scan(&w->wire, buf, len) != 0 ||
+	    !span_wire_matches(&w->wire, req))
+		return NULL;
+	return w->wire.spans;
+}
+
 void
 pipeline_submit_request(pipeline *p, const export_req *req,
     pipeline_result *res)
 {
 	work *w = work_get(p);
 
-	submit(p, w, req, res);
+	submit(p, w, req, NULL, res);
 	work_put(p, w);
 }
 
@@ -843,7 +883,7 @@ pipeline_submit_protobuf(pipeline *p, const uint8_t *buf, size_t len,
 		snprintf(res->message, sizeof res->message,
 		    "malformed protobuf: not an ExportTraceServiceRequest");
 	} else {
-		submit(p, w, req, res);
+		submit(p, w, req, spans_in(w, req, buf, len), res);
 	}
 	work_put(p, w);
 out:

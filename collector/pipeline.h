@@ -38,7 +38,8 @@ void pipeline_submit_request(pipeline *p,
     pipeline_result *res);
 
 /* pipeline_submit_protobuf checks nesting depth and size, unpacks an
- * ExportTraceServiceRequest from buf and submits it as above. */
+ * ExportTraceServiceRequest from buf and submits it as above, storing
+ * each span's bytes from buf rather than packing it again. */
 void pipeline_submit_protobuf(pipeline *p, const uint8_t *buf, size_t len,
     pipeline_result *res);
 

@@ -8,6 +8,7 @@
 #include "common.h"
 #include "keys.h"
 #include "span_block.h"
+#include "span_wire.h"
 #include "varint.h"
 
 typedef Opentelemetry__Proto__Trace__V1__Span span_t;
@@ -58,21 +59,17 @@ parent_entry(const span_block_writer *w, const span_t *sp)
 	return 0;
 }
 
-void
-span_block_add(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
-    size_t packed_len)
+/* Writes sp's entry header (span_block.h) for a body of body_len bytes
+ * and counts the entry; returns where its body goes. parent is
+ * parent_entry(w, sp). */
+static size_t
+put_header(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
+    size_t parent, size_t body_len)
 {
-	span_t c = stripped(sp);
-	size_t at = w->len, parent = parent_entry(w, sp), n = at + 8;
+	size_t at = w->len, n = at + KEY_SPAN_ID_LEN;
 	bool same_origin = w->n > 0 && origin_hash == w->origin_hash;
 	uint64_t link = (parent ? at - parent : 0) << 1 | same_origin;
 
-	if (parent) {
-		/* Tag, length and 8 bytes of ID: 10 bytes fewer to pack. */
-		c.parent_span_id.len = 0;
-		c.parent_span_id.data = NULL;
-		packed_len -= 2 + KEY_SPAN_ID_LEN;
-	}
 	memcpy(w->buf + at, sp->span_id.data, KEY_SPAN_ID_LEN);
 	n += varint_put(w->buf + n, link);
 	if (!same_origin) {
@@ -82,11 +79,41 @@ span_block_add(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
 	n += varint_put(w->buf + n, sp->start_time_unix_nano - key_be64(w->buf));
 	n += varint_put(w->buf + n, sp->end_time_unix_nano -
 	    sp->start_time_unix_nano);
-	n += varint_put(w->buf + n, packed_len);
-	opentelemetry__proto__trace__v1__span__pack(&c, w->buf + n);
+	n += varint_put(w->buf + n, body_len);
 	w->at[w->n++] = (uint32_t)at;
 	w->origin_hash = origin_hash;
-	w->len = n + packed_len;
+	w->len = n + body_len;
+	return n;
+}
+
+void
+span_block_add(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
+    size_t packed_len)
+{
+	span_t c = stripped(sp);
+	size_t parent = parent_entry(w, sp);
+
+	if (parent) {
+		/* Tag, length and 8 bytes of ID: 10 bytes fewer to pack. */
+		c.parent_span_id.len = 0;
+		c.parent_span_id.data = NULL;
+		packed_len -= 2 + KEY_SPAN_ID_LEN;
+	}
+	opentelemetry__proto__trace__v1__span__pack(&c,
+	    w->buf + put_header(w, origin_hash, sp, parent, packed_len));
+}
+
+void
+span_block_add_wire(span_block_writer *w, uint64_t origin_hash,
+    const span_t *sp, const uint8_t *wire, size_t wire_len)
+{
+	/* Linked as span_block_add links: by the parent that sp, the span
+	 * unpacked from wire, names (the last of its parent_span_ids). */
+	size_t parent = parent_entry(w, sp);
+	size_t len = span_wire_stripped_len(wire, wire_len, parent != 0);
+
+	span_wire_strip(wire, wire_len, parent != 0,
+	    w->buf + put_header(w, origin_hash, sp, parent, len));
 }
 
 /* Reads an entry's link (span_block.h) at p; false when it is malformed. */

@@ -14,10 +14,15 @@
  *     found); same_origin: the origin hash is the previous entry's
  *   origin hash (8), unless same_origin
  *   varints: the start's offset from the earliest start, the duration,
- *     the length of the packed Span that follows, without its IDs (they
- *     are in the key and the entries) and its times: 16 bytes of
- *     timestamps that compress badly become a few that are mostly the
- *     same.
+ *     the length of the Span's protobuf encoding that follows, without
+ *     its IDs (they are in the key and the entries) and its times: 16
+ *     bytes of timestamps that compress badly become a few that are
+ *     mostly the same.
+ * That encoding is either the unpacked span packed again by protobuf-c
+ * (span_block_add) or the span's top-level fields copied from the request
+ * as they came, less those fields (span_block_add_wire, span_wire.h): the
+ * bytes may differ (order, repeated or unknown fields), the span they
+ * unpack to does not.
  */
 #ifndef COLLECTOR_SPAN_BLOCK_H
 #define COLLECTOR_SPAN_BLOCK_H
@@ -32,7 +37,8 @@
 #define SPAN_BLOCK_ENTRY_HEADER_MAX (8 + 10 + 8 + 10 + 10 + 10)
 
 /* The most bytes span_block_add needs for a span whose packed size
- * (span_block_packed_len) is packed_len. */
+ * (span_block_packed_len) is packed_len, or span_block_add_wire for one
+ * whose span_wire_stripped_len (not linked) is packed_len. */
 static inline size_t
 span_block_entry_size(size_t packed_len)
 {
@@ -40,7 +46,7 @@ span_block_entry_size(size_t packed_len)
 }
 
 /* A block being written into buf, which has SPAN_BLOCK_HEADER plus
- * span_block_entry_size of every span's packed length bytes. */
+ * span_block_entry_size of every span's (unlinked) length bytes. */
 typedef struct span_block_writer {
 	uint8_t *buf;
 	size_t len;   /* bytes written */
@@ -59,6 +65,12 @@ void span_block_begin(span_block_writer *w, uint8_t *buf,
  * span_block_packed_len(sp). */
 void span_block_add(span_block_writer *w, uint64_t origin_hash,
     const Opentelemetry__Proto__Trace__V1__Span *sp, size_t packed_len);
+/* span_block_add_wire appends sp like span_block_add, but copies the
+ * span's fields from wire, the bytes sp was unpacked from (span_wire.h),
+ * instead of packing sp. */
+void span_block_add_wire(span_block_writer *w, uint64_t origin_hash,
+    const Opentelemetry__Proto__Trace__V1__Span *sp, const uint8_t *wire,
+    size_t wire_len);
 /* span_block_packed_len is the size of sp packed without its IDs and
  * times. */
 size_t span_block_packed_len(const Opentelemetry__Proto__Trace__V1__Span *sp);
