@@ -1,8 +1,10 @@
 /* Unit tests for collector/keys.c, hist.c and the pipeline's pre-scan. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 
 #include "collector.h"
 #include "hist.h"
+#include "index.h"
 #include "keys.h"
 
 static const uint8_t tid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
@@ -292,6 +295,29 @@ test_prescan_depth(void **state)
 	assert_int_equal(pipeline_prescan(NULL, 0, 64), 0);
 }
 
+/* The text attribute search compares integers with: "%" PRId64's. */
+static void
+test_value_text_ints(void **state)
+{
+	static const int64_t ints[] = { 0, 7, -1, 200, -404, 1000000007,
+		INT64_MAX, INT64_MIN };
+	Opentelemetry__Proto__Common__V1__AnyValue v;
+	char buf[64], want[64];
+	const char *out;
+	size_t len;
+
+	(void)state;
+	opentelemetry__proto__common__v1__any_value__init(&v);
+	v.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+		v.int_value = ints[i];
+		snprintf(want, sizeof want, "%" PRId64, ints[i]);
+		assert_true(index_value_text(&v, buf, sizeof buf, &out, &len));
+		assert_string_equal(out, want);
+		assert_int_equal(len, strlen(want));
+	}
+}
+
 int
 main(void)
 {
@@ -305,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_hist_encode_merge_quantile),
 		cmocka_unit_test(test_hist_merge_overlapping),
 		cmocka_unit_test(test_prescan_depth),
+		cmocka_unit_test(test_value_text_ints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
