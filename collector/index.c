@@ -779,14 +779,18 @@ typedef struct emit_ref {
 	uint32_t idx;
 } emit_ref;
 
-static int
-cmp_emit_ref(const void *a, const void *b)
+/* By key, then by entry (a total order). */
+static inline bool
+emit_ref_less(const emit_ref *x, const emit_ref *y)
 {
-	const emit_ref *x = a, *y = b;
 	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
 
-	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+	if (c != 0)
+		return c < 0;
+	return x->len != y->len ? x->len < y->len : x->idx < y->idx;
 }
+
+TYPED_SORT(sort_emit_refs, emit_ref, emit_ref_less)
 
 /* Readies entry j to be written; false when it has nothing to write. */
 static bool
@@ -875,7 +879,7 @@ prepare(index_builder *ib, store_batch *b)
 	/* Keys are stable now that no entry is added. */
 	for (size_t i = 0; i < ib->n_order; i++)
 		ib->order[i].key = ib->keys + ib->entries[ib->order[i].idx].off;
-	qsort(ib->order, ib->n_order, sizeof *ib->order, cmp_emit_ref);
+	sort_emit_refs(ib->order, ib->n_order);
 	ib->prepared = true;
 	ib->n_done = 0;
 }

@@ -11,59 +11,6 @@ key_reset(keybuf *k)
 }
 
 void
-key_put_bytes(keybuf *k, const void *p, size_t n)
-{
-	if (k->overflow || n > sizeof k->b - k->len) {
-		k->overflow = true;
-		return;
-	}
-	if (n > 0)
-		memcpy(k->b + k->len, p, n);
-	k->len += n;
-}
-
-void
-key_put_u8(keybuf *k, uint8_t v)
-{
-	key_put_bytes(k, &v, 1);
-}
-
-void
-key_put_u16(keybuf *k, uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	key_put_bytes(k, b, 2);
-}
-
-void
-key_put_u32(keybuf *k, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-		(uint8_t)(v >> 8), (uint8_t)v };
-
-	key_put_bytes(k, b, 4);
-}
-
-void
-key_put_u64(keybuf *k, uint64_t v)
-{
-	uint8_t b[8];
-
-	key_write_be64(b, v);
-	key_put_bytes(k, b, 8);
-}
-
-void
-key_put_str(keybuf *k, const char *s, size_t n)
-{
-	if (n > KEY_STR_MAX)
-		n = KEY_STR_MAX;
-	key_put_u16(k, (uint16_t)n);
-	key_put_bytes(k, s, n);
-}
-
-void
 key_reader_init(keyreader *r, const void *p, size_t len)
 {
 	r->p = p;

@@ -91,13 +91,6 @@ typedef struct keybuf {
 } keybuf;
 
 void key_reset(keybuf *k);
-void key_put_u8(keybuf *k, uint8_t v);
-void key_put_u16(keybuf *k, uint16_t v);
-void key_put_u32(keybuf *k, uint32_t v);
-void key_put_u64(keybuf *k, uint64_t v);
-void key_put_bytes(keybuf *k, const void *p, size_t n);
-/* key_put_str appends a 2-byte length and min(n, KEY_STR_MAX) bytes. */
-void key_put_str(keybuf *k, const char *s, size_t n);
 
 /* A cursor reading a key; any short read sets err. */
 typedef struct keyreader {
@@ -131,6 +124,62 @@ key_write_be64(void *p, uint64_t v)
 {
 	v = __builtin_bswap64(v);
 	memcpy(p, &v, 8);
+}
+
+/* Appending to a key: inline, since every span builds a dozen keys. A put
+ * that does not fit sets overflow and writes nothing. key_put_str
+ * appends a 2-byte length and min(n, KEY_STR_MAX) bytes. */
+static inline void
+key_put_bytes(keybuf *k, const void *p, size_t n)
+{
+	if (k->overflow || n > sizeof k->b - k->len) {
+		k->overflow = true;
+		return;
+	}
+	if (n > 0)
+		memcpy(k->b + k->len, p, n);
+	k->len += n;
+}
+
+static inline void
+key_put_u8(keybuf *k, uint8_t v)
+{
+	key_put_bytes(k, &v, 1);
+}
+
+static inline void
+key_put_u16(keybuf *k, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	key_put_bytes(k, b, 2);
+}
+
+static inline void
+key_put_u32(keybuf *k, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
+		(uint8_t)(v >> 8), (uint8_t)v };
+
+	key_put_bytes(k, b, 4);
+}
+
+static inline void
+key_put_u64(keybuf *k, uint64_t v)
+{
+	uint8_t b[8];
+
+	key_write_be64(b, v);
+	key_put_bytes(k, b, 8);
+}
+
+static inline void
+key_put_str(keybuf *k, const char *s, size_t n)
+{
+	if (n > KEY_STR_MAX)
+		n = KEY_STR_MAX;
+	key_put_u16(k, (uint16_t)n);
+	key_put_bytes(k, s, n);
 }
 uint32_t key_hour(uint64_t unix_ns);
 

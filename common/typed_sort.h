@@ -10,11 +10,13 @@
  * when *a sorts before *b. Quicksort with a median of three, insertion
  * sort for short runs, heapsort once the depth passes 2 log2 n, so no
  * input (start times come from clients) makes it quadratic. Not stable:
- * give less a total order when ties matter.
+ * give less a total order when ties matter. Input already in order, or
+ * strictly in reverse, takes one pass.
  */
 #ifndef COMMON_TYPED_SORT_H
 #define COMMON_TYPED_SORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TYPED_SORT(name, type, less)                                        \
@@ -117,11 +119,36 @@
 		name##_insertion(v, n);                                     \
 	}                                                                   \
 									    \
+	/* True when v is in order already, or was strictly in reverse  \
+	 * order and now is: one pass, where postings (added in order of \
+	 * time) often are. */                                            \
+	static bool                                                         \
+	name##_ordered(type *v, size_t n)                                   \
+	{                                                                   \
+		size_t i = 1;                                               \
+									    \
+		while (i < n && !(less((&v[i]), (&v[i - 1]))))              \
+			i++;                                                \
+		if (i >= n)                                                 \
+			return true;                                        \
+		if (i > 1)                                                  \
+			return false;                                       \
+		while (i < n && (less((&v[i]), (&v[i - 1]))))               \
+			i++;                                                \
+		if (i < n)                                                  \
+			return false;                                       \
+		for (size_t a = 0, z = n - 1; a < z; a++, z--)              \
+			name##_swap(&v[a], &v[z]);                          \
+		return true;                                                \
+	}                                                                   \
+									    \
 	static void                                                         \
 	name(type *v, size_t n)                                             \
 	{                                                                   \
 		int depth = 0;                                              \
 									    \
+		if (name##_ordered(v, n))                                   \
+			return;                                             \
 		for (size_t k = n; k > 1; k >>= 1)                          \
 			depth += 2;                                         \
 		name##_intro(v, n, depth);                                  \

@@ -1,6 +1,7 @@
 /*
  * test_typed_sort.c - common/typed_sort.h against qsort: random input,
- * many equal keys, sorted, reversed and organ-pipe input of every length
+ * many equal keys, sorted (and sorted but the last), reversed (and
+ * descending with equal keys), organ-pipe input of every length
  * to 300 and some long ones, and the heapsort fallback on its own.
  */
 #include <setjmp.h>
@@ -42,7 +43,8 @@ next_rand(void)
 	return rng;
 }
 
-enum shape { RANDOM, FEW_KEYS, SORTED, REVERSED, ORGAN_PIPE, SHAPES };
+enum shape { RANDOM, FEW_KEYS, SORTED, REVERSED, ORGAN_PIPE, DESC_TIES,
+	SORTED_BUT_LAST, SHAPES };
 
 static void
 fill(item *v, size_t n, enum shape s)
@@ -60,6 +62,12 @@ fill(item *v, size_t n, enum shape s)
 			break;
 		case REVERSED:
 			v[i].key = n - i;
+			break;
+		case DESC_TIES: /* not strictly reversed: no shortcut */
+			v[i].key = (n - i) / 3;
+			break;
+		case SORTED_BUT_LAST:
+			v[i].key = i + 1 < n ? i + 1 : 0;
 			break;
 		default:
 			v[i].key = i < n / 2 ? i : n - i;
