@@ -1,8 +1,8 @@
 /*
  * span_block_fixture.h - for tests that write a span block two ways
  * (span_block_add packs the span, span_block_add_wire copies it from the
- * request's bytes): whether two blocks hold the same spans. Include after
- * <cmocka.h>.
+ * request's bytes): whether two blocks hold the same spans, and a builder
+ * of protobuf bytes field by field. Include after <cmocka.h>.
  */
 #ifndef TESTS_SPAN_BLOCK_FIXTURE_H
 #define TESTS_SPAN_BLOCK_FIXTURE_H
@@ -12,6 +12,37 @@
 #include <string.h>
 
 #include "span_block.h"
+#include "varint.h"
+
+/* Protobuf bytes a test puts together field by field. */
+typedef struct wire {
+	uint8_t b[8192];
+	size_t len;
+} wire;
+
+static inline void
+put_raw(wire *w, const void *p, size_t n)
+{
+	assert_true(n <= sizeof w->b - w->len);
+	memcpy(w->b + w->len, p, n);
+	w->len += n;
+}
+
+static inline void
+put_varint(wire *w, uint64_t v)
+{
+	uint8_t b[VARINT_MAX];
+
+	put_raw(w, b, varint_put(b, v));
+}
+
+static inline void
+put_len_field(wire *w, uint64_t num, const void *p, size_t n)
+{
+	put_varint(w, num << 3 | 2);
+	put_varint(w, n);
+	put_raw(w, p, n);
+}
 
 /* Packs sp (protobuf-c) into a malloc'd buffer of *len bytes. */
 static inline uint8_t *

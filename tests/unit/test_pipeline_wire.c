@@ -118,31 +118,6 @@ same_records(two *t, store_cf cf, bool exact, size_t bytes[2])
 
 /* ---------------------------------------------------------------- wire */
 
-/* Protobuf bytes a test puts together field by field. */
-typedef struct wire {
-	uint8_t b[8192];
-	size_t len;
-} wire;
-
-static void
-put_raw(wire *w, const void *p, size_t n)
-{
-	assert_true(n <= sizeof w->b - w->len);
-	memcpy(w->b + w->len, p, n);
-	w->len += n;
-}
-
-static void
-put_len_field(wire *w, uint64_t num, const void *p, size_t n)
-{
-	uint8_t b[2 * VARINT_MAX];
-	size_t h = varint_put(b, num << 3 | 2);
-
-	h += varint_put(b + h, n);
-	put_raw(w, b, h);
-	put_raw(w, p, n);
-}
-
 /* Appends the span of trace 0xab.. with ID bytes id and parent ID bytes
  * parent (0: none), starting id microseconds after start, as protobuf-c
  * packs it. */

@@ -35,36 +35,6 @@ typedef Opentelemetry__Proto__Trace__V1__Span__Link link_t;
 
 /* ---------------------------------------------------------------- wire */
 
-/* Protobuf bytes a test puts together field by field. */
-typedef struct wire {
-	uint8_t b[8192];
-	size_t len;
-} wire;
-
-static void
-put_raw(wire *w, const void *p, size_t n)
-{
-	assert_true(n <= sizeof w->b - w->len);
-	memcpy(w->b + w->len, p, n);
-	w->len += n;
-}
-
-static void
-put_varint(wire *w, uint64_t v)
-{
-	uint8_t b[VARINT_MAX];
-
-	put_raw(w, b, varint_put(b, v));
-}
-
-static void
-put_len_field(wire *w, uint64_t num, const void *p, size_t n)
-{
-	put_varint(w, num << 3 | 2);
-	put_varint(w, n);
-	put_raw(w, p, n);
-}
-
 static void
 put_fixed64_field(wire *w, uint64_t num, uint64_t v)
 {
