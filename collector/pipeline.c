@@ -196,9 +196,13 @@ work_put(pipeline *p, work *w)
 
 /* ---------------------------------------------------------------- prescan */
 
-/* Message types of the OTLP schema that can contain other messages. */
+/* Message types of the OTLP schema that can contain other messages, and
+ * M_LEAF: one that holds none (Status, EntityRef). Its tags are checked
+ * too: protobuf-c reads a tag of field 0 written in two bytes (80 00) as
+ * an unknown field and packs it back in one (00), which it then refuses,
+ * so an origin stored from such a resource would not read back. */
 enum msg { M_NONE, M_REQ, M_RS, M_RES, M_SS, M_SCOPE, M_SPAN, M_EVENT,
-	M_LINK, M_KV, M_ANY, M_ARR, M_KVL, M_OTHER };
+	M_LINK, M_KV, M_ANY, M_ARR, M_KVL, M_LEAF };
 
 /* The message type of field `field` (wire type 2) inside `m`. */
 static enum msg
@@ -207,7 +211,7 @@ child(enum msg m, uint64_t field)
 	switch (m) {
 	case M_REQ: return field == 1 ? M_RS : M_NONE;
 	case M_RS: return field == 1 ? M_RES : field == 2 ? M_SS : M_NONE;
-	case M_RES: return field == 1 ? M_KV : field == 3 ? M_OTHER : M_NONE;
+	case M_RES: return field == 1 ? M_KV : field == 3 ? M_LEAF : M_NONE;
 	case M_SS: return field == 1 ? M_SCOPE : field == 2 ? M_SPAN : M_NONE;
 	case M_SCOPE: return field == 3 ? M_KV : M_NONE;
 	case M_SPAN:
@@ -215,7 +219,7 @@ child(enum msg m, uint64_t field)
 		case 9: return M_KV;
 		case 11: return M_EVENT;
 		case 13: return M_LINK;
-		case 15: return M_OTHER;
+		case 15: return M_LEAF;
 		default: return M_NONE;
 		}
 	case M_EVENT: return field == 3 ? M_KV : M_NONE;
@@ -287,7 +291,7 @@ pipeline_prescan(const uint8_t *buf, size_t len, size_t max_depth)
 			if (varint(buf, stack[depth].end, &pos, &v) != 0 ||
 			    v > stack[depth].end - pos)
 				return -2;
-			if (c == M_NONE || c == M_OTHER) {
+			if (c == M_NONE) {
 				pos += v;
 				break;
 			}

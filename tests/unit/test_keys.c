@@ -292,6 +292,14 @@ test_prescan_depth(void **state)
 	assert_int_equal(pipeline_prescan((const uint8_t *)"\x0a\x05\x01",
 	    3, 64), -2);
 	assert_int_equal(pipeline_prescan((const uint8_t *)"\x0b", 1, 64), -2);
+	/* Field 0 (tag 80 00) inside a Resource's entity_refs, a Span's
+	 * status; then a valid status (code 2). */
+	assert_int_equal(pipeline_prescan((const uint8_t *)
+	    "\x0a\x07\x0a\x05\x1a\x03\x80\x00\x01", 9, 64), -2);
+	assert_int_equal(pipeline_prescan((const uint8_t *)
+	    "\x0a\x09\x12\x07\x12\x05\x7a\x03\x80\x00\x01", 11, 64), -2);
+	assert_int_equal(pipeline_prescan((const uint8_t *)
+	    "\x0a\x08\x12\x06\x12\x04\x7a\x02\x18\x02", 10, 64), 0);
 	assert_int_equal(pipeline_prescan(NULL, 0, 64), 0);
 }
 
