@@ -663,7 +663,7 @@ static size_t
 stored_len(const span_t *sp, const span_wire *wire)
 {
 	if (wire != NULL)
-		return span_wire_stripped_len(wire->p, wire->len, false);
+		return wire->stripped_len; /* found by span_wire_scan */
 	return span_block_packed_len(sp);
 }
 

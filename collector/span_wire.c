@@ -79,17 +79,42 @@ field_next(const uint8_t **p, const uint8_t *end, field *f)
 	return true;
 }
 
-/* Whether every top-level field of [p, end) reads. The pre-scan has read
- * them already, but varint_get is stricter than its reader (a tenth
- * byte over 1): a span the walks below would cut short is never copied. */
+/* Whether a Span's field num is left out: the block stores it beside the
+ * span, the parent's ID only when linked. protobuf allows a field more
+ * than once (the last wins): every occurrence goes. */
 static bool
-fields_ok(const uint8_t *p, const uint8_t *end)
+dropped(uint64_t num, bool linked)
+{
+	switch (num) {
+	case SPAN_TRACE_ID:
+	case SPAN_SPAN_ID:
+	case SPAN_START:
+	case SPAN_END:
+		return true;
+	case SPAN_PARENT_SPAN_ID:
+		return linked;
+	default:
+		return false;
+	}
+}
+
+/* Whether every top-level field of the span in [p, end) reads, and its
+ * length without IDs and times (unlinked), in one walk. The pre-scan has
+ * read the fields already, but varint_get is stricter than its reader (a
+ * tenth byte over 1): a span the walks below would cut short is never
+ * copied. */
+static bool
+read_span(const uint8_t *p, const uint8_t *end, size_t *stripped_len)
 {
 	field f;
 
-	while (p < end)
+	*stripped_len = 0;
+	while (p < end) {
 		if (!field_next(&p, end, &f))
 			return false;
+		if (!dropped(f.num, false))
+			*stripped_len += (size_t)(f.end - f.start);
+	}
 	return true;
 }
 
@@ -119,12 +144,13 @@ scan_scope(span_wire_index *x, const uint8_t *p, const uint8_t *end)
 			return -1;
 		if (f.num != SS_SPANS || f.type != WIRE_LEN)
 			continue;
-		if (!fields_ok(f.body, f.end))
-			return -1;
 		x->spans = grow(x->spans, x->n_spans, &x->cap_spans,
 		    sizeof *x->spans);
-		x->spans[x->n_spans++] = (span_wire){ f.body,
-			(size_t)(f.end - f.body) };
+		x->spans[x->n_spans] = (span_wire){ f.body,
+			(size_t)(f.end - f.body), 0 };
+		if (!read_span(f.body, f.end, &x->spans[x->n_spans].stripped_len))
+			return -1;
+		x->n_spans++;
 		x->spans_in[s]++;
 	}
 	return 0;
@@ -199,25 +225,6 @@ span_wire_index_free(span_wire_index *x)
 	free(x->scopes);
 	free(x->spans_in);
 	memset(x, 0, sizeof *x);
-}
-
-/* Whether a Span's field num is left out: the block stores it beside the
- * span, the parent's ID only when linked. protobuf allows a field more
- * than once (the last wins): every occurrence goes. */
-static bool
-dropped(uint64_t num, bool linked)
-{
-	switch (num) {
-	case SPAN_TRACE_ID:
-	case SPAN_SPAN_ID:
-	case SPAN_START:
-	case SPAN_END:
-		return true;
-	case SPAN_PARENT_SPAN_ID:
-		return linked;
-	default:
-		return false;
-	}
 }
 
 /* The two functions below walk alike, so that they agree on every input:

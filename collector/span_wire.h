@@ -24,6 +24,7 @@
 typedef struct span_wire {
 	const uint8_t *p;
 	size_t len;
+	size_t stripped_len; /* span_wire_stripped_len(p, len, false) */
 } span_wire;
 
 /* The spans of one request in wire order, which is the order protobuf-c

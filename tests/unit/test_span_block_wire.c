@@ -511,6 +511,9 @@ test_walk_finds_every_span(void **state)
 				    buf + len);
 				assert_int_equal(x.spans[n].len, plen);
 				assert_memory_equal(x.spans[n].p, packed, plen);
+				/* The scan's length is the block's (unlinked). */
+				assert_int_equal(x.spans[n].stripped_len,
+				    span_block_packed_len(sp));
 				assert_int_equal(sp->span_id.data[0], n + 1);
 				free(packed);
 			}
