@@ -25,6 +25,7 @@
 #include "span_block.h"
 #include "span_wire.h"
 #include "store_format.h"
+#include "trace_locator.h"
 #include "typed_sort.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
@@ -57,7 +58,8 @@ typedef struct work {
 	size_t n_acc, cap_acc;
 	uint32_t *order;    /* acc by trace (write_blocks) */
 	struct block_ref *blocks; /* write_blocks: the request's blocks */
-	size_t cap_blocks;
+	size_t n_blocks, cap_blocks;
+	trace_minute *where; /* and their (trace, minute), cap_blocks */
 	uint8_t *keys;      /* the blocks written (KEY_SPAN_LEN each) */
 	size_t n_keys;
 	arena mem;          /* the unpacked request */
@@ -142,6 +144,7 @@ work_free(work *w)
 	free(w->order);
 	free(w->keys);
 	free(w->blocks);
+	free(w->where);
 	arena_free(&w->mem);
 	span_wire_index_free(&w->wire);
 	free(w->buf);
@@ -614,6 +617,8 @@ cut_blocks(work *w)
 			w->cap_blocks = w->cap_blocks ? w->cap_blocks * 2 : 64;
 			w->blocks = xrealloc(w->blocks,
 			    w->cap_blocks * sizeof *w->blocks);
+			w->where = xrealloc(w->where,
+			    w->cap_blocks * sizeof *w->where);
 		}
 		w->blocks[n] = (block_ref){ (uint32_t)i, (uint32_t)j,
 			key_minute(head->start_time_unix_nano),
@@ -644,6 +649,18 @@ write_blocks(work *w)
 	sort_blocks(w->blocks, n);
 	for (size_t i = 0; i < n; i++)
 		put_block(w, &w->blocks[i]);
+	w->n_blocks = n;
+}
+
+/* Tells the trace locator where the blocks go, before they are written,
+ * so a get-trace never misses a written block (trace_locator.h). */
+static void
+locate_blocks(store *st, work *w)
+{
+	for (size_t i = 0; i < w->n_blocks; i++)
+		w->where[i] = (trace_minute){ w->blocks[i].trace_id,
+			w->blocks[i].minute };
+	trace_locator_add(store_locator(st), w->where, w->n_blocks);
 }
 
 /* Builds the request's index entries outside any lock (index_merge adds
@@ -775,6 +792,7 @@ submit(pipeline *p, work *w, const export_req *req, const span_wire *wire,
 		    "the store's disk is nearly full; retry later");
 		return;
 	}
+	locate_blocks(p->st, w);
 	t0 = now_mono_ns();
 	rv = store_write(p->st, w->b, true, &cause);
 	STATS_INC(write_ns, now_mono_ns() - t0);

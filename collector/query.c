@@ -24,6 +24,7 @@
 #include "query.h"
 #include "stats.h"
 #include "trace_dict.h"
+#include "trace_locator.h"
 
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
 typedef Opentelemetry__Proto__Trace__V1__ScopeSpans scope_spans;
@@ -210,16 +211,22 @@ dedupe_spans(ltrace *t)
 typedef void (*span_visit)(qctx *q, const uint8_t *trace_id,
     const span_block_entry *e, void *arg);
 
-/* The minutes that hold blocks of a trace (the traces family), at most
- * max, skipping those wholly before the retention cutoff; returns how
- * many. */
+/* The minutes that hold blocks of a trace, at most max, skipping those
+ * wholly before the retention cutoff; returns how many. From memory when
+ * the trace locator can answer, else from the traces family: a disk read
+ * when the page cache does not hold its block. */
 static size_t
 trace_minutes(qctx *q, const uint8_t *trace_id, uint32_t *out, size_t max)
 {
 	keybuf lo, hi;
 	store_iter *it;
 	size_t n = 0;
+	int found = trace_locator_find(store_locator(q->st), trace_id,
+	    q->cutoff, out, max);
 
+	if (found >= 0)
+		return (size_t)found;
+	STATS_INC(query_family_lookups, 1);
 	key_reset(&lo);
 	key_put_bytes(&lo, trace_id, KEY_TRACE_ID_LEN);
 	hi = lo;

@@ -6,6 +6,7 @@
 #include "common.h"
 #include "stats.h"
 #include "store.h"
+#include "trace_locator.h"
 
 collector_stats stats;
 
@@ -66,6 +67,8 @@ stats_result(store *s)
 		add(r, "store.pending_compaction",
 		    (double)store_property_sum(s,
 		    "rocksdb.estimate-pending-compaction-bytes"), "bytes");
+		add(r, "store.trace_locator_size",
+		    (double)trace_locator_bytes(store_locator(s)), "bytes");
 	}
 	return r;
 }

@@ -13,7 +13,9 @@
 #include "common.h"
 #include "hist.h"
 #include "keys.h"
+#include "log.h"
 #include "store.h"
+#include "trace_locator.h"
 
 static const char *cf_names[STORE_CF_COUNT] = {
 	"spans", "traces", "index", "hist", "meta"
@@ -32,6 +34,7 @@ struct store {
 	rocksdb_writeoptions_t *wo_nostall;
 	rocksdb_readoptions_t *ro;
 	_Atomic uint64_t cutoff_ns;
+	trace_locator *locator;
 	char *dir;
 };
 
@@ -315,6 +318,10 @@ store_open(store **out, const char *dir, const store_options *user,
 	rocksdb_writeoptions_set_sync(s->wo_nostall, o->sync);
 	rocksdb_writeoptions_set_no_slowdown(s->wo_nostall, 1);
 	s->ro = rocksdb_readoptions_create();
+	s->locator = trace_locator_new(o->locator_bytes);
+	if (trace_locator_load(s->locator, s) != 0)
+		log_warn("store %s: cannot start loading the trace locator; "
+		    "get-trace reads the traces family", dir);
 	*out = s;
 	return 0;
 }
@@ -339,6 +346,7 @@ store_close(store *s)
 {
 	if (s == NULL)
 		return;
+	trace_locator_free(s->locator);
 	if (s->db != NULL) {
 		/* A graceful close leaves no WAL to replay: flush first. */
 		store_flush(s);
@@ -375,6 +383,13 @@ void
 store_set_cutoff(store *s, uint64_t cutoff_ns)
 {
 	atomic_store(&s->cutoff_ns, cutoff_ns);
+	trace_locator_expire(s->locator, cutoff_ns);
+}
+
+trace_locator *
+store_locator(store *s)
+{
+	return s->locator;
 }
 
 store_batch *
@@ -536,6 +551,16 @@ const void *
 store_iter_value(const store_iter *it, size_t *len)
 {
 	return rocksdb_iter_value(it->it, len);
+}
+
+bool
+store_iter_failed(const store_iter *it)
+{
+	char *err = NULL;
+
+	rocksdb_iter_get_error(it->it, &err);
+	rocksdb_free(err);
+	return err != NULL;
 }
 
 void

@@ -29,6 +29,7 @@ typedef struct store_options {
 	uint64_t retention_ns;    /* compaction drops records older; 0 = keep */
 	size_t cache_bytes;       /* block cache */
 	size_t write_buffer_bytes; /* all memtables together */
+	size_t locator_bytes;     /* trace_locator.h; 0: its default */
 } store_options;
 
 /* store_open opens (creating if needed) the store in dir. Returns 0, or -1
@@ -45,6 +46,10 @@ void store_close(store *s);
 /* store_set_cutoff sets the retention cutoff (unix ns) used by compaction
  * filters; records that started before it are dropped when compacted. */
 void store_set_cutoff(store *s, uint64_t cutoff_ns);
+
+/* store_locator: the traces family in memory (trace_locator.h), owned by
+ * s and loaded when s opens. */
+struct trace_locator *store_locator(store *s);
 
 /* store_batch_new makes an empty batch for s (freed by store_batch_free). */
 store_batch *store_batch_new(store *s);
@@ -81,6 +86,8 @@ bool store_iter_valid(const store_iter *it);
 void store_iter_next(store_iter *it);
 const void *store_iter_key(const store_iter *it, size_t *len);
 const void *store_iter_value(const store_iter *it, size_t *len);
+/* store_iter_failed: the iteration stopped on a read error, not the end. */
+bool store_iter_failed(const store_iter *it);
 void store_iter_free(store_iter *it);
 
 /* store_delete_range removes [begin, end) in cf and asks RocksDB to compact

@@ -27,12 +27,12 @@ store_fixture_rm(const char *path, const struct stat *sb, int flag,
 	return remove(path);
 }
 
-/* store_fixture_open opens a new store in /tmp/test-<name>.XXXXXX;
- * returns 0, or -1 (said on stderr). */
+/* store_fixture_open_with opens a new store with options o in
+ * /tmp/test-<name>.XXXXXX; returns 0, or -1 (said on stderr). */
 static int
-store_fixture_open(store_fixture *f, const char *name)
+store_fixture_open_with(store_fixture *f, const char *name,
+    const store_options *o)
 {
-	store_options o = { 0 };
 	char *cause = NULL;
 
 	snprintf(f->dir, sizeof f->dir, "/tmp/test-%s.XXXXXX", name);
@@ -40,12 +40,21 @@ store_fixture_open(store_fixture *f, const char *name)
 		perror(f->dir);
 		return -1;
 	}
-	if (store_open(&f->st, f->dir, &o, &cause) != 0) {
+	if (store_open(&f->st, f->dir, o, &cause) != 0) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);
 		return -1;
 	}
 	return 0;
+}
+
+/* store_fixture_open: store_fixture_open_with default options. */
+static int
+store_fixture_open(store_fixture *f, const char *name)
+{
+	store_options o = { 0 };
+
+	return store_fixture_open_with(f, name, &o);
 }
 
 /* store_fixture_close closes the store and removes its directory. */

@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "keys.h"
 #include "query.h"
+#include "trace_locator.h"
 
 #define SEEDS 2
 #define TRACES 150
@@ -720,27 +721,37 @@ shift_spans(sg_request *req, uint64_t minutes)
 	}
 }
 
+/* How get-trace finds a trace's minutes in test_get_trace_across_minutes. */
+enum minutes_from {
+	FROM_LOCATOR_OR_FAMILY, /* as a collector does */
+	FROM_FAMILY,            /* a locator that cannot answer */
+	FROM_LOCATOR_ONLY,      /* the traces family deleted */
+};
+
 /* A trace whose spans came in two requests minutes apart has blocks under
- * two minutes: get-trace finds both through the traces family, with
- * every parent link intact. */
+ * two minutes: get-trace finds both, through the trace locator and
+ * through the traces family alike, with every parent link intact. */
 static void
-test_get_trace_across_minutes(void **state)
+get_trace_across_minutes(enum minutes_from from)
 {
 	store_fixture mfx;
+	store_options o = { 0 };
 	pipeline_limits lim;
 	pipeline_result res;
 	pipeline *p;
 	sg_request *req;
 	Tracequery__V1__Request q;
 	Tracequery__V1__GetTrace g;
-	uint8_t trace_id[16];
+	uint8_t trace_id[16], lo[1] = { 0 }, hi[KEY_TRACE_LEN + 1];
 	char *cause = NULL;
 	uint64_t base = now_unix_ns() - 30ULL * KEY_MINUTE_NS;
 	size_t n = 0, roots = 0;
 	response *r;
 
-	(void)state;
-	assert_int_equal(store_fixture_open(&mfx, "query-minutes"), 0);
+	o.locator_bytes = from == FROM_FAMILY ? 1 : 0;
+	assert_int_equal(store_fixture_open_with(&mfx, "query-minutes", &o),
+	    0);
+	trace_locator_wait(store_locator(mfx.st));
 	pipeline_limits_default(&lim);
 	assert_int_equal(pipeline_new(&p, mfx.st, &lim, &cause), 0);
 	req = sg_request_new(11, 0, 1, base, STEP_NS);
@@ -754,6 +765,11 @@ test_get_trace_across_minutes(void **state)
 	assert_int_equal(res.code, PIPELINE_OK);
 	sg_request_free(req);
 	pipeline_free(p);
+	if (from == FROM_LOCATOR_ONLY) {
+		memset(hi, 0xff, sizeof hi);
+		assert_int_equal(store_delete_range(mfx.st, STORE_CF_TRACES,
+		    lo, sizeof lo, hi, sizeof hi, &cause), 0);
+	}
 
 	tracequery__v1__request__init(&q);
 	tracequery__v1__get_trace__init(&g);
@@ -776,6 +792,15 @@ test_get_trace_across_minutes(void **state)
 	assert_int_equal(roots, 2);
 	query_response_free(r);
 	store_fixture_close(&mfx);
+}
+
+static void
+test_get_trace_across_minutes(void **state)
+{
+	(void)state;
+	get_trace_across_minutes(FROM_LOCATOR_OR_FAMILY);
+	get_trace_across_minutes(FROM_FAMILY);
+	get_trace_across_minutes(FROM_LOCATOR_ONLY);
 }
 
 int
