@@ -13,6 +13,8 @@
 #define GUARD_MAX 8
 #define PROBE_EVERY_MS 2000
 #define PROBE_TIMEOUT_MS 10000
+/* A stop waits this long for a probe in progress (see listen_guard_stop). */
+#define GUARD_STOP_WAIT_MS 3000
 
 struct listen_guard {
 	nng_socket sock;
@@ -170,7 +172,12 @@ listen_guard_stop(listen_guard *g)
 		g->stop = true;
 		pthread_cond_signal(&g->cv);
 		pthread_mutex_unlock(&g->mu);
-		pthread_join(g->thread, NULL);
+		/* A probe stuck in NNG (see thread_join_within) keeps g. */
+		if (!thread_join_within(g->thread, GUARD_STOP_WAIT_MS)) {
+			log_warn("%s: the listener guard is stuck in NNG; going "
+			    "on without it", g->what);
+			return;
+		}
 	}
 	for (int i = 0; i < g->n; i++)
 		free(g->urls[i]);

@@ -211,8 +211,10 @@ out:
 	if (tls_probe != NULL)
 		nng_tls_config_free(tls_probe);
 	/* Releases what NNG still holds, e.g. connections stranded on a
-	 * listener the guard had to restart. */
-	nng_fini();
+	 * listener the guard had to restart; not when a stop left a thread
+	 * stuck in NNG (rep_server.c), which nng_fini would wait for. */
+	if (thread_join_abandoned() == 0)
+		nng_fini();
 	if (c.ready_file != NULL && status == 0)
 		unlink(c.ready_file);
 	return status;

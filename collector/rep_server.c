@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <nng/nng.h>
@@ -13,9 +14,15 @@
 
 #include "collector.h"
 #include "listen_guard.h"
+#include "log.h"
 #include "rep_server.h"
 
 #define REP_MAX_WORKERS 64
+/* A reply the peer does not take in this long is dropped, so a stop
+ * never waits on a stuck client. */
+#define REP_SEND_TIMEOUT_MS 10000
+/* How long a stop waits for NNG to close the socket (see close_bounded). */
+#define REP_CLOSE_WAIT_MS 3000
 
 typedef struct rep_worker {
 	struct rep_server *rs;
@@ -23,6 +30,9 @@ typedef struct rep_worker {
 	nng_aio *aio;
 	pthread_t thread;
 	bool started;
+	/* Held while starting a receive and while stopping: a worker either
+	 * sees stopping or has a receive the stop can cancel. */
+	pthread_mutex_t mu;
 } rep_worker;
 
 struct rep_server {
@@ -32,6 +42,7 @@ struct rep_server {
 	rep_handler fn;
 	void *arg;
 	atomic_bool stopping;
+	char name[32];
 	rep_worker w[REP_MAX_WORKERS];
 	int n;
 };
@@ -44,7 +55,24 @@ is_guard_ping(nng_msg *msg)
 		LISTEN_GUARD_PING_LEN) == 0;
 }
 
-/* Receives a request, has it answered, sends the reply; until closed. */
+/* Starts a receive unless the server is stopping; returns false then. */
+static bool
+start_recv(rep_worker *w)
+{
+	bool go;
+
+	pthread_mutex_lock(&w->mu);
+	go = !atomic_load(&w->rs->stopping);
+	if (go) {
+		nng_aio_set_timeout(w->aio, NNG_DURATION_INFINITE);
+		nng_ctx_recv(w->ctx, w->aio);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return go;
+}
+
+/* Receives a request, has it answered, sends the reply; until stopped.
+ * A request received before the stop is still answered. */
 static void *
 worker_main(void *arg)
 {
@@ -53,16 +81,11 @@ worker_main(void *arg)
 	nng_msg *msg;
 	int rv;
 
-	for (;;) {
-		nng_ctx_recv(w->ctx, w->aio);
+	while (start_recv(w)) {
 		nng_aio_wait(w->aio);
 		rv = nng_aio_result(w->aio);
-		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED ||
-		    atomic_load(&rs->stopping)) {
-			if (rv == 0)
-				nng_msg_free(nng_aio_get_msg(w->aio));
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
 			break;
-		}
 		if (rv != 0)
 			continue;
 		msg = nng_aio_get_msg(w->aio);
@@ -72,6 +95,7 @@ worker_main(void *arg)
 			continue;
 		}
 		nng_aio_set_msg(w->aio, msg);
+		nng_aio_set_timeout(w->aio, REP_SEND_TIMEOUT_MS);
 		nng_ctx_send(w->ctx, w->aio);
 		nng_aio_wait(w->aio);
 		if (nng_aio_result(w->aio) != 0)
@@ -88,6 +112,7 @@ add_worker(rep_server *rs, const char *name, char **cause)
 	int rv;
 
 	w->rs = rs;
+	pthread_mutex_init(&w->mu, NULL);
 	if ((rv = nng_ctx_open(&w->ctx, rs->sock)) != 0 ||
 	    (rv = nng_aio_alloc(&w->aio, NULL, NULL)) != 0) {
 		xasprintf(cause, "%s context: %s", name, nng_strerror(rv));
@@ -111,6 +136,7 @@ rep_server_start(rep_server **out, const char *name,
 	int rv;
 
 	*out = NULL;
+	snprintf(rs->name, sizeof rs->name, "%s", name);
 	rs->fn = fn;
 	rs->arg = arg;
 	if ((rv = nng_rep0_open(&rs->sock)) != 0) {
@@ -136,6 +162,34 @@ fail:
 	return -1;
 }
 
+static void *
+close_main(void *arg)
+{
+	nng_socket *sock = arg;
+
+	nng_close(*sock);
+	free(sock);
+	return NULL;
+}
+
+/* Closes sock, waiting at most REP_CLOSE_WAIT_MS. NNG 1.5.2's nng_close
+ * can wait forever for a pipe to be reaped when peers were mid-request
+ * (nanomsg/nng#1543, #1813); the workers are joined by then, so a stop
+ * may go on without it. Returns false if it gave up. */
+static bool
+close_bounded(nng_socket sock)
+{
+	nng_socket *arg = xmalloc(sizeof *arg);
+	pthread_t t;
+
+	*arg = sock;
+	if (pthread_create(&t, NULL, close_main, arg) != 0) {
+		close_main(arg);
+		return true;
+	}
+	return thread_join_within(t, REP_CLOSE_WAIT_MS);
+}
+
 void
 rep_server_stop(rep_server *rs)
 {
@@ -143,14 +197,23 @@ rep_server_stop(rep_server *rs)
 		return;
 	atomic_store(&rs->stopping, true);
 	listen_guard_stop(rs->guard);
-	/* Closing the socket ends every pending receive; a worker inside a
-	 * request finishes it (an ingest write is in the WAL) first. */
-	if (rs->open)
-		nng_close(rs->sock);
+	/* Cancel each pending receive and join every worker (one inside a
+	 * request answers it) before closing the socket: NNG panics when a
+	 * context is used while its socket closes. */
 	for (int i = 0; i < rs->n; i++) {
+		pthread_mutex_lock(&rs->w[i].mu);
+		nng_aio_cancel(rs->w[i].aio);
+		pthread_mutex_unlock(&rs->w[i].mu);
+	}
+	for (int i = 0; i < rs->n; i++)
 		if (rs->w[i].started)
 			pthread_join(rs->w[i].thread, NULL);
+	if (rs->open && !close_bounded(rs->sock))
+		log_warn("%s: NNG did not close the socket in %d ms; going on "
+		    "without it", rs->name, REP_CLOSE_WAIT_MS);
+	for (int i = 0; i < rs->n; i++) {
 		nng_aio_free(rs->w[i].aio);
+		pthread_mutex_destroy(&rs->w[i].mu);
 	}
 	free(rs);
 }

@@ -7,6 +7,7 @@
 #ifndef COMMON_COMMON_H
 #define COMMON_COMMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,12 @@ char *time_format(uint64_t unix_ns, char *buf, size_t len);
 uint64_t now_unix_ns(void);
 /* now_mono_ns returns the monotonic clock. */
 uint64_t now_mono_ns(void);
+
+/* thread_join.c: thread_join_within joins t, or detaches it and returns
+ * false if it has not ended within ms (it may be stuck in a library). */
+bool thread_join_within(pthread_t t, unsigned ms);
+/* thread_join_abandoned: how many threads thread_join_within left. */
+unsigned thread_join_abandoned(void);
 
 /* xmalloc.c: the programs' allocators; they abort on failure. */
 void *xmalloc(size_t size);
