@@ -204,19 +204,6 @@ flush(index_buffer *ib)
 	return rv;
 }
 
-/* now + ms on CLOCK_REALTIME, the condition variables' clock. */
-static struct timespec
-deadline_in(uint32_t ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
-	return ts;
-}
-
 /* Writes the store's memtables to files once no request has come for
  * idle_ms (every query would otherwise search them, and the WAL they hold
  * would be replayed at the next start), unless the disk is short of room;
@@ -243,7 +230,7 @@ flusher_main(void *arg)
 	pthread_mutex_lock(&ib->mu);
 	while (!ib->stop) {
 		if (!ib->flush_now) {
-			struct timespec ts = deadline_in(ib->lim.flush_ms);
+			struct timespec ts = deadline_after_ms(ib->lim.flush_ms);
 
 			pthread_cond_timedwait(&ib->wake, &ib->mu, &ts);
 		}
@@ -300,7 +287,7 @@ index_buffer_sync(index_buffer *ib)
 int
 index_buffer_sync_within(index_buffer *ib, uint32_t timeout_ms)
 {
-	struct timespec dl = deadline_in(timeout_ms);
+	struct timespec dl = deadline_after_ms(timeout_ms);
 	uint64_t target, failures;
 	int rv = 0;
 

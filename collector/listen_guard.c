@@ -99,10 +99,8 @@ guard_main(void *arg)
 
 	pthread_mutex_lock(&g->mu);
 	while (!g->stop) {
-		struct timespec ts;
+		struct timespec ts = deadline_after_ms(PROBE_EVERY_MS);
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += PROBE_EVERY_MS / 1000;
 		while (!g->stop && pthread_cond_timedwait(&g->cv, &g->mu,
 		    &ts) == 0)
 			;

@@ -85,16 +85,9 @@ retention_main(void *arg)
 		period = 600000000000ULL;
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
-		struct timespec ts;
+		struct timespec ts = deadline_after_ms(period / 1000000ULL);
 		int rv = 0;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)(period / 1000000000ULL);
-		ts.tv_nsec += (long)(period % 1000000000ULL);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
 		while (!r->stop && rv != ETIMEDOUT)
 			rv = pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 		if (r->stop)

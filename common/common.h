@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <nng/nng.h>
 
@@ -52,6 +53,9 @@ char *time_format(uint64_t unix_ns, char *buf, size_t len);
 uint64_t now_unix_ns(void);
 /* now_mono_ns returns the monotonic clock. */
 uint64_t now_mono_ns(void);
+/* deadline_after_ms: the wall clock ms from now, for
+ * pthread_cond_timedwait and pthread_timedjoin_np. */
+struct timespec deadline_after_ms(uint64_t ms);
 
 /* thread_join.c: thread_join_within joins t, or detaches it and returns
  * false if it has not ended within ms (it may be stuck in a library). */

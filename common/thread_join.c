@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <time.h>
 
 #include "common.h"
 
@@ -16,15 +15,8 @@ static atomic_uint abandoned;
 bool
 thread_join_within(pthread_t t, unsigned ms)
 {
-	struct timespec dl;
+	struct timespec dl = deadline_after_ms(ms);
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
 	if (pthread_timedjoin_np(t, NULL, &dl) == 0)
 		return true;
 	pthread_detach(t);

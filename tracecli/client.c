@@ -169,13 +169,7 @@ dial_deadline(nng_socket s, const char *url, nng_tls_config *tls,
 		return tls_dial(s, url, tls, NNG_FLAG_NONBLOCK);
 	}
 	pthread_detach(t);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += dial_ms / 1000;
-	ts.tv_nsec += (long)(dial_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = deadline_after_ms((uint64_t)dial_ms);
 	pthread_mutex_lock(&j->mu);
 	while (!j->done)
 		if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) != 0)
