@@ -112,7 +112,8 @@ give_up(trace_locator *l, hour_table *h)
 		    "the traces family until hour %u expires",
 		    l->max_bytes >> 20, h->hour);
 	l->warned = true;
-	l->bytes -= (h->mask + 1) * sizeof *h->slots;
+	if (h->slots != NULL)
+		l->bytes -= (h->mask + 1) * sizeof *h->slots;
 	free(h->slots);
 	h->slots = NULL;
 	h->mask = 0;

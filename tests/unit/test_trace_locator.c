@@ -155,6 +155,14 @@ test_over_the_limit_cannot_answer(void **state)
 	assert_int_equal(trace_locator_find(l, id, 0, m, 8), 1);
 	assert_int_equal(m[0], MIN0 + 60);
 	trace_locator_free(l);
+
+	/* An hour whose first table does not fit holds no memory. */
+	l = ready_locator(*state, 1);
+	add_one(l, id, MIN0);
+	add_one(l, id, MIN0 + 60);
+	assert_int_equal(trace_locator_find(l, id, 0, m, 8), -1);
+	assert_int_equal(trace_locator_bytes(l), 0);
+	trace_locator_free(l);
 }
 
 static void
