@@ -30,9 +30,11 @@ typedef struct rep_worker {
 	nng_aio *aio;
 	pthread_t thread;
 	bool started;
-	/* Held while starting a receive and while stopping: a worker either
-	 * sees stopping or has a receive the stop can cancel. */
+	/* Held while starting or ending a receive and while stopping: a
+	 * worker either sees stopping or has a receive the stop can cancel,
+	 * and a reply being sent is never cancelled. */
 	pthread_mutex_t mu;
+	bool receiving;
 } rep_worker;
 
 struct rep_server {
@@ -66,6 +68,7 @@ start_recv(rep_worker *w)
 	if (go) {
 		nng_aio_set_timeout(w->aio, NNG_DURATION_INFINITE);
 		nng_ctx_recv(w->ctx, w->aio);
+		w->receiving = true;
 	}
 	pthread_mutex_unlock(&w->mu);
 	return go;
@@ -83,6 +86,9 @@ worker_main(void *arg)
 
 	while (start_recv(w)) {
 		nng_aio_wait(w->aio);
+		pthread_mutex_lock(&w->mu);
+		w->receiving = false;
+		pthread_mutex_unlock(&w->mu);
 		rv = nng_aio_result(w->aio);
 		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
 			break;
@@ -202,7 +208,8 @@ rep_server_stop(rep_server *rs)
 	 * context is used while its socket closes. */
 	for (int i = 0; i < rs->n; i++) {
 		pthread_mutex_lock(&rs->w[i].mu);
-		nng_aio_cancel(rs->w[i].aio);
+		if (rs->w[i].receiving)
+			nng_aio_cancel(rs->w[i].aio);
 		pthread_mutex_unlock(&rs->w[i].mu);
 	}
 	for (int i = 0; i < rs->n; i++)
