@@ -9,7 +9,7 @@
 #   make install PREFIX=/usr/local
 #
 # Each directory contributes by convention, so adding a file rarely needs an
-# edit here: libtrace/*.c, common/*.c, collector/*.c, tracecli/*.c;
+# edit here: libtrace/*.c, common/*.c, collector/ROOM/*.c, tracecli/*.c;
 # examples/X.c or examples/X/*.c -> bin/X; tests/unit/test_X.c -> tests/test_X;
 # bench/bench_X.c -> bench/bench_X.
 
@@ -59,7 +59,7 @@ PB_OBJS := $(PB_C:.c=.o)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBTRACE_OBJS := $(call obj,$(wildcard libtrace/*.c))
 COMMON_OBJS := $(call obj,$(wildcard common/*.c))
-COLLECTOR_LIB_OBJS := $(call obj,$(filter-out collector/main.c,$(wildcard collector/*.c)))
+COLLECTOR_LIB_OBJS := $(call obj,$(filter-out collector/daemon/main.c,$(wildcard collector/*/*.c)))
 CLI_LIB_OBJS := $(call obj,$(filter-out tracecli/main.c,$(wildcard tracecli/*.c)))
 
 LIB_TRACE_A = $(BUILD)/lib/libtrace.a
@@ -161,7 +161,7 @@ $(LIB_CLI): $(CLI_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # ---------------------------------------------------------------- programs
-$(BUILD)/bin/tracecollector: $(BUILD)/obj/collector/main.o $(LIB_COLLECTOR) $(LIB_COMMON)
+$(BUILD)/bin/tracecollector: $(BUILD)/obj/collector/daemon/main.o $(LIB_COLLECTOR) $(LIB_COMMON)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(COLLECTOR_LIBS)
 
@@ -239,7 +239,7 @@ install: build
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 
 format-check:
-	$(Q)clang-format --dry-run -Werror $(wildcard libtrace/*.c libtrace/*.h libtrace/include/trace/*.h common/*.[ch] collector/*.[ch] tracecli/*.[ch])
+	$(Q)clang-format --dry-run -Werror $(wildcard libtrace/*.c libtrace/*.h libtrace/include/trace/*.h common/*.[ch] collector/*/*.[ch] tracecli/*.[ch])
 
 clean:
 	rm -rf build

@@ -38,8 +38,8 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#include "collector.h"
-#include "otlp_http.h"
+#include "daemon/collector.h"
+#include "net/otlp_http.h"
 #include "otlp_json.h"
 #include "tracequery.pb-c.h"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Index records follow acknowledged spans through a buffer
-# (collector/index_buffer.c). Killed with -9 before the buffer is written,
+# (collector/index/index_buffer.c). Killed with -9 before the buffer is written,
 # the collector re-indexes the logged spans when it restarts: every
 # acknowledged span is searchable, by service, by attribute (values kept in
 # their own records and values seen once, kept in hash buckets) and by

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "daemon/collector.h"
 #include "fuzz.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 

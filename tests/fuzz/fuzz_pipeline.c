@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collector.h"
+#include "daemon/collector.h"
 #include "fuzz.h"
 
 static store *pl_store;

@@ -1,6 +1,6 @@
 /*
  * fuzz_postings.c - libFuzzer target for the index's value decoders
- * (collector/postings.c): a query decodes every index record it reads
+ * (collector/format/postings.c): a query decodes every index record it reads
  * with postings_decode_t or postings_decode_d, and a record's bytes are
  * whatever the disk gives back.
  *
@@ -26,8 +26,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "keys.h"
-#include "postings.h"
+#include "format/keys.h"
+#include "format/postings.h"
 
 /* The fewest bytes one posting takes: one byte per varint (T: then the
  * value hash, when there is one). */

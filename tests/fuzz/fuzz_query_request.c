@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collector.h"
+#include "daemon/collector.h"
 #include "fuzz.h"
-#include "query.h"
+#include "query/query.h"
 #include "tracequery.pb-c.h"
 #include "../tools/spangen.h"
 

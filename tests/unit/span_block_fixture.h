@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "span_block.h"
+#include "format/span_block.h"
 #include "varint.h"
 
 /* Protobuf bytes a test puts together field by field. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "store.h"
+#include "store/store.h"
 
 typedef struct store_fixture {
 	char dir[64];

@@ -1,4 +1,4 @@
-/* Unit tests for collector/keys.c, hist.c and the pipeline's pre-scan. */
+/* Unit tests for collector/format/keys.c, hist.c and the pipeline's pre-scan. */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +10,10 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
-#include "hist.h"
-#include "index.h"
-#include "keys.h"
+#include "daemon/collector.h"
+#include "format/hist.h"
+#include "index/index.h"
+#include "format/keys.h"
 
 static const uint8_t tid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 	14, 15, 16 };

@@ -1,4 +1,4 @@
-/* Unit tests for collector/otlp_http.c with a scripted pipeline: the status
+/* Unit tests for collector/net/otlp_http.c with a scripted pipeline: the status
  * mapping of every pipeline code (503 + Retry-After, 500, 413, 400, partial
  * success in protobuf and JSON), pipelined and chunked requests on one
  * connection, bad addresses, and stopping with requests in flight.
@@ -26,7 +26,7 @@
 #include <cmocka.h>
 
 #include "common.h"
-#include "otlp_http.h"
+#include "net/otlp_http.h"
 #include "google/rpc/status.pb-c.h"
 
 /* ------------------------------------------------------------ fake pipeline

@@ -22,8 +22,8 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "collector.h"
-#include "span_block.h"
+#include "daemon/collector.h"
+#include "format/span_block.h"
 #include "varint.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest

@@ -1,5 +1,5 @@
 /*
- * Unit tests for collector/postings.c, the byte format of index record
+ * Unit tests for collector/format/postings.c, the byte format of index record
  * values: round trips of T postings (with and without the value hash)
  * and D postings across edge values and list sizes, the exact bytes of
  * small lists (the format is on disk), the decoders' append contract
@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "keys.h"
-#include "postings.h"
+#include "format/keys.h"
+#include "format/postings.h"
 
 /* 2025-01-01T00:00:00Z. */
 #define NOW (1735689600ULL * 1000000000ULL)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for collector/query.c: spans go in through the pipeline,
+ * Unit tests for collector/query/query.c: spans go in through the pipeline,
  * questions go to query_execute, and the answers are checked against a
  * brute-force pass over the generator (tests/tools/spangen.h).
  */
@@ -18,10 +18,10 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "collector.h"
-#include "keys.h"
-#include "query.h"
-#include "trace_locator.h"
+#include "daemon/collector.h"
+#include "format/keys.h"
+#include "query/query.h"
+#include "store/trace_locator.h"
 
 #define SEEDS 2
 #define TRACES 150

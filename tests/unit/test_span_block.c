@@ -1,5 +1,5 @@
 /*
- * test_span_block.c - the spans family's values (collector/span_block.c):
+ * test_span_block.c - the spans family's values (collector/format/span_block.c):
  * spans come back exactly (IDs, parent IDs, times, packed fields), a
  * parent earlier in the block is linked instead of stored, an origin
  * equal to the one before is not stored again, and every malformed link
@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "keys.h"
-#include "span_block.h"
+#include "format/keys.h"
+#include "format/span_block.h"
 
 typedef Opentelemetry__Proto__Trace__V1__Span span_t;
 

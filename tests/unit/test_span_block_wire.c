@@ -1,6 +1,6 @@
 /*
  * test_span_block_wire.c - spans stored from the bytes they came in
- * (collector/span_wire.c, span_block_add_wire). A block written from the
+ * (collector/format/span_wire.c, span_block_add_wire). A block written from the
  * spans' wire bytes holds the same spans as one written by packing the
  * unpacked spans (span_block_add), whatever the wire holds: every kind of
  * field, a field more than once, unknown fields, flags; parents are
@@ -21,9 +21,9 @@
 #include "span_block_fixture.h"
 
 #include "../tools/spangen.h"
-#include "collector.h"
-#include "span_block.h"
-#include "span_wire.h"
+#include "daemon/collector.h"
+#include "format/span_block.h"
+#include "format/span_wire.h"
 #include "varint.h"
 
 typedef Opentelemetry__Proto__Trace__V1__Span span_t;

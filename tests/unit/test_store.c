@@ -1,5 +1,5 @@
 /*
- * Unit tests for collector/store.c and the index records the pipeline
+ * Unit tests for collector/store/store.c and the index records the pipeline
  * writes, on a real RocksDB in a mkdtemp directory (removed afterwards):
  * persistence, the lock refusal, batches and merges, each index family,
  * and retention (expired records dropped, fresh ones kept).
@@ -20,12 +20,12 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "collector.h"
-#include "hist.h"
-#include "keys.h"
-#include "postings.h"
-#include "span_block.h"
-#include "stats.h"
+#include "daemon/collector.h"
+#include "format/hist.h"
+#include "format/keys.h"
+#include "format/postings.h"
+#include "format/span_block.h"
+#include "daemon/stats.h"
 
 typedef store_fixture fixture;
 

@@ -15,8 +15,8 @@
 
 #include "store_fixture.h"
 
-#include "keys.h"
-#include "store_format.h"
+#include "format/keys.h"
+#include "store/store_format.h"
 
 typedef store_fixture fixture;
 STORE_FIXTURE_HOOKS("store-format")

@@ -1,10 +1,10 @@
 /*
- * Unit tests for collector/trace_dict.c, each index flush's trace
+ * Unit tests for collector/index/trace_dict.c, each index flush's trace
  * dictionary: ordinals dense per hour in order of arrival, each trace's
  * earliest start, the records written for a flush read back through
  * dict_reader on a real RocksDB in a mkdtemp directory (removed
  * afterwards), and reuse after trace_dict_reset. Also index_catalog_new
- * (collector/index.c), which must continue the flush numbers of a store
+ * (collector/index/index.c), which must continue the flush numbers of a store
  * and refuse a damaged one, and pipeline_new, which refuses a store of
  * an older layout (test_store_format.c tests the check itself).
  */
@@ -24,10 +24,10 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "collector.h"
-#include "index.h"
-#include "keys.h"
-#include "trace_dict.h"
+#include "daemon/collector.h"
+#include "index/index.h"
+#include "format/keys.h"
+#include "index/trace_dict.h"
 
 /* Two consecutive hours (2025-01-01T00 and 01 UTC). */
 #define HOUR_A 482136u

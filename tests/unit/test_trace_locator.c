@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "keys.h"
+#include "format/keys.h"
 #include "store_fixture.h"
-#include "trace_locator.h"
+#include "store/trace_locator.h"
 
 /* An hour well inside the unix minutes' range (2026). */
 #define HOUR0 491000u

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "keys.h"
+#include "format/keys.h"
 #include "store_fixture.h"
-#include "trace_locator.h"
+#include "store/trace_locator.h"
 
 #define MIN0 (491000u * 60u)
 #define STORED 20000u

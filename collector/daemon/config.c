@@ -1,0 +1,221 @@
+/* config.c - tracecollector's command line (see config_usage). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/collector.h"
+
+void
+config_usage(FILE *f)
+{
+	fprintf(f,
+"usage: tracecollector [options]\n"
+"\n"
+"Receives spans (OTLP protobuf over NNG, and OTLP/HTTP), stores them in an\n"
+"embedded RocksDB and answers tracecli's queries.\n"
+"\n"
+"  --db DIR                 data directory (default ./trace-data)\n"
+"  --listen URL             ingest socket, repeatable, tcp://, tls+tcp://\n"
+"                           or ipc://\n"
+"                           (default tcp://127.0.0.1:7070)\n"
+"  --query-listen URL       query socket (default tcp://127.0.0.1:7071)\n"
+"  --otlp-http ADDR         OTLP/HTTP listener HOST:PORT, port 0 picks one,\n"
+"                           `none` disables (default 127.0.0.1:4318)\n"
+"  --retention DURATION     keep spans this long by start time (default 72h,\n"
+"                           0 keeps everything)\n"
+"  --sync                   fsync the WAL before acknowledging (survives power\n"
+"                           loss; without it acked spans survive a crash)\n"
+"  --max-message-bytes N    largest accepted request (default 16777216)\n"
+"  --ingest-workers N       ingest contexts/threads (default 4)\n"
+"  --query-workers N        query contexts/threads (default 2)\n"
+"  --index-flush DURATION   write buffered index records at least this\n"
+"                           often (default 1s); queries always see every\n"
+"                           acknowledged span\n"
+"  --index-flush-spans N    and once this many spans are buffered\n"
+"                           (default 32768)\n"
+"  --ready-file PATH        write ingest=, query=, otlp_http= and pid= lines\n"
+"                           here once every listener is up\n"
+"  --log-level LEVEL        error, warn (default), info or debug\n"
+"  --tls-cert FILE          PEM server certificate (chain) for every\n"
+"                           tls+tcp:// listener (ingest and query)\n"
+"  --tls-key FILE           its PEM private key (unencrypted)\n"
+"  --tls-ca FILE            PEM CA(s) that sign client certificates\n"
+"  --tls-verify-clients     require a client certificate signed by\n"
+"                           --tls-ca (mutual TLS)\n"
+"  --help                   this text\n");
+}
+
+/* Parses a size with an optional k/m/g suffix (powers of 1024). */
+static int
+parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || v == 0)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+int
+config_parse(config *c, int argc, char **argv, char **cause)
+{
+	enum { O_DB = 256, O_LISTEN, O_QUERY, O_OTLP, O_RET, O_SYNC, O_MAX,
+		O_READY, O_LOG, O_HELP, O_IW, O_QW, O_TLS_CERT, O_TLS_KEY,
+		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS };
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, O_DB },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "query-listen", required_argument, NULL, O_QUERY },
+		{ "otlp-http", required_argument, NULL, O_OTLP },
+		{ "retention", required_argument, NULL, O_RET },
+		{ "sync", no_argument, NULL, O_SYNC },
+		{ "max-message-bytes", required_argument, NULL, O_MAX },
+		{ "ingest-workers", required_argument, NULL, O_IW },
+		{ "query-workers", required_argument, NULL, O_QW },
+		{ "index-flush", required_argument, NULL, O_IFLUSH },
+		{ "index-flush-spans", required_argument, NULL,
+		    O_IFLUSH_SPANS },
+		{ "ready-file", required_argument, NULL, O_READY },
+		{ "log-level", required_argument, NULL, O_LOG },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+		{ "tls-key", required_argument, NULL, O_TLS_KEY },
+		{ "tls-ca", required_argument, NULL, O_TLS_CA },
+		{ "tls-verify-clients", no_argument, NULL, O_TLS_VERIFY },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(c, 0, sizeof *c);
+	c->db_dir = "./trace-data";
+	c->query_listen = "tcp://127.0.0.1:7071";
+	c->otlp_http = "127.0.0.1:4318";
+	c->retention_ns = 72 * 3600ULL * 1000000000ULL;
+	c->max_message_bytes = 16u << 20;
+	c->ingest_workers = 4;
+	c->query_workers = 2;
+	c->index_flush_ns = 1000000000ULL;
+	c->index_flush_spans = 32768;
+	c->level = LOG_WARN;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_DB:
+			c->db_dir = optarg;
+			break;
+		case O_LISTEN:
+			if (c->n_listen == CONFIG_MAX_LISTEN) {
+				xasprintf(cause, "at most %d --listen URLs",
+				    CONFIG_MAX_LISTEN);
+				return -1;
+			}
+			c->listen[c->n_listen++] = optarg;
+			break;
+		case O_QUERY:
+			c->query_listen = optarg;
+			break;
+		case O_OTLP:
+			c->otlp_http = optarg;
+			break;
+		case O_RET:
+			if (strcmp(optarg, "0") == 0)
+				c->retention_ns = 0;
+			else if (duration_parse(optarg, &c->retention_ns) != 0) {
+				xasprintf(cause, "--retention: bad duration "
+				    "'%s' (e.g. 72h, 30m, 10s)", optarg);
+				return -1;
+			}
+			break;
+		case O_SYNC:
+			c->sync = true;
+			break;
+		case O_MAX:
+			if (parse_size(optarg, &c->max_message_bytes) != 0) {
+				xasprintf(cause, "--max-message-bytes: bad "
+				    "size '%s'", optarg);
+				return -1;
+			}
+			break;
+		case O_IW:
+		case O_QW: {
+			int n = atoi(optarg);
+
+			if (n < 1 || n > 64) {
+				xasprintf(cause, "worker count must be 1-64");
+				return -1;
+			}
+			if (ch == O_IW)
+				c->ingest_workers = n;
+			else
+				c->query_workers = n;
+			break;
+		}
+		case O_IFLUSH:
+			if (duration_parse(optarg, &c->index_flush_ns) != 0 ||
+			    c->index_flush_ns < 1000000ULL ||
+			    c->index_flush_ns > 60000000000ULL) {
+				xasprintf(cause, "--index-flush: bad duration "
+				    "'%s' (1ms to 60s)", optarg);
+				return -1;
+			}
+			break;
+		case O_IFLUSH_SPANS:
+			if (parse_size(optarg, &c->index_flush_spans) != 0 ||
+			    c->index_flush_spans > (16u << 20)) {
+				xasprintf(cause, "--index-flush-spans: bad "
+				    "count '%s' (1 to 16M)", optarg);
+				return -1;
+			}
+			break;
+		case O_READY:
+			c->ready_file = optarg;
+			break;
+		case O_TLS_CERT:
+			c->tls.cert_file = optarg;
+			break;
+		case O_TLS_KEY:
+			c->tls.key_file = optarg;
+			break;
+		case O_TLS_CA:
+			c->tls.ca_file = optarg;
+			break;
+		case O_TLS_VERIFY:
+			c->tls.verify_peer = true;
+			break;
+		case O_LOG:
+			if (log_level_parse(optarg, &c->level) != 0) {
+				xasprintf(cause, "--log-level: expected error, "
+				    "warn, info or debug");
+				return -1;
+			}
+			break;
+		case 'h':
+		case O_HELP:
+			config_usage(stdout);
+			return 1;
+		default:
+			xasprintf(cause, "unknown or incomplete option '%s'",
+			    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		xasprintf(cause, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (c->n_listen == 0)
+		c->listen[c->n_listen++] = "tcp://127.0.0.1:7070";
+	return 0;
+}

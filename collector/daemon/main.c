@@ -1,0 +1,221 @@
+/*
+ * main.c - tracecollector: flags, startup in dependency order (store,
+ * pipeline, listeners, ready file), signals, and shutdown in reverse
+ * (listeners stop, in-flight batches finish, the store closes).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "daemon/collector.h"
+#include "net/listen_guard.h"
+#include "net/otlp_http.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* Warns when what's listener url can be reached from other machines
+ * without TLS. */
+static void
+warn_exposed(const char *what, const char *url, const char *risk)
+{
+	if (!tls_url_is_tls(url) && !tls_url_is_loopback(url))
+		log_warn("%s listener %s is not loopback-only and has no TLS: "
+		    "anyone who can reach it can %s", what, url, risk);
+}
+
+/*
+ * Builds the TLS configurations when a listener is tls+tcp://: the
+ * server's, and a client one for the listener guard's probes (no server
+ * check: it dials its own listener; the server's certificate as client
+ * certificate, accepted under --tls-verify-clients when --tls-ca signed
+ * it). Unusable files fail here, before anything starts.
+ */
+static int
+tls_setup(const config *c, nng_tls_config **srv, nng_tls_config **probe,
+    char **cause)
+{
+	bool any = tls_url_is_tls(c->query_listen);
+	tls_opts po;
+
+	for (int i = 0; i < c->n_listen; i++)
+		any = any || tls_url_is_tls(c->listen[i]);
+	if (!any) {
+		if (c->tls.cert_file != NULL || c->tls.key_file != NULL ||
+		    c->tls.ca_file != NULL || c->tls.verify_peer)
+			log_warn("TLS options given but no tls+tcp:// "
+			    "listener: they are not used");
+		return 0;
+	}
+	if (tls_config_new(srv, true, &c->tls, NULL, cause) != 0)
+		return -1;
+	memset(&po, 0, sizeof po);
+	po.cert_file = c->tls.cert_file;
+	po.key_file = c->tls.key_file;
+	po.no_verify = true;
+	if (tls_config_new(probe, false, &po, NULL, cause) != 0)
+		return -1;
+	listen_guard_set_tls(*srv, *probe);
+	return 0;
+}
+
+/* Writes the ready file atomically (temp file + rename). */
+static int
+write_ready(const char *path, const config *c, const otlp_http *h,
+    char **cause)
+{
+	char *tmp;
+	FILE *f;
+
+	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	if ((f = fopen(tmp, "w")) == NULL) {
+		xasprintf(cause, "ready file %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	for (int i = 0; i < c->n_listen; i++)
+		fprintf(f, "ingest=%s\n", c->listen[i]);
+	fprintf(f, "query=%s\n", c->query_listen);
+	if (h != NULL) {
+		const char *colon = strrchr(c->otlp_http, ':');
+		int hostlen = colon ? (int)(colon - c->otlp_http) :
+		    (int)strlen(c->otlp_http);
+
+		fprintf(f, "otlp_http=%.*s:%d\n", hostlen, c->otlp_http,
+		    otlp_http_port(h));
+	}
+	fprintf(f, "pid=%ld\n", (long)getpid());
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		xasprintf(cause, "ready file %s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	config c;
+	store_options so = { 0 };
+	pipeline_limits lim;
+	store *st = NULL;
+	pipeline *p = NULL;
+	ingest *in = NULL;
+	query_server *qs = NULL;
+	otlp_http *http = NULL;
+	retention *ret = NULL;
+	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
+	char *cause = NULL;
+	struct sigaction sa;
+	sigset_t mask, old;
+	int rv, status = 1;
+
+	rv = config_parse(&c, argc, argv, &cause);
+	if (rv == 1)
+		return 0;
+	if (rv != 0) {
+		fprintf(stderr, "tracecollector: %s\n"
+		    "Try 'tracecollector --help'.\n", cause);
+		free(cause);
+		return 2;
+	}
+	log_set_level(c.level);
+	stats.start_ns = now_mono_ns();
+
+	/* Signals: the threads started below inherit a blocked mask, so only
+	 * the main thread (in sigsuspend) sees SIGINT/SIGTERM. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, &old);
+
+	if (tls_setup(&c, &tls_srv, &tls_probe, &cause) != 0)
+		goto fail;
+	for (int i = 0; i < c.n_listen; i++)
+		warn_exposed("ingest", c.listen[i], "send spans");
+	warn_exposed("query", c.query_listen, "read every stored span");
+	if (strcmp(c.otlp_http, "none") != 0 &&
+	    !tls_url_is_loopback(c.otlp_http))
+		log_warn("OTLP/HTTP listener %s is not loopback-only and has "
+		    "no TLS: anyone who can reach it can send spans",
+		    c.otlp_http);
+
+	so.sync = c.sync;
+	so.retention_ns = c.retention_ns;
+	so.cache_bytes = 32u << 20;
+	/* Index records no longer dominate the memtables (index_buffer.c):
+	 * 48 MiB of them ingest as fast as 96 and keep the RSS in bounds. */
+	so.write_buffer_bytes = 48u << 20;
+	if (store_open(&st, c.db_dir, &so, &cause) != 0)
+		goto fail;
+	pipeline_limits_default(&lim);
+	lim.max_message_bytes = c.max_message_bytes;
+	lim.index_flush_ms = (uint32_t)(c.index_flush_ns / 1000000ULL);
+	lim.index_flush_spans = c.index_flush_spans;
+	if (pipeline_new(&p, st, &lim, &cause) != 0)
+		goto fail;
+	if (retention_start(&ret, st, c.retention_ns, &cause) != 0)
+		goto fail;
+	if (query_server_start(&qs, c.query_listen, c.query_workers, st, p,
+	    c.retention_ns, &cause) != 0)
+		goto fail;
+	if (ingest_start(&in, c.listen, c.n_listen, c.ingest_workers,
+	    c.max_message_bytes, p, &cause) != 0)
+		goto fail;
+	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start(&http,
+	    c.otlp_http, c.max_message_bytes, p, &cause) != 0)
+		goto fail;
+	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http,
+	    &cause) != 0)
+		goto fail;
+	log_info("ready: db %s, ingest %s, query %s", c.db_dir, c.listen[0],
+	    c.query_listen);
+
+	while (!got_signal)
+		sigsuspend(&old);
+	log_info("signal %d: shutting down", (int)got_signal);
+	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "tracecollector: %s\n", cause ? cause : "failed");
+	free(cause);
+out:
+	otlp_http_stop(http);
+	ingest_stop(in);
+	query_server_stop(qs);
+	retention_stop(ret);
+	pipeline_free(p);
+	store_close(st);
+	if (tls_srv != NULL)
+		nng_tls_config_free(tls_srv);
+	if (tls_probe != NULL)
+		nng_tls_config_free(tls_probe);
+	/* Releases what NNG still holds, e.g. connections stranded on a
+	 * listener the guard had to restart; not when a stop left a thread
+	 * stuck in NNG (rep_server.c), which nng_fini would wait for. */
+	if (thread_join_abandoned() == 0)
+		nng_fini();
+	if (c.ready_file != NULL && status == 0)
+		unlink(c.ready_file);
+	return status;
+}
