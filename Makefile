@@ -83,18 +83,23 @@ ALL_LIBS_FOR_TESTS = $(LIB_CLI) $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A) \
 	$(CURSES_LIBS) $(ROCKSDB_LIBS) $(NNG_LIBS) $(COMMON_LIBS)
 
 # ---------------------------------------------------------------- targets
-.PHONY: all deps build test unit e2e tsan asan bench bench-quick demo \
+.PHONY: all deps deps-build build test unit e2e tsan asan bench bench-quick demo \
 	install clean format-check help
 .DEFAULT_GOAL := all
 # Keep generated sources and objects that pattern chains would otherwise
 # treat as intermediate and delete (forcing needless rebuilds).
 .SECONDARY:
 
-all: deps
+all: deps-build
 	$(Q)$(MAKE) --no-print-directory build
 
+# deps: everything the tests and benchmarks run against (servers, browser);
+# deps-build: only what building and the demo need, so `make demo` stays light.
 deps:
 	$(Q)sh scripts/deps.sh
+
+deps-build:
+	$(Q)sh scripts/deps.sh build
 
 build: $(LIB_TRACE_A) $(LIB_TRACE_SO) $(BINS) $(EXAMPLES) $(BUILD)/libtrace.pc
 
@@ -224,7 +229,7 @@ bench-quick: deps
 	$(Q)$(MAKE) --no-print-directory build $(BENCHES) $(TOOLS)
 	$(Q)BENCH_QUICK=1 sh bench/run.sh $(BUILD)
 
-demo: deps
+demo: deps-build
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)sh examples/demo.sh $(BUILD)
 

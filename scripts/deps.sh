@@ -1,14 +1,22 @@
 #!/bin/sh
 # Installs the Debian packages the project needs, only when one is missing.
 # Run by `make deps` (and so by make, make test, make demo, make bench).
+# `deps.sh build` (make, make demo): what building and the demo need.
 PKGS="libnng-dev librocksdb-dev libprotobuf-c-dev protobuf-c-compiler
-libncurses-dev pkg-config libjansson-dev zlib1g-dev libcmocka-dev tmux jq
-rocksdb-tools python3 curl"
+libncurses-dev pkg-config libjansson-dev zlib1g-dev libmicrohttpd-dev
+libnghttp2-dev libcurl4-openssl-dev tmux python3 curl"
+# `deps.sh` (make deps, make test, make bench) adds the real peers the tests
+# and benchmarks run against: the W3C suite's aiohttp, a ClickHouse cluster
+# and its ZooKeeper, a browser for the Jaeger UI, db_bench.
+TEST_PKGS="libcmocka-dev jq rocksdb-tools python3-aiohttp clickhouse-server
+clickhouse-client zookeeper chromium"
 # `deps.sh fuzz` (make fuzz) also needs clang and its libFuzzer runtime,
 # `deps.sh valgrind` (make valgrind) valgrind.
 case "${1:-}" in
-fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
-valgrind) PKGS="$PKGS valgrind" ;;
+build) ;;
+fuzz) PKGS="$PKGS $TEST_PKGS clang libclang-rt-14-dev" ;;
+valgrind) PKGS="$PKGS $TEST_PKGS valgrind" ;;
+*) PKGS="$PKGS $TEST_PKGS" ;;
 esac
 
 missing=""
