@@ -43,11 +43,15 @@ JSON_LIBS ?= $(shell pkg-config --libs jansson)
 CURSES_CFLAGS ?= $(shell pkg-config --cflags ncursesw)
 CURSES_LIBS ?= $(shell pkg-config --libs ncursesw)
 CMOCKA_LIBS ?= $(shell pkg-config --libs cmocka)
+HTTPD_LIBS ?= $(shell pkg-config --libs libmicrohttpd)
+HTTP2_LIBS ?= $(shell pkg-config --libs libnghttp2)
+CURL_LIBS ?= $(shell pkg-config --libs libcurl)
 SYS_LIBS = -lz -lpthread -lm
 
 LIBTRACE_LIBS = $(NNG_LIBS) -lpthread
 COMMON_LIBS = $(PROTOBUF_LIBS) $(JSON_LIBS) $(SYS_LIBS)
-COLLECTOR_LIBS = $(ROCKSDB_LIBS) $(NNG_LIBS) $(COMMON_LIBS)
+COLLECTOR_LIBS = $(ROCKSDB_LIBS) $(HTTPD_LIBS) $(HTTP2_LIBS) $(CURL_LIBS) \
+	$(NNG_LIBS) $(COMMON_LIBS)
 CLI_LIBS = $(CURSES_LIBS) $(NNG_LIBS) $(COMMON_LIBS)
 
 # ---------------------------------------------------------------- sources
@@ -80,7 +84,8 @@ BINS := $(BUILD)/bin/tracecollector $(BUILD)/bin/tracecli
 
 INTERNAL_INC = -Ilibtrace -Icommon -Icollector -Itracecli -I$(GEN)
 ALL_LIBS_FOR_TESTS = $(LIB_CLI) $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A) \
-	$(CURSES_LIBS) $(ROCKSDB_LIBS) $(NNG_LIBS) $(COMMON_LIBS)
+	$(CURSES_LIBS) $(ROCKSDB_LIBS) $(HTTPD_LIBS) $(HTTP2_LIBS) $(CURL_LIBS) \
+	$(NNG_LIBS) $(COMMON_LIBS)
 
 # ---------------------------------------------------------------- targets
 .PHONY: all deps deps-build build test unit e2e tsan asan bench bench-quick demo \
@@ -186,7 +191,7 @@ $(BUILD)/bin/$(1): $(call obj,$(wildcard examples/$(1)/*.c)) $(LIB_TRACE_A)
 endef
 $(foreach d,$(EXAMPLE_DIRS),$(eval $(call example_dir,$(d))))
 # w3c-service parses the test suite's JSON requests with jansson.
-$(BUILD)/bin/w3c-service: LIBTRACE_LIBS += $(JSON_LIBS)
+$(BUILD)/bin/w3c-service: LIBTRACE_LIBS += $(JSON_LIBS) $(HTTPD_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_CLI) $(LIB_COLLECTOR) $(LIB_COMMON) $(LIB_TRACE_A)
 	@mkdir -p $(@D)
