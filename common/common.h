@@ -63,6 +63,13 @@ bool thread_join_within(pthread_t t, unsigned ms);
 /* thread_join_abandoned: how many threads thread_join_within left. */
 unsigned thread_join_abandoned(void);
 
+/* gzip.c: gzip_inflate inflates gzip data (concatenated members allowed)
+ * into a malloc'd *out of at most max bytes. Returns 0, -1 for corrupt or
+ * truncated data, -2 when the output would pass max (a gzip bomb stops
+ * there). */
+int gzip_inflate(
+    const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t *out_len);
+
 /* xmalloc.c: the programs' allocators; they abort on failure. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
