@@ -77,6 +77,8 @@ run(ch_client *c, const char *sql, const char *params, char **cause)
 	int rv = ch_client_exec(c, sql, NULL, 0, params, DDL_TIMEOUT_MS, &rep,
 	    cause);
 
+	if (rv != 0 && rep.http_status == 0)
+		rv = -2; /* no host answered */
 	ch_reply_fini(&rep);
 	return rv;
 }
@@ -154,7 +156,9 @@ ch_schema_ensure(ch_client *c, const char *db, const char *cluster,
 	    cluster ? " ON CLUSTER " : "", cluster ? cluster : "");
 	rv = run(c, sql, "database=default", cause);
 	free(sql);
-	if (rv != 0 || create_table(c, db, cluster, &version_table, cause) != 0 ||
+	if (rv != 0)
+		return rv;
+	if (create_table(c, db, cluster, &version_table, cause) != 0 ||
 	    current_version(c, cluster != NULL, &have, cause) != 0)
 		return -1;
 	if (have > CH_SCHEMA_VERSION) {

@@ -22,8 +22,8 @@ extern const char *const ch_schema_tables[];
 extern const size_t ch_schema_n_tables;
 
 /* ch_schema_ensure creates the database and brings the schema to
- * CH_SCHEMA_VERSION (cluster: NULL for a single server). Returns 0, or
- * -1 with a malloc'd *cause. */
+ * CH_SCHEMA_VERSION (cluster: NULL for a single server). Returns 0, -2
+ * with *cause when no host could be reached, or -1 with *cause. */
 int ch_schema_ensure(ch_client *c, const char *db, const char *cluster,
     char **cause);
 

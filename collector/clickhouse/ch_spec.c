@@ -63,6 +63,19 @@ parse_hosts(ch_spec *s, char *list, char **cause)
 	return 0;
 }
 
+/* A decimal number from 1 to max. */
+static bool
+parse_uint(const char *v, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || n == 0 || n > max)
+		return false;
+	*out = (unsigned)n;
+	return true;
+}
+
 static int
 parse_param(ch_spec *s, const char *kv, char **cause)
 {
@@ -80,9 +93,17 @@ parse_param(ch_spec *s, const char *kv, char **cause)
 	} else if (klen == 6 && strncmp(kv, "secure", 6) == 0 &&
 	    (strcmp(v, "0") == 0 || strcmp(v, "1") == 0)) {
 		s->secure = v[0] == '1';
+	} else if (klen == 5 && strncmp(kv, "spool", 5) == 0 && v[0] != '\0') {
+		free(s->spool_dir);
+		s->spool_dir = xstrdup(v);
+	} else if (klen == 12 && strncmp(kv, "spool_max_mb", 12) == 0 &&
+	    parse_uint(v, 1u << 22, &s->spool_max_mb)) {
+	} else if (klen == 8 && strncmp(kv, "flush_ms", 8) == 0 &&
+	    parse_uint(v, 60000, &s->flush_ms)) {
 	} else {
 		xasprintf(cause, "clickhouse store: bad parameter '%s' "
-		    "(cluster=NAME, quorum=N, secure=0|1)", kv);
+		    "(cluster=NAME, quorum=N, secure=0|1, spool=DIR, "
+		    "spool_max_mb=N, flush_ms=N)", kv);
 		return -1;
 	}
 	return 0;
@@ -154,12 +175,9 @@ ch_spec_parse(ch_spec *s, const char *url, char **cause)
 	int rv = -1;
 
 	memset(s, 0, sizeof *s);
-	if (strncmp(url, SCHEME, strlen(SCHEME)) != 0) {
-		xasprintf(cause, "clickhouse store: '%s' does not start with "
-		    SCHEME, url);
-		return -1;
-	}
-	copy = xstrdup(url + strlen(SCHEME));
+	if (strncmp(url, SCHEME, strlen(SCHEME)) == 0)
+		url += strlen(SCHEME);
+	copy = xstrdup(url);
 	if (strchr(copy, '@') != NULL) {
 		xasprintf(cause, "clickhouse store: credentials do not go on "
 		    "the command line; use TRACE_CLICKHOUSE_CREDENTIALS or "
@@ -175,10 +193,14 @@ ch_spec_parse(ch_spec *s, const char *url, char **cause)
 	}
 	*slash = '\0';
 	s->database = xstrdup(slash + 1);
+	s->spool_max_mb = 1024;
+	s->flush_ms = 500;
 	if (parse_hosts(s, copy, cause) != 0 ||
 	    (q != NULL && parse_params(s, q, cause) != 0) ||
 	    read_env(s, cause) != 0)
 		goto out;
+	if (s->spool_dir == NULL)
+		s->spool_dir = xstrdup("trace-spool");
 	rv = 0;
 out:
 	free(copy);
@@ -199,5 +221,6 @@ ch_spec_fini(ch_spec *s)
 		memset(s->password, 0, strlen(s->password));
 	free(s->password);
 	free(s->ca_file);
+	free(s->spool_dir);
 	memset(s, 0, sizeof *s);
 }

@@ -1,6 +1,7 @@
 /*
  * ch_spec.h - what `--store clickhouse://HOST:PORT[,HOST:PORT...]/DATABASE
- * [?cluster=NAME&quorum=N&secure=1]` names, plus credentials, which never
+ * [?cluster=NAME&quorum=N&secure=1&spool=DIR&spool_max_mb=N&flush_ms=N]`
+ * names, plus credentials, which never
  * come from the command line: TRACE_CLICKHOUSE_USER and
  * TRACE_CLICKHOUSE_PASSWORD, or TRACE_CLICKHOUSE_CREDENTIALS naming a file
  * whose first line is USER and second line PASSWORD. TRACE_CLICKHOUSE_CA:
@@ -24,9 +25,12 @@ typedef struct ch_spec {
 	char *user;      /* NULL: ClickHouse's default user */
 	char *password;
 	char *ca_file;
+	char *spool_dir;        /* default "trace-spool" */
+	unsigned spool_max_mb;  /* default 1024 */
+	unsigned flush_ms;      /* a block ships after this long; default 500 */
 } ch_spec;
 
-/* ch_spec_parse parses url (the part after "clickhouse://" included) and
+/* ch_spec_parse parses url (with or without "clickhouse://") and
  * reads the credentials from the environment. Returns 0, or -1 with a
  * malloc'd *cause. */
 int ch_spec_parse(ch_spec *s, const char *url, char **cause);

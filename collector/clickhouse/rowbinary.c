@@ -154,6 +154,16 @@ rowbinary_get_u16(rowbinary_reader *r, uint16_t *v)
 }
 
 bool
+rowbinary_get_u32(rowbinary_reader *r, uint32_t *v)
+{
+	uint64_t x;
+	bool ok = get_le(r, 4, &x);
+
+	*v = (uint32_t)x;
+	return ok;
+}
+
+bool
 rowbinary_get_u64(rowbinary_reader *r, uint64_t *v)
 {
 	return get_le(r, 8, v);

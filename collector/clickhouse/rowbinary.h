@@ -42,6 +42,7 @@ void rowbinary_reader_init(rowbinary_reader *r, const void *p, size_t len);
 bool rowbinary_at_end(const rowbinary_reader *r);
 bool rowbinary_get_u8(rowbinary_reader *r, uint8_t *v);
 bool rowbinary_get_u16(rowbinary_reader *r, uint16_t *v);
+bool rowbinary_get_u32(rowbinary_reader *r, uint32_t *v);
 bool rowbinary_get_u64(rowbinary_reader *r, uint64_t *v);
 bool rowbinary_get_varint(rowbinary_reader *r, uint64_t *v);
 /* rowbinary_get_fixed reads exactly n bytes into out. */
