@@ -36,6 +36,22 @@ warn_exposed(const char *what, const char *url, const char *risk)
 		    "anyone who can reach it can %s", what, url, risk);
 }
 
+/* True when an HTTP listener is https:// (it takes the --tls-* files). */
+static bool
+uses_https(const config *c)
+{
+	return strncmp(c->otlp_http, "https://", 8) == 0;
+}
+
+/* The limits and TLS every HTTP listener shares. */
+static void
+http_options(const config *c, http_server_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->max_body_bytes = c->max_message_bytes;
+	o->tls = &c->tls;
+}
+
 /*
  * Builds the TLS configurations when a listener is tls+tcp://: the
  * server's, and a client one for the listener guard's probes (no server
@@ -53,8 +69,9 @@ tls_setup(const config *c, nng_tls_config **srv, nng_tls_config **probe,
 	for (int i = 0; i < c->n_listen; i++)
 		any = any || tls_url_is_tls(c->listen[i]);
 	if (!any) {
-		if (c->tls.cert_file != NULL || c->tls.key_file != NULL ||
-		    c->tls.ca_file != NULL || c->tls.verify_peer)
+		if ((c->tls.cert_file != NULL || c->tls.key_file != NULL ||
+		    c->tls.ca_file != NULL || c->tls.verify_peer) &&
+		    !uses_https(c))
 			log_warn("TLS options given but no tls+tcp:// "
 			    "listener: they are not used");
 		return 0;
@@ -134,6 +151,7 @@ main(int argc, char **argv)
 	ingest *in = NULL;
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
+	http_server_options hopts;
 	retention *ret = NULL;
 	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
 	char *cause = NULL;
@@ -171,7 +189,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < c.n_listen; i++)
 		warn_exposed("ingest", c.listen[i], "send spans");
 	warn_exposed("query", c.query_listen, "read every stored span");
-	if (strcmp(c.otlp_http, "none") != 0 &&
+	if (strcmp(c.otlp_http, "none") != 0 && !uses_https(&c) &&
 	    !tls_url_is_loopback(c.otlp_http))
 		log_warn("OTLP/HTTP listener %s is not loopback-only and has "
 		    "no TLS: anyone who can reach it can send spans",
@@ -201,8 +219,9 @@ main(int argc, char **argv)
 	if (ingest_start(&in, c.listen, c.n_listen, c.ingest_workers,
 	    c.max_message_bytes, p, &cause) != 0)
 		goto fail;
-	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start(&http,
-	    c.otlp_http, c.max_message_bytes, p, &cause) != 0)
+	http_options(&c, &hopts);
+	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start_opts(&http,
+	    c.otlp_http, &hopts, p, &cause) != 0)
 		goto fail;
 	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http,
 	    &cause) != 0)

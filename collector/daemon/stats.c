@@ -39,6 +39,24 @@ rss_bytes(void)
 	return (uint64_t)res * 4096;
 }
 
+/* Adds one HTTP listener's counters under prefix. */
+static void
+add_http(Tracequery__V1__StatsResult *r, const char *prefix,
+    stats_http *h)
+{
+	char name[96];
+
+	snprintf(name, sizeof name, "%s.requests", prefix);
+	add(r, name, (double)atomic_load(&h->requests), "requests");
+	snprintf(name, sizeof name, "%s.bytes", prefix);
+	add(r, name, (double)atomic_load(&h->bytes), "bytes");
+#define STATS_ADD_REJ(f, n)                                                 \
+	snprintf(name, sizeof name, "%s.rejected." n, prefix);              \
+	add(r, name, (double)atomic_load(&h->rej_##f), "requests");
+	STATS_HTTP_REJECTIONS(STATS_ADD_REJ)
+#undef STATS_ADD_REJ
+}
+
 Tracequery__V1__StatsResult *
 stats_result(store *s)
 {
@@ -49,6 +67,9 @@ stats_result(store *s)
 	add(r, n, (double)atomic_load(&stats.f), u);
 	STATS_COUNTERS(STATS_ADD)
 #undef STATS_ADD
+#define STATS_ADD_HTTP(f, n) add_http(r, n, &stats.f);
+	STATS_HTTP_LISTENERS(STATS_ADD_HTTP)
+#undef STATS_ADD_HTTP
 	add(r, "ingest.backlog_requests",
 	    (double)atomic_load(&stats.backlog_requests), "requests");
 	add(r, "ingest.backlog_bytes",

@@ -45,10 +45,44 @@ struct store;
 	X(query_family_lookups, "query.traces_family_lookups", "lookups")   \
 	X(retention_runs, "retention.runs", "runs")
 
+/* Why an HTTP listener refused a request: X(field, "name"), counted as
+ * "<listener>.rejected.<name>". */
+#define STATS_HTTP_REJECTIONS(X)                                            \
+	X(not_found, "not_found")                                           \
+	X(method, "method")                                                 \
+	X(content_type, "content_type")                                     \
+	X(encoding, "encoding")                                             \
+	X(length_required, "length_required")                               \
+	X(too_large, "too_large")                                           \
+	X(bad_gzip, "bad_gzip")                                             \
+	X(invalid, "invalid")                                               \
+	X(client_cert, "client_cert")                                       \
+	X(retry_later, "retry_later")                                       \
+	X(internal, "internal")
+
+/* One HTTP listener's counters: "<listener>.requests" (every request
+ * answered), "<listener>.bytes" (body bytes received, before
+ * decompression) and the rejections above. */
+typedef struct stats_http {
+	_Atomic uint64_t requests;
+	_Atomic uint64_t bytes;
+#define STATS_HTTP_FIELD(f, n) _Atomic uint64_t rej_##f;
+	STATS_HTTP_REJECTIONS(STATS_HTTP_FIELD)
+#undef STATS_HTTP_FIELD
+} stats_http;
+
+/* The HTTP listeners with counters: X(field, "name prefix"). */
+#define STATS_HTTP_LISTENERS(X)                                             \
+	X(otlp_http, "otlp_http")                                           \
+	X(zipkin, "zipkin")
+
 typedef struct collector_stats {
 #define STATS_FIELD(f, n, u) _Atomic uint64_t f;
 	STATS_COUNTERS(STATS_FIELD)
 #undef STATS_FIELD
+#define STATS_LISTENER_FIELD(f, n) stats_http f;
+	STATS_HTTP_LISTENERS(STATS_LISTENER_FIELD)
+#undef STATS_LISTENER_FIELD
 	_Atomic int64_t backlog_bytes; /* request bytes being processed */
 	_Atomic int64_t backlog_requests;
 	uint64_t start_ns;
@@ -58,6 +92,14 @@ extern collector_stats stats;
 
 #define STATS_INC(f, n) \
 	atomic_fetch_add_explicit(&stats.f, (uint64_t)(n), memory_order_relaxed)
+
+/* STATS_HTTP_INC adds n to field f of listener counters st (NULL: none). */
+#define STATS_HTTP_INC(st, f, n)                                            \
+	do {                                                                \
+		if ((st) != NULL)                                           \
+			atomic_fetch_add_explicit(&(st)->f, (uint64_t)(n),  \
+			    memory_order_relaxed);                          \
+	} while (0)
 
 /* stats_fill builds a StatsResult (free with stats_result_free). */
 Tracequery__V1__StatsResult *stats_result(struct store *s);
