@@ -443,6 +443,18 @@ otlp_json_encode(Opentelemetry__Proto__Trace__V1__ResourceSpans *const *rs,
 	return out;
 }
 
+char *
+otlp_json_base64(const uint8_t *in, size_t len)
+{
+	return b64_encode(in, len);
+}
+
+json_t *
+otlp_json_string(const char *s)
+{
+	return enc_string(s);
+}
+
 /* ------------------------------------------------------------ decode */
 
 /*
