@@ -63,6 +63,13 @@ bool thread_join_within(pthread_t t, unsigned ms);
 /* thread_join_abandoned: how many threads thread_join_within left. */
 unsigned thread_join_abandoned(void);
 
+/* gzip.c: gzip_inflate inflates gzip data (concatenated members allowed)
+ * into a malloc'd *out of at most max bytes. Returns 0, -1 for corrupt or
+ * truncated data, -2 when the output would pass max (a gzip bomb stops
+ * there). */
+int gzip_inflate(
+    const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t *out_len);
+
 /* xmalloc.c: the programs' allocators; they abort on failure. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
@@ -96,6 +103,10 @@ bool tls_url_is_loopback(const char *url);
  * naming the file and the problem. */
 int tls_config_new(struct nng_tls_config **out, bool server,
     const tls_opts *o, const char *url, char **cause);
+/* tls_read_pem reads a whole PEM file (what names it in errors: "CA
+ * file") into a malloc'd NUL-terminated string, or returns NULL with a
+ * malloc'd *cause naming the file and the problem. */
+char *tls_read_pem(const char *what, const char *path, char **cause);
 /* tls_dial is nng_dial, applying cfg (held by the dialer) when url is a
  * tls+ URL and cfg is not NULL. Returns 0 or an NNG error. */
 int tls_dial(nng_socket s, const char *url, struct nng_tls_config *cfg,

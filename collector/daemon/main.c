@@ -15,6 +15,7 @@
 
 #include "daemon/collector.h"
 #include "net/listen_guard.h"
+#include "net/listen_probe.h"
 #include "net/otlp_http.h"
 
 static volatile sig_atomic_t got_signal;
@@ -67,6 +68,22 @@ tls_setup(const config *c, nng_tls_config **srv, nng_tls_config **probe,
 	if (tls_config_new(probe, false, &po, NULL, cause) != 0)
 		return -1;
 	listen_guard_set_tls(*srv, *probe);
+	return 0;
+}
+
+/* Checks every address before the store is created, so a collector that
+ * cannot listen exits without leaving a new store behind. */
+static int
+probe_listeners(const config *c, char **cause)
+{
+	for (int i = 0; i < c->n_listen; i++)
+		if (listen_probe("--listen", c->listen[i], cause) != 0)
+			return -1;
+	if (listen_probe("--query-listen", c->query_listen, cause) != 0)
+		return -1;
+	if (strcmp(c->otlp_http, "none") != 0 &&
+	    listen_probe("--otlp-http", c->otlp_http, cause) != 0)
+		return -1;
 	return 0;
 }
 
@@ -160,6 +177,8 @@ main(int argc, char **argv)
 		    "no TLS: anyone who can reach it can send spans",
 		    c.otlp_http);
 
+	if (probe_listeners(&c, &cause) != 0)
+		goto fail;
 	so.sync = c.sync;
 	so.retention_ns = c.retention_ns;
 	so.cache_bytes = 32u << 20;

@@ -1,0 +1,180 @@
+/*
+ * backend.c - the seam's entry points (backend.h): picks the backend a
+ * --store spec names, and forwards each call to its operations.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "backend/rocksdb_backend.h"
+#include "common.h"
+
+typedef Tracequery__V1__Response response;
+
+/* The backends a --store spec can name: "scheme:rest". */
+static const struct {
+	const char *scheme;
+	int (*open)(backend **out, const char *rest, const backend_options *o,
+	    char **cause);
+} backend_kinds[] = {
+	{ "rocksdb:", rocksdb_backend_open },
+};
+
+int
+backend_open(backend **out, const char *spec, const backend_options *o,
+    char **cause)
+{
+	*out = NULL;
+	for (size_t i = 0; i < ARRAY_LEN(backend_kinds); i++) {
+		size_t n = strlen(backend_kinds[i].scheme);
+
+		if (strncmp(spec, backend_kinds[i].scheme, n) == 0)
+			return backend_kinds[i].open(out, spec + n, o, cause);
+	}
+	/* No scheme: a directory, as --db gives it. */
+	return rocksdb_backend_open(out, spec, o, cause);
+}
+
+void
+backend_close(backend *b)
+{
+	if (b != NULL)
+		b->ops->close(b);
+}
+
+const char *
+backend_name(const backend *b)
+{
+	return b->ops->name;
+}
+
+void
+backend_write(backend *b, const backend_batch *batch, backend_result *res)
+{
+	memset(res, 0, sizeof *res);
+	b->ops->write(b, batch, res);
+}
+
+int
+backend_sync(backend *b, uint32_t timeout_ms)
+{
+	return b->ops->sync(b, timeout_ms);
+}
+
+void
+backend_flush(backend *b)
+{
+	b->ops->flush(b);
+}
+
+int
+backend_retention_run(backend *b, uint64_t now_unix_ns, uint64_t retention_ns,
+    char **cause)
+{
+	return b->ops->retention_run(b, now_unix_ns, retention_ns, cause);
+}
+
+response *
+backend_get_trace(backend *b, const Tracequery__V1__GetTrace *q)
+{
+	return b->ops->get_trace(b, q);
+}
+
+response *
+backend_search(backend *b, const Tracequery__V1__Search *q)
+{
+	return b->ops->search(b, q);
+}
+
+response *
+backend_slow(backend *b, const Tracequery__V1__Slow *q)
+{
+	return b->ops->slow(b, q);
+}
+
+response *
+backend_services(backend *b, const Tracequery__V1__ListServices *q)
+{
+	return b->ops->services(b, q);
+}
+
+response *
+backend_operations(backend *b, const Tracequery__V1__ListOperations *q)
+{
+	return b->ops->operations(b, q);
+}
+
+void
+backend_stats(backend *b, Tracequery__V1__StatsResult *r)
+{
+	b->ops->stats(b, r);
+}
+
+/* Answers GetStats with the backend's own figures. */
+static response *
+stats_response(backend *b)
+{
+	response *r = backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__OK,
+	    "");
+
+	r->stats = xmalloc(sizeof *r->stats);
+	tracequery__v1__stats_result__init(r->stats);
+	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_STATS;
+	backend_stats(b, r->stats);
+	return r;
+}
+
+response *
+backend_query(backend *b, const Tracequery__V1__Request *req)
+{
+	switch (req->query_case) {
+	case TRACEQUERY__V1__REQUEST__QUERY_GET_TRACE:
+		return backend_get_trace(b, req->get_trace);
+	case TRACEQUERY__V1__REQUEST__QUERY_SEARCH:
+		return backend_search(b, req->search);
+	case TRACEQUERY__V1__REQUEST__QUERY_SLOW:
+		return backend_slow(b, req->slow);
+	case TRACEQUERY__V1__REQUEST__QUERY_SERVICES:
+		return backend_services(b, req->services);
+	case TRACEQUERY__V1__REQUEST__QUERY_OPERATIONS:
+		return backend_operations(b, req->operations);
+	case TRACEQUERY__V1__REQUEST__QUERY_STATS:
+		return stats_response(b);
+	default:
+		return backend_response_new(
+		    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		    "empty or unknown request");
+	}
+}
+
+response *
+backend_response_new(Tracequery__V1__Response__Code code, const char *message)
+{
+	response *r = xmalloc(sizeof *r);
+
+	tracequery__v1__response__init(r);
+	r->code = code;
+	r->message = xstrdup(message);
+	return r;
+}
+
+void
+backend_response_free(response *r)
+{
+	if (r != NULL)
+		tracequery__v1__response__free_unpacked(r, NULL);
+}
+
+void
+backend_stat_add(Tracequery__V1__StatsResult *r, const char *name,
+    double value, const char *unit)
+{
+	Tracequery__V1__Stat *st = xmalloc(sizeof *st);
+
+	tracequery__v1__stat__init(st);
+	st->name = xstrdup(name);
+	st->unit = xstrdup(unit);
+	st->value = value;
+	r->stats = xrealloc(r->stats, (r->n_stats + 1) * sizeof *r->stats);
+	r->stats[r->n_stats++] = st;
+}

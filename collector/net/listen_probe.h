@@ -1,0 +1,15 @@
+/*
+ * listen_probe.h - checks, before anything is created, that every address
+ * the collector will listen on can be bound, so a collector that cannot
+ * start leaves no new store behind.
+ */
+#ifndef COLLECTOR_NET_LISTEN_PROBE_H
+#define COLLECTOR_NET_LISTEN_PROBE_H
+
+/* listen_probe binds and releases addr, an NNG URL (tcp://H:P,
+ * tls+tcp://H:P; other schemes are not checked) or a plain HOST:PORT as
+ * the HTTP listeners take. Port 0 (any) always passes. Returns 0, or -1
+ * with a malloc'd *cause naming what (e.g. "--listen") and addr. */
+int listen_probe(const char *what, const char *addr, char **cause);
+
+#endif /* COLLECTOR_NET_LISTEN_PROBE_H */
