@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "common.h"
-#include "index/index.h"
 #include "jaeger/jaeger_model.h"
 #include "otlp_json.h"
 
@@ -328,7 +327,7 @@ span_json(const Span *sp, const Scope *scope, const char *process_id)
 static json_t *
 process_json(const Resource *r)
 {
-	const char *svc = index_service_name(r);
+	const char *svc = otlp_service_name(r);
 	json_t *tags = json_array();
 
 	for (size_t i = 0; r != NULL && i < r->n_attributes; i++) {
