@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "common.h"
 #include "jaeger/jaeger_model.h"
 #include "otlp_json.h"
@@ -63,7 +64,7 @@ any_json(const AnyValue *v)
 		return isfinite(v->double_value) ? json_real(v->double_value) :
 		    json_null();
 	case AV(BYTES_VALUE):
-		b64 = otlp_json_base64(v->bytes_value.data, v->bytes_value.len);
+		b64 = base64_encode(v->bytes_value.data, v->bytes_value.len);
 		j = json_string(b64);
 		free(b64);
 		return j;
@@ -143,7 +144,7 @@ jaeger_model_tag_value(json_t *tag, const AnyValue *v)
 		tag_double(tag, v->double_value);
 		break;
 	case AV(BYTES_VALUE):
-		b64 = otlp_json_base64(v->bytes_value.data, v->bytes_value.len);
+		b64 = base64_encode(v->bytes_value.data, v->bytes_value.len);
 		json_object_set_new(tag, "type", json_string("binary"));
 		json_object_set_new(tag, "value", json_string(b64));
 		free(b64);
