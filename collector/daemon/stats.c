@@ -39,22 +39,84 @@ rss_bytes(void)
 	return (uint64_t)res * 4096;
 }
 
-/* Adds one HTTP listener's counters under prefix. */
+static const char *const reject_names[STATS_REJECT_COUNT] = {
+	[STATS_REJECT_INVALID] = "invalid",
+	[STATS_REJECT_TOO_LARGE] = "too_large",
+	[STATS_REJECT_RETRY_LATER] = "retry_later",
+	[STATS_REJECT_INTERNAL] = "internal",
+	[STATS_REJECT_PROTOCOL] = "protocol",
+	[STATS_REJECT_UNAUTHENTICATED] = "unauthenticated",
+};
+
+/* Listeners register once at start, before any StatsResult is built
+ * concurrently with a registration; the head is atomic all the same. */
+static _Atomic(listener_stats *) listeners;
+
+void
+listener_stats_register(listener_stats *ls)
+{
+	for (listener_stats *l = atomic_load(&listeners); l; l = l->next)
+		if (l == ls)
+			return;
+	ls->next = atomic_load(&listeners);
+	while (!atomic_compare_exchange_weak(&listeners, &ls->next, ls))
+		;
+}
+
+void
+listener_stats_request(listener_stats *ls, size_t len)
+{
+	atomic_fetch_add_explicit(&ls->requests, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ls->bytes, len, memory_order_relaxed);
+}
+
+void
+listener_stats_reject(listener_stats *ls, stats_reject why)
+{
+	atomic_fetch_add_explicit(&ls->rejected[why], 1,
+	    memory_order_relaxed);
+}
+
+void
+listener_stats_reply(listener_stats *ls,
+    Tracequery__V1__IngestReply__Code code)
+{
+	switch (code) {
+	case TRACEQUERY__V1__INGEST_REPLY__CODE__INVALID:
+		listener_stats_reject(ls, STATS_REJECT_INVALID);
+		break;
+	case TRACEQUERY__V1__INGEST_REPLY__CODE__TOO_LARGE:
+		listener_stats_reject(ls, STATS_REJECT_TOO_LARGE);
+		break;
+	case TRACEQUERY__V1__INGEST_REPLY__CODE__RETRY_LATER:
+		listener_stats_reject(ls, STATS_REJECT_RETRY_LATER);
+		break;
+	case TRACEQUERY__V1__INGEST_REPLY__CODE__INTERNAL:
+		listener_stats_reject(ls, STATS_REJECT_INTERNAL);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Adds every registered listener's counters to r. */
 static void
-add_http(Tracequery__V1__StatsResult *r, const char *prefix,
-    stats_http *h)
+add_listeners(Tracequery__V1__StatsResult *r)
 {
 	char name[96];
 
-	snprintf(name, sizeof name, "%s.requests", prefix);
-	add(r, name, (double)atomic_load(&h->requests), "requests");
-	snprintf(name, sizeof name, "%s.bytes", prefix);
-	add(r, name, (double)atomic_load(&h->bytes), "bytes");
-#define STATS_ADD_REJ(f, n)                                                 \
-	snprintf(name, sizeof name, "%s.rejected." n, prefix);              \
-	add(r, name, (double)atomic_load(&h->rej_##f), "requests");
-	STATS_HTTP_REJECTIONS(STATS_ADD_REJ)
-#undef STATS_ADD_REJ
+	for (listener_stats *l = atomic_load(&listeners); l; l = l->next) {
+		snprintf(name, sizeof name, "%s.requests", l->name);
+		add(r, name, (double)atomic_load(&l->requests), "requests");
+		snprintf(name, sizeof name, "%s.bytes", l->name);
+		add(r, name, (double)atomic_load(&l->bytes), "bytes");
+		for (int i = 0; i < STATS_REJECT_COUNT; i++) {
+			snprintf(name, sizeof name, "%s.rejected.%s", l->name,
+			    reject_names[i]);
+			add(r, name, (double)atomic_load(&l->rejected[i]),
+			    "requests");
+		}
+	}
 }
 
 Tracequery__V1__StatsResult *
@@ -67,9 +129,6 @@ stats_result(store *s)
 	add(r, n, (double)atomic_load(&stats.f), u);
 	STATS_COUNTERS(STATS_ADD)
 #undef STATS_ADD
-#define STATS_ADD_HTTP(f, n) add_http(r, n, &stats.f);
-	STATS_HTTP_LISTENERS(STATS_ADD_HTTP)
-#undef STATS_ADD_HTTP
 	add(r, "ingest.backlog_requests",
 	    (double)atomic_load(&stats.backlog_requests), "requests");
 	add(r, "ingest.backlog_bytes",
@@ -77,6 +136,7 @@ stats_result(store *s)
 	add(r, "process.uptime", (double)(now_mono_ns() - stats.start_ns),
 	    "ns");
 	add(r, "process.rss", (double)rss_bytes(), "bytes");
+	add_listeners(r);
 	if (s != NULL) {
 		add(r, "store.disk_size", (double)store_disk_bytes(s),
 		    "bytes");

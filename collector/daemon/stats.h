@@ -45,44 +45,10 @@ struct store;
 	X(query_family_lookups, "query.traces_family_lookups", "lookups")   \
 	X(retention_runs, "retention.runs", "runs")
 
-/* Why an HTTP listener refused a request: X(field, "name"), counted as
- * "<listener>.rejected.<name>". */
-#define STATS_HTTP_REJECTIONS(X)                                            \
-	X(not_found, "not_found")                                           \
-	X(method, "method")                                                 \
-	X(content_type, "content_type")                                     \
-	X(encoding, "encoding")                                             \
-	X(length_required, "length_required")                               \
-	X(too_large, "too_large")                                           \
-	X(bad_gzip, "bad_gzip")                                             \
-	X(invalid, "invalid")                                               \
-	X(client_cert, "client_cert")                                       \
-	X(retry_later, "retry_later")                                       \
-	X(internal, "internal")
-
-/* One HTTP listener's counters: "<listener>.requests" (every request
- * answered), "<listener>.bytes" (body bytes received, before
- * decompression) and the rejections above. */
-typedef struct stats_http {
-	_Atomic uint64_t requests;
-	_Atomic uint64_t bytes;
-#define STATS_HTTP_FIELD(f, n) _Atomic uint64_t rej_##f;
-	STATS_HTTP_REJECTIONS(STATS_HTTP_FIELD)
-#undef STATS_HTTP_FIELD
-} stats_http;
-
-/* The HTTP listeners with counters: X(field, "name prefix"). */
-#define STATS_HTTP_LISTENERS(X)                                             \
-	X(otlp_http, "otlp_http")                                           \
-	X(zipkin, "zipkin")
-
 typedef struct collector_stats {
 #define STATS_FIELD(f, n, u) _Atomic uint64_t f;
 	STATS_COUNTERS(STATS_FIELD)
 #undef STATS_FIELD
-#define STATS_LISTENER_FIELD(f, n) stats_http f;
-	STATS_HTTP_LISTENERS(STATS_LISTENER_FIELD)
-#undef STATS_LISTENER_FIELD
 	_Atomic int64_t backlog_bytes; /* request bytes being processed */
 	_Atomic int64_t backlog_requests;
 	uint64_t start_ns;
@@ -93,13 +59,42 @@ extern collector_stats stats;
 #define STATS_INC(f, n) \
 	atomic_fetch_add_explicit(&stats.f, (uint64_t)(n), memory_order_relaxed)
 
-/* STATS_HTTP_INC adds n to field f of listener counters st (NULL: none). */
-#define STATS_HTTP_INC(st, f, n)                                            \
-	do {                                                                \
-		if ((st) != NULL)                                           \
-			atomic_fetch_add_explicit(&(st)->f, (uint64_t)(n),  \
-			    memory_order_relaxed);                          \
-	} while (0)
+/*
+ * Per-listener counters, one set for each way a client can send spans
+ * (NNG, OTLP/HTTP, OTLP/gRPC, Zipkin) or query (the Jaeger API), served
+ * as "<name>.requests", "<name>.bytes" and "<name>.rejected.<reason>".
+ * The ingest.* counters above sum what reached the pipeline from all of
+ * them; these also count what a listener refused before the pipeline.
+ */
+typedef enum stats_reject {
+	STATS_REJECT_INVALID,     /* undecodable or invalid data */
+	STATS_REJECT_TOO_LARGE,   /* over a size limit */
+	STATS_REJECT_RETRY_LATER, /* backpressure: the client resends */
+	STATS_REJECT_INTERNAL,    /* storage error */
+	STATS_REJECT_PROTOCOL,    /* wrong method, path, type or encoding */
+	STATS_REJECT_UNAUTHENTICATED, /* no valid client certificate */
+	STATS_REJECT_COUNT
+} stats_reject;
+
+typedef struct listener_stats {
+	const char *name; /* "nng_ingest", "otlp_http", ... */
+	_Atomic uint64_t requests;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t rejected[STATS_REJECT_COUNT];
+	struct listener_stats *next; /* registered list */
+} listener_stats;
+
+/* listener_stats_register makes ls part of every StatsResult (once;
+ * ls must live as long as the process). */
+void listener_stats_register(listener_stats *ls);
+/* listener_stats_request counts one request of len bytes. */
+void listener_stats_request(listener_stats *ls, size_t len);
+/* listener_stats_reject counts one refusal. */
+void listener_stats_reject(listener_stats *ls, stats_reject why);
+/* listener_stats_reply counts a refusal for an ingest reply code (the
+ * pipeline's outcome); OK and PARTIAL count nothing. */
+void listener_stats_reply(listener_stats *ls,
+    Tracequery__V1__IngestReply__Code code);
 
 /* stats_fill builds a StatsResult (free with stats_result_free). */
 Tracequery__V1__StatsResult *stats_result(struct store *s);

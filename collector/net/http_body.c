@@ -29,10 +29,13 @@ token_is(const char *v, const char *want)
 	return v != NULL && strcasecmp(v, want) == 0;
 }
 
-/* Sets the refusal; returns the status. */
+/* Sets the refusal and counts it (why); returns the status. */
 static unsigned
-refuse(http_body *b, unsigned status, const char *msg)
+refuse(http_body *b, listener_stats *st, stats_reject why, unsigned status,
+    const char *msg)
 {
+	if (st != NULL)
+		listener_stats_reject(st, why);
 	b->status = status;
 	snprintf(b->message, sizeof b->message, "%s", msg);
 	return status;
@@ -40,7 +43,7 @@ refuse(http_body *b, unsigned status, const char *msg)
 
 /* Checks the framing headers: length known, coding supported. */
 static unsigned
-check_headers(http_body *b, const http_request *r, stats_http *st,
+check_headers(http_body *b, const http_request *r, listener_stats *st,
     bool *gzip)
 {
 	const char *te = http_request_header(r, "Transfer-Encoding");
@@ -48,21 +51,19 @@ check_headers(http_body *b, const http_request *r, stats_http *st,
 	char msg[160];
 
 	if (te == NULL && http_request_header(r, "Content-Length") == NULL) {
-		STATS_HTTP_INC(st, rej_length_required, 1);
-		return refuse(b, 411, "Content-Length required");
+		return refuse(b, st, STATS_REJECT_PROTOCOL, 411, "Content-Length required");
 	}
 	*gzip = token_is(ce, "gzip") || token_is(ce, "x-gzip");
 	if (ce != NULL && !*gzip && !token_is(ce, "identity") && *ce != '\0') {
 		snprintf(msg, sizeof msg, "unsupported Content-Encoding "
 		    "\"%.64s\"; use gzip or none", ce);
-		STATS_HTTP_INC(st, rej_encoding, 1);
-		return refuse(b, 415, msg);
+		return refuse(b, st, STATS_REJECT_PROTOCOL, 415, msg);
 	}
 	return 0;
 }
 
 unsigned
-http_body_read(http_body *b, const http_request *r, stats_http *st)
+http_body_read(http_body *b, const http_request *r, listener_stats *st)
 {
 	size_t max = http_request_max_body(r);
 	char msg[160];
@@ -74,10 +75,10 @@ http_body_read(http_body *b, const http_request *r, stats_http *st)
 	if (http_request_body_error(r) == 413) {
 		snprintf(msg, sizeof msg, "body exceeds the limit of %zu "
 		    "bytes", max);
-		return refuse(b, 413, msg);
+		return refuse(b, NULL, 0, 413, msg);
 	}
 	if (http_request_body_error(r) == 411)
-		return refuse(b, 411, "only chunked Transfer-Encoding is "
+		return refuse(b, NULL, 0, 411, "only chunked Transfer-Encoding is "
 		    "supported; send Content-Length");
 	if (check_headers(b, r, st, &gzip) != 0)
 		return b->status;
@@ -86,14 +87,13 @@ http_body_read(http_body *b, const http_request *r, stats_http *st)
 		return 0;
 	rv = gzip_inflate(b->data, b->len, max, &b->owned, &b->len);
 	if (rv == -2) {
-		STATS_HTTP_INC(st, rej_too_large, 1);
 		snprintf(msg, sizeof msg, "body larger than the limit of %zu "
 		    "bytes after decompression", max);
-		return refuse(b, 413, msg);
+		return refuse(b, st, STATS_REJECT_TOO_LARGE, 413, msg);
 	}
 	if (rv != 0) {
-		STATS_HTTP_INC(st, rej_bad_gzip, 1);
-		return refuse(b, 400, "corrupt gzip body");
+		return refuse(b, st, STATS_REJECT_INVALID, 400,
+		    "corrupt gzip body");
 	}
 	b->data = b->owned;
 	return 0;

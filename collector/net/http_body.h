@@ -32,7 +32,8 @@ bool http_body_media_type_is(const char *value, const char *want);
  * framing, 415 for a Content-Encoding other than gzip or identity, 400
  * for corrupt gzip. Each refusal is counted in st (NULL: none). Returns
  * b->status. Release with http_body_fini. */
-unsigned http_body_read(http_body *b, const http_request *r, stats_http *st);
+unsigned http_body_read(http_body *b, const http_request *r,
+    listener_stats *st);
 
 /* http_body_fini frees what b owns. */
 void http_body_fini(http_body *b);

@@ -57,7 +57,7 @@ struct http_server {
 	int fd;
 	size_t max_body;
 	bool verify_clients;
-	stats_http *stats;
+	listener_stats *stats;
 	http_handler_fn fn;
 	void *arg;
 	char *cert, *key, *ca; /* PEM, must outlive the daemon */
@@ -69,6 +69,7 @@ struct http_request {
 	const char *path;
 	uint8_t *body;
 	size_t len, cap;
+	size_t received; /* body bytes, kept or not */
 	bool too_large;
 	bool bad_framing; /* a Transfer-Encoding other than chunked */
 	struct pairs headers;
@@ -346,11 +347,15 @@ request_answer(http_request *r, struct MHD_Connection *c)
 	    &r->headers);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query,
 	    &r->query);
-	STATS_HTTP_INC(r->s->stats, requests, 1);
-	if (r->too_large)
-		STATS_HTTP_INC(r->s->stats, rej_too_large, 1);
-	if (r->bad_framing)
-		STATS_HTTP_INC(r->s->stats, rej_length_required, 1);
+	if (r->s->stats != NULL) {
+		listener_stats_request(r->s->stats, r->received);
+		if (r->too_large)
+			listener_stats_reject(r->s->stats,
+			    STATS_REJECT_TOO_LARGE);
+		if (r->bad_framing)
+			listener_stats_reject(r->s->stats,
+			    STATS_REJECT_PROTOCOL);
+	}
 	r->s->fn(r->s->arg, r, &res);
 	if (r->too_large || r->bad_framing)
 		res.close = true;
@@ -368,8 +373,10 @@ refuse_client(http_server *s, struct MHD_Connection *c)
 	http_response res;
 	enum MHD_Result rv;
 
-	STATS_HTTP_INC(s->stats, requests, 1);
-	STATS_HTTP_INC(s->stats, rej_client_cert, 1);
+	if (s->stats != NULL) {
+		listener_stats_request(s->stats, 0);
+		listener_stats_reject(s->stats, STATS_REJECT_UNAUTHENTICATED);
+	}
 	memset(&res, 0, sizeof res);
 	http_response_set(&res, 403, "text/plain", msg, sizeof msg - 1);
 	res.close = true;
@@ -384,7 +391,7 @@ request_append(http_request *r, const char *data, size_t n)
 {
 	size_t cap;
 
-	STATS_HTTP_INC(r->s->stats, bytes, n);
+	r->received += n;
 	if (r->too_large)
 		return;
 	if (n > r->s->max_body - r->len) {

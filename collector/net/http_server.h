@@ -38,10 +38,11 @@ typedef struct http_server_options {
 	const tls_opts *tls;       /* cert_file, key_file, ca_file and
 	                              verify_peer as for tls+tcp://; used
 	                              only when the address is https:// */
-	stats_http *stats;         /* NULL: none. The server counts requests,
-	                              body bytes, bodies over the limit and
-	                              refused client certificates; handlers
-	                              count the other rejections */
+	listener_stats *stats;     /* NULL: none. The server counts requests,
+	                              body bytes, bodies over the limit,
+	                              unknown framing and refused client
+	                              certificates; handlers count the other
+	                              rejections */
 } http_server_options;
 
 /* http_handler_fn answers req by filling res. It is called once per

@@ -43,6 +43,9 @@ enum {
 
 enum body_type { BODY_PROTOBUF, BODY_JSON };
 
+/* "otlp_http.*" in tracecli stats. */
+static listener_stats otlp_stats = { .name = "otlp_http" };
+
 struct otlp_http {
 	http_server *srv;
 	pipeline *p;
@@ -170,9 +173,10 @@ static void
 result_res(http_response *res, enum body_type t, const pipeline_result *pr,
     size_t json_rejected, const char *json_msg)
 {
-	stats_http *st = &stats.otlp_http;
 	char msg[512], retry[16];
 
+	listener_stats_reply(&otlp_stats,
+	    (Tracequery__V1__IngestReply__Code)pr->code);
 	switch (pr->code) {
 	case PIPELINE_OK:
 	case PIPELINE_PARTIAL:
@@ -181,18 +185,15 @@ result_res(http_response *res, enum body_type t, const pipeline_result *pr,
 		    msg);
 		return;
 	case PIPELINE_INVALID:
-		STATS_HTTP_INC(st, rej_invalid, 1);
 		join_msg(msg, sizeof msg, "invalid ExportTraceServiceRequest",
 		    pr->message);
 		status_res(res, 400, RPC_INVALID_ARGUMENT, msg, t);
 		return;
 	case PIPELINE_TOO_LARGE:
-		STATS_HTTP_INC(st, rej_too_large, 1);
 		status_res(res, 413, RPC_RESOURCE_EXHAUSTED,
 		    pr->message[0] ? pr->message : "request too large", t);
 		return;
 	case PIPELINE_RETRY_LATER:
-		STATS_HTTP_INC(st, rej_retry_later, 1);
 		status_res(res, 503, RPC_UNAVAILABLE,
 		    pr->message[0] ? pr->message : "store busy, retry later",
 		    t);
@@ -202,7 +203,6 @@ result_res(http_response *res, enum body_type t, const pipeline_result *pr,
 		http_response_header(res, "Retry-After", retry);
 		return;
 	default:
-		STATS_HTTP_INC(st, rej_internal, 1);
 		status_res(res, 500, RPC_INTERNAL,
 		    pr->message[0] ? pr->message : "internal error", t);
 		return;
@@ -222,7 +222,8 @@ submit(otlp_http *h, const uint8_t *data, size_t len, enum body_type t,
 	if (t == BODY_JSON) {
 		if (otlp_json_decode((const char *)data, len, &pb, &pb_len,
 		        &json_rejected, &cause) != 0) {
-			STATS_HTTP_INC(&stats.otlp_http, rej_invalid, 1);
+			listener_stats_reject(&otlp_stats,
+			    STATS_REJECT_INVALID);
 			snprintf(msg, sizeof msg, "invalid OTLP JSON: %s",
 			    cause ? cause : "unknown");
 			free(cause);
@@ -247,18 +248,17 @@ static bool
 request_ok(const http_request *req, http_response *res, enum body_type t)
 {
 	const char *ct = http_request_header(req, "Content-Type");
-	stats_http *st = &stats.otlp_http;
 	char msg[160];
 
 	if (strcmp(http_request_path(req), OTLP_PATH) != 0 &&
 	    strcmp(http_request_path(req), OTLP_PATH "/") != 0) {
-		STATS_HTTP_INC(st, rej_not_found, 1);
+		listener_stats_reject(&otlp_stats, STATS_REJECT_PROTOCOL);
 		status_res(res, 404, RPC_NOT_FOUND,
 		    "not found; OTLP traces go to POST " OTLP_PATH, t);
 		return false;
 	}
 	if (strcmp(http_request_method(req), "POST") != 0) {
-		STATS_HTTP_INC(st, rej_method, 1);
+		listener_stats_reject(&otlp_stats, STATS_REJECT_PROTOCOL);
 		status_res(res, 405, RPC_UNIMPLEMENTED,
 		    "only POST is allowed on " OTLP_PATH, t);
 		http_response_header(res, "Allow", "POST");
@@ -267,7 +267,7 @@ request_ok(const http_request *req, http_response *res, enum body_type t)
 	if (t != BODY_JSON &&
 	    !http_body_media_type_is(ct, "application/x-protobuf") &&
 	    !http_body_media_type_is(ct, "application/protobuf")) {
-		STATS_HTTP_INC(st, rej_content_type, 1);
+		listener_stats_reject(&otlp_stats, STATS_REJECT_PROTOCOL);
 		snprintf(msg, sizeof msg, "unsupported Content-Type \"%.64s\"; "
 		    "use application/x-protobuf or application/json",
 		    ct ? ct : "");
@@ -290,7 +290,7 @@ otlp_http_handle(void *arg, const http_request *req, http_response *res)
 
 	if (!request_ok(req, res, t))
 		return;
-	if (http_body_read(&b, req, &stats.otlp_http) != 0) {
+	if (http_body_read(&b, req, &otlp_stats) != 0) {
 		status_res(res, b.status,
 		    b.status == 413 ? RPC_RESOURCE_EXHAUSTED
 		                    : RPC_INVALID_ARGUMENT,
@@ -316,7 +316,8 @@ otlp_http_start_opts(otlp_http **out, const char *addr,
 	h->p = p;
 	if (so.name == NULL)
 		so.name = "otlp-http";
-	so.stats = &stats.otlp_http;
+	so.stats = &otlp_stats;
+	listener_stats_register(&otlp_stats);
 	if (http_server_start(&h->srv, addr, &so, otlp_http_handle, h,
 	        cause) != 0) {
 		free(h);

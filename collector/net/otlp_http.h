@@ -1,7 +1,7 @@
 /*
  * otlp_http.h - OTLP/HTTP receiver (POST /v1/traces, protobuf and JSON,
  * gzip) on the shared HTTP server (http_server.h), feeding the pipeline.
- * Counters: stats.otlp_http ("otlp_http.*").
+ * Counters: "otlp_http.*" (daemon/stats.h listener_stats).
  */
 #ifndef COLLECTOR_OTLP_HTTP_H
 #define COLLECTOR_OTLP_HTTP_H
@@ -21,7 +21,7 @@ int otlp_http_start(otlp_http **out, const char *addr, size_t max_body_bytes,
 
 /* otlp_http_start_opts is otlp_http_start with every listener option
  * (limits, TLS for an https:// addr); o->stats is ignored: the counters
- * are stats.otlp_http. */
+ * are "otlp_http.*". */
 int otlp_http_start_opts(otlp_http **out, const char *addr,
     const http_server_options *o, pipeline *p, char **cause);
 
