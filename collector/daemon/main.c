@@ -17,6 +17,8 @@
 #include "net/listen_guard.h"
 #include "net/listen_probe.h"
 #include "net/otlp_http.h"
+#include "jaeger/jaeger_http.h"
+#include "query/query.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -40,7 +42,9 @@ warn_exposed(const char *what, const char *url, const char *risk)
 static bool
 uses_https(const config *c)
 {
-	return strncmp(c->otlp_http, "https://", 8) == 0;
+	return strncmp(c->otlp_http, "https://", 8) == 0 ||
+	    (c->jaeger_http != NULL &&
+	    strncmp(c->jaeger_http, "https://", 8) == 0);
 }
 
 /* The limits and TLS every HTTP listener shares. */
@@ -101,13 +105,16 @@ probe_listeners(const config *c, char **cause)
 	if (strcmp(c->otlp_http, "none") != 0 &&
 	    listen_probe("--otlp-http", c->otlp_http, cause) != 0)
 		return -1;
+	if (c->jaeger_http != NULL &&
+	    listen_probe("--jaeger-http", c->jaeger_http, cause) != 0)
+		return -1;
 	return 0;
 }
 
 /* Writes the ready file atomically (temp file + rename). */
 static int
 write_ready(const char *path, const config *c, const otlp_http *h,
-    char **cause)
+    const jaeger_http *jh, char **cause)
 {
 	char *tmp;
 	FILE *f;
@@ -129,6 +136,8 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 		fprintf(f, "otlp_http=%.*s:%d\n", hostlen, c->otlp_http,
 		    otlp_http_port(h));
 	}
+	if (jh != NULL)
+		fprintf(f, "jaeger_http=%s\n", jaeger_http_addr(jh));
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		xasprintf(cause, "ready file %s: %s", path, strerror(errno));
@@ -138,6 +147,24 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 	}
 	free(tmp);
 	return 0;
+}
+
+/* What the Jaeger API asks: the query engine, after the index has caught
+ * up, as the NNG query server does (query_server.c). */
+typedef struct jaeger_store {
+	store *st;
+	pipeline *p;
+	uint64_t retention_ns;
+} jaeger_store;
+
+static Tracequery__V1__Response *
+jaeger_ask(void *arg, const Tracequery__V1__Request *req)
+{
+	jaeger_store *js = arg;
+
+	if (pipeline_sync_within(js->p, 1000) != 0)
+		STATS_INC(query_index_lag, 1);
+	return query_execute(js->st, js->retention_ns, req);
 }
 
 int
@@ -151,6 +178,8 @@ main(int argc, char **argv)
 	ingest *in = NULL;
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
+	jaeger_http *jh = NULL;
+	jaeger_store js = { 0 };
 	http_server_options hopts;
 	retention *ret = NULL;
 	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
@@ -195,6 +224,10 @@ main(int argc, char **argv)
 		    "no TLS: anyone who can reach it can send spans",
 		    c.otlp_http);
 
+	if (c.jaeger_http != NULL && !tls_url_is_loopback(c.jaeger_http))
+		log_warn("Jaeger API listener %s is not loopback-only: anyone "
+		    "who can reach it can read every stored span",
+		    c.jaeger_http);
 	if (probe_listeners(&c, &cause) != 0)
 		goto fail;
 	so.sync = c.sync;
@@ -223,7 +256,13 @@ main(int argc, char **argv)
 	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start_opts(&http,
 	    c.otlp_http, &hopts, p, &cause) != 0)
 		goto fail;
-	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http,
+	js = (jaeger_store){ st, p, c.retention_ns };
+	if (c.jaeger_http != NULL && jaeger_http_start(&jh,
+	    &(jaeger_http_options){ .addr = c.jaeger_http, .ui_dir = c.ui_dir,
+	    .tls = &c.tls, .source = { .ask = jaeger_ask, .arg = &js } },
+	    &cause) != 0)
+		goto fail;
+	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, jh,
 	    &cause) != 0)
 		goto fail;
 	log_info("ready: db %s, ingest %s, query %s", c.db_dir, c.listen[0],
@@ -238,6 +277,7 @@ fail:
 	fprintf(stderr, "tracecollector: %s\n", cause ? cause : "failed");
 	free(cause);
 out:
+	jaeger_http_stop(jh);
 	otlp_http_stop(http);
 	ingest_stop(in);
 	query_server_stop(qs);
