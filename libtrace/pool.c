@@ -2,7 +2,7 @@
  * pool.c - the preallocated record pool and the per-thread rings.
  *
  * The pool is one allocation of nrec fixed-size records (the memory bound)
- * made at trace_init. The free records are a stack of record indices kept
+ * made at trace_init. The free records are a stack of pointers kept
  * outside the records: the exporter, which has just read a batch's records
  * to encode them, hands them back without writing into them. (The former
  * free list, chains linked through the records, made the exporter write a
@@ -13,10 +13,10 @@
  * first-in-first-out ring, which lets records cool, measured slower on
  * every placement.
  *
- * Threads take up to chain_len indices at once, lock-free: read them below
+ * Threads take up to chain_len records at once, lock-free: read them below
  * the top, then move the top down with one CAS. The top packs a count with
  * a tag that every take and release bumps, so a CAS succeeds only if
- * nothing moved since the indices were read. Releases are serialized by
+ * nothing moved since the pointers were read. Releases are serialized by
  * free_mu (the exporter once per batch; a thread that exits with records
  * in its cache; a span ended after its tracer stopped), so no span start
  * waits on a lock.
@@ -75,7 +75,7 @@ trace__pool_init(struct trace__tracer *tr, size_t nrec, size_t span_bytes)
 		r->fast_attrs = tr->limits.attr_value_len == TRACE_NO_LIMIT ?
 		    tr->limits.attr_count : 0;
 		r->h.recording = 1;
-		atomic_init(&tr->free_stack[i], (uint32_t)(nrec - 1 - i));
+		atomic_init(&tr->free_stack[nrec - 1 - i], r);
 	}
 	atomic_init(&tr->free_top, nrec);
 	return TRACE_OK;
@@ -94,26 +94,23 @@ size_t
 trace__pool_take(struct trace__tracer *tr, struct trace__rec **out,
     size_t max)
 {
-	uint32_t idx[TRACE__CHAIN_MAX], count, n;
 	uint64_t old;
+	uint32_t count, n;
 
-	if (max > TRACE__CHAIN_MAX)
-		max = TRACE__CHAIN_MAX;
 	old = atomic_load_explicit(&tr->free_top, memory_order_acquire);
 	do {
 		count = (uint32_t)old;
 		if (count == 0)
 			return 0;
 		n = count < max ? count : (uint32_t)max;
+		/* Into out at once: a failed CAS just writes it again. */
 		for (uint32_t i = 0; i < n; i++)
-			idx[i] = atomic_load_explicit(
+			out[i] = atomic_load_explicit(
 			    &tr->free_stack[count - 1 - i],
 			    memory_order_relaxed);
 	} while (!atomic_compare_exchange_weak_explicit(&tr->free_top, &old,
 	    top_pack(old, count - n), memory_order_acq_rel,
 	    memory_order_acquire));
-	for (uint32_t i = 0; i < n; i++)
-		out[i] = rec_at(tr, idx[i]);
 	return n;
 }
 
@@ -134,7 +131,7 @@ trace__pool_release(struct trace__tracer *tr, struct trace__rec *const *recs,
 		count = (uint32_t)old;
 		for (size_t i = 0; i < n; i++)
 			atomic_store_explicit(&tr->free_stack[count + i],
-			    recs[i]->index, memory_order_relaxed);
+			    recs[i], memory_order_relaxed);
 	} while (!atomic_compare_exchange_weak_explicit(&tr->free_top, &old,
 	    top_pack(old, count + (uint32_t)n), memory_order_acq_rel,
 	    memory_order_acquire));

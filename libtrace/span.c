@@ -180,7 +180,7 @@ cache_refill(struct trace__tstate *ts)
 		ts->cache_end += (uint32_t)trace__pool_take(ts->tr,
 		    ts->cache + left, ts->tr->chain_len);
 	for (uint32_t i = left; i < ts->cache_end && i < PREFETCH_AHEAD; i++)
-		trace__prefetch_record(ts->cache[i], ts->prefetch_bytes);
+		trace__prefetch_record(ts->cache[i], ts->last_used);
 	return ts->cache_end != 0;
 }
 
@@ -194,7 +194,7 @@ rec_take(struct trace__tstate *ts)
 	/* Past cache_end (the pool ran low) this fetches a stale entry's
 	 * record, or NULL: harmless, a prefetch never faults. */
 	trace__prefetch_record(ts->cache[ts->cache_pos + PREFETCH_AHEAD],
-	    ts->prefetch_bytes);
+	    ts->last_used);
 	ts->cache_pos++;
 	memset(&r->used, 0, offsetof(struct trace__rec, arena) -
 	    offsetof(struct trace__rec, used));
@@ -1373,17 +1373,6 @@ end_light(struct trace__light *l)
 	unlink_current(ts, &l->h);
 }
 
-/* The whole lines a span that used `used` arena bytes wrote, at most
- * TRACE__PREFETCH_MAX: what the thread's next starts prefetch. */
-static inline uint32_t
-prefetch_bytes(uint32_t used)
-{
-	uint32_t n = (offsetof(struct trace__rec, arena) + used + 63) &
-	    ~63u;
-
-	return n < TRACE__PREFETCH_MAX ? n : TRACE__PREFETCH_MAX;
-}
-
 /* Queues ended record r on ts's ring (single producer: a store and a
  * release store). The exporter is woken every kick_every spans. After
  * the release store r is no longer ours: nothing here reads it after. */
@@ -1393,7 +1382,7 @@ rec_push(struct trace__tstate *ts, struct trace__rec *r, uint64_t end_ns)
 	uint64_t h = atomic_load_explicit(&ts->pub_head, memory_order_relaxed);
 
 	r->end_ns = end_ns < r->start_ns ? r->start_ns : end_ns;
-	ts->prefetch_bytes = prefetch_bytes(r->used);
+	ts->last_used = r->used;
 	ts->ring[h & ts->mask] = r;
 	atomic_store_explicit(&ts->pub_head, h + 1, memory_order_release);
 	if (TRACE_UNLIKELY(h + 1 >= ts->kick_at)) {

@@ -187,8 +187,8 @@ struct trace__ent {
 #define TRACE__EVENT_VLEN 12
 #define TRACE__LINK_VLEN 32
 
-/* A recording span: a pool slot. The pool's free ring holds its index,
- * not a link inside it: the exporter only reads records. */
+/* A recording span: a pool slot. The pool's free stack lies outside the
+ * records (no link inside them): the exporter only reads records. */
 struct trace__rec {
 	struct trace_span h;
 	struct trace__tracer *tr;
@@ -250,9 +250,9 @@ struct trace__tstate {
 	/* Records ready for new spans: cache[pos .. end), counters modulo
 	 * TRACE__CACHE_SLOTS. */
 	uint32_t cache_pos, cache_end;
-	/* Bytes of a record a start prefetches: what the thread's last
-	 * recorded span used, in whole lines. */
-	uint32_t prefetch_bytes;
+	/* Arena bytes the thread's last recorded span used: how much of a
+	 * record a start prefetches. */
+	uint32_t last_used;
 	uint64_t kick_at;             /* pub_head that wakes the exporter */
 	struct trace__tcount c;
 	struct trace__rec *cache[TRACE__CACHE_SLOTS];
@@ -287,12 +287,12 @@ struct trace__tracer {
 	uint32_t batch_size;
 	uint32_t kick_every;   /* spans a thread ends between kicks */
 	uint32_t chain_len;    /* records a thread takes at once */
-	/* Record pool (pool.c): the records, and a stack of the free ones'
-	 * indices, whose top is tag << 32 | count; releases hold free_mu. */
+	/* Record pool (pool.c): the records, and a stack of the free ones,
+	 * whose top is tag << 32 | count; releases hold free_mu. */
 	unsigned char *pool;
 	size_t stride;
 	uint32_t nrec;
-	_Atomic uint32_t *free_stack;
+	_Atomic(struct trace__rec *) *free_stack;
 	alignas(64) _Atomic uint64_t free_top;
 	pthread_mutex_t free_mu;
 	alignas(64) _Atomic int kicked;
@@ -508,33 +508,53 @@ void trace__cpu_detect(void);
  * prefetch unless built for PREFETCHW (-mprfchw): the line then arrives
  * shared, and the first store must fetch it again to invalidate the other
  * core's copy. So PREFETCHW is issued directly, where the CPU has it. */
-/* The most a start prefetches of its record: 16 lines. */
+/* A start prefetches its record's first TRACE__PREFETCH_MIN bytes (a
+ * name and a few short attributes), more when the thread's last span
+ * used more, up to TRACE__PREFETCH_MAX. */
+#define TRACE__PREFETCH_MIN 256u
 #define TRACE__PREFETCH_MAX 1024u
 
-/* trace__prefetch_record fetches, for writing, the first bytes of record
- * r (a multiple of 64, at least 64). */
 static inline void
-trace__prefetch_record(const struct trace__rec *r, uint32_t bytes)
+trace__prefetchw(const char *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("prefetchw %0" : : "m"(*p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
+/* trace__prefetch_record fetches record r for writing: the lines a span
+ * that uses `used` arena bytes writes. */
+static inline void
+trace__prefetch_record(const struct trace__rec *r, uint32_t used)
 {
 	const char *p = (const char *)r;
+	uint32_t end = (uint32_t)offsetof(struct trace__rec, arena) + used;
 
 #if defined(__x86_64__) || defined(__i386__)
-	if (TRACE_LIKELY(trace__has_prefetchw)) {
-		for (uint32_t o = 0; o < bytes; o += 64)
-			__asm__ volatile("prefetchw %0" : : "m"(p[o]));
+	if (TRACE_UNLIKELY(!trace__has_prefetchw)) {
+		__builtin_prefetch(p, 1, 3);
 		return;
 	}
 #endif
-	for (uint32_t o = 0; o < bytes; o += 64)
-		__builtin_prefetch(p + o, 1, 3);
+	trace__prefetchw(p);
+	trace__prefetchw(p + 64);
+	trace__prefetchw(p + 128);
+	trace__prefetchw(p + 192);
+	if (TRACE_UNLIKELY(end > TRACE__PREFETCH_MIN)) {
+		if (end > TRACE__PREFETCH_MAX)
+			end = TRACE__PREFETCH_MAX;
+		for (uint32_t o = TRACE__PREFETCH_MIN; o < end; o += 64)
+			trace__prefetchw(p + o);
+	}
 }
 
 /* pool.c */
 int trace__pool_init(struct trace__tracer *tr, size_t nrec, size_t span_bytes);
 void trace__pool_free(struct trace__tracer *tr);
-/* trace__pool_take takes up to max (<= TRACE__CHAIN_MAX) free records,
- * last freed first, into out; returns how many (0: the pool is empty).
- * Lock-free. */
+/* trace__pool_take takes up to max free records, last freed first, into
+ * out; returns how many (0: the pool is empty). Lock-free. */
 size_t trace__pool_take(struct trace__tracer *tr, struct trace__rec **out,
     size_t max);
 /* trace__pool_release frees n records (a short lock, never on a span

@@ -224,7 +224,6 @@ trace__tstate_slow(void)
 	ts->tr = tr;
 	ts->mask = cap - 1;
 	ts->kick_at = tr->kick_every;
-	ts->prefetch_bytes = 256;	/* a name and a few short attributes */
 	if (!trace__rng_seeded)
 		trace__ids_reseed(); /* the span path draws IDs unchecked */
 	pthread_mutex_lock(&tr->reg_mu);
