@@ -62,4 +62,18 @@ response *ch_query_services(ch_query_ctx *q);
 response *ch_query_operations(ch_query_ctx *q,
     const Tracequery__V1__ListOperations *lo);
 
+/* The reply decoders (RowBinary from the server: untrusted, fuzzed by
+ * tests/fuzz/fuzz_clickhouse_reply.c). Each appends what it decoded to
+ * the result and returns false when the reply is malformed. */
+bool ch_query_trace_decode(const uint8_t *p, size_t len,
+    Tracequery__V1__TraceResult *tr);
+bool ch_query_search_decode(const uint8_t *p, size_t len,
+    Tracequery__V1__SearchResult *sr);
+bool ch_query_slow_decode_top(const uint8_t *p, size_t len,
+    Tracequery__V1__SlowResult *sr);
+struct hist;
+/* all (NULL: none) sums every pair's histogram. */
+bool ch_query_slow_decode_hists(const uint8_t *p, size_t len,
+    Tracequery__V1__SlowResult *sr, struct hist *all);
+
 #endif /* COLLECTOR_CLICKHOUSE_CH_QUERY_H */

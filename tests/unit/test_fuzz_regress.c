@@ -45,6 +45,10 @@
 #include "../fuzz/fuzz_jaeger_params.c"
 #undef LLVMFuzzerTestOneInput
 
+#define LLVMFuzzerTestOneInput fuzz_one_clickhouse_reply
+#include "../fuzz/fuzz_clickhouse_reply.c"
+#undef LLVMFuzzerTestOneInput
+
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
 /* Reads a whole file into a malloc'd buffer. */
@@ -144,6 +148,13 @@ test_jaeger_params(void **state)
 }
 
 static void
+test_clickhouse_reply(void **state)
+{
+	(void)state;
+	replay("clickhouse_reply", fuzz_one_clickhouse_reply);
+}
+
+static void
 test_otlp_json(void **state)
 {
 	(void)state;
@@ -194,6 +205,7 @@ main(void)
 		cmocka_unit_test(test_propagation),
 		cmocka_unit_test(test_otlp_json),
 		cmocka_unit_test(test_jaeger_params),
+		cmocka_unit_test(test_clickhouse_reply),
 		cmocka_unit_test(test_otlp_protobuf),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_query_request),
