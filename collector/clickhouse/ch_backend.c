@@ -153,6 +153,15 @@ ch_operations(backend *b, const Tracequery__V1__ListOperations *lo)
 	return r != NULL ? r : ch_query_operations(&q, lo);
 }
 
+static response *
+ch_dependencies(backend *b, const Tracequery__V1__Dependencies *d)
+{
+	ch_query_ctx q;
+	response *r = make_ctx((ch_backend *)b, &q);
+
+	return r != NULL ? r : ch_query_dependencies(&q, d);
+}
+
 static void
 ch_stats(backend *b, Tracequery__V1__StatsResult *r)
 {
@@ -220,6 +229,7 @@ static const backend_ops ch_ops = {
 	.slow = ch_slow,
 	.services = ch_services,
 	.operations = ch_operations,
+	.dependencies = ch_dependencies,
 	.stats = ch_stats,
 	.retention_run = ch_retention,
 	.close = ch_close,

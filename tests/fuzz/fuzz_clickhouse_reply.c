@@ -1,11 +1,11 @@
 /*
  * fuzz_clickhouse_reply.c - libFuzzer target for what the ClickHouse
  * backend decodes: RowBinary replies from the server (get-trace rows,
- * search summaries, slow spans, histogram buckets: collector/clickhouse/
+ * search summaries, slow spans, histogram buckets, dependencies: collector/clickhouse/
  * ch_query_*.c) and its own spool records read back from disk (spool.c,
  * ch_rows.c). A server or a disk can hand back anything.
  *
- * Input: byte 0 picks the decoder (mod 5); the rest is the reply or file.
+ * Input: byte 0 picks the decoder (mod 6); the rest is the reply or file.
  * Invariants: no crash, leak or overread (ASan); a decoded result frees
  * cleanly; an accepted spool record's parts add up to its length; the
  * walk over spool records never passes the end.
@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0: {
 		Tracequery__V1__TraceResult tr;
 
@@ -79,12 +79,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hist *all = calloc(1, sizeof *all);
 
 		tracequery__v1__slow_result__init(sr);
-		if (data[0] % 5 == 2)
+		if (data[0] % 6 == 2)
 			(void)ch_query_slow_decode_top(p, len, sr);
 		else
 			(void)ch_query_slow_decode_hists(p, len, sr, all);
 		free(all);
 		tracequery__v1__slow_result__free_unpacked(sr, NULL);
+		break;
+	}
+	case 5: {
+		Tracequery__V1__DependenciesResult *dr = malloc(sizeof *dr);
+
+		tracequery__v1__dependencies_result__init(dr);
+		(void)ch_query_deps_decode(p, len, dr);
+		tracequery__v1__dependencies_result__free_unpacked(dr, NULL);
 		break;
 	}
 	default:
