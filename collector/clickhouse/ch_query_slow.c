@@ -5,7 +5,8 @@
  * (format/hist.h, computed at ingest into span_index.dur_bucket) counted
  * per service, operation and bucket in ClickHouse, then read with
  * hist_quantile: the same histogram, and so the same figures (at most
- * 1.6% above the exact value), as the RocksDB backend gives. A span
+ * 1.6% above the exact value), as the RocksDB backend gives, over the
+ * same whole minutes of the window. A span
  * stored twice (a resend outside ClickHouse's deduplication) counts twice
  * here.
  */
@@ -17,6 +18,7 @@
 #include "format/hist.h"
 
 #define DEFAULT_TOP 20
+#define MINUTE_NS 60000000000ull
 #define MAX_TOP 1000
 
 static void
@@ -180,10 +182,23 @@ ch_query_slow_decode_hists(const uint8_t *p, size_t len,
 	return read_hists(&r, sr, all);
 }
 
+/* The percentiles' window: whole minutes, as the RocksDB backend sums
+ * its per-minute histograms (the minutes holding w's ends included). */
+static ch_window
+minute_window(const ch_window *w)
+{
+	ch_window m;
+
+	m.from = w->from / MINUTE_NS * MINUTE_NS;
+	m.to = w->to / MINUTE_NS * MINUTE_NS + MINUTE_NS - 1;
+	return m;
+}
+
 static response *
 percentiles(ch_query_ctx *q, const Tracequery__V1__Slow *s,
     const ch_window *w, Tracequery__V1__SlowResult *sr, hist *all)
 {
+	ch_window mw = minute_window(w);
 	rowbinary_buf sql = { 0 };
 	ch_reply rep;
 	response *err;
@@ -192,7 +207,7 @@ percentiles(ch_query_ctx *q, const Tracequery__V1__Slow *s,
 	ch_sql_add(&sql, "SELECT service, name, dur_bucket, count(), "
 	    "max(duration_ns) FROM %s", ch_query_table(q, "span_index", tbl,
 	    sizeof tbl));
-	add_filters(&sql, s, w);
+	add_filters(&sql, s, &mw);
 	ch_sql_add(&sql, " GROUP BY service, name, dur_bucket ORDER BY "
 	    "service, name, dur_bucket");
 	err = ch_query_run(q, ch_sql_text(&sql), &rep);

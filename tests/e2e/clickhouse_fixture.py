@@ -10,6 +10,7 @@ import base64
 import json
 import random
 import sys
+import zlib
 
 seed, n_traces, end_s = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
@@ -43,7 +44,7 @@ def span(rnd, t, j, tid, parent, start, used):
     used.add(dur)
     s = {
         "traceId": tid, "spanId": f"{t + 1:08x}{j + 1:08x}",
-        "name": "", "kind": 1 + (j % 5),
+        "name": "", "kind": 0,
         "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + dur),
         "attributes": attrs(rnd, t, j),
         "events": [{"timeUnixNano": str(start + dur // 2), "name": "retry",
@@ -74,6 +75,9 @@ for t in range(first, first + n_traces):
         parent = ids[rnd.randrange(len(ids))] if ids else None
         sp = span(rnd, t, j, tid, parent, start0 + j * 1_000_000, used)
         sp["name"] = rnd.choice(OPS[svc])
+        # One kind per operation, as real code has: which kind a store
+        # keeps for an operation seen with several is not specified.
+        sp["kind"] = 1 + zlib.crc32(sp["name"].encode()) % 5
         ids.append(sp["spanId"])
         scope = "lib-a" if j % 3 else "lib-b"
         groups.setdefault((svc, scope), []).append(sp)

@@ -5,7 +5,7 @@
 # on a free loopback port) must give identical tracecli --json answers:
 # services, operations of every service, show of every trace, search with
 # every filter and both orders, slow (spans and percentiles: both read the
-# same log-linear histogram). Also: tracecli's plain output against
+# same log-linear histogram over the same whole minutes), deps. Also: tracecli's plain output against
 # ClickHouse, and the spans in ClickHouse's tables.
 . tests/e2e/lib.sh
 . tests/e2e/clickhouse_lib.sh
@@ -86,9 +86,10 @@ same "slow --top 5" slow --top 5
 same "slow --service" slow --service cart
 same "slow --service --operation --histogram" slow --service cart --operation cart.op2 --histogram
 same "slow --since" slow --since 25s
+same "deps" deps --limit 1000
 
-# Plain output works against ClickHouse too.
-"$CLI" search --service payments --collector "$CH_QUERY" --plain >"$TMP/plain" 2>&1
+# Text output (stdout is no terminal) works against ClickHouse too.
+"$CLI" search --service payments --collector "$CH_QUERY" >"$TMP/plain" 2>&1
 check "plain search lists traces" grep -q payments "$TMP/plain"
 n=$(ch_q "$CH_HTTP_1" "SELECT count() FROM traces_diff.spans_local")
 e=$(python3 -c "
