@@ -48,7 +48,7 @@ check_eq "ClickHouse holds 400 spans" "$(count "SELECT count() FROM $DB.spans_lo
 "$TOOL" send "$COLL_INGEST" 2 3000 4 "$(($(date +%s) - 300))000000000" 1000000 \
 	"$TMP/acked2" >"$TMP/send2" 2>&1 &
 SEND=$!
-until [ "$(wc -l <"$TMP/acked2" 2>/dev/null || echo 0)" -gt 4000 ]; do sleep 0.05; done
+wait_lines "$TMP/acked2" 4000 "$SEND"
 kill -9 "$COLL_PID"
 wait "$COLL_PID" 2>/dev/null
 wait "$SEND"
@@ -68,7 +68,7 @@ print(len(s) - len({x['span_id'] for x in s}))")" 0
 "$TOOL" send "$COLL_INGEST" 3 4000 4 "$(($(date +%s) - 200))000000000" 1000000 \
 	"$TMP/acked3" >"$TMP/send3" 2>&1 &
 SEND=$!
-until [ "$(wc -l <"$TMP/acked3" 2>/dev/null || echo 0)" -gt 800 ]; do sleep 0.05; done
+wait_lines "$TMP/acked3" 800 "$SEND"
 ch_stop 1
 sleep 20
 "$CLI" stats --json --collector "$COLL_QUERY" >"$TMP/stats3" 2>&1

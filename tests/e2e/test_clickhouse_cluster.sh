@@ -57,7 +57,7 @@ assert len(d) > 100, len(d)"
 # --- 2. kill -9 of a replica (server 1: shard 1, the first host) mid-ingest.
 "$TOOL" send "$A_INGEST" 13 2500 4 "$((NOW - 50))000000000" 1000000 "$TMP/acked-r" >"$TMP/send-r" 2>&1 &
 SEND=$!
-until [ "$(wc -l <"$TMP/acked-r" 2>/dev/null || echo 0)" -gt 2000 ]; do sleep 0.05; done
+wait_lines "$TMP/acked-r" 2000 "$SEND"
 ch_kill9 1
 wait "$SEND"
 check "ingest went on with a replica dead ($(cat "$TMP/send-r"))" grep -q "acked=20000" "$TMP/send-r"
@@ -74,7 +74,7 @@ check_eq "no span stored twice on the cluster" \
 # --- 3. kill -9 of a collector mid-ingest.
 "$TOOL" send "$A_INGEST" 14 2000 4 "$((NOW - 40))000000000" 1000000 "$TMP/acked-k" >"$TMP/send-k" 2>&1 &
 SEND=$!
-until [ "$(wc -l <"$TMP/acked-k" 2>/dev/null || echo 0)" -gt 3000 ]; do sleep 0.05; done
+wait_lines "$TMP/acked-k" 3000 "$SEND"
 kill -9 "$A_PID"
 wait "$A_PID" 2>/dev/null
 wait "$SEND"
