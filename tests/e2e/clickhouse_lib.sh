@@ -213,7 +213,7 @@ start_ch_collector() {
 # wait_lines FILE N PID: waits until FILE has more than N lines (a
 # sender's record of acknowledged spans), or PID has ended.
 wait_lines() {
-	while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -le "$2" ]; do
+	while [ "$(wc -l 2>/dev/null <"$1" || echo 0)" -le "$2" ]; do
 		kill -0 "$3" 2>/dev/null || return 1
 		sleep 0.05
 	done
