@@ -14,7 +14,8 @@
 #include "common.h"
 #include "net/listen_probe.h"
 
-/* Splits "tcp://H:P", "tls+tcp://H:P" or "H:P" ("[v6]:P" too) into host
+/* Splits "tcp://H:P", "tls+tcp://H:P", "http(s)://H:P" (the HTTP
+ * listeners) or "H:P" ("[v6]:P" too) into host
  * and port. Returns 0, 1 for a scheme that is not TCP, -1 when malformed. */
 static int
 split_host_port(const char *addr, char *host, size_t hostsz, char *port,
@@ -27,7 +28,9 @@ split_host_port(const char *addr, char *host, size_t hostsz, char *port,
 		size_t sl = (size_t)(sep - addr);
 
 		if (!(sl == 3 && strncmp(addr, "tcp", 3) == 0) &&
-		    !(sl == 7 && strncmp(addr, "tls+tcp", 7) == 0))
+		    !(sl == 7 && strncmp(addr, "tls+tcp", 7) == 0) &&
+		    !(sl == 4 && strncmp(addr, "http", 4) == 0) &&
+		    !(sl == 5 && strncmp(addr, "https", 5) == 0))
 			return 1;
 		hp = sep + 3;
 	}
