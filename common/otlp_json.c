@@ -36,82 +36,6 @@
 #define TRACE_ID_LEN 16
 #define SPAN_ID_LEN 8
 
-/* ------------------------------------------------------------ base64 */
-
-static const char b64_digits[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Encodes len bytes as padded standard base64 into a malloc'd string. */
-static char *
-b64_encode(const uint8_t *in, size_t len)
-{
-	char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		             in[i + 2];
-		*o++ = b64_digits[v >> 18 & 63];
-		*o++ = b64_digits[v >> 12 & 63];
-		*o++ = b64_digits[v >> 6 & 63];
-		*o++ = b64_digits[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		*o++ = b64_digits[v >> 18 & 63];
-		*o++ = b64_digits[v >> 12 & 63];
-		*o++ = i + 1 < len ? b64_digits[v >> 6 & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-static int
-b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-') /* standard and URL-safe alphabets */
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decodes base64 (standard or URL-safe, padding optional) into out, which
- * has room for len * 3 / 4 + 3 bytes. Returns the byte count or -1. */
-static long
-b64_decode(const char *in, size_t len, uint8_t *out)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t n = 0, i;
-
-	while (len > 0 && in[len - 1] == '=')
-		len--;
-	for (i = 0; i < len; i++) {
-		int v = b64_value(in[i]);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (len % 4 == 1)
-		return -1;
-	return (long)n;
-}
-
 /* ------------------------------------------------------------ encode */
 
 /* Valid UTF-8 passes through; otherwise each bad byte becomes U+FFFD, because
@@ -277,7 +201,7 @@ enc_any(const AnyValue *v)
 		put(o, "kvlistValue", inner);
 		break;
 	case AV(BYTES_VALUE):
-		b64 = b64_encode(v->bytes_value.data, v->bytes_value.len);
+		b64 = base64_encode(v->bytes_value.data, v->bytes_value.len);
 		put(o, "bytesValue", json_string(b64));
 		free(b64);
 		break;
@@ -881,7 +805,7 @@ dec_any_body(struct dec *d, const json_t *o, AnyValue *av)
 			    d, key, "expected base64, got %s", type_name(v));
 		len = json_string_length(v);
 		av->bytes_value.data = dec_alloc(d, len * 3 / 4 + 3);
-		blen = b64_decode(
+		blen = base64_decode(
 		    json_string_value(v), len, av->bytes_value.data);
 		if (blen < 0)
 			return fail(d, key, "invalid base64");
