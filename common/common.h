@@ -110,6 +110,10 @@ bool tls_url_is_loopback(const char *url);
  * naming the file and the problem. */
 int tls_config_new(struct nng_tls_config **out, bool server,
     const tls_opts *o, const char *url, char **cause);
+/* tls_read_pem reads a whole PEM file (what names it in errors: "CA
+ * file") into a malloc'd NUL-terminated string, or returns NULL with a
+ * malloc'd *cause naming the file and the problem. */
+char *tls_read_pem(const char *what, const char *path, char **cause);
 /* tls_dial is nng_dial, applying cfg (held by the dialer) when url is a
  * tls+ URL and cfg is not NULL. Returns 0 or an NNG error. */
 int tls_dial(nng_socket s, const char *url, struct nng_tls_config *cfg,

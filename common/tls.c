@@ -65,9 +65,8 @@ tls_url_is_loopback(const char *url)
 	return false;			/* a name, "*", ...: assume exposed */
 }
 
-/* Reads a whole PEM file into a NUL-terminated string. */
-static char *
-read_pem(const char *what, const char *path, char **cause)
+char *
+tls_read_pem(const char *what, const char *path, char **cause)
 {
 	FILE *f;
 	char *buf;
@@ -126,11 +125,11 @@ tls_config_new(struct nng_tls_config **out, bool server, const tls_opts *o,
 		return -1;
 	}
 	if (o->ca_file != NULL &&
-	    (ca = read_pem("CA file", o->ca_file, cause)) == NULL)
+	    (ca = tls_read_pem("CA file", o->ca_file, cause)) == NULL)
 		goto fail;
 	if (o->cert_file != NULL &&
-	    ((cert = read_pem("certificate", o->cert_file, cause)) == NULL ||
-	    (key = read_pem("key", o->key_file, cause)) == NULL))
+	    ((cert = tls_read_pem("certificate", o->cert_file, cause)) == NULL ||
+	    (key = tls_read_pem("key", o->key_file, cause)) == NULL))
 		goto fail;
 	if ((rv = nng_tls_config_alloc(&cfg, server ? NNG_TLS_MODE_SERVER :
 	    NNG_TLS_MODE_CLIENT)) != 0) {

@@ -2,7 +2,8 @@
 # Runs every unit test binary and every e2e script, one process each, prints
 # PASS/FAIL per suite (the log only on failure) and ends with the line
 # "N passed, N failed[, N skipped]" summing all suites.
-# Usage: tests/run.sh BUILD_DIR   (TEST_FILTER=word limits the suites)
+# Usage: tests/run.sh BUILD_DIR   (TEST_FILTER=word limits the suites;
+# TEST_KIND=unit or e2e runs only the cmocka programs or only the scripts)
 BUILD=${1:-build}
 LOGS="$BUILD/test-logs"
 mkdir -p "$LOGS"
@@ -49,12 +50,15 @@ selected() {
 }
 
 # One binary per source: a binary left from a test since removed is not run.
+TEST_KIND=${TEST_KIND:-all}
 for src in tests/unit/test_*.c; do
+	[ "$TEST_KIND" = e2e ] && break
 	n=$(basename "$src" .c)
 	selected "$n" || continue
 	run_suite "$n" "$BUILD/tests/$n"
 done
 for t in tests/e2e/test_*.sh; do
+	[ "$TEST_KIND" = unit ] && break
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
 	selected "$n" || continue
