@@ -96,7 +96,7 @@ bench_frame(int n, int frames)
 	setenv("COLUMNS", "120", 1);
 	if (term_open(&to, &cause) != 0)
 		fatalx("term_open: %s", cause);
-	view *v = view_new(&m);
+	view *v = view_new(&m, NULL);
 	for (int k = 0; k < frames; k++) {
 		/* Alternate between two places so every frame changes. */
 		int row = m.nrows / 2 + (k % 2) * 37;

@@ -1,12 +1,13 @@
-/* base64.c - base64 for OTLP JSON bytes values and gRPC -bin headers. */
-#include <stddef.h>
-#include <stdint.h>
-
+/*
+ * base64.c - base64 for OTLP JSON (base64.h).
+ */
+#include "base64.h"
 #include "common.h"
 
-static const char digits[] =
+static const char b64_digits[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Encodes len bytes as padded standard base64 into a malloc'd string. */
 char *
 base64_encode(const uint8_t *in, size_t len)
 {
@@ -16,18 +17,18 @@ base64_encode(const uint8_t *in, size_t len)
 	for (i = 0; i + 2 < len; i += 3) {
 		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
 		             in[i + 2];
-		*o++ = digits[v >> 18 & 63];
-		*o++ = digits[v >> 12 & 63];
-		*o++ = digits[v >> 6 & 63];
-		*o++ = digits[v & 63];
+		*o++ = b64_digits[v >> 18 & 63];
+		*o++ = b64_digits[v >> 12 & 63];
+		*o++ = b64_digits[v >> 6 & 63];
+		*o++ = b64_digits[v & 63];
 	}
 	if (i < len) {
 		uint32_t v = (uint32_t)in[i] << 16;
 		if (i + 1 < len)
 			v |= (uint32_t)in[i + 1] << 8;
-		*o++ = digits[v >> 18 & 63];
-		*o++ = digits[v >> 12 & 63];
-		*o++ = i + 1 < len ? digits[v >> 6 & 63] : '=';
+		*o++ = b64_digits[v >> 18 & 63];
+		*o++ = b64_digits[v >> 12 & 63];
+		*o++ = i + 1 < len ? b64_digits[v >> 6 & 63] : '=';
 		*o++ = '=';
 	}
 	*o = '\0';
@@ -35,7 +36,7 @@ base64_encode(const uint8_t *in, size_t len)
 }
 
 static int
-value(char c)
+digit_value(char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -50,6 +51,8 @@ value(char c)
 	return -1;
 }
 
+/* Decodes base64 (standard or URL-safe, padding optional) into out, which
+ * has room for len * 3 / 4 + 3 bytes. Returns the byte count or -1. */
 long
 base64_decode(const char *in, size_t len, uint8_t *out)
 {
@@ -60,7 +63,7 @@ base64_decode(const char *in, size_t len, uint8_t *out)
 	while (len > 0 && in[len - 1] == '=')
 		len--;
 	for (i = 0; i < len; i++) {
-		int v = value(in[i]);
+		int v = digit_value(in[i]);
 		if (v < 0)
 			return -1;
 		acc = acc << 6 | (uint32_t)v;

@@ -63,13 +63,6 @@ bool thread_join_within(pthread_t t, unsigned ms);
 /* thread_join_abandoned: how many threads thread_join_within left. */
 unsigned thread_join_abandoned(void);
 
-/* base64.c: base64_encode writes len bytes as padded standard base64 into
- * a malloc'd string. base64_decode reads standard or URL-safe base64
- * (padding optional) into out, which has room for len * 3 / 4 + 3 bytes;
- * returns the byte count or -1. */
-char *base64_encode(const uint8_t *in, size_t len);
-long base64_decode(const char *in, size_t len, uint8_t *out);
-
 /* gzip.c: gzip_inflate inflates gzip data (concatenated members allowed)
  * into a malloc'd *out of at most max bytes. Returns 0, -1 for corrupt or
  * truncated data, -2 when the output would pass max (a gzip bomb stops

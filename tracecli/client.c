@@ -229,7 +229,8 @@ client_open(client **out, const client_opts *o, char **cause)
 	if (tls != NULL)
 		nng_tls_config_free(tls);	/* the dialer holds its own */
 	if (rv != 0) {
-		bool bad = rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP;
+		bool bad = rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ||
+		    rv == NNG_EINVAL;
 		bool tlsfail = rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH;
 		/* A server that wants a client certificate just hangs up. */
 		bool shut = use_tls && (rv == NNG_ECONNSHUT ||
@@ -247,6 +248,45 @@ client_open(client **out, const client_opts *o, char **cause)
 	}
 	*out = c;
 	return CLIENT_OK;
+}
+
+/* Schemes tracecli can dial; tcp-like ones need a host and a port. */
+static const struct {
+	const char *scheme;
+	bool needs_port;
+} schemes[] = {
+	{"tcp", true}, {"tcp4", true}, {"tcp6", true}, {"tls+tcp", true},
+	{"tls+tcp4", true}, {"tls+tcp6", true}, {"ws", true}, {"wss", true},
+	{"ipc", false}, {"abstract", false}, {"inproc", false},
+};
+
+int
+client_url_check(const char *url, char **cause)
+{
+	nng_url *u = NULL;
+	int rv = CLIENT_BADURL;
+
+	if (url == NULL || *url == '\0' || nng_url_parse(&u, url) != 0) {
+		xasprintf(cause, "bad collector address '%s' (want e.g. "
+		    "tcp://127.0.0.1:7071 or ipc:///path)", url ? url : "");
+		return CLIENT_BADURL;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(schemes); i++) {
+		if (strcmp(u->u_scheme, schemes[i].scheme) != 0)
+			continue;
+		if (schemes[i].needs_port && (u->u_port == NULL ||
+		    *u->u_port == '\0' || strcmp(u->u_port, "0") == 0))
+			xasprintf(cause, "bad collector address '%s': no port",
+			    url);
+		else
+			rv = CLIENT_OK;
+		break;
+	}
+	if (rv != CLIENT_OK && *cause == NULL)
+		xasprintf(cause, "bad collector address '%s': scheme '%s' is "
+		    "not one of tcp, tls+tcp, ipc, ws", url, u->u_scheme);
+	nng_url_free(u);
+	return rv;
 }
 
 void

@@ -176,6 +176,26 @@ json_search(FILE *f, const Tracequery__V1__SearchResult *r)
 }
 
 static json_t *
+jlinks(const pb_span *p)
+{
+	json_t *a = json_array();
+
+	for (size_t l = 0; l < p->n_links; l++) {
+		const Opentelemetry__Proto__Trace__V1__Span__Link *lk = p->links[l];
+		json_t *j = json_object();
+		json_object_set_new(j, "trace_id",
+		    jhex(lk->trace_id.data, lk->trace_id.len));
+		json_object_set_new(j, "span_id",
+		    jhex(lk->span_id.data, lk->span_id.len));
+		json_object_set_new(j, "trace_state", jstr(lk->trace_state));
+		json_object_set_new(j, "attributes",
+		    jattrs(lk->attributes, lk->n_attributes, 0));
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+static json_t *
 jspan(const model_trace *m, const mspan *s)
 {
 	json_t *o = json_object(), *events = json_array();
@@ -210,6 +230,16 @@ jspan(const model_trace *m, const mspan *s)
 		json_array_append_new(events, jo);
 	}
 	json_object_set_new(o, "events", events);
+	json_object_set_new(o, "status_message",
+	    jstr(p->status ? p->status->message : ""));
+	json_object_set_new(o, "links", jlinks(p));
+	json_object_set_new(o, "resource", s->resource ?
+	    jattrs(s->resource->attributes, s->resource->n_attributes, 0) :
+	    json_object());
+	json_t *scope = json_object();
+	json_object_set_new(scope, "name", jstr(s->scope_name));
+	json_object_set_new(scope, "version", jstr(s->scope_version));
+	json_object_set_new(o, "scope", scope);
 	return o;
 }
 
@@ -225,6 +255,44 @@ json_show(FILE *f, const model_trace *m)
 		json_array_append_new(spans, jspan(m, &m->spans[pre[k]]));
 	json_object_set_new(o, "spans", spans);
 	free(pre);
+	return emit(f, o);
+}
+
+static json_t *
+jstat_row(const tstats *ts, const tstat_row *r, const char *key)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, key, jstr(r->name));
+	json_object_set_new(j, "span_count", json_integer(r->count));
+	json_object_set_new(j, "total_ns", json_integer((json_int_t)r->total_ns));
+	json_object_set_new(j, "avg_ns", json_integer(r->count ?
+	    (json_int_t)(r->total_ns / (uint64_t)r->count) : 0));
+	json_object_set_new(j, "max_ns", json_integer((json_int_t)r->max_ns));
+	json_object_set_new(j, "self_ns", json_integer((json_int_t)r->self_ns));
+	json_object_set_new(j, "self_share", json_real(tstats_share(ts, r)));
+	json_object_set_new(j, "error_count", json_integer(r->errors));
+	return j;
+}
+
+int
+json_trace_stats(FILE *f, const model_trace *m, const tstats *ts)
+{
+	json_t *o = json_object(), *svcs = json_array();
+
+	json_object_set_new(o, "trace_id", json_string(m->trace_hex));
+	json_object_set_new(o, "duration_ns",
+	    json_integer((json_int_t)ts->duration_ns));
+	for (int k = 0; k < ts->nservices; k++) {
+		const tstat_service *sv = &ts->services[k];
+		json_t *js = jstat_row(ts, &sv->total, "service"), *ops = json_array();
+		for (int i = 0; i < sv->nops; i++)
+			json_array_append_new(ops, jstat_row(ts, &sv->ops[i],
+			    "operation"));
+		json_object_set_new(js, "operations", ops);
+		json_array_append_new(svcs, js);
+	}
+	json_object_set_new(o, "services", svcs);
 	return emit(f, o);
 }
 

@@ -498,6 +498,8 @@ model_build(model_trace *m, pb_resource_spans *const *rs, size_t n,
 					continue;
 				s->resource = rs[r]->resource;
 				s->scope_name = ss->scope ? ss->scope->name : NULL;
+				s->scope_version = ss->scope ?
+				    ss->scope->version : NULL;
 				if (!have_id && p->trace_id.len == 16) {
 					memcpy(m->trace_id, p->trace_id.data, 16);
 					have_id = true;

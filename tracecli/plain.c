@@ -12,35 +12,6 @@
 
 #define CELL_MAX 1024
 
-/* Prints raw (sanitised here) fitted into w columns, left or right. */
-static void
-cell(FILE *f, const char *raw, int w, bool right, const plain_opts *o)
-{
-	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
-	char safe[CELL_MAX], fit[CELL_MAX];
-
-	sanitize_buf(raw ? raw : "", raw ? strlen(raw) : 0, san, safe,
-	    sizeof safe);
-	int n = utf8_fit(safe, w, false, san, fit, sizeof fit);
-	if (right)
-		fprintf(f, "%*s%s", w - n, "", fit);
-	else
-		fprintf(f, "%s%*s", fit, w - n, "");
-}
-
-/* The last column of a row: fitted into w columns, never padded. */
-static void
-cell_last(FILE *f, const char *raw, int w, const plain_opts *o)
-{
-	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
-	char safe[CELL_MAX], fit[CELL_MAX];
-
-	sanitize_buf(raw ? raw : "", raw ? strlen(raw) : 0, san, safe,
-	    sizeof safe);
-	utf8_fit(safe, w, false, san, fit, sizeof fit);
-	fputs(fit, f);
-}
-
 /* Prints an already-safe string padded to w columns. */
 static void
 safe_cell(FILE *f, const char *safe, int w, const plain_opts *o)
@@ -59,44 +30,6 @@ clampi(int v, int lo, int hi)
 }
 
 /* ---------------------------------------------------------------- waterfall */
-
-/* Tree prefix of span i ("│  ├─ ") into out; more[d] says whether the
- * ancestor at depth d has siblings below it. */
-static void
-tree_prefix(const model_trace *m, int i, const bool *more, int max_cols,
-    bool ascii, char *out, size_t len)
-{
-	const mspan *s = &m->spans[i];
-	const char *bar = ascii ? "|  " : "\xe2\x94\x82  ";
-	const char *tee = ascii ? "|- " : "\xe2\x94\x9c\xe2\x94\x80 ";
-	const char *ell = ascii ? "`- " : "\xe2\x94\x94\xe2\x94\x80 ";
-	size_t o = 0;
-	int d = s->depth, from = 1;
-
-	out[0] = '\0';
-	if (d == 0)
-		return;
-	/* Deep trees: show the depth as a number instead of the far left. */
-	if (d * 3 > max_cols) {
-		from = d - (max_cols / 3 - 2);
-		if (from < 1)
-			from = 1;
-		o += (size_t)snprintf(out, len, "%d:", d);
-	}
-	for (int k = from; k < d && o + 8 < len; k++) {
-		const char *p = more[k] ? bar : "   ";
-		size_t n = strlen(p);
-		memcpy(out + o, p, n);
-		o += n;
-	}
-	const char *p = s->next_sibling >= 0 ? tee : ell;
-	size_t n = strlen(p);
-	if (o + n < len) {
-		memcpy(out + o, p, n);
-		o += n;
-	}
-	out[o] = '\0';
-}
 
 static void
 span_flags(const mspan *s, char out[5])
@@ -120,7 +53,6 @@ plain_waterfall(FILE *f, const model_trace *m, const plain_opts *o)
 	int width = o->width > 40 ? o->width : 40;
 	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
 	int *pre = xmalloc((size_t)m->nspans * sizeof *pre);
-	bool *more = xcalloc((size_t)m->max_depth + 2, sizeof *more);
 	char when[48], dur[32], self[32], prefix[512], label[1024], fl[5];
 	char *ticks, *bar;
 	int n, name_w = 0, svc_w = 7;
@@ -166,10 +98,8 @@ plain_waterfall(FILE *f, const model_trace *m, const plain_opts *o)
 	for (int k = 0; k < n; k++) {
 		int i = pre[k];
 		const mspan *s = &m->spans[i];
-		tree_prefix(m, i, more, name_w / 2, o->ascii, prefix,
+		tree_prefix(m, i, name_w * 2 / 3, o->ascii, prefix,
 		    sizeof prefix);
-		if (s->depth <= m->max_depth)
-			more[s->depth] = s->next_sibling >= 0;
 		snprintf(label, sizeof label, "%s%s", prefix, s->name);
 		safe_cell(f, label, name_w, o);
 		fputc(' ', f);
@@ -200,73 +130,85 @@ plain_waterfall(FILE *f, const model_trace *m, const plain_opts *o)
 	else
 		fprintf(f, "flags: * critical path\n");
 	(void)san;
-	free(more);
 	free(pre);
 }
 
 /* ---------------------------------------------------------------- tables */
 
-void
-plain_search(FILE *f, const Tracequery__V1__SearchResult *r,
-    const plain_opts *o)
+static san_mode
+san_of(const plain_opts *o)
 {
-	char when[48], dur[32], num[32];
-	int rest = o->width - 32 - 20 - 9 - 6 - 7 - 6;
-	int root_w = clampi(rest * 6 / 10, 12, 60);
-	int svc_w = clampi(rest - root_w, 8, 80);
-
-	fprintf(f, "%-32s %-19s %8s %5s %6s %-*s %s\n", "TRACE ID", "START",
-	    "DURATION", "SPANS", "ERRORS", root_w, "ROOT", "SERVICES");
-	for (size_t i = 0; i < r->n_traces; i++) {
-		const Tracequery__V1__TraceSummary *t = r->traces[i];
-		char hex[33] = "?";
-		if (t->trace_id.len == 16)
-			hex_encode(t->trace_id.data, 16, hex);
-		time_format(t->start_unix_nano, when, sizeof when);
-		when[19] = '\0';	/* to the second */
-		duration_format(t->duration_ns, dur, sizeof dur);
-		fprintf(f, "%-32s %-19s %8s %5u %6u ", hex, when, dur,
-		    t->span_count, t->error_count);
-		char root[CELL_MAX];
-		snprintf(root, sizeof root, "%s: %s",
-		    t->root_service ? t->root_service : "",
-		    t->root_name ? t->root_name : "");
-		cell(f, root, root_w, false, o);
-		fputc(' ', f);
-		char svcs[CELL_MAX] = "";
-		size_t so = 0;
-		for (size_t k = 0; k < t->n_services && so + 2 < sizeof svcs; k++) {
-			int w = snprintf(svcs + so, sizeof svcs - so, "%s%s",
-			    k ? "," : "", t->services[k] ? t->services[k] : "");
-			if (w < 0)
-				break;
-			so += (size_t)w;
-			if (so >= sizeof svcs)
-				so = sizeof svcs - 1;
-		}
-		/* The last column is not cut: nothing follows it. */
-		cell_last(f, svcs, utf8_width(svcs) > svc_w ? 300 : svc_w, o);
-		fputc('\n', f);
-	}
-	snprintf(num, sizeof num, "%zu", r->n_traces);
-	fprintf(f, "%s trace%s\n", num, r->n_traces == 1 ? "" : "s");
+	return o->ascii ? SAN_ASCII : SAN_UTF8;
 }
 
-/* Width of the widest raw string (sanitised), within [lo, hi]. */
-static int
-col_width(const char *const *v, size_t stride, size_t n, int lo, int hi,
-    san_mode san)
+static void
+id_hex(const ProtobufCBinaryData *b, size_t want, char *out)
 {
-	char safe[CELL_MAX];
-	int w = lo;
+	if (b->len == want)
+		hex_encode(b->data, want, out);
+	else
+		strcpy(out, "?");
+}
 
-	for (size_t i = 0; i < n; i++) {
-		const char *s = *(const char *const *)((const char *)v + i * stride);
-		sanitize_buf(s ? s : "", s ? strlen(s) : 0, san, safe, sizeof safe);
-		int sw = utf8_width(safe);
-		w = sw > w ? sw : w;
+/* The cells of one search row; bufs holds their text. */
+static void
+search_cells(const Tracequery__V1__TraceSummary *t, char bufs[][CELL_MAX],
+    const char **cells)
+{
+	size_t so = 0;
+
+	id_hex(&t->trace_id, 16, bufs[0]);
+	time_format(t->start_unix_nano, bufs[1], CELL_MAX);
+	bufs[1][19] = '\0';	/* to the second */
+	duration_format(t->duration_ns, bufs[2], CELL_MAX);
+	snprintf(bufs[3], CELL_MAX, "%u", t->span_count);
+	snprintf(bufs[4], CELL_MAX, "%u", t->error_count);
+	snprintf(bufs[5], CELL_MAX, "%s: %s",
+	    t->root_service ? t->root_service : "",
+	    t->root_name ? t->root_name : "");
+	bufs[6][0] = '\0';
+	for (size_t k = 0; k < t->n_services && so + 2 < CELL_MAX; k++) {
+		int w = snprintf(bufs[6] + so, CELL_MAX - so, "%s%s",
+		    k ? "," : "", t->services[k] ? t->services[k] : "");
+		so = w < 0 ? so : so + (size_t)w;
 	}
-	return clampi(w, lo, hi);
+	for (int k = 0; k < 7; k++)
+		cells[k] = bufs[k];
+}
+
+void
+plain_search(FILE *f, const Tracequery__V1__SearchResult *r, uint32_t limit,
+    const plain_opts *o)
+{
+	/* ROOT gives way last; SERVICES first, then START goes. */
+	table_col c[] = {
+		{"TRACE ID", 32, 0, 0, false, 0, 0},
+		{"START", 19, 0, 2, false, 0, 0},
+		{"DURATION", 8, 0, 0, true, 0, 0},
+		{"SPANS", 5, 0, 0, true, 0, 0},
+		{"ERRORS", 6, 0, 3, true, 0, 0},
+		{"ROOT", 16, 2, 0, false, 0, 0},
+		{"SERVICES", 8, 1, 1, false, 0, 0},
+	};
+	char bufs[7][CELL_MAX];
+	const char *cells[7];
+
+	for (size_t i = 0; i < r->n_traces; i++) {
+		search_cells(r->traces[i], bufs, cells);
+		table_measure(c, 7, cells, san_of(o));
+	}
+	table_fit(c, 7, o->width);
+	table_head(f, c, 7, san_of(o));
+	for (size_t i = 0; i < r->n_traces; i++) {
+		search_cells(r->traces[i], bufs, cells);
+		table_row(f, c, 7, cells, san_of(o));
+	}
+	if (r->n_traces >= limit)
+		fprintf(f, "%zu traces: the limit, more may match (--limit N, "
+		    "at most %d)\n", r->n_traces, SEARCH_MAX_LIMIT);
+	else
+		fprintf(f, "%zu trace%s\n", r->n_traces,
+		    r->n_traces == 1 ? "" : "s");
 }
 
 void
@@ -300,68 +242,108 @@ plain_histogram(FILE *f, Tracequery__V1__HistogramBucket *const *b, size_t n,
 	}
 }
 
-void
-plain_slow(FILE *f, const Tracequery__V1__SlowResult *r,
-    const plain_opts *o, bool histogram)
+static void
+slow_cells(const Tracequery__V1__SlowSpan *s, char bufs[][CELL_MAX],
+    const char **cells)
 {
-	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
-	char dur[32], when[48], hex[33], sid[17];
-	int svc_w, op_w;
+	duration_format(s->duration_ns, bufs[0], CELL_MAX);
+	cells[1] = s->service;
+	cells[2] = s->name;
+	time_format(s->start_unix_nano, bufs[3], CELL_MAX);
+	bufs[3][19] = '\0';
+	id_hex(&s->trace_id, 16, bufs[4]);
+	id_hex(&s->span_id, 8, bufs[5]);
+	cells[0] = bufs[0];
+	cells[3] = bufs[3];
+	cells[4] = bufs[4];
+	cells[5] = bufs[5];
+}
+
+static void
+slow_spans(FILE *f, const Tracequery__V1__SlowResult *r, uint32_t top,
+    const plain_opts *o)
+{
+	table_col c[] = {
+		{"DURATION", 8, 0, 0, true, 0, 0},
+		{"SERVICE", 8, 2, 0, false, 0, 0},
+		{"OPERATION", 12, 3, 0, false, 0, 0},
+		{"START", 19, 0, 2, false, 0, 0},
+		{"TRACE ID", 32, 0, 0, false, 0, 0},
+		{"SPAN ID", 16, 0, 1, false, 0, 0},
+	};
+	char bufs[6][CELL_MAX];
+	const char *cells[6];
 
 	fprintf(f, "Slowest spans (span-level: each row is one span, not a "
 		   "trace)\n");
-	svc_w = 7;
-	op_w = 9;
 	for (size_t i = 0; i < r->n_spans; i++) {
-		const char *sv = r->spans[i]->service, *nm = r->spans[i]->name;
-		svc_w = col_width(&sv, 0, 1, svc_w, 20, san);
-		op_w = col_width(&nm, 0, 1, op_w, 40, san);
+		slow_cells(r->spans[i], bufs, cells);
+		table_measure(c, 6, cells, san_of(o));
 	}
-	fprintf(f, "%8s %-*s %-*s %-19s %-32s %s\n", "DURATION", svc_w,
-	    "SERVICE", op_w, "OPERATION", "START", "TRACE ID", "SPAN ID");
+	table_fit(c, 6, o->width);
+	table_head(f, c, 6, san_of(o));
 	for (size_t i = 0; i < r->n_spans; i++) {
-		const Tracequery__V1__SlowSpan *s = r->spans[i];
-		duration_format(s->duration_ns, dur, sizeof dur);
-		fprintf(f, "%8s ", dur);
-		cell(f, s->service, svc_w, false, o);
-		fputc(' ', f);
-		cell(f, s->name, op_w, false, o);
-		time_format(s->start_unix_nano, when, sizeof when);
-		when[19] = '\0';
-		strcpy(hex, "?");
-		strcpy(sid, "?");
-		if (s->trace_id.len == 16)
-			hex_encode(s->trace_id.data, 16, hex);
-		if (s->span_id.len == 8)
-			hex_encode(s->span_id.data, 8, sid);
-		fprintf(f, " %-19s %-32s %s\n", when, hex, sid);
+		slow_cells(r->spans[i], bufs, cells);
+		table_row(f, c, 6, cells, san_of(o));
 	}
-	if (r->n_spans == 0)
-		fprintf(f, "(no spans)\n");
+	if (r->n_spans >= top)
+		fprintf(f, "%zu spans: the limit (--top N, at most %d)\n",
+		    r->n_spans, SEARCH_MAX_LIMIT);
+}
 
-	fprintf(f, "\nPercentiles per operation\n");
-	svc_w = 7;
-	op_w = 9;
+static void
+pct_cells(const Tracequery__V1__OperationPercentiles *p,
+    char bufs[][CELL_MAX], const char **cells)
+{
+	cells[0] = p->service;
+	cells[1] = p->operation;
+	snprintf(bufs[2], CELL_MAX, "%llu", (unsigned long long)p->count);
+	duration_format(p->p50_ns, bufs[3], CELL_MAX);
+	duration_format(p->p90_ns, bufs[4], CELL_MAX);
+	duration_format(p->p99_ns, bufs[5], CELL_MAX);
+	duration_format(p->max_ns, bufs[6], CELL_MAX);
+	for (int k = 2; k < 7; k++)
+		cells[k] = bufs[k];
+}
+
+static void
+slow_percentiles(FILE *f, const Tracequery__V1__SlowResult *r,
+    size_t nops_all, const plain_opts *o)
+{
+	table_col c[] = {
+		{"SERVICE", 8, 1, 0, false, 0, 0},
+		{"OPERATION", 12, 2, 0, false, 0, 0},
+		{"COUNT", 5, 0, 0, true, 0, 0},
+		{"P50", 8, 0, 0, true, 0, 0},
+		{"P90", 8, 0, 1, true, 0, 0},
+		{"P99", 8, 0, 0, true, 0, 0},
+		{"MAX", 8, 0, 2, true, 0, 0},
+	};
+	char bufs[7][CELL_MAX];
+	const char *cells[7];
+
+	fprintf(f, "\nPercentiles per operation, worst p99 first\n");
 	for (size_t i = 0; i < r->n_percentiles; i++) {
-		const char *sv = r->percentiles[i]->service,
-			   *nm = r->percentiles[i]->operation;
-		svc_w = col_width(&sv, 0, 1, svc_w, 20, san);
-		op_w = col_width(&nm, 0, 1, op_w, 40, san);
+		pct_cells(r->percentiles[i], bufs, cells);
+		table_measure(c, 7, cells, san_of(o));
 	}
-	fprintf(f, "%-*s %-*s %8s %8s %8s %8s %8s\n", svc_w, "SERVICE", op_w,
-	    "OPERATION", "COUNT", "P50", "P90", "P99", "MAX");
+	table_fit(c, 7, o->width);
+	table_head(f, c, 7, san_of(o));
 	for (size_t i = 0; i < r->n_percentiles; i++) {
-		const Tracequery__V1__OperationPercentiles *p = r->percentiles[i];
-		char p50[32], p90[32], p99[32], mx[32];
-		cell(f, p->service, svc_w, false, o);
-		fputc(' ', f);
-		cell(f, p->operation, op_w, false, o);
-		fprintf(f, " %8" PRIu64 " %8s %8s %8s %8s\n", p->count,
-		    duration_format(p->p50_ns, p50, sizeof p50),
-		    duration_format(p->p90_ns, p90, sizeof p90),
-		    duration_format(p->p99_ns, p99, sizeof p99),
-		    duration_format(p->max_ns, mx, sizeof mx));
+		pct_cells(r->percentiles[i], bufs, cells);
+		table_row(f, c, 7, cells, san_of(o));
 	}
+	if (r->n_percentiles < nops_all)
+		fprintf(f, "%zu of %zu operations (--top)\n", r->n_percentiles,
+		    nops_all);
+}
+
+void
+plain_slow(FILE *f, const Tracequery__V1__SlowResult *r, uint32_t top,
+    size_t nops_all, const plain_opts *o, bool histogram)
+{
+	slow_spans(f, r, top, o);
+	slow_percentiles(f, r, nops_all, o);
 	if (histogram) {
 		fputc('\n', f);
 		plain_histogram(f, r->histogram, r->n_histogram, o);
@@ -376,8 +358,7 @@ plain_services(FILE *f, const Tracequery__V1__ServicesResult *r,
 
 	for (size_t i = 0; i < r->n_services; i++) {
 		const char *s = r->services[i] ? r->services[i] : "";
-		sanitize_buf(s, strlen(s), o->ascii ? SAN_ASCII : SAN_UTF8, safe,
-		    sizeof safe);
+		sanitize_buf(s, strlen(s), san_of(o), safe, sizeof safe);
 		fprintf(f, "%s\n", safe);
 	}
 }
@@ -386,20 +367,25 @@ void
 plain_operations(FILE *f, const Tracequery__V1__OperationsResult *r,
     const plain_opts *o)
 {
-	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
-	int w = 9;
+	table_col c[] = {
+		{"OPERATION", 12, 1, 0, false, 0, 0},
+		{"KIND", 11, 0, 0, false, 0, 0},
+	};
+	const char *cells[2];
 
 	for (size_t i = 0; i < r->n_operations; i++) {
-		const char *nm = r->operations[i]->name;
-		w = col_width(&nm, 0, 1, w, o->width - 12, san);
+		cells[0] = r->operations[i]->name;
+		cells[1] = kind_name((int)r->operations[i]->kind);
+		table_measure(c, 2, cells, san_of(o));
 	}
-	fprintf(f, "%-*s %s\n", w, "OPERATION", "KIND");
+	table_fit(c, 2, o->width);
+	table_head(f, c, 2, san_of(o));
 	for (size_t i = 0; i < r->n_operations; i++) {
-		cell(f, r->operations[i]->name, w, false, o);
-		fprintf(f, " %s\n", kind_name((int)r->operations[i]->kind));
+		cells[0] = r->operations[i]->name;
+		cells[1] = kind_name((int)r->operations[i]->kind);
+		table_row(f, c, 2, cells, san_of(o));
 	}
 }
-
 /* Formats a statistic by its unit. */
 static void
 stat_value(const Tracequery__V1__Stat *s, char *buf, size_t len)
@@ -426,20 +412,23 @@ void
 plain_stats(FILE *f, const Tracequery__V1__StatsResult *r,
     const plain_opts *o)
 {
-	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
+	table_col c[] = {
+		{"STAT", 16, 1, 0, false, 0, 0},
+		{"VALUE", 12, 0, 0, false, 0, 0},
+	};
 	char val[64];
-	int w = 4;
+	const char *cells[2] = {NULL, val};
 
 	for (size_t i = 0; i < r->n_stats; i++) {
-		const char *nm = r->stats[i]->name;
-		w = col_width(&nm, 0, 1, w, 48, san);
-	}
-	fprintf(f, "%-*s %s\n", w, "STAT", "VALUE");
-	for (size_t i = 0; i < r->n_stats; i++) {
-		cell(f, r->stats[i]->name, w, false, o);
+		cells[0] = r->stats[i]->name;
 		stat_value(r->stats[i], val, sizeof val);
-		fputc(' ', f);
-		cell_last(f, val, 40, o);
-		fputc('\n', f);
+		table_measure(c, 2, cells, san_of(o));
+	}
+	table_fit(c, 2, o->width);
+	table_head(f, c, 2, san_of(o));
+	for (size_t i = 0; i < r->n_stats; i++) {
+		cells[0] = r->stats[i]->name;
+		stat_value(r->stats[i], val, sizeof val);
+		table_row(f, c, 2, cells, san_of(o));
 	}
 }

@@ -36,14 +36,19 @@ static volatile sig_atomic_t got_quit;
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	got_quit = 1;
+	got_quit = sig;
 }
 
 bool
 term_quit_requested(void)
 {
 	return got_quit != 0;
+}
+
+int
+term_exit_status(int rv)
+{
+	return got_quit != 0 ? 128 + (int)got_quit : rv;
 }
 
 bool
@@ -200,6 +205,16 @@ term_open(const term_opts *o, char **cause)
 	timeout(250);
 	set_colors(has_colors() && !o->no_color);
 	return 0;
+}
+
+void
+term_mouse(bool on)
+{
+	if (!T.active)
+		return;
+	mousemask(on ? BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED |
+	    BUTTON5_PRESSED : 0, NULL);
+	mouseinterval(0);	/* a click is the press: no wait for release */
 }
 
 void

@@ -1,8 +1,10 @@
 /*
- * tracecli.h - private header of tracecli: the trace model (model.c, no
- * curses), the collector client (client.c), wire-string sanitising
- * (sanitize.c), text and JSON output (plain.c, json_out.c) and the
- * interactive parts (term.c, view.c, tui.c, the only curses users).
+ * tracecli.h - private header of tracecli: the command line (cli.c and the
+ * command table in commands.c, one cmd_X.c per command), the trace model
+ * (model.c, tstats.c, diff.c; no curses), the collector client
+ * (client.c, fetch.c, search_spec.c), wire-string sanitising (sanitize.c),
+ * text and JSON output (plain.c, table.c, tree.c, json_out.c) and the
+ * interactive parts (term.c, keys.c, view.c, tui.c, the only curses users).
  *
  * Threads: tracecli is single-threaded except for NNG's own threads.
  */
@@ -101,6 +103,7 @@ typedef struct mspan {
 	const pb_span *pb;    /* attributes, events, links (borrowed) */
 	const pb_resource *resource;
 	const char *scope_name;
+	const char *scope_version;
 } mspan;
 
 typedef struct model_trace {
@@ -189,6 +192,71 @@ void axis_cells(const axis *a, uint64_t s, uint64_t e, int *c0, int *c1);
  * exactly a->width columns into out. */
 void axis_ticks(const axis *a, char *out, size_t len);
 
+/* ---------------------------------------------------------------- tree.c */
+
+#define TREE_GUTTER 4        /* "+12 ": levels hidden on the left */
+#define TREE_MAX_LEVELS 128  /* guides drawn at most */
+
+/* tree_prefix writes the guides before span i's name ("│  ├─ ") into out,
+ * in at most max_cols columns: deeper trees get a gutter on every row
+ * (tree.c says how). */
+void tree_prefix(const model_trace *m, int i, int max_cols, bool ascii,
+    char *out, size_t len);
+/* tree_hidden_levels: the levels hidden left of a row at depth. */
+int tree_hidden_levels(const model_trace *m, int depth, int max_cols);
+
+/* ---------------------------------------------------------------- tstats.c */
+
+typedef struct tstat_row {
+	const char *name;      /* service or operation (sanitised, borrowed) */
+	int count, errors;
+	uint64_t total_ns, self_ns, max_ns;
+} tstat_row;
+
+typedef struct tstat_service {
+	tstat_row total;       /* the service as a whole */
+	tstat_row *ops;        /* by self time, largest first */
+	int nops;
+} tstat_service;
+
+typedef struct tstats {
+	uint64_t duration_ns;
+	tstat_service *services; /* by self time, largest first */
+	int nservices;
+} tstats;
+
+/* tstats_build groups m's spans by service and operation (the model
+ * must outlive ts). */
+void tstats_build(tstats *ts, const model_trace *m);
+void tstats_free(tstats *ts);
+/* tstats_share: r's self time over the trace's duration (0..1, can
+ * pass 1 when spans run in parallel). */
+double tstats_share(const tstats *ts, const tstat_row *r);
+
+/* ---------------------------------------------------------------- table.c */
+
+/* A column of a text table. Fill head, min_w, shrink, drop, right; the
+ * rest is computed. */
+typedef struct table_col {
+	const char *head;
+	int min_w;      /* narrowest it is cut to */
+	int shrink;     /* order in which it gives way (lowest first); 0 never */
+	int drop;       /* order in which it is dropped; 0 never */
+	bool right;     /* right-aligned */
+	int want_w;     /* widest cell (table_measure) */
+	int w;          /* after table_fit; 0 = dropped */
+} table_col;
+
+/* table_measure widens the columns to one row of raw cells. */
+void table_measure(table_col *c, int n, const char *const *cells,
+    san_mode san);
+/* table_fit sets each w so that a row fits width when it can. */
+void table_fit(table_col *c, int n, int width);
+void table_head(FILE *f, const table_col *c, int n, san_mode san);
+/* table_row prints raw cells, sanitised and fitted (ellipsis when cut). */
+void table_row(FILE *f, const table_col *c, int n, const char *const *cells,
+    san_mode san);
+
 /* ---------------------------------------------------------------- plain.c */
 
 typedef struct plain_opts {
@@ -199,10 +267,16 @@ typedef struct plain_opts {
 /* plain_waterfall prints the text waterfall of m (all spans, nothing
  * collapsed) to f. */
 void plain_waterfall(FILE *f, const model_trace *m, const plain_opts *o);
+/* plain_search prints the traces; limit is what was asked for, so a full
+ * list says it may be cut. */
 void plain_search(FILE *f, const Tracequery__V1__SearchResult *r,
+    uint32_t limit, const plain_opts *o);
+/* plain_slow: top is the span limit asked for; nops_all how many
+ * operations there were before --top cut r->percentiles. */
+void plain_slow(FILE *f, const Tracequery__V1__SlowResult *r, uint32_t top,
+    size_t nops_all, const plain_opts *o, bool histogram);
+void plain_trace_stats(FILE *f, const model_trace *m, const tstats *ts,
     const plain_opts *o);
-void plain_slow(FILE *f, const Tracequery__V1__SlowResult *r,
-    const plain_opts *o, bool histogram);
 void plain_services(FILE *f, const Tracequery__V1__ServicesResult *r,
     const plain_opts *o);
 void plain_operations(FILE *f, const Tracequery__V1__OperationsResult *r,
@@ -220,6 +294,7 @@ void plain_histogram(FILE *f, Tracequery__V1__HistogramBucket *const *b,
  * terminal. Returns 0, or -1 on a write error. */
 int json_search(FILE *f, const Tracequery__V1__SearchResult *r);
 int json_show(FILE *f, const model_trace *m);
+int json_trace_stats(FILE *f, const model_trace *m, const tstats *ts);
 int json_slow(FILE *f, const Tracequery__V1__SlowResult *r, bool histogram);
 int json_services(FILE *f, const Tracequery__V1__ServicesResult *r);
 int json_operations(FILE *f, const Tracequery__V1__OperationsResult *r);
@@ -255,6 +330,10 @@ int client_query(const client_opts *o, const pb_request *req,
 /* client_open checks that o->url answers within o->dial_ms and opens a REQ
  * socket to it. Returns CLIENT_OK, or an error with a malloc'd *cause. */
 int client_open(client **c, const client_opts *o, char **cause);
+/* client_url_check returns CLIENT_OK when url is an address tracecli can
+ * dial (a known scheme; tcp-like ones with a port), else CLIENT_BADURL and
+ * a malloc'd *cause (which must be NULL on entry). */
+int client_url_check(const char *url, char **cause);
 /* client_close closes c; NULL is a no-op. */
 void client_close(client *c);
 /* client_call sends buf and waits for one reply, returned in *out (the
@@ -301,12 +380,18 @@ typedef struct term_opts {
  * SIGINT/SIGTERM handlers and an atexit hook so every exit path ends in
  * endwin(), and holds stderr aside until term_close. */
 int term_open(const term_opts *o, char **cause);
+/* term_mouse turns mouse reports (clicks, wheel) on or off. */
+void term_mouse(bool on);
 /* term_close ends curses and replays held stderr; safe to call twice. */
 void term_close(void);
 /* term_attr returns the curses attributes of a role. */
 int term_attr(clr_role r);
 /* term_quit_requested is true after SIGINT/SIGTERM. */
 bool term_quit_requested(void);
+/* term_exit_status returns 128 + the signal that ended the view (130
+ * SIGINT, 143 SIGTERM, 129 SIGHUP; contract), else rv. Call it after
+ * term_close, so the terminal is restored first. */
+int term_exit_status(int rv);
 /* term_frame counts one drawn frame; returns true when -n is reached. */
 bool term_frame(void);
 /* term_counting is true under -n: every loop pass (a key or a getch
@@ -314,6 +399,37 @@ bool term_frame(void);
 bool term_counting(void);
 /* term_ascii is true when only ASCII may be drawn. */
 bool term_ascii(void);
+
+/* ---------------------------------------------------------------- keys.c */
+
+typedef enum {
+	A_NONE, A_QUIT, A_BACK, A_DOWN, A_UP, A_PAGE_DOWN, A_PAGE_UP, A_FIRST,
+	A_LAST, A_COLLAPSE, A_EXPAND, A_TOGGLE, A_COLLAPSE_ALL, A_EXPAND_ALL,
+	A_COLLAPSE_TREE, A_EXPAND_TREE, A_SEARCH, A_NEXT_MATCH, A_PREV_MATCH,
+	A_NEXT_ERROR, A_PREV_ERROR, A_SLOWEST, A_CRIT, A_ZOOM_IN, A_ZOOM_OUT,
+	A_ZOOM_SPAN, A_ZOOM_RESET, A_PAN_LEFT, A_PAN_RIGHT, A_DETAIL,
+	A_DETAIL_DOWN, A_DETAIL_UP, A_OPEN_LINK, A_STATS, A_HELP, A_REDRAW,
+	A_OPEN, A_SORT_NEXT, A_SORT_NEWEST, A_SORT_LONGEST, A_SORT_SPANS,
+	A_SORT_ERRORS, A_RERUN, A_MOUSE,
+} key_action;
+
+#define KEYS_PER_ACTION 4
+
+/* One binding: up to four keys for an action, and its help. An entry
+ * with no keys is a heading in the help. */
+typedef struct key_binding {
+	int keys[KEYS_PER_ACTION];
+	key_action action;
+	const char *help;
+} key_binding;
+
+/* keys_action returns the action bound to ch in t, or A_NONE. */
+key_action keys_action(const key_binding *t, size_t n, int ch);
+/* keys_help_draw draws t as a help overlay from line *top (clamped). */
+void keys_help_draw(const key_binding *t, size_t n, const char *title,
+    int *top);
+/* keys_help_key scrolls the help; false means the key closes it. */
+bool keys_help_key(int ch, int *top);
 
 /* ---------------------------------------------------------------- view.c */
 
@@ -324,8 +440,9 @@ typedef enum {
 	VIEW_BACK,   /* Esc at the top level */
 } view_result;
 
-/* view_new creates the interactive waterfall of m (borrowed). */
-view *view_new(model_trace *m);
+/* view_new creates the interactive waterfall of m (borrowed); co (may be
+ * NULL) lets links open their trace. */
+view *view_new(model_trace *m, const client_opts *co);
 void view_free(view *v);
 /* view_run runs the waterfall until the user quits or goes back. */
 view_result view_run(view *v);
@@ -334,9 +451,162 @@ void view_draw(view *v);
 /* view_select moves the selection to row r. */
 void view_select(view *v, int row);
 
+/* ---------------------------------------------------------------- search_spec.c */
+
+#define SEARCH_MAX_ATTRS 16
+#define SEARCH_MAX_LIMIT 1000   /* the collector's cap on --limit and --top */
+#define SEARCH_DEFAULT_LIMIT 20 /* the collector's default */
+
+/* Orders the collector sorts by over the whole window. */
+typedef enum { SORT_NEWEST, SORT_LONGEST, SORT_COUNT } search_sort;
+
+/* What a search asks for; strings are borrowed. */
+typedef struct search_spec {
+	const char *service, *operation;
+	const char *attrs[SEARCH_MAX_ATTRS];   /* "key=value" */
+	size_t nattrs;
+	uint64_t min_dur, max_dur;             /* span-level; 0 = none */
+	uint64_t from, to;                     /* unix ns; 0 = open / now */
+	bool have_since, have_from, have_to;
+	bool errors;
+	uint32_t limit;                        /* 0 = the collector's 20 */
+	search_sort sort;
+} search_spec;
+
+typedef enum {
+	SF_SERVICE, SF_OPERATION, SF_ATTR, SF_MIN_DUR, SF_MAX_DUR, SF_SINCE,
+	SF_FROM, SF_TO, SF_LIMIT, SF_SORT, SF_COUNT
+} search_field;
+
+/* A built request; search_req_fini frees what it allocated. */
+typedef struct search_req {
+	Tracequery__V1__Request req;
+	Tracequery__V1__Search search;
+	Tracequery__V1__AttrFilter attrs[SEARCH_MAX_ATTRS];
+	Tracequery__V1__AttrFilter *attr_ptrs[SEARCH_MAX_ATTRS];
+	char *keys[SEARCH_MAX_ATTRS];
+	size_t nkeys;
+} search_req;
+
+/* search_spec_set parses text (borrowed: it must outlive s) into field f;
+ * returns 0, or -1 with a malloc'd *cause. */
+int search_spec_set(search_spec *s, search_field f, const char *text,
+    char **cause);
+/* search_spec_check checks fields against each other. */
+int search_spec_check(const search_spec *s, char **cause);
+void search_req_build(search_req *r, const search_spec *s);
+void search_req_fini(search_req *r);
+/* search_run sends s; returns an EXIT_* status (0 with *resp). */
+int search_run(const client_opts *co, const search_spec *s,
+    pb_response **resp, char **cause);
+const char *search_sort_name(search_sort s);
+/* duration_text_parse reads "250us", "1.5s" or a sum such as "1h30m". */
+int duration_text_parse(const char *s, uint64_t *ns);
+
+/* ---------------------------------------------------------------- fetch.c */
+
+/* query_run sends req; returns EXIT_OK_ with *resp, or an EXIT_* status
+ * with a malloc'd *cause (which must be NULL on entry). */
+int query_run(const client_opts *co, const pb_request *req,
+    pb_response **resp, char **cause);
+/* trace_id_parse reads 32 hex digits, never all zero; else EXIT_USAGE. */
+int trace_id_parse(const char *hex, uint8_t id[16], char **cause);
+/* trace_fetch gets one trace; EXIT_NOTFOUND when it has no spans. */
+int trace_fetch(const client_opts *co, const uint8_t id[16],
+    pb_response **resp, char **cause);
+/* trace_load fetches and builds the model (which owns the reply). */
+int trace_load(const client_opts *co, const uint8_t id[16], san_mode san,
+    model_trace *m, char **cause);
+
+/* ---------------------------------------------------------------- cli.c */
+
+typedef enum {
+	O_SERVICE, O_OPERATION, O_ATTR, O_MIN_DUR, O_MAX_DUR, O_SINCE, O_FROM,
+	O_TO, O_ERRORS, O_LIMIT, O_LONGEST, O_SORT, O_TOP, O_HISTOGRAM,
+	O_PLAIN, O_STATS, O_BASELINE, O_NO_MOUSE, O_FRAMES, O_INGEST,
+	O_COLLECTOR, O_JSON, O_NO_COLOR, O_ASCII, O_TIMEOUT, O_TLS_CA,
+	O_TLS_CERT, O_TLS_KEY, O_TLS_SERVER_NAME, O_HELP, O_VERSION, O_COUNT
+} opt_id;
+
+#define OPT_BIT(id) (1ull << (id))
+#define SEARCH_OPTS                                                       \
+	(OPT_BIT(O_SERVICE) | OPT_BIT(O_OPERATION) | OPT_BIT(O_ATTR) |    \
+	    OPT_BIT(O_MIN_DUR) | OPT_BIT(O_MAX_DUR) | OPT_BIT(O_SINCE) |   \
+	    OPT_BIT(O_FROM) | OPT_BIT(O_TO) | OPT_BIT(O_ERRORS) |          \
+	    OPT_BIT(O_LIMIT) | OPT_BIT(O_LONGEST) | OPT_BIT(O_SORT))
+#define WINDOW_OPTS                                                       \
+	(OPT_BIT(O_SERVICE) | OPT_BIT(O_OPERATION) | OPT_BIT(O_SINCE) |   \
+	    OPT_BIT(O_FROM) | OPT_BIT(O_TO))
+
+typedef struct cmd_entry cmd_entry;
+
+/* The parsed command line. */
+typedef struct cli_args {
+	const cmd_entry *cmd;
+	char **pos;              /* positional words; pos[0] is the command */
+	char **args;             /* the command's arguments */
+	int nargs;
+	client_opts co;
+	const char *ingest_url;
+	bool json, no_color, plain, ascii, histogram, stats, baseline;
+	bool no_mouse;
+	long frames;             /* -n; -1 = unlimited */
+	search_spec search;
+	const char *search_text[SF_COUNT]; /* flag texts, to pre-fill forms */
+	uint32_t top;
+	int width;               /* text width */
+	san_mode san;
+} cli_args;
+
+/* One command (tmux's cmd_entry): the table gives parsing, dispatch and
+ * every --help text. */
+struct cmd_entry {
+	const char *name;
+	const char *args;        /* positional arguments, for usage */
+	const char *summary;     /* one line */
+	const char *more;        /* extra help paragraph, or NULL */
+	int min_args, max_args;
+	uint64_t opts;           /* OPT_BIT()s beyond the common flags */
+	int (*exec)(const cli_args *c);
+};
+
+extern const cmd_entry cmd_table[];
+extern const size_t cmd_count;
+
+/* cli_parse fills c from argv (c holds the defaults); exits 2 with one
+ * line and "Try 'tracecli CMD --help'" on a usage error, 0 after --help
+ * or --version. */
+void cli_parse(cli_args *c, int argc, char **argv);
+const cmd_entry *cli_find_command(const char *name);
+void cli_help(FILE *f, const cmd_entry *cmd);
+NORETURN void cli_usage_error(const cmd_entry *cmd, const char *fmt, ...)
+    PRINTFLIKE(2, 3);
+/* cli_fail prints "tracecli: cause" and returns rv (cause is freed). */
+int cli_fail(int rv, char *cause);
+/* cli_finish flushes stdout: a write error turns rv into 1. */
+int cli_finish(int rv);
+plain_opts cli_plain_opts(const cli_args *c);
+/* cli_interactive: stdout and stdin are terminals and TERM can draw. */
+bool cli_interactive(const cli_args *c);
+
+/* ---------------------------------------------------------------- cmd_*.c */
+
+int cmd_services(const cli_args *c);
+int cmd_operations(const cli_args *c);
+int cmd_search(const cli_args *c);
+int cmd_show(const cli_args *c);
+int cmd_slow(const cli_args *c);
+int cmd_stats(const cli_args *c);
+int cmd_tui(const cli_args *c);
+int cmd_export(const cli_args *c);
+int cmd_import(const cli_args *c);
+int cmd_diff(const cli_args *c);
+
 /* ---------------------------------------------------------------- tui.c */
 
-/* tui_run browses the collector: search form -> list -> waterfall. */
-int tui_run(const client_opts *co, san_mode san);
+/* tui_run browses the collector: search form -> list -> waterfall. The
+ * form starts from texts[SF_*] and spec's attributes and errors flag. */
+int tui_run(const client_opts *co, san_mode san, const search_spec *spec,
+    const char *const *texts);
 
 #endif /* TRACECLI_TRACECLI_H */

@@ -1,7 +1,11 @@
 /*
- * tui.c - browse the collector: a search form -> a sortable trace list
- * with a duration-over-time strip -> the waterfall (view.c) -> span
- * detail. Esc goes back one level; q quits from the list and waterfall.
+ * tui.c - browse the collector: a search form -> a trace list with a
+ * duration-over-time strip -> the waterfall (view.c). Esc goes back one
+ * level; q quits from the list and the waterfall.
+ *
+ * Newest and longest are orders the collector sorts by over the whole
+ * window, so switching between them searches again; most spans and most
+ * errors re-sort the traces fetched, and the header says so.
  */
 #include <curses.h>
 #include <stdlib.h>
@@ -11,17 +15,33 @@
 
 #define TUI_LIMIT 500
 #define FIELD_MAX 120
+#define FORM_ATTRS 3
 
-enum { F_SERVICE, F_OPERATION, F_ATTR, F_MINDUR, F_SINCE, F_ERRORS, F_COUNT };
-
-static const char *field_label[F_COUNT] = {
-	"Service", "Operation", "Attribute (key=value)", "Min duration",
-	"Since", "Errors only",
+enum {
+	F_SERVICE, F_OPERATION, F_ATTR1, F_ATTR2, F_ATTR3, F_MINDUR, F_MAXDUR,
+	F_SINCE, F_LIMIT, F_SORT, F_ERRORS, F_TRACE_ID, F_COUNT
 };
 
-typedef enum { SORT_NEWEST, SORT_LONGEST, SORT_SPANS, SORT_ERRORS } sort_key;
+static const char *field_label[F_COUNT] = {
+	"Service", "Operation", "Attribute key=value", "Attribute key=value",
+	"Attribute key=value", "Min span duration", "Max span duration",
+	"Since", "Limit", "Sort (Space)", "Errors only (Space)",
+	"or open trace ID",
+};
 
-static const char *sort_name[] = {"newest", "longest", "most spans",
+/* The form field each search flag fills. */
+static const struct {
+	search_field sf;
+	int field;
+} flag_fields[] = {
+	{SF_SERVICE, F_SERVICE}, {SF_OPERATION, F_OPERATION},
+	{SF_MIN_DUR, F_MINDUR}, {SF_MAX_DUR, F_MAXDUR}, {SF_SINCE, F_SINCE},
+	{SF_LIMIT, F_LIMIT},
+};
+
+typedef enum { LIST_NEWEST, LIST_LONGEST, LIST_SPANS, LIST_ERRORS } list_order;
+
+static const char *order_name[] = {"newest", "longest", "most spans",
 	"most errors"};
 
 typedef struct tui {
@@ -33,75 +53,90 @@ typedef struct tui {
 	char status[256];
 	pb_response *result;            /* the last search */
 	Tracequery__V1__TraceSummary **list;	/* sorted view of result */
-	int n, sel, top;
-	sort_key sort;
+	int n, sel, top, list_h;
+	uint32_t limit;
+	list_order order;
+	bool help;
+	int help_top;
 } tui;
+
+static const key_binding list_keys[] = {
+	{{0}, A_NONE, "Trace list"},
+	{{'j', KEY_DOWN}, A_DOWN, "next trace"},
+	{{'k', KEY_UP}, A_UP, "previous trace"},
+	{{KEY_NPAGE, 6}, A_PAGE_DOWN, "page down"},
+	{{KEY_PPAGE, 2}, A_PAGE_UP, "page up"},
+	{{'g', KEY_HOME}, A_FIRST, "first trace"},
+	{{'G', KEY_END}, A_LAST, "last trace"},
+	{{KEY_MOUSE}, A_MOUSE, "click selects, the wheel scrolls"},
+	{{'\n'}, A_OPEN, "open the waterfall"},
+	{{0}, A_NONE, "Order (newest, longest: the collector, whole window)"},
+	{{'o'}, A_SORT_NEXT, "next order"},
+	{{'1'}, A_SORT_NEWEST, "newest first"},
+	{{'2'}, A_SORT_LONGEST, "longest first"},
+	{{'3'}, A_SORT_SPANS, "most spans first (of the traces listed)"},
+	{{'4'}, A_SORT_ERRORS, "most errors first (of the traces listed)"},
+	{{'r'}, A_RERUN, "search again"},
+	{{0}, A_NONE, "Other"},
+	{{'?'}, A_HELP, "this help"},
+	{{27}, A_BACK, "back to the search form"},
+	{{'q'}, A_QUIT, "quit"},
+};
 
 /* ---------------------------------------------------------------- search */
 
-static int
-run_search(tui *t)
+static void
+set_status(tui *t, const char *cause)
 {
-	Tracequery__V1__Request req = TRACEQUERY__V1__REQUEST__INIT;
-	Tracequery__V1__Search s;
-	Tracequery__V1__AttrFilter af, *afp = &af;
-	char *cause = NULL, key[FIELD_MAX];
-	uint64_t ns;
+	sanitize_buf(cause, strlen(cause), t->san, t->status, sizeof t->status);
+}
 
-	tracequery__v1__search__init(&s);
-	tracequery__v1__attr_filter__init(&af);
-	s.service = t->field[F_SERVICE];
-	s.operation = t->field[F_OPERATION];
-	if (t->field[F_ATTR][0] != '\0') {
-		char *eq = strchr(t->field[F_ATTR], '=');
-		if (eq == NULL || eq == t->field[F_ATTR]) {
-			snprintf(t->status, sizeof t->status,
-			    "attribute wants key=value");
-			return -1;
-		}
-		snprintf(key, sizeof key, "%.*s", (int)(eq - t->field[F_ATTR]),
-		    t->field[F_ATTR]);
-		af.key = key;
-		af.value = eq + 1;
-		s.n_attributes = 1;
-		s.attributes = &afp;
-	}
-	if (t->field[F_MINDUR][0] != '\0') {
-		if (duration_parse(t->field[F_MINDUR], &ns) != 0) {
-			snprintf(t->status, sizeof t->status,
-			    "bad min duration (e.g. 100ms, 1.5s)");
-			return -1;
-		}
-		s.min_duration_ns = ns;
-	}
-	if (t->field[F_SINCE][0] != '\0') {
-		if (duration_parse(t->field[F_SINCE], &ns) != 0) {
-			snprintf(t->status, sizeof t->status,
-			    "bad since (e.g. 15m, 1h)");
-			return -1;
-		}
-		uint64_t now = now_unix_ns();
-		s.start_unix_nano = ns < now ? now - ns : 0;
-	}
-	s.errors_only = t->errors_only;
-	s.limit = TUI_LIMIT;
-	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
-	req.search = &s;
+/* Fills a spec from the form; returns -1 with the status set. */
+static int
+form_spec(tui *t, search_spec *s)
+{
+	static const struct {
+		int field;
+		search_field sf;
+		const char *name;
+	} map[] = {
+		{F_SERVICE, SF_SERVICE, "service"},
+		{F_OPERATION, SF_OPERATION, "operation"},
+		{F_ATTR1, SF_ATTR, "attribute"}, {F_ATTR2, SF_ATTR, "attribute"},
+		{F_ATTR3, SF_ATTR, "attribute"},
+		{F_MINDUR, SF_MIN_DUR, "min duration"},
+		{F_MAXDUR, SF_MAX_DUR, "max duration"},
+		{F_SINCE, SF_SINCE, "since"}, {F_LIMIT, SF_LIMIT, "limit"},
+	};
+	char *cause = NULL, msg[300];
 
-	pb_response *resp = NULL;
-	if (client_query(t->co, &req, &resp, &cause) != CLIENT_OK) {
-		char *safe = sanitize_dup(cause, t->san);
-		snprintf(t->status, sizeof t->status, "%s", safe);
-		free(safe);
+	memset(s, 0, sizeof *s);
+	for (size_t i = 0; i < ARRAY_LEN(map); i++) {
+		const char *text = t->field[map[i].field];
+		if (*text == '\0' || search_spec_set(s, map[i].sf, text,
+		    &cause) == 0)
+			continue;
+		snprintf(msg, sizeof msg, "%s: %s", map[i].name, cause);
+		set_status(t, msg);
 		free(cause);
 		return -1;
 	}
+	s->errors = t->errors_only;
+	s->limit = s->limit ? s->limit : TUI_LIMIT;
+	s->sort = t->order == LIST_LONGEST ? SORT_LONGEST : SORT_NEWEST;
+	return 0;
+}
+
+static void
+take_result(tui *t, pb_response *resp, uint32_t limit)
+{
 	if (t->result != NULL)
 		tracequery__v1__response__free_unpacked(t->result, NULL);
 	free(t->list);
 	t->list = NULL;
 	t->n = 0;
 	t->result = resp;
+	t->limit = limit;
 	if (resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_SEARCH) {
 		t->n = (int)resp->search->n_traces;
 		t->list = xcalloc((size_t)t->n + 1, sizeof *t->list);
@@ -110,12 +145,37 @@ run_search(tui *t)
 			    (size_t)t->n * sizeof *t->list);
 	}
 	t->sel = t->top = 0;
-	snprintf(t->status, sizeof t->status, "%d trace%s", t->n,
-	    t->n == 1 ? "" : "s");
+}
+
+static int
+run_search(tui *t)
+{
+	search_spec s;
+	pb_response *resp = NULL;
+	char *cause = NULL;
+
+	if (form_spec(t, &s) != 0)
+		return -1;
+	int rv = search_run(t->co, &s, &resp, &cause);
+	if (rv == EXIT_NOTFOUND) {
+		free(cause);
+		resp = xcalloc(1, sizeof *resp);
+		tracequery__v1__response__init(resp);
+		take_result(t, resp, s.limit);
+	} else if (rv != EXIT_OK_) {
+		set_status(t, cause);
+		free(cause);
+		return -1;
+	} else {
+		take_result(t, resp, s.limit);
+	}
+	snprintf(t->status, sizeof t->status, "%d trace%s%s", t->n,
+	    t->n == 1 ? "" : "s", (uint32_t)t->n >= t->limit ?
+	    " (the limit: more may match)" : "");
 	return 0;
 }
 
-static sort_key cmp_key;
+static list_order cmp_order;
 
 static int
 cmp_summary(const void *a, const void *b)
@@ -124,34 +184,34 @@ cmp_summary(const void *a, const void *b)
 	    *(Tracequery__V1__TraceSummary *const *)a;
 	const Tracequery__V1__TraceSummary *y =
 	    *(Tracequery__V1__TraceSummary *const *)b;
-	uint64_t vx, vy;
+	uint64_t vx = cmp_order == LIST_SPANS ? x->span_count : x->error_count;
+	uint64_t vy = cmp_order == LIST_SPANS ? y->span_count : y->error_count;
 
-	switch (cmp_key) {
-	case SORT_LONGEST:
-		vx = x->duration_ns, vy = y->duration_ns;
-		break;
-	case SORT_SPANS:
-		vx = x->span_count, vy = y->span_count;
-		break;
-	case SORT_ERRORS:
-		vx = x->error_count, vy = y->error_count;
-		break;
-	default:
-		vx = x->start_unix_nano, vy = y->start_unix_nano;
-		break;
-	}
 	if (vx != vy)
 		return vx > vy ? -1 : 1;
 	return x->start_unix_nano > y->start_unix_nano ? -1 :
 	    x->start_unix_nano < y->start_unix_nano;
 }
 
+/* Newest and longest ask the collector; the others sort what is here. */
 static void
-sort_list(tui *t)
+set_order(tui *t, list_order o)
 {
-	cmp_key = t->sort;
+	bool requery = (o <= LIST_LONGEST) != (t->order <= LIST_LONGEST) ||
+	    (o <= LIST_LONGEST && o != t->order);
+
+	t->order = o;
+	if (o <= LIST_LONGEST) {
+		if (requery || t->result == NULL)
+			run_search(t);
+		return;
+	}
+	if (requery)
+		run_search(t);	/* back to the newest, then re-sort */
+	cmp_order = o;
 	if (t->n > 1)
 		qsort(t->list, (size_t)t->n, sizeof *t->list, cmp_summary);
+	t->sel = t->top = 0;
 }
 
 /* ---------------------------------------------------------------- drawing */
@@ -177,36 +237,42 @@ draw_bar(int y, const char *text, clr_role role)
 	attrset(0);
 }
 
+static const char *
+field_text(const tui *t, int f)
+{
+	if (f == F_ERRORS)
+		return t->errors_only ? "[x]" : "[ ]";
+	if (f == F_SORT)
+		return t->order == LIST_LONGEST ? "longest" : "newest";
+	return t->field[f];
+}
+
 static void
 draw_form(tui *t)
 {
+	int label_w = 22, x = label_w + 3, w = COLS - x - 1 > 8 ? COLS - x - 1 : 8;
+
 	erase();
 	draw_bar(0, " tracecli tui - search traces", CLR_HEADER);
-	for (int f = 0; f < F_COUNT; f++) {
-		int y = 2 + f * 2;
+	for (int f = 0; f < F_COUNT && 2 + f < LINES - 2; f++) {
+		int y = 2 + f;
 		attrset(f == t->focus ? term_attr(CLR_KEY) : 0);
-		mvprintw(y, 2, "%-22s", field_label[f]);
+		mvprintw(y, 2, "%-*s", label_w, field_label[f]);
 		attrset(f == t->focus ? term_attr(CLR_SELECTED) : (int)A_UNDERLINE);
-		int w = COLS - 28 > 10 ? COLS - 28 : 10;
-		mvhline(y, 26, ' ', f == F_ERRORS ? 3 : w);
-		if (f == F_ERRORS)
-			mvaddstr(y, 26, t->errors_only ? "[x]" : "[ ]");
-		else
-			put_fit(y, 26, t->field[f], w);
+		mvhline(y, x, ' ', f == F_ERRORS || f == F_SORT ? 8 : w);
+		put_fit(y, x, field_text(t, f), w);
 		attrset(0);
 	}
 	attrset(term_attr(CLR_DIM));
-	mvaddstr(2 + F_COUNT * 2, 2, "Tab/Up/Down move  Space toggles  "
-				     "Enter search  Esc quit");
+	put_fit(LINES - 2, 1, "Tab/Up/Down move  Space toggles  Enter "
+	    "search (or open the trace ID)  Esc quit", COLS - 2);
 	attrset(0);
 	draw_bar(LINES - 1, t->status, CLR_STATUS);
-	if (t->focus != F_ERRORS) {
-		curs_set(1);
-		int x = 26 + (int)strlen(t->field[t->focus]);
-		move(2 + t->focus * 2, x < COLS ? x : COLS - 1);
-	} else {
-		curs_set(0);
-	}
+	bool text = t->focus != F_ERRORS && t->focus != F_SORT;
+	curs_set(text ? 1 : 0);
+	if (text)
+		move(2 + t->focus, x + (int)strlen(t->field[t->focus]) < COLS ?
+		    x + (int)strlen(t->field[t->focus]) : COLS - 1);
 	refresh();
 }
 
@@ -248,109 +314,164 @@ draw_strip(tui *t, int y)
 	free(cell);
 }
 
+/* The list's columns for the width: the trace ID in full from 140
+ * columns, else its first 8 digits; services fill what is left. */
 static void
-draw_list(tui *t)
+list_columns(int *id_w, int *root_w)
 {
-	char line[2048], when[48], dur[32], root[512], buf[1024];
-	int list_y = 4, list_h = LINES - 5;
+	*id_w = COLS >= 140 ? 32 : 8;
+	int rest = COLS - (19 + 1 + 8 + 1 + 5 + 1 + 4 + 1 + *id_w + 1);
+	*root_w = rest * 6 / 10 > 16 ? rest * 6 / 10 : rest;
+}
 
-	erase();
-	snprintf(line, sizeof line, " %d traces  sorted by %s  (o: sort, Enter: "
-	    "open, Esc: back to search, q: quit)", t->n, sort_name[t->sort]);
-	draw_bar(0, line, CLR_HEADER);
-	char d[32];
+static void
+list_row(tui *t, int k, int id_w, int root_w)
+{
+	const Tracequery__V1__TraceSummary *s = t->list[t->top + k];
+	char line[2048], when[48], dur[32], root[512], svcs[512], hex[33] = "?";
+	size_t so = 0;
+
+	time_format(s->start_unix_nano, when, sizeof when);
+	when[19] = '\0';
+	duration_format(s->duration_ns, dur, sizeof dur);
+	if (s->trace_id.len == 16)
+		hex_encode(s->trace_id.data, 16, hex);
+	hex[id_w] = '\0';
+	snprintf(root, sizeof root, "%s: %s", s->root_service ?
+	    s->root_service : "", s->root_name ? s->root_name : "");
+	svcs[0] = '\0';
+	for (size_t i = 0; i < s->n_services && so + 2 < sizeof svcs; i++) {
+		int n = snprintf(svcs + so, sizeof svcs - so, "%s%s", i ? "," : "",
+		    s->services[i] ? s->services[i] : "");
+		so = n < 0 ? so : so + (size_t)n;
+	}
+	char *safe_root = sanitize_dup(root, t->san);
+	char *safe_svcs = sanitize_dup(svcs, t->san);
+	char fit_root[1024];
+	utf8_fit(safe_root, root_w, true, t->san, fit_root, sizeof fit_root);
+	snprintf(line, sizeof line, "%-19s %8s %5u %4u %s %s %s", when, dur,
+	    s->span_count, s->error_count, hex, fit_root, safe_svcs);
+	free(safe_root);
+	free(safe_svcs);
+	int y = 4 + k;
+	attrset(t->top + k == t->sel ? term_attr(CLR_SELECTED) :
+	    s->error_count ? term_attr(CLR_SPAN_ERROR) : 0);
+	mvhline(y, 0, ' ', COLS);
+	put_fit(y, 0, line, COLS);
+	attrset(0);
+}
+
+static void
+draw_list_head(tui *t)
+{
+	char line[512], d[32];
 	uint64_t maxd = 0;
+	bool cut = t->n > 0 && (uint32_t)t->n >= t->limit;
+
+	snprintf(line, sizeof line, " %d%s trace%s  by %s%s  %d/%d  (? help)",
+	    t->n, cut ? "+" : "", t->n == 1 ? "" : "s", order_name[t->order],
+	    t->order > LIST_LONGEST ? " (of these)" : "", t->n ? t->sel + 1 : 0,
+	    t->n);
+	draw_bar(0, line, CLR_HEADER);
 	for (int i = 0; i < t->n; i++)
 		maxd = t->list[i]->duration_ns > maxd ? t->list[i]->duration_ns : maxd;
-	snprintf(line, sizeof line, " duration over time (max %s)",
-	    duration_format(maxd, d, sizeof d));
+	snprintf(line, sizeof line, " duration over time (max %s)%s",
+	    duration_format(maxd, d, sizeof d), cut ? "  the list is cut at "
+	    "the limit: more traces match" : "");
 	attrset(term_attr(CLR_DIM));
 	put_fit(1, 0, line, COLS);
 	attrset(0);
 	draw_strip(t, 2);
+}
+
+static void
+draw_list(tui *t)
+{
+	int id_w, root_w;
+
+	erase();
+	draw_list_head(t);
+	list_columns(&id_w, &root_w);
 	attrset(term_attr(CLR_AXIS));
 	mvhline(3, 0, ' ', COLS);
-	mvprintw(3, 0, "%-19s %8s %5s %6s  %s", "START", "DURATION", "SPANS",
-	    "ERRORS", "ROOT");
+	mvprintw(3, 0, "%-19s %8s %5s %4s %-*s %-*s %s", "START", "DURATION",
+	    "SPANS", "ERR", id_w, "TRACE ID", root_w, "ROOT", "SERVICES");
 	attrset(0);
-	if (list_h < 1)
-		list_h = 1;
+	t->list_h = LINES - 5 > 1 ? LINES - 5 : 1;
 	if (t->sel < t->top)
 		t->top = t->sel;
-	if (t->sel >= t->top + list_h)
-		t->top = t->sel - list_h + 1;
-	for (int k = 0; k < list_h && t->top + k < t->n; k++) {
-		const Tracequery__V1__TraceSummary *s = t->list[t->top + k];
-		int y = list_y + k;
-		time_format(s->start_unix_nano, when, sizeof when);
-		when[19] = '\0';
-		duration_format(s->duration_ns, dur, sizeof dur);
-		snprintf(root, sizeof root, "%s: %s",
-		    s->root_service ? s->root_service : "",
-		    s->root_name ? s->root_name : "");
-		sanitize_buf(root, strlen(root), t->san, buf, sizeof buf);
-		snprintf(line, sizeof line, "%-19s %8s %5u %6u  %s", when, dur,
-		    s->span_count, s->error_count, buf);
-		int attr = t->top + k == t->sel ? term_attr(CLR_SELECTED) :
-		    s->error_count ? term_attr(CLR_SPAN_ERROR) : 0;
-		attrset(attr);
-		mvhline(y, 0, ' ', COLS);
-		put_fit(y, 0, line, COLS);
-		attrset(0);
-	}
+	if (t->sel >= t->top + t->list_h)
+		t->top = t->sel - t->list_h + 1;
+	for (int k = 0; k < t->list_h && t->top + k < t->n; k++)
+		list_row(t, k, id_w, root_w);
 	draw_bar(LINES - 1, t->status, CLR_STATUS);
+	if (t->help)
+		keys_help_draw(list_keys, ARRAY_LEN(list_keys), "trace list keys",
+		    &t->help_top);
 	curs_set(0);
 	refresh();
 }
 
 /* ---------------------------------------------------------------- keys */
 
-/* Opens the selected trace in the waterfall; returns VIEW_QUIT/BACK. */
+/* Opens trace id in the waterfall; returns VIEW_QUIT or VIEW_BACK. */
 static view_result
-open_trace(tui *t)
+open_trace(tui *t, const uint8_t id[16])
 {
-	Tracequery__V1__Request req = TRACEQUERY__V1__REQUEST__INIT;
-	Tracequery__V1__GetTrace gt = TRACEQUERY__V1__GET_TRACE__INIT;
-	pb_response *resp = NULL;
-	char *cause = NULL;
 	model_trace m;
+	char *cause = NULL;
 
-	if (t->n == 0)
-		return VIEW_BACK;
-	gt.trace_id = t->list[t->sel]->trace_id;
-	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_GET_TRACE;
-	req.get_trace = &gt;
-	if (client_query(t->co, &req, &resp, &cause) != CLIENT_OK) {
-		char *safe = sanitize_dup(cause, t->san);
-		snprintf(t->status, sizeof t->status, "%s", safe);
-		free(safe);
+	if (trace_load(t->co, id, t->san, &m, &cause) != EXIT_OK_) {
+		set_status(t, cause);
 		free(cause);
 		return VIEW_BACK;
 	}
-	if (resp->code != TRACEQUERY__V1__RESPONSE__CODE__OK ||
-	    resp->result_case != TRACEQUERY__V1__RESPONSE__RESULT_TRACE ||
-	    model_build(&m, resp->trace->resource_spans,
-		resp->trace->n_resource_spans, t->san) != 0) {
-		snprintf(t->status, sizeof t->status, "trace not found");
-		tracequery__v1__response__free_unpacked(resp, NULL);
-		return VIEW_BACK;
-	}
-	model_own(&m, resp);
 	model_collapse_big(&m, 400);
-	view *v = view_new(&m);
+	view *v = view_new(&m, t->co);
 	view_result r = view_run(v);
 	view_free(v);
 	model_free(&m);
 	return r;
 }
 
-/* Form keys; returns 1 to quit, 2 when a search succeeded. */
+/* Enter on the form: the trace ID box opens that trace; else search.
+ * Returns 1 to quit, 2 when the list should show. */
 static int
-form_key(tui *t, int ch)
+form_enter(tui *t)
+{
+	uint8_t id[16];
+	char *cause = NULL;
+
+	if (t->field[F_TRACE_ID][0] == '\0')
+		return run_search(t) == 0 ? (set_order(t, t->order), 2) : 0;
+	if (trace_id_parse(t->field[F_TRACE_ID], id, &cause) != 0) {
+		set_status(t, cause);
+		free(cause);
+		return 0;
+	}
+	return open_trace(t, id) == VIEW_QUIT ? 1 : 0;
+}
+
+static void
+form_type(tui *t, int ch)
 {
 	char *f = t->field[t->focus];
 	size_t len = strlen(f);
 
+	if (t->focus == F_ERRORS || t->focus == F_SORT)
+		return;
+	if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && len > 0)
+		f[len - 1] = '\0';
+	else if (ch >= 0x20 && ch < 0x7f && len + 1 < FIELD_MAX) {
+		f[len] = (char)ch;
+		f[len + 1] = '\0';
+	}
+}
+
+/* Form keys; returns 1 to quit, 2 when a search succeeded. */
+static int
+form_key(tui *t, int ch)
+{
 	switch (ch) {
 	case 27:
 		return 1;
@@ -365,100 +486,136 @@ form_key(tui *t, int ch)
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
-		return run_search(t) == 0 ? 2 : 0;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
-		if (t->focus != F_ERRORS && len > 0)
-			f[len - 1] = '\0';
-		return 0;
+		return form_enter(t);
 	case ' ':
-		if (t->focus == F_ERRORS) {
+		if (t->focus == F_ERRORS)
 			t->errors_only = !t->errors_only;
-			return 0;
-		}
-		break;
+		else if (t->focus == F_SORT)
+			t->order = t->order == LIST_LONGEST ? LIST_NEWEST :
+							      LIST_LONGEST;
+		else
+			form_type(t, ch);
+		return 0;
 	default:
-		break;
+		form_type(t, ch);
+		return 0;
 	}
-	if (t->focus != F_ERRORS && ch >= 0x20 && ch < 0x7f &&
-	    len + 1 < FIELD_MAX) {
-		f[len] = (char)ch;
-		f[len + 1] = '\0';
+}
+
+static void
+list_mouse(tui *t)
+{
+	MEVENT e;
+
+	if (getmouse(&e) != OK)
+		return;
+	if (e.bstate & BUTTON4_PRESSED)
+		t->sel -= 3;
+	else if (e.bstate & BUTTON5_PRESSED)
+		t->sel += 3;
+	else if (e.y >= 4 && e.y < 4 + t->list_h && t->top + e.y - 4 < t->n)
+		t->sel = t->top + e.y - 4;
+}
+
+static bool
+list_move(tui *t, key_action a)
+{
+	int page = t->list_h > 1 ? t->list_h - 1 : 1;
+
+	switch (a) {
+	case A_DOWN: t->sel++; break;
+	case A_UP: t->sel--; break;
+	case A_PAGE_DOWN: t->sel += page; break;
+	case A_PAGE_UP: t->sel -= page; break;
+	case A_FIRST: t->sel = 0; break;
+	case A_LAST: t->sel = t->n - 1; break;
+	case A_MOUSE: list_mouse(t); break;
+	default: return false;
 	}
-	return 0;
+	return true;
 }
 
 /* List keys; returns 1 to quit, 2 to go back to the form. */
 static int
 list_key(tui *t, int ch)
 {
-	switch (ch) {
-	case 'q':
-		return 1;
-	case 27:
-		return 2;
-	case 'j':
-	case KEY_DOWN:
-		if (t->sel + 1 < t->n)
-			t->sel++;
-		break;
-	case 'k':
-	case KEY_UP:
-		if (t->sel > 0)
-			t->sel--;
-		break;
-	case KEY_NPAGE:
-		t->sel = t->sel + LINES - 6 < t->n ? t->sel + LINES - 6 : t->n - 1;
-		break;
-	case KEY_PPAGE:
-		t->sel = t->sel > LINES - 6 ? t->sel - (LINES - 6) : 0;
-		break;
-	case 'o':
-		t->sort = (sort_key)((t->sort + 1) % 4);
-		sort_list(t);
-		break;
-	case '1':
-	case '2':
-	case '3':
-	case '4':
-		t->sort = (sort_key)(ch - '1');
-		sort_list(t);
-		break;
-	case 'r':
-		run_search(t);
-		sort_list(t);
-		break;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		if (open_trace(t) == VIEW_QUIT)
-			return 1;
-		break;
-	default:
-		break;
+	key_action a = keys_action(list_keys, ARRAY_LEN(list_keys), ch);
+
+	if (t->help) {
+		t->help = keys_help_key(ch, &t->help_top);
+		return 0;
 	}
+	if (!list_move(t, a)) {
+		switch (a) {
+		case A_QUIT: return 1;
+		case A_BACK: return 2;
+		case A_HELP: t->help = true; break;
+		case A_SORT_NEXT: set_order(t, (list_order)((t->order + 1) % 4)); break;
+		case A_SORT_NEWEST: set_order(t, LIST_NEWEST); break;
+		case A_SORT_LONGEST: set_order(t, LIST_LONGEST); break;
+		case A_SORT_SPANS: set_order(t, LIST_SPANS); break;
+		case A_SORT_ERRORS: set_order(t, LIST_ERRORS); break;
+		case A_RERUN: run_search(t); set_order(t, t->order); break;
+		case A_OPEN:
+			if (t->n > 0 && t->list[t->sel]->trace_id.len == 16 &&
+			    open_trace(t, t->list[t->sel]->trace_id.data) ==
+			    VIEW_QUIT)
+				return 1;
+			break;
+		default: break;
+		}
+	}
+	if (t->sel >= t->n)
+		t->sel = t->n - 1;
 	if (t->sel < 0)
 		t->sel = 0;
 	return 0;
 }
 
+/* ---------------------------------------------------------------- loop */
+
+static void
+prefill(tui *t, const search_spec *spec, const char *const *texts)
+{
+	snprintf(t->field[F_SINCE], FIELD_MAX, "1h");
+	for (size_t i = 0; i < ARRAY_LEN(flag_fields); i++)
+		if (texts[flag_fields[i].sf] != NULL)
+			snprintf(t->field[flag_fields[i].field], FIELD_MAX, "%s",
+			    texts[flag_fields[i].sf]);
+	for (size_t i = 0; i < spec->nattrs && i < FORM_ATTRS; i++)
+		snprintf(t->field[F_ATTR1 + i], FIELD_MAX, "%s", spec->attrs[i]);
+	t->errors_only = spec->errors;
+	t->order = spec->sort == SORT_LONGEST ? LIST_LONGEST : LIST_NEWEST;
+	snprintf(t->status, sizeof t->status, "fill in any fields and press "
+	    "Enter (empty fields match everything)");
+}
+
+/* One key; returns false to quit. */
+static bool
+tui_key(tui *t, int ch, bool *in_list)
+{
+	if (ch == KEY_RESIZE)
+		return true;
+	int r = *in_list ? list_key(t, ch) : form_key(t, ch);
+	if (r == 1)
+		return false;
+	if (r == 2)
+		*in_list = !*in_list;
+	return true;
+}
+
 int
-tui_run(const client_opts *co, san_mode san)
+tui_run(const client_opts *co, san_mode san, const search_spec *spec,
+    const char *const *texts)
 {
 	tui t;
 	bool in_list = false, dirty = true;
-	int rv = 0;
 
 	memset(&t, 0, sizeof t);
 	t.co = co;
 	t.san = san;
-	snprintf(t.field[F_SINCE], FIELD_MAX, "1h");
-	snprintf(t.status, sizeof t.status, "fill in any fields and press "
-	    "Enter (empty fields match everything)");
-	for (;;) {
-		if (term_quit_requested())
-			break;
+	prefill(&t, spec, texts);
+	while (!term_quit_requested()) {
 		if (dirty) {
 			if (in_list)
 				draw_list(&t);
@@ -474,27 +631,12 @@ tui_run(const client_opts *co, san_mode san)
 			continue;
 		}
 		dirty = true;
-		if (ch == KEY_RESIZE)
-			continue;
-		if (in_list) {
-			int r = list_key(&t, ch);
-			if (r == 1)
-				break;
-			if (r == 2)
-				in_list = false;
-		} else {
-			int r = form_key(&t, ch);
-			if (r == 1)
-				break;
-			if (r == 2) {
-				sort_list(&t);
-				in_list = true;
-			}
-		}
+		if (!tui_key(&t, ch, &in_list))
+			break;
 	}
 	curs_set(0);
 	if (t.result != NULL)
 		tracequery__v1__response__free_unpacked(t.result, NULL);
 	free(t.list);
-	return rv;
+	return 0;
 }

@@ -18,7 +18,7 @@
 #define DETAIL_MAX_LINES 4000
 #define LINE_MAX_BYTES 1024
 
-typedef enum { MODE_NORMAL, MODE_SEARCH, MODE_HELP } view_mode;
+typedef enum { MODE_NORMAL, MODE_SEARCH, MODE_HELP, MODE_STATS } view_mode;
 
 struct view {
 	model_trace *m;
@@ -35,51 +35,76 @@ struct view {
 	char status[256];   /* one-shot message on the status line */
 	/* layout, from view_layout */
 	int rows, cols;
+	int minimap_y, axis_y;  /* minimap_y -1: no room */
 	int list_y, list_h, detail_y, detail_h;
 	int name_w, svc_w, bar_x, bar_w;
 	/* detail lines of the selected span */
 	char **lines;
 	int nlines;
 	int lines_for;      /* span index the lines describe */
+	int help_top;       /* first help line shown */
+	int stats_top;      /* first statistics line shown */
+	const client_opts *co; /* for links; NULL: links cannot open */
+	int *minimap;       /* span starts per minimap cell */
+	int minimap_w;
 };
 
-static const char *help_text[] = {
-	"Moving",
-	"  j k / Down Up    next / previous span",
-	"  PgDn PgUp        page down / up   (also Ctrl-F Ctrl-B)",
-	"  g G / Home End   first / last span",
-	"Tree",
-	"  Left h           collapse, or go to the parent",
-	"  Right l          expand",
-	"  Space            toggle collapse",
-	"  c / e            collapse all / expand all",
-	"  C / E            collapse / expand this subtree",
-	"Finding",
-	"  /                search in this trace (names, services, attributes)",
-	"  n N              next / previous match",
-	"  x X              next / previous error",
-	"  s                slowest span (largest self time)",
-	"  p                highlight the critical path",
-	"Time axis",
-	"  + -              zoom in / out      z  zoom to the selected span",
-	"  < >              pan left / right   0  reset zoom",
-	"Detail",
-	"  Enter d          open / close the detail pane",
-	"  J K              scroll the detail pane",
-	"Other",
-	"  ?                this help          Ctrl-L redraw",
-	"  Esc              close pane / help / search, else back",
-	"  q                quit",
-	"Flags: E error  K clock skew (outside its parent)  M parent missing",
-	"       * critical path (with p)",
+/* The waterfall's keys: handling and help both come from here. */
+static const key_binding view_keys[] = {
+	{{0}, A_NONE, "Moving"},
+	{{'j', KEY_DOWN}, A_DOWN, "next span"},
+	{{'k', KEY_UP}, A_UP, "previous span"},
+	{{KEY_NPAGE, 6}, A_PAGE_DOWN, "page down"},
+	{{KEY_PPAGE, 2}, A_PAGE_UP, "page up"},
+	{{'g', KEY_HOME}, A_FIRST, "first span"},
+	{{'G', KEY_END}, A_LAST, "last span"},
+	{{KEY_MOUSE}, A_MOUSE, "click selects a row, the wheel scrolls"},
+	{{0}, A_NONE, "Tree"},
+	{{KEY_LEFT, 'h'}, A_COLLAPSE, "collapse, or go to the parent"},
+	{{KEY_RIGHT, 'l'}, A_EXPAND, "expand"},
+	{{' '}, A_TOGGLE, "toggle collapse"},
+	{{'c'}, A_COLLAPSE_ALL, "collapse all"},
+	{{'e'}, A_EXPAND_ALL, "expand all"},
+	{{'C'}, A_COLLAPSE_TREE, "collapse this subtree"},
+	{{'E'}, A_EXPAND_TREE, "expand this subtree"},
+	{{0}, A_NONE, "Finding"},
+	{{'/'}, A_SEARCH, "search: names, services, attributes, events"},
+	{{'n'}, A_NEXT_MATCH, "next match"},
+	{{'N'}, A_PREV_MATCH, "previous match"},
+	{{'x'}, A_NEXT_ERROR, "next error"},
+	{{'X'}, A_PREV_ERROR, "previous error"},
+	{{'s'}, A_SLOWEST, "slowest span (largest self time)"},
+	{{'p'}, A_CRIT, "highlight the critical path"},
+	{{0}, A_NONE, "Time axis (the minimap above marks the window)"},
+	{{'+', '='}, A_ZOOM_IN, "zoom in around the selected span"},
+	{{'-'}, A_ZOOM_OUT, "zoom out"},
+	{{'z'}, A_ZOOM_SPAN, "zoom to the selected span"},
+	{{'0'}, A_ZOOM_RESET, "reset the zoom"},
+	{{'<', 'H'}, A_PAN_LEFT, "pan left"},
+	{{'>', 'L'}, A_PAN_RIGHT, "pan right"},
+	{{0}, A_NONE, "Detail and views"},
+	{{'\n', 'd'}, A_DETAIL, "open / close the detail pane"},
+	{{'J'}, A_DETAIL_DOWN, "scroll the detail pane down"},
+	{{'K'}, A_DETAIL_UP, "scroll the detail pane up"},
+	{{'o'}, A_OPEN_LINK, "open the trace of the span's first link"},
+	{{'S'}, A_STATS, "trace statistics per service and operation"},
+	{{0}, A_NONE, "Other"},
+	{{'?'}, A_HELP, "this help"},
+	{{12}, A_REDRAW, "redraw"},
+	{{27}, A_BACK, "close pane / search, else back (tui) or quit"},
+	{{'q'}, A_QUIT, "quit"},
+	{{0}, A_NONE, "Flags: E error  K clock skew  M parent missing"},
+	{{0}, A_NONE, "       * critical path (with p)"},
+	{{0}, A_NONE, "Gutter: +N counts tree levels hidden on the left"},
 };
 
 view *
-view_new(model_trace *m)
+view_new(model_trace *m, const client_opts *co)
 {
 	view *v = xcalloc(1, sizeof *v);
 
 	v->m = m;
+	v->co = co;
 	v->z0 = 0;
 	v->z1 = m->end_ns - m->start_ns;
 	if (v->z1 == 0)
@@ -105,6 +130,7 @@ view_free(view *v)
 	if (v == NULL)
 		return;
 	free_lines(v);
+	free(v->minimap);
 	free(v);
 }
 
@@ -117,8 +143,11 @@ view_layout(view *v)
 
 	v->rows = rows;
 	v->cols = cols;
-	v->list_y = 2;
-	int body = rows - 3;	/* title, axis, status */
+	/* title, minimap (from 20 rows), axis, rows, status */
+	v->minimap_y = rows >= 20 ? 1 : -1;
+	v->axis_y = rows >= 20 ? 2 : 1;
+	v->list_y = v->axis_y + 1;
+	int body = rows - v->list_y - 1;
 	if (body < 1)
 		body = 1;
 	if (v->detail && body >= 8) {
@@ -133,7 +162,9 @@ view_layout(view *v)
 	v->name_w = cols * 35 / 100;
 	if (v->name_w < 16)
 		v->name_w = 16;
-	v->svc_w = cols >= 100 ? 14 : 0;
+	/* A short service column even at 80x24: a client span and its
+	 * server span differ by service, not always by colour. */
+	v->svc_w = cols >= 100 ? 14 : cols >= 60 ? 8 : 0;
 	/* name | flags(3) | service | dur(8) self(8) | bar */
 	v->bar_x = v->name_w + 3 + (v->svc_w ? v->svc_w + 1 : 0) + 18;
 	v->bar_w = cols - v->bar_x - 1;
@@ -222,59 +253,17 @@ draw_axis(view *v)
 	axis a = {v->z0, v->z1, v->bar_w};
 
 	attrset(term_attr(CLR_AXIS));
-	mvhline(1, 0, ' ', v->cols);
-	mvaddstr(1, 0, "SPAN");
+	int y = v->axis_y;
+
+	mvhline(y, 0, ' ', v->cols);
+	mvaddstr(y, 0, "SPAN");
 	if (v->svc_w)
-		mvaddstr(1, v->name_w + 3, "SERVICE");
-	mvaddstr(1, v->bar_x - 18, "DURATION");
-	mvaddstr(1, v->bar_x - 9, "    SELF");
+		mvaddstr(y, v->name_w + 3, v->svc_w >= 14 ? "SERVICE" : "SVC");
+	mvaddstr(y, v->bar_x - 18, "DURATION");
+	mvaddstr(y, v->bar_x - 9, "    SELF");
 	axis_ticks(&a, ticks, sizeof ticks);
-	mvaddstr(1, v->bar_x, ticks);
+	mvaddstr(y, v->bar_x, ticks);
 	attrset(A_NORMAL);
-}
-
-/* Tree prefix for span i from its ancestors' next siblings. */
-static void
-tree_prefix(const model_trace *m, int i, int max_cols, char *out, size_t len)
-{
-	bool ascii = term_ascii();
-	const char *vbar = ascii ? "|  " : "\xe2\x94\x82  ";
-	const char *tee = ascii ? "|- " : "\xe2\x94\x9c\xe2\x94\x80 ";
-	const char *ell = ascii ? "`- " : "\xe2\x94\x94\xe2\x94\x80 ";
-	const mspan *s = &m->spans[i];
-	int d = s->depth, from = 1, k;
-	const char *lv[64];
-	size_t o = 0;
-
-	out[0] = '\0';
-	if (d == 0)
-		return;
-	if (d * 3 > max_cols) {
-		from = d - (max_cols / 3 - 2);
-		if (from < 1)
-			from = 1;
-		o += (size_t)snprintf(out, len, "%d:", d);
-	}
-	if (d - from > (int)ARRAY_LEN(lv))
-		from = d - (int)ARRAY_LEN(lv);
-	/* Ancestors from depth d-1 up to `from`. */
-	int a = s->parent;
-	for (k = d - 1; k >= from && a >= 0; k--, a = m->spans[a].parent)
-		lv[k - from] = m->spans[a].next_sibling >= 0 ? vbar : "   ";
-	for (k = from; k < d; k++) {
-		size_t n = strlen(lv[k - from]);
-		if (o + n + 1 >= len)
-			break;
-		memcpy(out + o, lv[k - from], n);
-		o += n;
-	}
-	const char *p = s->next_sibling >= 0 ? tee : ell;
-	size_t n = strlen(p);
-	if (o + n + 1 < len) {
-		memcpy(out + o, p, n);
-		o += n;
-	}
-	out[o] = '\0';
 }
 
 static void
@@ -287,7 +276,7 @@ draw_row(view *v, int y, int row)
 	char prefix[256], label[LINE_MAX_BYTES], dur[32], self[32], fl[4];
 	int base = selected ? term_attr(CLR_SELECTED) : 0;
 
-	tree_prefix(m, i, v->name_w / 2, prefix, sizeof prefix);
+	tree_prefix(m, i, v->name_w * 2 / 3, ascii, prefix, sizeof prefix);
 	const char *mark = "";
 	if (s->first_child >= 0)
 		mark = (s->flags & MSPAN_COLLAPSED) ?
@@ -555,27 +544,107 @@ draw_status(view *v)
 	attrset(A_NORMAL);
 }
 
+/* One statistics line: a service, or an operation indented under it. */
 static void
-draw_help(view *v)
+stats_line(const tstats *ts, const tstat_row *r, bool op, int name_w,
+    char *out, size_t len)
 {
-	int h = (int)ARRAY_LEN(help_text) + 2, w = 74;
+	char name[512], fit[1024], tot[16], avg[16], self[16];
+	san_mode san = term_ascii() ? SAN_ASCII : SAN_UTF8;
 
-	if (w > v->cols)
-		w = v->cols;
-	if (h > v->rows)
-		h = v->rows;
-	int y0 = (v->rows - h) / 2, x0 = (v->cols - w) / 2;
-	attrset(term_attr(CLR_HEADER));
-	for (int y = 0; y < h; y++)
-		mvhline(y0 + y, x0, ' ', w);
-	put_fit(y0, x0 + 1, "tracecli keys (any key closes)", w - 2, false);
+	snprintf(name, sizeof name, "%s%s", op ? "  " : "", r->name);
+	utf8_fit(name, name_w, true, san, fit, sizeof fit);
+	duration_format(r->total_ns, tot, sizeof tot);
+	duration_format(r->count ? r->total_ns / (uint64_t)r->count : 0, avg,
+	    sizeof avg);
+	duration_format(r->self_ns, self, sizeof self);
+	snprintf(out, len, "%s %5d %8s %8s %8s %5.1f%% %4d", fit, r->count, tot,
+	    avg, self, 100.0 * tstats_share(ts, r), r->errors);
+}
+
+/* The statistics view over the span list: per service and operation. */
+static void
+stats_draw(view *v)
+{
+	tstats ts;
+	char line[1200];
+	int name_w = v->cols - 48 > 12 ? v->cols - 48 : 12, n = 0, y = v->list_y;
+
+	tstats_build(&ts, v->m);
+	for (int k = 0; k < ts.nservices; k++)
+		n += 1 + ts.services[k].nops;
+	int body = v->rows - v->list_y - 2;
+	if (v->stats_top > n - body)
+		v->stats_top = n - body;
+	if (v->stats_top < 0)
+		v->stats_top = 0;
+	for (int r = v->list_y - 1; r < v->rows - 1; r++)
+		mvhline(r, 0, ' ', v->cols);
+	attrset(term_attr(CLR_AXIS));
+	mvprintw(v->list_y - 1, 0, "%-*s %5s %8s %8s %8s %6s %4s", name_w,
+	    "SERVICE / OPERATION", "SPANS", "TOTAL", "AVG", "SELF", "SELF%",
+	    "ERR");
 	attrset(A_NORMAL);
-	for (int k = 0; k + 1 < h - 1 && k < (int)ARRAY_LEN(help_text); k++) {
-		mvhline(y0 + 1 + k, x0, ' ', w);
-		attrset(help_text[k][0] != ' ' ? term_attr(CLR_KEY) : 0);
-		put_fit(y0 + 1 + k, x0 + 2, help_text[k], w - 3, false);
-		attrset(A_NORMAL);
+	for (int k = 0, i = 0; k < ts.nservices; k++) {
+		for (int j = -1; j < ts.services[k].nops; j++, i++) {
+			if (i < v->stats_top || y >= v->list_y + body)
+				continue;
+			bool op = j >= 0;
+			stats_line(&ts, op ? &ts.services[k].ops[j] :
+			    &ts.services[k].total, op, name_w, line, sizeof line);
+			attrset(op ? 0 : term_attr(CLR_KEY));
+			put_fit(y++, 0, line, v->cols, false);
+			attrset(A_NORMAL);
+		}
 	}
+	snprintf(line, sizeof line, " trace statistics: %d-%d of %d  SELF%% "
+	    "= self time / trace duration  (j/k scroll, any key closes)",
+	    v->stats_top + 1, v->stats_top + body < n ? v->stats_top + body : n,
+	    n);
+	attrset(term_attr(CLR_STATUS));
+	put_fit(v->rows - 2, 0, line, v->cols, true);
+	attrset(A_NORMAL);
+	tstats_free(&ts);
+}
+
+/* The minimap: the whole trace, span starts per cell, the zoomed window
+ * in reverse, so a zoomed waterfall still shows where it is. */
+static void
+draw_minimap(view *v, int y)
+{
+	model_trace *m = v->m;
+	uint64_t total = m->end_ns - m->start_ns ? m->end_ns - m->start_ns : 1;
+	axis a = {0, total, v->bar_w};
+	char label[128], w0[16], w1[16], tot[16];
+
+	if (v->minimap_w != v->bar_w) {
+		free(v->minimap);
+		v->minimap = xcalloc((size_t)v->bar_w, sizeof *v->minimap);
+		v->minimap_w = v->bar_w;
+		for (int i = 0; i < m->nspans; i++) {
+			int c0, c1;
+			axis_cells(&a, m->spans[i].start_ns - m->start_ns,
+			    m->spans[i].start_ns - m->start_ns, &c0, &c1);
+			v->minimap[c0]++;
+		}
+	}
+	snprintf(label, sizeof label, "window %s-%s of %s",
+	    duration_format(v->z0, w0, sizeof w0),
+	    duration_format(v->z1, w1, sizeof w1),
+	    duration_format(total, tot, sizeof tot));
+	attrset(term_attr(CLR_DIM));
+	put_fit(y, 0, label, v->bar_x - 1, false);
+	int z0, z1;
+	axis_cells(&a, v->z0, v->z1, &z0, &z1);
+	for (int c = 0; c < v->bar_w; c++) {
+		int n = v->minimap[c];
+		const char *ch = n == 0 ? " " : term_ascii() ? (n > 3 ? "#" : ".") :
+		    n > 3 ? "\xe2\x96\x86" : "\xe2\x96\x82";
+		attrset(c >= z0 && c < z1 ? term_attr(CLR_SELECTED) :
+					    term_attr(CLR_DIM));
+		mvaddstr(y, v->bar_x + c, ch);
+	}
+	attrset(A_NORMAL);
 }
 
 void
@@ -587,6 +656,8 @@ view_draw(view *v)
 	clamp_scroll(v);
 	erase();
 	draw_title(v);
+	if (v->minimap_y >= 0)
+		draw_minimap(v, v->minimap_y);
 	draw_axis(v);
 	for (int y = 0; y < v->list_h; y++) {
 		int row = v->top + y;
@@ -597,7 +668,10 @@ view_draw(view *v)
 	if (v->detail_h > 0 && m->nrows > 0)
 		draw_detail(v);
 	if (v->mode == MODE_HELP)
-		draw_help(v);
+		keys_help_draw(view_keys, ARRAY_LEN(view_keys),
+		    "waterfall keys", &v->help_top);
+	if (v->mode == MODE_STATS)
+		stats_draw(v);
 	draw_status(v);
 	refresh();
 }
@@ -712,177 +786,272 @@ key_search(view *v, int ch)
 	}
 }
 
+/* Moving the selection. Returns false when a is not a move. */
+static bool
+act_move(view *v, key_action a)
+{
+	switch (a) {
+	case A_DOWN: v->sel++; break;
+	case A_UP: v->sel--; break;
+	case A_PAGE_DOWN:
+		v->sel += v->list_h - 1;
+		v->top += v->list_h - 1;
+		break;
+	case A_PAGE_UP:
+		v->sel -= v->list_h - 1;
+		v->top -= v->list_h - 1;
+		break;
+	case A_FIRST: v->sel = 0; break;
+	case A_LAST: v->sel = v->m->nrows - 1; break;
+	default: return false;
+	}
+	return true;
+}
+
+/* Collapsing and expanding around span cur. */
+static bool
+act_tree(view *v, key_action a, int cur)
+{
+	model_trace *m = v->m;
+	const mspan *s = &m->spans[cur];
+	bool collapsed = (s->flags & MSPAN_COLLAPSED) != 0;
+
+	switch (a) {
+	case A_COLLAPSE:
+		if (s->first_child >= 0 && !collapsed)
+			model_set_collapsed(m, cur, true, false);
+		else if (s->parent >= 0)
+			return jump_to(v, s->parent), true;
+		break;
+	case A_EXPAND:
+		if (!collapsed && s->first_child >= 0)
+			return v->sel++, true;
+		model_set_collapsed(m, cur, false, false);
+		break;
+	case A_TOGGLE: model_set_collapsed(m, cur, !collapsed, false); break;
+	case A_COLLAPSE_ALL:
+		model_collapse_all(m);
+		cur = m->nroots > 0 ? m->roots[0] : 0;
+		break;
+	case A_EXPAND_ALL: model_expand_all(m); break;
+	case A_COLLAPSE_TREE: model_set_collapsed(m, cur, true, true); break;
+	case A_EXPAND_TREE: model_set_collapsed(m, cur, false, true); break;
+	default: return false;
+	}
+	relayout_keep(v, cur);
+	return true;
+}
+
+/* Errors, matches, the slowest span and the critical path. */
+static bool
+act_find(view *v, key_action a, int cur)
+{
+	model_trace *m = v->m;
+	int dir = a == A_NEXT_ERROR || a == A_NEXT_MATCH ? 1 : -1, i;
+
+	switch (a) {
+	case A_NEXT_ERROR:
+	case A_PREV_ERROR:
+		if ((i = model_next_flag(m, cur, dir, MSPAN_ERROR)) < 0)
+			snprintf(v->status, sizeof v->status, "no errors");
+		jump_to(v, i);
+		break;
+	case A_NEXT_MATCH:
+	case A_PREV_MATCH:
+		if (v->nmatches == 0)
+			snprintf(v->status, sizeof v->status,
+			    "no search (press /)");
+		else
+			jump_to(v, model_next_flag(m, cur, dir, MSPAN_MATCH));
+		break;
+	case A_SLOWEST:
+		jump_to(v, model_slowest(m));
+		snprintf(v->status, sizeof v->status,
+		    "slowest span (largest self time)");
+		break;
+	case A_CRIT:
+		v->crit = !v->crit;
+		snprintf(v->status, sizeof v->status, "critical path %s",
+		    v->crit ? "on" : "off");
+		break;
+	case A_SEARCH:
+		v->mode = MODE_SEARCH;
+		v->qlen = 0;
+		v->query[0] = '\0';
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* The time axis: zoom and pan. */
+static bool
+act_axis(view *v, key_action a, const mspan *s)
+{
+	uint64_t total = v->m->end_ns - v->m->start_ns;
+
+	switch (a) {
+	case A_ZOOM_IN: zoom(v, 0.5); break;
+	case A_ZOOM_OUT: zoom(v, 2.0); break;
+	case A_ZOOM_SPAN:
+		if (s->dur_ns > 0) {
+			v->z0 = s->start_ns - v->m->start_ns;
+			v->z1 = v->z0 + s->dur_ns;
+		}
+		break;
+	case A_ZOOM_RESET:
+		v->z0 = 0;
+		v->z1 = total ? total : 1;
+		break;
+	case A_PAN_LEFT: pan(v, -1); break;
+	case A_PAN_RIGHT: pan(v, 1); break;
+	default: return false;
+	}
+	return true;
+}
+
+/* Esc: close what is open, innermost first; else leave. */
+static int
+act_back(view *v)
+{
+	if (v->detail) {
+		v->detail = false;
+		return 0;
+	}
+	if (v->qlen > 0) {
+		v->qlen = 0;
+		v->query[0] = '\0';
+		model_search(v->m, NULL);
+		return 0;
+	}
+	return 2;
+}
+
+/* The span whose ID is id, or -1. */
+static int
+span_by_id(const model_trace *m, const ProtobufCBinaryData *id)
+{
+	if (id->len != 8)
+		return -1;
+	for (int i = 0; i < m->nspans; i++)
+		if (memcmp(m->spans[i].span_id, id->data, 8) == 0)
+			return i;
+	return -1;
+}
+
+/* Opens the trace of span cur's first link in a view of its own, on the
+ * linked span; Esc there comes back. Returns 1 when the user quit. */
+static int
+open_link(view *v, int cur)
+{
+	const pb_span *p = v->m->spans[cur].pb;
+	model_trace lm;
+	char *cause = NULL;
+
+	if (p->n_links == 0 || v->co == NULL || p->links[0]->trace_id.len != 16) {
+		snprintf(v->status, sizeof v->status, "%s", p->n_links == 0 ?
+		    "this span has no links" : "this link cannot be opened");
+		return 0;
+	}
+	const Opentelemetry__Proto__Trace__V1__Span__Link *lk = p->links[0];
+	if (trace_load(v->co, lk->trace_id.data, v->m->san, &lm, &cause) != 0) {
+		sanitize_buf(cause, strlen(cause), v->m->san, v->status,
+		    sizeof v->status);
+		free(cause);
+		return 0;
+	}
+	model_collapse_big(&lm, 400);
+	view *lv = view_new(&lm, v->co);
+	jump_to(lv, span_by_id(&lm, &lk->span_id));
+	view_result r = view_run(lv);
+	view_free(lv);
+	model_free(&lm);
+	return r == VIEW_QUIT ? 1 : 0;
+}
+
+/* A click selects the row under it; the wheel scrolls by three. */
+static void
+mouse_event(view *v)
+{
+	MEVENT e;
+
+	if (getmouse(&e) != OK)
+		return;
+	if (e.bstate & BUTTON4_PRESSED) {
+		v->sel -= 3;
+		v->top -= 3;
+	} else if (e.bstate & BUTTON5_PRESSED) {
+		v->sel += 3;
+		v->top += 3;
+	} else if (e.y >= v->list_y && e.y < v->list_y + v->list_h &&
+	    v->top + e.y - v->list_y < v->m->nrows) {
+		v->sel = v->top + e.y - v->list_y;
+	}
+}
+
 /* Handles one key; returns 1 to quit, 2 to go back, else 0. */
 static int
 key_normal(view *v, int ch)
 {
 	model_trace *m = v->m;
 	int cur = m->nrows > 0 ? m->rows[v->sel] : 0;
-	const mspan *s = &m->spans[cur];
+	key_action a = keys_action(view_keys, ARRAY_LEN(view_keys), ch);
 
 	v->status[0] = '\0';
-	switch (ch) {
-	case 'q':
-		return 1;
-	case 27:
-		if (v->detail) {
-			v->detail = false;
-			return 0;
-		}
-		if (v->qlen > 0) {
-			v->qlen = 0;
-			v->query[0] = '\0';
-			model_search(m, NULL);
-			return 0;
-		}
-		return 2;
-	case 'j':
-	case KEY_DOWN:
-		v->sel++;
-		break;
-	case 'k':
-	case KEY_UP:
-		v->sel--;
-		break;
-	case KEY_NPAGE:
-	case 6:
-		v->sel += v->list_h - 1;
-		v->top += v->list_h - 1;
-		break;
-	case KEY_PPAGE:
-	case 2:
-		v->sel -= v->list_h - 1;
-		v->top -= v->list_h - 1;
-		break;
-	case 'g':
-	case KEY_HOME:
-		v->sel = 0;
-		break;
-	case 'G':
-	case KEY_END:
-		v->sel = m->nrows - 1;
-		break;
-	case KEY_LEFT:
-	case 'h':
-		if (s->first_child >= 0 && !(s->flags & MSPAN_COLLAPSED)) {
-			model_set_collapsed(m, cur, true, false);
-			relayout_keep(v, cur);
-		} else if (s->parent >= 0) {
-			jump_to(v, s->parent);
-		}
-		break;
-	case KEY_RIGHT:
-	case 'l':
-		if (s->flags & MSPAN_COLLAPSED) {
-			model_set_collapsed(m, cur, false, false);
-			relayout_keep(v, cur);
-		} else if (s->first_child >= 0) {
-			v->sel++;
-		}
-		break;
-	case ' ':
-		model_set_collapsed(m, cur, !(s->flags & MSPAN_COLLAPSED), false);
-		relayout_keep(v, cur);
-		break;
-	case 'c':
-		model_collapse_all(m);
-		relayout_keep(v, m->nroots > 0 ? m->roots[0] : 0);
-		break;
-	case 'e':
-		model_expand_all(m);
-		relayout_keep(v, cur);
-		break;
-	case 'C':
-		model_set_collapsed(m, cur, true, true);
-		relayout_keep(v, cur);
-		break;
-	case 'E':
-		model_set_collapsed(m, cur, false, true);
-		relayout_keep(v, cur);
-		break;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-	case 'd':
-		v->detail = !v->detail;
-		break;
-	case 'J':
-		v->detail_top++;
-		break;
-	case 'K':
-		if (v->detail_top > 0)
-			v->detail_top--;
-		break;
-	case 'p':
-		v->crit = !v->crit;
-		snprintf(v->status, sizeof v->status, "critical path %s",
-		    v->crit ? "on" : "off");
-		break;
-	case 'x':
-	case 'X': {
-		int i = model_next_flag(m, cur, ch == 'x' ? 1 : -1, MSPAN_ERROR);
-		if (i < 0)
-			snprintf(v->status, sizeof v->status, "no errors");
-		else
-			jump_to(v, i);
-		break;
+	if (m->nrows == 0 && a != A_QUIT && a != A_BACK)
+		return 0;
+	if (act_move(v, a) || act_tree(v, a, cur) || act_find(v, a, cur) ||
+	    act_axis(v, a, &m->spans[cur])) {
+		clamp_scroll(v);
+		return 0;
 	}
-	case 'n':
-	case 'N': {
-		if (v->nmatches == 0) {
-			snprintf(v->status, sizeof v->status, "no search (press /)");
-			break;
-		}
-		jump_to(v, model_next_flag(m, cur, ch == 'n' ? 1 : -1,
-		    MSPAN_MATCH));
-		break;
-	}
-	case 's':
-		jump_to(v, model_slowest(m));
-		snprintf(v->status, sizeof v->status,
-		    "slowest span (largest self time)");
-		break;
-	case '/':
-		v->mode = MODE_SEARCH;
-		v->qlen = 0;
-		v->query[0] = '\0';
-		break;
-	case '?':
-		v->mode = MODE_HELP;
-		break;
-	case '+':
-	case '=':
-		zoom(v, 0.5);
-		break;
-	case '-':
-		zoom(v, 2.0);
-		break;
-	case 'z':
-		if (s->dur_ns > 0) {
-			v->z0 = s->start_ns - m->start_ns;
-			v->z1 = v->z0 + s->dur_ns;
-		}
-		break;
-	case '0':
-		v->z0 = 0;
-		v->z1 = m->end_ns - m->start_ns ? m->end_ns - m->start_ns : 1;
-		break;
-	case '<':
-	case 'H':
-		pan(v, -1);
-		break;
-	case '>':
-	case 'L':
-		pan(v, 1);
-		break;
-	case 12:
-		clearok(curscr, TRUE);
-		break;
-	default:
-		break;
+	switch (a) {
+	case A_QUIT: return 1;
+	case A_BACK: return act_back(v);
+	case A_DETAIL: v->detail = !v->detail; break;
+	case A_DETAIL_DOWN: v->detail_top++; break;
+	case A_DETAIL_UP: v->detail_top -= v->detail_top > 0; break;
+	case A_HELP: v->mode = MODE_HELP; break;
+	case A_STATS: v->mode = MODE_STATS; break;
+	case A_REDRAW: clearok(curscr, TRUE); break;
+	case A_OPEN_LINK: return open_link(v, cur);
+	case A_MOUSE: mouse_event(v); break;
+	default: break;
 	}
 	clamp_scroll(v);
 	return 0;
+}
+
+/* Keys while an overlay (help, statistics) is up: it scrolls, and any
+ * other key closes it. */
+static void
+key_overlay(view *v, int ch)
+{
+	int *top = v->mode == MODE_HELP ? &v->help_top : &v->stats_top;
+
+	if (!keys_help_key(ch, top))
+		v->mode = MODE_NORMAL;
+}
+
+/* One key in any mode; returns 1 to quit, 2 to go back, else 0. */
+static int
+view_key(view *v, int ch)
+{
+	if (ch == KEY_RESIZE) {
+		view_layout(v);
+		clamp_scroll(v);
+		return 0;
+	}
+	if (v->mode == MODE_HELP || v->mode == MODE_STATS) {
+		key_overlay(v, ch);
+		return 0;
+	}
+	if (v->mode == MODE_SEARCH) {
+		key_search(v, ch);
+		return 0;
+	}
+	return key_normal(v, ch);
 }
 
 view_result
@@ -906,20 +1075,7 @@ view_run(view *v)
 			continue;
 		}
 		dirty = true;
-		if (ch == KEY_RESIZE) {
-			view_layout(v);
-			clamp_scroll(v);
-			continue;
-		}
-		if (v->mode == MODE_HELP) {
-			v->mode = MODE_NORMAL;
-			continue;
-		}
-		if (v->mode == MODE_SEARCH) {
-			key_search(v, ch);
-			continue;
-		}
-		int r = key_normal(v, ch);
+		int r = view_key(v, ch);
 		if (r == 1)
 			return VIEW_QUIT;
 		if (r == 2)

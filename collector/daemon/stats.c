@@ -39,6 +39,85 @@ rss_bytes(void)
 	return (uint64_t)res * 4096;
 }
 
+static const char *const reject_names[STATS_REJECT_COUNT] = {
+	[STATS_REJECT_INVALID] = "invalid",
+	[STATS_REJECT_TOO_LARGE] = "too_large",
+	[STATS_REJECT_RETRY_LATER] = "retry_later",
+	[STATS_REJECT_INTERNAL] = "internal",
+	[STATS_REJECT_PROTOCOL] = "protocol",
+};
+
+/* Listeners register once at start, before any StatsResult is built
+ * concurrently with a registration; the head is atomic all the same. */
+static _Atomic(listener_stats *) listeners;
+
+void
+listener_stats_register(listener_stats *ls)
+{
+	for (listener_stats *l = atomic_load(&listeners); l; l = l->next)
+		if (l == ls)
+			return;
+	ls->next = atomic_load(&listeners);
+	while (!atomic_compare_exchange_weak(&listeners, &ls->next, ls))
+		;
+}
+
+void
+listener_stats_request(listener_stats *ls, size_t len)
+{
+	atomic_fetch_add_explicit(&ls->requests, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ls->bytes, len, memory_order_relaxed);
+}
+
+void
+listener_stats_reject(listener_stats *ls, stats_reject why)
+{
+	atomic_fetch_add_explicit(&ls->rejected[why], 1,
+	    memory_order_relaxed);
+}
+
+void
+listener_stats_reply(listener_stats *ls,
+    Tracequery__V1__IngestReply__Code code)
+{
+	switch (code) {
+	case TRACEQUERY__V1__INGEST_REPLY__CODE__INVALID:
+		listener_stats_reject(ls, STATS_REJECT_INVALID);
+		break;
+	case TRACEQUERY__V1__INGEST_REPLY__CODE__TOO_LARGE:
+		listener_stats_reject(ls, STATS_REJECT_TOO_LARGE);
+		break;
+	case TRACEQUERY__V1__INGEST_REPLY__CODE__RETRY_LATER:
+		listener_stats_reject(ls, STATS_REJECT_RETRY_LATER);
+		break;
+	case TRACEQUERY__V1__INGEST_REPLY__CODE__INTERNAL:
+		listener_stats_reject(ls, STATS_REJECT_INTERNAL);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Adds every registered listener's counters to r. */
+static void
+add_listeners(Tracequery__V1__StatsResult *r)
+{
+	char name[96];
+
+	for (listener_stats *l = atomic_load(&listeners); l; l = l->next) {
+		snprintf(name, sizeof name, "%s.requests", l->name);
+		add(r, name, (double)atomic_load(&l->requests), "requests");
+		snprintf(name, sizeof name, "%s.bytes", l->name);
+		add(r, name, (double)atomic_load(&l->bytes), "bytes");
+		for (int i = 0; i < STATS_REJECT_COUNT; i++) {
+			snprintf(name, sizeof name, "%s.rejected.%s", l->name,
+			    reject_names[i]);
+			add(r, name, (double)atomic_load(&l->rejected[i]),
+			    "requests");
+		}
+	}
+}
+
 Tracequery__V1__StatsResult *
 stats_result(store *s)
 {
@@ -56,6 +135,7 @@ stats_result(store *s)
 	add(r, "process.uptime", (double)(now_mono_ns() - stats.start_ns),
 	    "ns");
 	add(r, "process.rss", (double)rss_bytes(), "bytes");
+	add_listeners(r);
 	if (s != NULL) {
 		add(r, "store.disk_size", (double)store_disk_bytes(s),
 		    "bytes");

@@ -76,6 +76,42 @@ extern collector_stats stats;
 #define STATS_INC(f, n) \
 	atomic_fetch_add_explicit(&stats.f, (uint64_t)(n), memory_order_relaxed)
 
+/*
+ * Per-listener counters, one set for each way a client can send spans
+ * (NNG, OTLP/HTTP, OTLP/gRPC, Zipkin) or query (the Jaeger API), served
+ * as "<name>.requests", "<name>.bytes" and "<name>.rejected.<reason>".
+ * The ingest.* counters above sum what reached the pipeline from all of
+ * them; these also count what a listener refused before the pipeline.
+ */
+typedef enum stats_reject {
+	STATS_REJECT_INVALID,     /* undecodable or invalid data */
+	STATS_REJECT_TOO_LARGE,   /* over a size limit */
+	STATS_REJECT_RETRY_LATER, /* backpressure: the client resends */
+	STATS_REJECT_INTERNAL,    /* storage error */
+	STATS_REJECT_PROTOCOL,    /* wrong method, path, type or encoding */
+	STATS_REJECT_COUNT
+} stats_reject;
+
+typedef struct listener_stats {
+	const char *name; /* "nng_ingest", "otlp_http", ... */
+	_Atomic uint64_t requests;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t rejected[STATS_REJECT_COUNT];
+	struct listener_stats *next; /* registered list */
+} listener_stats;
+
+/* listener_stats_register makes ls part of every StatsResult (once;
+ * ls must live as long as the process). */
+void listener_stats_register(listener_stats *ls);
+/* listener_stats_request counts one request of len bytes. */
+void listener_stats_request(listener_stats *ls, size_t len);
+/* listener_stats_reject counts one refusal. */
+void listener_stats_reject(listener_stats *ls, stats_reject why);
+/* listener_stats_reply counts a refusal for an ingest reply code (the
+ * pipeline's outcome); OK and PARTIAL count nothing. */
+void listener_stats_reply(listener_stats *ls,
+    Tracequery__V1__IngestReply__Code code);
+
 /* stats_fill builds a StatsResult (free with stats_result_free). */
 Tracequery__V1__StatsResult *stats_result(struct store *s);
 void stats_result_free(Tracequery__V1__StatsResult *r);

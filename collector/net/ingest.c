@@ -40,6 +40,8 @@ reply(nng_msg *msg, const pipeline_result *res)
 	return nng_msg_append(msg, buf, len);
 }
 
+static listener_stats nng_stats = { .name = "nng_ingest" };
+
 /* Writes the request's spans through the pipeline; replies with the
  * outcome (rep_handler). */
 static int
@@ -48,8 +50,11 @@ handle(void *arg, nng_msg *msg)
 	ingest *in = arg;
 	pipeline_result res;
 
+	listener_stats_request(&nng_stats, nng_msg_len(msg));
 	pipeline_submit_protobuf(in->p, nng_msg_body(msg), nng_msg_len(msg),
 	    &res);
+	listener_stats_reply(&nng_stats,
+	    (Tracequery__V1__IngestReply__Code)res.code);
 	if (res.code != PIPELINE_OK)
 		log_debug("ingest: code %d: %s", (int)res.code, res.message);
 	return reply(msg, &res);
@@ -63,6 +68,7 @@ ingest_start(ingest **out, const char *const *urls, int n_urls, int workers,
 
 	*out = NULL;
 	in->p = p;
+	listener_stats_register(&nng_stats);
 	/* Messages up to twice the limit are read and answered TOO_LARGE;
 	 * beyond that NNG drops the connection without reading it. */
 	if (rep_server_start(&in->rs, "ingest", urls, n_urls, workers,

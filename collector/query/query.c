@@ -21,6 +21,7 @@
 #include "index/index.h"
 #include "format/keys.h"
 #include "format/postings.h"
+#include "query/deps.h"
 #include "query/query.h"
 #include "daemon/stats.h"
 #include "index/trace_dict.h"
@@ -2020,6 +2021,14 @@ query_execute(store *st, uint64_t retention_ns,
 		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
 		r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_STATS;
 		r->stats = stats_result(st);
+		break;
+	case TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES:
+		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
+		r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_DEPENDENCIES;
+		r->dependencies = deps_compute(st, q.cutoff,
+		    req->dependencies->start_unix_nano,
+		    req->dependencies->end_unix_nano ?
+		    req->dependencies->end_unix_nano : q.now);
 		break;
 	default:
 		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,

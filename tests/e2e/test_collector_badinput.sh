@@ -54,4 +54,10 @@ check_eq "bad ids counted" "$(stat ingest.spans_rejected.bad_id)" 4
 check_eq "bad times counted" "$(stat ingest.spans_rejected.bad_time)" 3
 check_eq "over-limit spans counted" "$(stat ingest.spans_rejected.too_big)" 2
 check_eq "bad UTF-8 counted" "$(stat ingest.spans_rejected.bad_utf8)" 1
+# The NNG listener's own counters (every listener has a set).
+check_eq "NNG refusals counted by reason" \
+	"$(stat nng_ingest.rejected.invalid) $(stat nng_ingest.rejected.too_large)" "5 1"
+reqs=$(stat nng_ingest.requests)
+check "NNG requests and bytes counted" \
+	test "${reqs:-0}" -ge 7 -a "$(stat nng_ingest.bytes)" -gt 0
 finish

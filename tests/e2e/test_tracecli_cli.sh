@@ -18,8 +18,37 @@ fixture() {
 # Exit codes that need no collector.
 "$CLI" show --bogus-flag >/dev/null 2>"$TMP/err"
 check_eq "unknown flag exits 2" "$?" 2
-grep -q "unknown flag" "$TMP/err" && grep -q "usage:" "$TMP/err"
-check_eq "unknown flag prints usage" "$?" 0
+check_eq "a usage error is one line and a hint" "$(cat "$TMP/err")" \
+    "tracecli: show: unknown flag '--bogus-flag'
+Try 'tracecli show --help'."
+"$CLI" --collector foo services >/dev/null 2>"$TMP/err"
+check_eq "a malformed --collector is a usage error" "$?" 2
+check "... that names the address" grep -q "bad collector address 'foo'" "$TMP/err"
+"$CLI" --collector tcp://127.0.0.1 services >/dev/null 2>&1
+check_eq "a --collector without a port is a usage error" "$?" 2
+"$CLI" show 00000000000000000000000000000000 >/dev/null 2>"$TMP/err"
+check_eq "an all-zero trace ID exits 2" "$?" 2
+check "... saying it is all zeros" grep -q "all zeros is the invalid trace ID" "$TMP/err"
+check "... not that it lacks digits" sh -c "! grep -q 'want 32 hex' '$TMP/err'"
+TERM=dumb "$CLI" tui >/dev/null 2>"$TMP/err" </dev/null
+check_eq "TERM=dumb tui exits 2" "$?" 2
+check "TERM=dumb tui names TERM" grep -q "TERM is 'dumb'" "$TMP/err"
+"$CLI" search --max-duration 0s >/dev/null 2>"$TMP/err"
+check_eq "--max-duration 0s is refused, not ignored" "$?" 2
+"$CLI" search --limit 5000 >/dev/null 2>"$TMP/err"
+check_eq "--limit above the collector's cap is refused" "$?" 2
+check "... naming the cap" grep -q "1 to 1000" "$TMP/err"
+"$CLI" search --since 1h30m --collector "ipc://$TMP/nobody.sock" >/dev/null 2>&1
+check_eq "compound durations parse (then unreachable)" "$?" 3
+check_eq "--version" "$("$CLI" --version)" "tracecli 0.1.0"
+"$CLI" search --help >"$TMP/help"
+for w in --longest --ascii --sort 1h30m 7d span-level "at most 1000"; do
+	check "search --help mentions $w" grep -qF -- "$w" "$TMP/help"
+done
+"$CLI" --help >"$TMP/help"
+for cmd in services operations search show diff slow stats tui export import; do
+	check "--help lists $cmd" grep -q "^  $cmd " "$TMP/help"
+done
 "$CLI" search --min-duration 5parsecs >/dev/null 2>&1
 check_eq "bad duration exits 2" "$?" 2
 "$CLI" search --from yesterday >/dev/null 2>&1
@@ -77,7 +106,7 @@ check_eq "show --json exits 0" "$?" 0
 check_eq "show --json spans" "$(jq '.spans | length' "$TMP/show.json")" 11
 check_eq "show --json span keys" \
     "$(jq -c '.spans[0] | keys_unsorted' "$TMP/show.json")" \
-    '["span_id","parent_span_id","service","name","kind","start_unix_nano","end_unix_nano","duration_ns","status","attributes","events"]'
+    '["span_id","parent_span_id","service","name","kind","start_unix_nano","end_unix_nano","duration_ns","status","attributes","events","status_message","links","resource","scope"]'
 check_eq "show --json error status" \
     "$(jq -r '.spans[] | select(.status == "error") | .name' "$TMP/show.json")" \
     "POST /charge"
@@ -93,6 +122,27 @@ check "unknown trace says not found" grep -q "not found" "$TMP/err"
 "$CLI" $Q search --service payments >"$TMP/search"
 check_eq "search exits 0" "$?" 0
 check "search lists the trace" grep -q "^$TID .*frontend: GET /checkout" "$TMP/search"
+check "search says 1 trace" grep -q "^1 trace$" "$TMP/search"
+for cols in 80 120; do
+	COLUMNS=$cols "$CLI" $Q search >"$TMP/search$cols"
+	width=$(while IFS= read -r l; do printf '%s' "$l" | wc -m; done <"$TMP/search$cols" | sort -n | tail -n 1)
+	check "search fits COLUMNS=$cols (widest $width)" [ "$width" -le $cols ]
+	check "search keeps ROOT whole at $cols" grep -q "frontend: GET /checkout" "$TMP/search$cols"
+done
+"$CLI" $Q search --limit 1 >"$TMP/search1"
+check "a full list says the limit may cut it" \
+    grep -q "^1 traces: the limit, more may match (--limit N, at most 1000)" "$TMP/search1"
+
+COLUMNS=100 "$CLI" $Q show $TID --stats >"$TMP/stats.txt"
+check_eq "show --stats exits 0" "$?" 0
+check "show --stats: payments has the most self time" \
+    sh -c "sed -n 3p '$TMP/stats.txt' | grep -q '^payments  *4  *162ms  *40.5ms  *77ms  *99ms  *82.5%  *1$'"
+check "show --stats: operations under their service" \
+    sh -c "sed -n 4p '$TMP/stats.txt' | grep -q '^  db.query  *1  *60ms  *60ms  *60ms  *60ms  *50.0%  *0$'"
+check "show --stats: names are inert" sh -c "! grep -q '$ESC' '$TMP/stats.txt'"
+check_eq "show --stats --json shape" \
+    "$("$CLI" $Q show $TID --stats --json | jq -c '[keys_unsorted, (.services[0] | keys_unsorted), (.services[0].operations[0] | keys_unsorted), .services[0].service, .services[0].self_ns]')" \
+    '[["trace_id","duration_ns","services"],["service","span_count","total_ns","avg_ns","max_ns","self_ns","self_share","error_count","operations"],["operation","span_count","total_ns","avg_ns","max_ns","self_ns","self_share","error_count"],"payments",99000000]'
 check_eq "search --json shape" \
     "$("$CLI" $Q search --json | jq -c '.[0] | keys_unsorted')" \
     '["trace_id","root_service","root_name","start_unix_nano","duration_ns","span_count","error_count","services"]'
@@ -106,7 +156,20 @@ check_eq "search --min-duration 1h finds nothing" "$?" 1
 check_eq "slow exits 0" "$?" 0
 check "slow says span-level" grep -q "span-level" "$TMP/slow"
 check "slow lists the slowest span first" sh -c "sed -n 3p '$TMP/slow' | grep -q 'GET /checkout'"
+check "slow --top 3 keeps the 3 worst operations by p99" \
+    grep -q "^3 of 11 operations (--top)" "$TMP/slow"
+check "slow --top says the span list hit the limit" \
+    grep -q "^3 spans: the limit" "$TMP/slow"
+COLUMNS=120 "$CLI" $Q slow >"$TMP/slow"
 check "slow has percentiles" grep -q "db.query .* 60ms .* 60ms" "$TMP/slow"
+check_eq "percentiles are by p99, worst first" \
+    "$(sed -n '/^Percentiles/,$p' "$TMP/slow" | sed -n '3p;4p' | awk '{print $2}' | tr '\n' ' ')" \
+    "GET charge "
+width=$(while IFS= read -r l; do printf '%s' "$l" | wc -m; done <"$TMP/slow" | sort -n | tail -n 1)
+check "slow fits COLUMNS=120 (widest $width)" [ "$width" -le 120 ]
+COLUMNS=80 "$CLI" $Q slow >"$TMP/slow80"
+width=$(while IFS= read -r l; do printf '%s' "$l" | wc -m; done <"$TMP/slow80" | sort -n | tail -n 1)
+check "slow fits COLUMNS=80 (widest $width)" [ "$width" -le 80 ]
 check_eq "slow --json shape" \
     "$("$CLI" $Q slow --json | jq -c '[keys_unsorted, (.spans[0] | keys_unsorted), (.percentiles[0] | keys_unsorted)]')" \
     '[["spans","percentiles"],["trace_id","span_id","service","name","duration_ns","start_unix_nano"],["service","operation","p50_ns","p90_ns","p99_ns","max_ns","count"]]'
@@ -116,7 +179,7 @@ check "slow --histogram draws bars" grep -q "Duration histogram" "$TMP/hist"
 "$CLI" $Q slow --histogram >/dev/null 2>&1
 check_eq "slow --histogram without an operation exits 2" "$?" 2
 
-check_eq "services" "$("$CLI" $Q services | sort | tr '\n' ' ')" \
+check_eq "services, alphabetically" "$("$CLI" $Q services | tr '\n' ' ')" \
     'cart evil\x1b]0;pwned\x07svc frontend payments '
 check_eq "services --json" "$("$CLI" $Q services --json | jq -r 'length')" 4
 check "operations" sh -c "'$CLI' $Q operations payments | grep -q '^db.query .*client'"

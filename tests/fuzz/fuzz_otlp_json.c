@@ -7,8 +7,10 @@
  *
  * Invariants: a decoded document yields protobuf bytes that protobuf-c
  * unpacks and that pass the collector's nesting pre-scan; a failure
- * returns no bytes and a reason; and export -> import is lossless (the
- * unpacked request, encoded back to JSON, decodes to the same bytes).
+ * returns no bytes and a reason; and export -> import is lossless: the
+ * unpacked request, encoded back to JSON, decodes to the same bytes. (When
+ * a string holds "\u0000", protobuf-c's unpacked char * ends at the NUL, so
+ * the first export is shorter; the check then runs from that export on.)
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +52,31 @@ json_round_trip(const json_req *req, const uint8_t *pb, size_t pb_len,
 	free(doc);
 }
 
+/* Replaces req and *pb by their export -> import: what protobuf-c's
+ * unpacked strings can carry (they end at a NUL byte). */
+static json_req *
+normalise(json_req *req, uint8_t **pb, size_t *pb_len)
+{
+	char *doc, *cause = NULL;
+	size_t rejected = 0;
+
+	doc = otlp_json_encode(
+	    req->resource_spans, req->n_resource_spans, 0, &cause);
+	FUZZ_CHECK(doc != NULL);
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+	    req, NULL);
+	free(*pb);
+	FUZZ_CHECK(otlp_json_decode(doc, strlen(doc), pb, pb_len, &rejected,
+	               &cause) == 0 &&
+	           rejected == 0);
+	free(cause);
+	free(doc);
+	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+	    NULL, *pb_len, *pb);
+	FUZZ_CHECK(req != NULL);
+	return req;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -78,6 +105,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
 	    NULL, pb_len, pb);
 	FUZZ_CHECK(req != NULL);
+	if (memchr(data, '\\', size) != NULL) /* escapes: maybe "\u0000" */
+		req = normalise(req, &pb, &pb_len);
 	json_round_trip(req, pb, pb_len, size & 1);
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
 	    req, NULL);

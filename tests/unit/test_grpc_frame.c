@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "base64.h"
 #include "common.h"
 #include "google/protobuf/any.pb-c.h"
 #include "google/rpc/error_details.pb-c.h"

@@ -1,5 +1,6 @@
-/* Unit tests for common/otlp_json.c: every OTLP JSON rule, every malformed
+/* Unit tests for common/otlp_json_{encode,decode}.c: every OTLP JSON rule, every malformed
  * case, and a lossless protobuf -> JSON -> protobuf round trip. */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -693,13 +694,20 @@ test_decode_numbers(void **state)
 	    "\"droppedAttributesCount\":4294967296", false, "out of range");
 	span_case("\"droppedAttributesCount\":-1", false, "out of range");
 	span_case("\"flags\":\"x\"", false, "flags");
-	/* Enums: integers only, never names or strings. */
-	span_case(
-	    "\"kind\":\"SPAN_KIND_SERVER\"", false, "enum must be an integer");
+	/* Enums: integers or names (proto3 JSON), never numeric strings. */
+	s = span_ok("\"kind\":\"SPAN_KIND_SERVER\","
+	            "\"status\":{\"code\":\"STATUS_CODE_ERROR\"}",
+	    &r);
+	assert_int_equal(s->kind, 2);
+	assert_int_equal(s->status->code, 2);
+	result_free(&r);
+	span_case("\"kind\":\"SPAN_KIND_NOPE\"", false,
+	    "kind: \"SPAN_KIND_NOPE\" is not a SpanKind name");
+	span_case("\"kind\":\"span_kind_server\"", false, "kind");
 	span_case("\"kind\":\"2\"", false, "kind");
-	span_case("\"kind\":2.5", false, "kind");
-	span_case("\"status\":{\"code\":\"STATUS_CODE_ERROR\"}", false,
-	    "status.code");
+	span_case("\"kind\":2.5", false, "enum must be an integer or a name");
+	span_case("\"kind\":4294967298", false, "kind");
+	span_case("\"status\":{\"code\":\"ERROR\"}", false, "status.code");
 	span_case("\"kind\":5", true, NULL);
 	/* Strings where numbers are expected and the reverse. */
 	span_case("\"name\":42", false, "name: expected a string");
@@ -792,7 +800,7 @@ test_decode_any_values(void **state)
 	attr_rejected("{\"bytesValue\":12}", "bytesValue");
 	attr_rejected(
 	    "{\"stringValue\":\"a\",\"intValue\":\"1\"}", "want one");
-	attr_rejected("\"plain string\"", "AnyValue: expected an object");
+	attr_rejected("\"plain string\"", "value: expected an object");
 	attr_rejected("{\"arrayValue\":[]}", "arrayValue: expected an object");
 	attr_rejected("{\"arrayValue\":{\"values\":{}}}", "values");
 	attr_rejected(
@@ -931,8 +939,6 @@ test_decode_unusable(void **state)
 	    "{\"resourceSpans\":[{\"scopeSpans\":[[]]}]}",
 	    "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":{}}]}]}",
 	    "{\"resourceSpans\":[]} trailing",
-	    "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":"
-	    "\"a\\u0000b\"}]}]}]}",
 	    "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{"
 	    "\"startTimeUnixNano\":99999999999999999999999}]}]}]}",
 	};
@@ -959,6 +965,168 @@ test_decode_unusable(void **state)
 	result_free(&r);
 }
 
+/* Decodes a document to raw protobuf bytes (which keep NUL bytes that
+ * protobuf-c's unpacked strings cannot show). */
+static uint8_t *
+decode_raw(const char *json, size_t *len)
+{
+	uint8_t *pb = NULL;
+	size_t rejected = 0;
+	char *cause = NULL;
+
+	if (otlp_json_decode(json, strlen(json), &pb, len, &rejected,
+	        &cause) != 0 ||
+	    rejected != 0)
+		fail_msg("%s: %s", json, cause ? cause : "(rejected)");
+	free(cause);
+	return pb;
+}
+
+/* Every JSON escape, "\u0000" included, and surrogate pairs reach the
+ * protobuf string as the bytes they stand for. */
+static void
+test_decode_escapes_and_nul(void **state)
+{
+	static const char want[] = "a\0b\"\\/\b\f\n\r\t\x1f\xc3\xa9"
+	                           "\xf0\x9f\x98\x80z";
+	char *doc;
+	uint8_t *pb;
+	size_t len;
+
+	(void)state;
+	doc = doc_with_span(
+	    "\"attributes\":[{\"key\":\"k\\u0000\",\"value\":{\"stringValue\":"
+	    "\"a\\u0000b\\\"\\\\\\/\\b\\f\\n\\r\\t\\u001F\\u00e9"
+	    "\\uD83D\\uDE00\\u007a\"}}]");
+	pb = decode_raw(doc, &len);
+	/* The value is a length-prefixed string holding exactly want. */
+	assert_non_null(memmem(pb, len, want, sizeof want - 1));
+	assert_non_null(memmem(pb, len, "k\0", 2));
+	free(pb);
+	free(doc);
+	/* A lone surrogate is not a character: the document is refused. */
+	doc = doc_with_span("\"name\":\"\\ud800x\"");
+	{
+		struct result r;
+		decode(doc, &r);
+		assert_int_equal(r.rv, -1);
+		assert_non_null(strstr(r.cause, "unpaired surrogate"));
+		result_free(&r);
+	}
+	free(doc);
+}
+
+/* 64-bit integers as bare numbers up to their limits. */
+static void
+test_decode_64bit_numbers(void **state)
+{
+	struct result r;
+	Span *s;
+	AnyValue *v;
+
+	(void)state;
+	s = span_ok("\"startTimeUnixNano\":18446744073709551615,"
+	            "\"endTimeUnixNano\":9223372036854775808",
+	    &r);
+	assert_true(s->start_time_unix_nano == UINT64_MAX);
+	assert_true(s->end_time_unix_nano == 9223372036854775808ULL);
+	result_free(&r);
+	v = attr_value("{\"intValue\":9223372036854775807}", &r);
+	assert_true(v->int_value == INT64_MAX);
+	result_free(&r);
+	v = attr_value("{\"intValue\":-9223372036854775808}", &r);
+	assert_true(v->int_value == INT64_MIN);
+	result_free(&r);
+	attr_rejected("{\"intValue\":9223372036854775808}", "out of range");
+}
+
+/* Empty arrays and objects wherever the mapping allows them. */
+static void
+test_decode_empty_everywhere(void **state)
+{
+	struct result r;
+	Span *s;
+
+	(void)state;
+	decode("{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{"
+	       "\"scope\":{},\"spans\":[]},{\"spans\":[{\"traceId\":\"" TID
+	       "\",\"spanId\":\"" SID "\",\"attributes\":[],\"events\":[{}],"
+	       "\"links\":[],\"status\":{}}]}]},{\"scopeSpans\":[]}]}",
+	    &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.rejected, 0);
+	assert_int_equal(r.req->n_resource_spans, 2);
+	assert_non_null(r.req->resource_spans[0]->resource);
+	assert_int_equal(r.req->resource_spans[0]->n_scope_spans, 2);
+	assert_int_equal(r.req->resource_spans[0]->scope_spans[0]->n_spans, 0);
+	s = r.req->resource_spans[0]->scope_spans[1]->spans[0];
+	assert_int_equal(s->n_attributes, 0);
+	assert_int_equal(s->n_events, 1);
+	assert_non_null(s->status);
+	result_free(&r);
+	s = span_ok("\"attributes\":[{\"key\":\"k\",\"value\":{\"kvlistValue\":"
+	            "{}}},{\"key\":\"e\",\"value\":{}},{\"key\":\"a\","
+	            "\"value\":{\"arrayValue\":{\"values\":[]}}}]",
+	    &r);
+	assert_int_equal(s->n_attributes, 3);
+	assert_int_equal(s->attributes[0]->value->value_case, AV(KVLIST_VALUE));
+	assert_int_equal(s->attributes[1]->value->value_case, AV(_NOT_SET));
+	assert_int_equal(s->attributes[2]->value->value_case, AV(ARRAY_VALUE));
+	result_free(&r);
+}
+
+/* Unknown keys at every level are skipped, whatever they hold. */
+static void
+test_decode_unknown_everywhere(void **state)
+{
+	struct result r;
+
+	(void)state;
+	decode("{\"x\":[{\"deep\":[1,{\"y\":null}]}],\"resourceSpans\":[{\"x\":1,"
+	       "\"resource\":{\"x\":\"\",\"attributes\":[{\"key\":\"k\",\"x\":{},"
+	       "\"value\":{\"x\":1,\"stringValue\":\"v\"}}]},\"scopeSpans\":[{"
+	       "\"x\":true,\"scope\":{\"x\":[]},\"spans\":[{\"x\":\"\\u0000\","
+	       "\"traceId\":\"" TID "\",\"spanId\":\"" SID "\",\"status\":{"
+	       "\"x\":0},\"events\":[{\"x\":1}],\"links\":[{\"x\":1}]}]}]}]}",
+	    &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.rejected, 0);
+	assert_int_equal(span_count(r.req), 1);
+	assert_string_equal(r.req->resource_spans[0]->resource->attributes[0]
+	                        ->value->string_value,
+	    "v");
+	result_free(&r);
+}
+
+/* Refusals are in our words: what is wrong (and where, when the JSON is
+ * well-formed), never a parser library's option or error-code names. */
+static void
+test_decode_error_words(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"a\":}", "{\"a\":tru}", "{\"a\":\"x", "{\"a\":\"\t\"}", "[1,]",
+	    "{\"a\":01}", "{\"a\":\"\\x\"}", "\xff", "{} {}", "",
+	};
+	struct result r;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		decode(bad[i], &r);
+		assert_int_equal(r.rv, -1);
+		if (strncmp(r.cause, "invalid JSON: ", 14) != 0 ||
+		    strstr(r.cause, "JSON_") != NULL ||
+		    strstr(r.cause, "_ERROR") != NULL ||
+		    strstr(r.cause, "simdjson") != NULL)
+			fail_msg("%s: cause \"%s\"", bad[i], r.cause);
+		result_free(&r);
+	}
+	decode("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[]},7]}]}", &r);
+	assert_int_equal(r.rv, -1);
+	assert_string_equal(r.cause, "resourceSpans[0].scopeSpans[1]: expected "
+	                             "an object, got a number");
+	result_free(&r);
+}
+
 int
 main(void)
 {
@@ -974,6 +1142,11 @@ main(void)
 	    cmocka_unit_test(test_decode_unknown_and_null),
 	    cmocka_unit_test(test_decode_isolation),
 	    cmocka_unit_test(test_decode_unusable),
+	    cmocka_unit_test(test_decode_escapes_and_nul),
+	    cmocka_unit_test(test_decode_64bit_numbers),
+	    cmocka_unit_test(test_decode_empty_everywhere),
+	    cmocka_unit_test(test_decode_unknown_everywhere),
+	    cmocka_unit_test(test_decode_error_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

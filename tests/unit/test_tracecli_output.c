@@ -203,7 +203,8 @@ test_json_show_shape(void **state)
 	static const char *const top[] = {"trace_id", "spans", NULL};
 	static const char *const span[] = {"span_id", "parent_span_id",
 		"service", "name", "kind", "start_unix_nano", "end_unix_nano",
-		"duration_ns", "status", "attributes", "events", NULL};
+		"duration_ns", "status", "attributes", "events", "status_message",
+		"links", "resource", "scope", NULL};
 	fx t = {0};
 	model_trace m;
 	char *text = NULL;
@@ -248,6 +249,13 @@ test_json_show_shape(void **state)
 	json_t *ev = json_array_get(json_object_get(err_span, "events"), 0);
 	assert_string_equal(json_string_value(json_object_get(ev, "name")),
 	    "exception");
+	/* Complete: the status message, the resource and the scope too. */
+	assert_string_equal(json_string_value(json_object_get(err_span,
+	    "status_message")), "card declined");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    err_span, "resource"), "service.name")), "payments");
+	assert_true(json_is_object(json_object_get(err_span, "scope")));
+	assert_true(json_is_array(json_object_get(err_span, "links")));
 	json_decref(j);
 	free(text);
 	model_free(&m);
@@ -338,12 +346,12 @@ test_json_search_and_slow_shapes(void **state)
 
 	/* Plain tables carry the same rows, and say "span-level". */
 	plain_opts o = {120, true};
-	CAPTURE(text, plain_slow(f, &r, &o, false));
+	CAPTURE(text, plain_slow(f, &r, 20, 1, &o, false));
 	assert_non_null(strstr(text, "span-level"));
 	assert_non_null(strstr(text, "db.query"));
 	assert_non_null(strstr(text, "60ms"));
 	free(text);
-	CAPTURE(text, plain_search(f, &sr, &o));
+	CAPTURE(text, plain_search(f, &sr, 20, &o));
 	assert_non_null(strstr(text, "frontend: GET /checkout"));
 	assert_non_null(strstr(text, "frontend,payments"));
 	free(text);
