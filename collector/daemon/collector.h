@@ -26,6 +26,7 @@ typedef struct config {
 	int n_listen;
 	const char *query_listen;
 	const char *otlp_http;      /* "none" disables */
+	const char *otlp_grpc;      /* NULL: off */
 	const char *ready_file;     /* NULL: none */
 	uint64_t retention_ns;
 	bool sync;

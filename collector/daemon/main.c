@@ -16,6 +16,7 @@
 #include "daemon/collector.h"
 #include "net/listen_guard.h"
 #include "net/listen_probe.h"
+#include "net/otlp_grpc.h"
 #include "net/otlp_http.h"
 
 static volatile sig_atomic_t got_signal;
@@ -84,13 +85,16 @@ probe_listeners(const config *c, char **cause)
 	if (strcmp(c->otlp_http, "none") != 0 &&
 	    listen_probe("--otlp-http", c->otlp_http, cause) != 0)
 		return -1;
+	if (c->otlp_grpc != NULL &&
+	    listen_probe("--otlp-grpc", c->otlp_grpc, cause) != 0)
+		return -1;
 	return 0;
 }
 
 /* Writes the ready file atomically (temp file + rename). */
 static int
 write_ready(const char *path, const config *c, const otlp_http *h,
-    char **cause)
+    const otlp_grpc *g, char **cause)
 {
 	char *tmp;
 	FILE *f;
@@ -112,6 +116,8 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 		fprintf(f, "otlp_http=%.*s:%d\n", hostlen, c->otlp_http,
 		    otlp_http_port(h));
 	}
+	if (g != NULL)
+		fprintf(f, "otlp_grpc=%s\n", otlp_grpc_addr(g));
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		xasprintf(cause, "ready file %s: %s", path, strerror(errno));
@@ -134,6 +140,8 @@ main(int argc, char **argv)
 	ingest *in = NULL;
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
+	otlp_grpc *grpc = NULL;
+	otlp_grpc_options go = { 0 };
 	retention *ret = NULL;
 	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
 	char *cause = NULL;
@@ -204,7 +212,11 @@ main(int argc, char **argv)
 	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start(&http,
 	    c.otlp_http, c.max_message_bytes, p, &cause) != 0)
 		goto fail;
-	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http,
+	go.max_message_bytes = c.max_message_bytes;
+	if (c.otlp_grpc != NULL && otlp_grpc_start(&grpc, c.otlp_grpc, &go,
+	    p, &cause) != 0)
+		goto fail;
+	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, grpc,
 	    &cause) != 0)
 		goto fail;
 	log_info("ready: db %s, ingest %s, query %s", c.db_dir, c.listen[0],
@@ -219,6 +231,7 @@ fail:
 	fprintf(stderr, "tracecollector: %s\n", cause ? cause : "failed");
 	free(cause);
 out:
+	otlp_grpc_stop(grpc);
 	otlp_http_stop(http);
 	ingest_stop(in);
 	query_server_stop(qs);

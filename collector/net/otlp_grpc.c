@@ -56,6 +56,7 @@ typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess
 #define STALL_NS 30000000000ULL    /* a half-sent call waits this long */
 #define POLL_MS 250                /* deadline and idle checks */
 #define BUSY_RETRY_MS 1000
+#define LINGER_NS 2000000000ULL    /* after a GOAWAY, until the peer reads it */
 #define NOT_HTTP2_REPLY                                                    \
 	"HTTP/1.1 505 HTTP Version Not Supported\r\n"                      \
 	"Content-Type: text/plain\r\nConnection: close\r\n"                \
@@ -80,6 +81,7 @@ struct call {
 	uint8_t *body;
 	size_t len, cap;
 	bool remote_closed; /* END_STREAM received */
+	bool rst_after;     /* reset once our END_STREAM is out */
 	bool answered;      /* a response is submitted: drop further data */
 	bool pending;       /* loop's view: dispatched, answer not yet back */
 	bool in_worker;     /* under mu: a worker holds it */
@@ -103,6 +105,8 @@ struct conn {
 	const uint8_t *out; /* bytes nghttp2 gave us that send() left over */
 	size_t out_len;
 	uint64_t last_recv_ns, last_call_ns;
+	unsigned resets, answers; /* calls the peer reset, calls answered */
+	uint64_t linger_ns;       /* our side shut: discard until EOF */
 	bool dead;
 };
 
@@ -110,6 +114,7 @@ struct otlp_grpc {
 	pipeline *p;
 	otlp_grpc_options o;
 	int listen_fd, wake_fd, port;
+	char addr[300];                /* HOST:PORT as bound */
 	size_t budget;                 /* bytes of bodies held at once */
 	_Atomic size_t buffered;
 	struct conn *conns;
@@ -230,6 +235,7 @@ call_answer(struct conn *c, struct call *k)
 	nghttp2_data_provider dp;
 
 	k->answered = true;
+	c->answers++;
 	snprintf(status, sizeof status, "%d", k->http_status);
 	snprintf(code, sizeof code, "%d", (int)k->code);
 	h[n++] = NV(":status", status);
@@ -250,10 +256,10 @@ call_answer(struct conn *c, struct call *k)
 		if (k->details != NULL)
 			h[n++] = NV("grpc-status-details-bin", k->details);
 	}
+	/* A reset submitted now would overtake the HEADERS (nghttp2 drops
+	 * a response for a stream it is closing): on_frame_send sends it. */
+	k->rst_after = !k->remote_closed;
 	nghttp2_submit_response(c->s, k->id, h, n, NULL);
-	if (!k->remote_closed)
-		nghttp2_submit_rst_stream(c->s, NGHTTP2_FLAG_NONE, k->id,
-		    NGHTTP2_NO_ERROR);
 }
 
 /* Answers k at once with an HTTP error (no gRPC status: not a gRPC call). */
@@ -601,13 +607,46 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 	return 0;
 }
 
+/* Resets a call whose answer ended our side while the peer still sends. */
+static int
+on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
+{
+	struct call *k = nghttp2_session_get_stream_user_data(s,
+	    f->hd.stream_id);
+
+	(void)user;
+	if (k != NULL && k->rst_after &&
+	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+		k->rst_after = false;
+		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, k->id,
+		    NGHTTP2_NO_ERROR);
+	}
+	return 0;
+}
+
+/*
+ * A peer that resets far more calls than it lets us answer is flooding
+ * (HTTP/2 "rapid reset"): nghttp2's rate limit bounds the rate, this
+ * bounds the total, and the connection ends with ENHANCE_YOUR_CALM.
+ */
+static void
+conn_count_reset(struct conn *c)
+{
+	if (++c->resets == 100 + 2 * c->answers) {
+		STATS_INC(grpc_conn_errors, 1);
+		nghttp2_session_terminate_session(c->s,
+		    NGHTTP2_ENHANCE_YOUR_CALM);
+	}
+}
+
 static int
 on_stream_close(nghttp2_session *s, int32_t id, uint32_t err, void *user)
 {
 	struct call *k = nghttp2_session_get_stream_user_data(s, id);
 	struct conn *c = user;
 
-	(void)err;
+	if (k != NULL && err != NGHTTP2_NO_ERROR && !k->answered)
+		conn_count_reset(c);
 	if (k != NULL) {
 		nghttp2_session_set_stream_user_data(s, id, NULL);
 		call_release(c->g, k);
@@ -631,6 +670,8 @@ callbacks_new(otlp_grpc *g)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb,
 	    on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cb,
+	    on_frame_send);
 	g->cbs = cb;
 	if (nghttp2_option_new(&g->opt) != 0)
 		return -1;
@@ -710,6 +751,35 @@ conn_accept(otlp_grpc *g)
 	}
 }
 
+/*
+ * Ends a connection whose session is over (a GOAWAY is out). Closing at
+ * once would make the kernel answer the peer's unread bytes with a TCP
+ * RST, which can destroy the GOAWAY before the peer reads it; so we shut
+ * our side and read until the peer closes, or LINGER_NS.
+ */
+static void
+conn_shut(struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	c->linger_ns = now_mono_ns();
+}
+
+static void
+conn_linger(struct conn *c, short revents)
+{
+	uint8_t buf[16384];
+	ssize_t n;
+
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		while ((n = recv(c->fd, buf, sizeof buf, 0)) > 0)
+			;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			c->dead = true;
+	}
+	if (now_mono_ns() - c->linger_ns > LINGER_NS)
+		c->dead = true;
+}
+
 /* Answers bytes that are not an HTTP/2 connection preface. An HTTP/1.x
  * client (a request line starts with a method in capitals) gets a short
  * 505 it can show; anything else is just closed. */
@@ -722,7 +792,7 @@ conn_not_http2(struct conn *c, const uint8_t *buf, size_t len)
 	    send(c->fd, NOT_HTTP2_REPLY, sizeof NOT_HTTP2_REPLY - 1,
 	    MSG_NOSIGNAL) < 0)
 		log_debug("otlp-grpc: 505 reply: %s", strerror(errno));
-	c->dead = true;
+	conn_shut(c);
 }
 
 /* Reads what the socket has into nghttp2. */
@@ -802,10 +872,10 @@ conn_has_job(const struct conn *c)
 
 /* Deadlines of calls still arriving, and idle or stalled connections. */
 static void
-conn_timers(otlp_grpc *g, struct conn *c, uint64_t now)
+conn_timers(otlp_grpc *g, struct conn *c)
 {
 	struct call *k, *next;
-	uint64_t quiet = now - c->last_recv_ns;
+	uint64_t now = now_mono_ns(), quiet = now - c->last_recv_ns;
 
 	for (k = c->calls; k != NULL; k = next) {
 		next = k->next;
@@ -858,7 +928,6 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 {
 	struct conn *c, *next;
 	size_t n = 2, i;
-	uint64_t now;
 
 	pfd[0] = (struct pollfd){ g->listen_fd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ g->wake_fd, POLLIN, 0 };
@@ -866,7 +935,8 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 		pc[n] = c;
 		pfd[n].fd = c->fd;
 		pfd[n].events = POLLIN;
-		if (c->out_len > 0 || nghttp2_session_want_write(c->s))
+		if (c->linger_ns == 0 &&
+		    (c->out_len > 0 || nghttp2_session_want_write(c->s)))
 			pfd[n].events |= POLLOUT;
 		pfd[n].revents = 0;
 	}
@@ -874,22 +944,27 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 		log_warn("otlp-grpc: poll: %s", strerror(errno));
 	if (pfd[1].revents & POLLIN)
 		loop_done(g);
-	now = now_mono_ns();
 	for (i = 2; i < n; i++) {
 		c = pc[i];
+		if (c->linger_ns != 0) {
+			conn_linger(c, pfd[i].revents);
+			continue;
+		}
 		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 			conn_read(c);
 		if (!c->dead)
-			conn_timers(g, c, now);
+			conn_timers(g, c);
 		if (!c->dead)
 			conn_write(c);
 	}
 	for (c = g->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->dead || (c->out_len == 0 &&
-		    !nghttp2_session_want_read(c->s) &&
-		    !nghttp2_session_want_write(c->s)))
+		if (c->dead)
 			conn_free(g, c);
+		else if (c->linger_ns == 0 && c->out_len == 0 &&
+		    !nghttp2_session_want_read(c->s) &&
+		    !nghttp2_session_want_write(c->s))
+			conn_shut(c);
 	}
 	if (pfd[0].revents & POLLIN)
 		conn_accept(g);
@@ -982,6 +1057,9 @@ listen_on(otlp_grpc *g, const char *addr, char **cause)
 	g->port = ntohs(ss.ss_family == AF_INET6 ?
 	    ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(g->addr, sizeof g->addr, ss.ss_family == AF_INET6 ?
+	    "[%s]:%d" : "%s:%d", host[0] ? host : ss.ss_family == AF_INET6 ?
+	    "::1" : "127.0.0.1", g->port);
 	return 0;
 }
 
@@ -1029,6 +1107,12 @@ int
 otlp_grpc_port(const otlp_grpc *g)
 {
 	return g->port;
+}
+
+const char *
+otlp_grpc_addr(const otlp_grpc *g)
+{
+	return g->addr;
 }
 
 void

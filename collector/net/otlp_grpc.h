@@ -33,6 +33,10 @@ int otlp_grpc_start(otlp_grpc **out, const char *addr,
 /* otlp_grpc_port returns the bound TCP port (useful with port 0). */
 int otlp_grpc_port(const otlp_grpc *g);
 
+/* otlp_grpc_addr returns "HOST:PORT" with the bound port, as a client
+ * would dial it (no scheme). Owned by g. */
+const char *otlp_grpc_addr(const otlp_grpc *g);
+
 /* otlp_grpc_stop closes every connection, lets the calls inside the
  * pipeline finish (their answers are dropped with the connections) and
  * frees g; NULL is a no-op. */
