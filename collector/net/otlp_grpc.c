@@ -107,6 +107,7 @@ struct conn {
 	uint64_t last_recv_ns, last_call_ns;
 	unsigned resets, answers; /* calls the peer reset, calls answered */
 	uint64_t linger_ns;       /* our side shut: discard until EOF */
+	size_t received;          /* bytes so far, up to the preface's 24 */
 	bool dead;
 };
 
@@ -814,6 +815,8 @@ conn_read(struct conn *c)
 		}
 		c->last_recv_ns = now_mono_ns();
 		rv = nghttp2_session_mem_recv(c->s, buf, (size_t)n);
+		if (rv >= 0 && c->received < NGHTTP2_CLIENT_MAGIC_LEN)
+			c->received += (size_t)n;
 		if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
 			conn_not_http2(c, buf, (size_t)n);
 			return;
@@ -828,12 +831,23 @@ conn_read(struct conn *c)
 	}
 }
 
+/* Whether c may write: our SETTINGS wait for the client's preface, so an
+ * HTTP/1.1 client or a stray scanner reads a plain answer, not frames. */
+static bool
+conn_may_write(const struct conn *c)
+{
+	return c->linger_ns == 0 && c->received >= NGHTTP2_CLIENT_MAGIC_LEN &&
+	    (c->out_len > 0 || nghttp2_session_want_write(c->s));
+}
+
 /* Writes what nghttp2 has to send; stops when the socket is full. */
 static void
 conn_write(struct conn *c)
 {
 	ssize_t n;
 
+	if (!conn_may_write(c))
+		return;
 	for (;;) {
 		if (c->out_len == 0) {
 			n = nghttp2_session_mem_send(c->s, &c->out);
@@ -935,8 +949,7 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 		pc[n] = c;
 		pfd[n].fd = c->fd;
 		pfd[n].events = POLLIN;
-		if (c->linger_ns == 0 &&
-		    (c->out_len > 0 || nghttp2_session_want_write(c->s)))
+		if (conn_may_write(c))
 			pfd[n].events |= POLLOUT;
 		pfd[n].revents = 0;
 	}
