@@ -625,6 +625,7 @@ draw_minimap(view *v, int y)
 			int c0, c1;
 			axis_cells(&a, m->spans[i].start_ns - m->start_ns,
 			    m->spans[i].start_ns - m->start_ns, &c0, &c1);
+			c0 = c0 < 0 ? 0 : c0 >= v->bar_w ? v->bar_w - 1 : c0;
 			v->minimap[c0]++;
 		}
 	}

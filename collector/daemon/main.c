@@ -18,6 +18,8 @@
 #include "net/listen_probe.h"
 #include "net/otlp_grpc.h"
 #include "net/otlp_http.h"
+#include "jaeger/jaeger_http.h"
+#include "query/query.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -37,6 +39,24 @@ warn_exposed(const char *what, const char *url, const char *risk)
 		    "anyone who can reach it can %s", what, url, risk);
 }
 
+/* True when an HTTP listener is https:// (it takes the --tls-* files). */
+static bool
+uses_https(const config *c)
+{
+	return strncmp(c->otlp_http, "https://", 8) == 0 ||
+	    (c->jaeger_http != NULL &&
+	    strncmp(c->jaeger_http, "https://", 8) == 0);
+}
+
+/* The limits and TLS every HTTP listener shares. */
+static void
+http_options(const config *c, http_server_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->max_body_bytes = c->max_message_bytes;
+	o->tls = &c->tls;
+}
+
 /*
  * Builds the TLS configurations when a listener is tls+tcp://: the
  * server's, and a client one for the listener guard's probes (no server
@@ -54,8 +74,9 @@ tls_setup(const config *c, nng_tls_config **srv, nng_tls_config **probe,
 	for (int i = 0; i < c->n_listen; i++)
 		any = any || tls_url_is_tls(c->listen[i]);
 	if (!any) {
-		if (c->tls.cert_file != NULL || c->tls.key_file != NULL ||
-		    c->tls.ca_file != NULL || c->tls.verify_peer)
+		if ((c->tls.cert_file != NULL || c->tls.key_file != NULL ||
+		    c->tls.ca_file != NULL || c->tls.verify_peer) &&
+		    !uses_https(c))
 			log_warn("TLS options given but no tls+tcp:// "
 			    "listener: they are not used");
 		return 0;
@@ -88,13 +109,16 @@ probe_listeners(const config *c, char **cause)
 	if (c->otlp_grpc != NULL &&
 	    listen_probe("--otlp-grpc", c->otlp_grpc, cause) != 0)
 		return -1;
+	if (c->jaeger_http != NULL &&
+	    listen_probe("--jaeger-http", c->jaeger_http, cause) != 0)
+		return -1;
 	return 0;
 }
 
 /* Writes the ready file atomically (temp file + rename). */
 static int
 write_ready(const char *path, const config *c, const otlp_http *h,
-    const otlp_grpc *g, char **cause)
+    const otlp_grpc *g, const jaeger_http *jh, char **cause)
 {
 	char *tmp;
 	FILE *f;
@@ -118,6 +142,8 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 	}
 	if (g != NULL)
 		fprintf(f, "otlp_grpc=%s\n", otlp_grpc_addr(g));
+	if (jh != NULL)
+		fprintf(f, "jaeger_http=%s\n", jaeger_http_addr(jh));
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		xasprintf(cause, "ready file %s: %s", path, strerror(errno));
@@ -127,6 +153,24 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 	}
 	free(tmp);
 	return 0;
+}
+
+/* What the Jaeger API asks: the query engine, after the index has caught
+ * up, as the NNG query server does (query_server.c). */
+typedef struct jaeger_store {
+	store *st;
+	pipeline *p;
+	uint64_t retention_ns;
+} jaeger_store;
+
+static Tracequery__V1__Response *
+jaeger_ask(void *arg, const Tracequery__V1__Request *req)
+{
+	jaeger_store *js = arg;
+
+	if (pipeline_sync_within(js->p, 1000) != 0)
+		STATS_INC(query_index_lag, 1);
+	return query_execute(js->st, js->retention_ns, req);
 }
 
 int
@@ -142,6 +186,9 @@ main(int argc, char **argv)
 	otlp_http *http = NULL;
 	otlp_grpc *grpc = NULL;
 	otlp_grpc_options go = { 0 };
+	jaeger_http *jh = NULL;
+	jaeger_store js = { 0 };
+	http_server_options hopts;
 	retention *ret = NULL;
 	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
 	char *cause = NULL;
@@ -179,12 +226,16 @@ main(int argc, char **argv)
 	for (int i = 0; i < c.n_listen; i++)
 		warn_exposed("ingest", c.listen[i], "send spans");
 	warn_exposed("query", c.query_listen, "read every stored span");
-	if (strcmp(c.otlp_http, "none") != 0 &&
+	if (strcmp(c.otlp_http, "none") != 0 && !uses_https(&c) &&
 	    !tls_url_is_loopback(c.otlp_http))
 		log_warn("OTLP/HTTP listener %s is not loopback-only and has "
 		    "no TLS: anyone who can reach it can send spans",
 		    c.otlp_http);
 
+	if (c.jaeger_http != NULL && !tls_url_is_loopback(c.jaeger_http))
+		log_warn("Jaeger API listener %s is not loopback-only: anyone "
+		    "who can reach it can read every stored span",
+		    c.jaeger_http);
 	if (probe_listeners(&c, &cause) != 0)
 		goto fail;
 	so.sync = c.sync;
@@ -209,15 +260,22 @@ main(int argc, char **argv)
 	if (ingest_start(&in, c.listen, c.n_listen, c.ingest_workers,
 	    c.max_message_bytes, p, &cause) != 0)
 		goto fail;
-	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start(&http,
-	    c.otlp_http, c.max_message_bytes, p, &cause) != 0)
+	http_options(&c, &hopts);
+	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start_opts(&http,
+	    c.otlp_http, &hopts, p, &cause) != 0)
 		goto fail;
 	go.max_message_bytes = c.max_message_bytes;
 	if (c.otlp_grpc != NULL && otlp_grpc_start(&grpc, c.otlp_grpc, &go,
 	    p, &cause) != 0)
 		goto fail;
-	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, grpc,
+	js = (jaeger_store){ st, p, c.retention_ns };
+	if (c.jaeger_http != NULL && jaeger_http_start(&jh,
+	    &(jaeger_http_options){ .addr = c.jaeger_http, .ui_dir = c.ui_dir,
+	    .tls = &c.tls, .source = { .ask = jaeger_ask, .arg = &js } },
 	    &cause) != 0)
+		goto fail;
+	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, grpc,
+	    jh, &cause) != 0)
 		goto fail;
 	log_info("ready: db %s, ingest %s, query %s", c.db_dir, c.listen[0],
 	    c.query_listen);
@@ -232,6 +290,7 @@ fail:
 	free(cause);
 out:
 	otlp_grpc_stop(grpc);
+	jaeger_http_stop(jh);
 	otlp_http_stop(http);
 	ingest_stop(in);
 	query_server_stop(qs);

@@ -267,7 +267,7 @@ jaeger_params_search(const jaeger_arg *args, size_t n, uint64_t now_ns,
 	return 0;
 }
 
-/* query.startTimeMin and the like: RFC 3339, required. */
+/* query.startTimeMin and the like: RFC 3339; absent leaves *ns. */
 static int
 get_rfc3339(const jaeger_arg *args, size_t n, const char *camel,
     const char *snake, uint64_t *ns, char **err)
@@ -275,7 +275,7 @@ get_rfc3339(const jaeger_arg *args, size_t n, const char *camel,
 	const char *s = get2(args, n, camel, snake);
 
 	if (s == NULL || *s == '\0')
-		return fail(err, "parameter '%s' is required", camel);
+		return 0;
 	if (time_parse(s, ns) != 0)
 		return fail(err, "malformed parameter '%s': expecting an RFC 3339 "
 		    "time", camel);
@@ -300,11 +300,13 @@ get_attributes_v3(const jaeger_arg *args, size_t n, jaeger_query *q,
 }
 
 int
-jaeger_params_search_v3(const jaeger_arg *args, size_t n, jaeger_query *q,
-    char **err)
+jaeger_params_search_v3(const jaeger_arg *args, size_t n, uint64_t now_ns,
+    jaeger_query *q, char **err)
 {
 	memset(q, 0, sizeof *q);
 	*err = NULL;
+	q->end_ns = now_ns;
+	q->start_ns = now_ns > 48 * HOUR_NS ? now_ns - 48 * HOUR_NS : 0;
 	if (check_strings(args, n, err) != 0 ||
 	    get_rfc3339(args, n, "query.startTimeMin", "query.start_time_min",
 	    &q->start_ns, err) != 0 ||

@@ -52,10 +52,11 @@ int jaeger_params_search(const jaeger_arg *args, size_t n, uint64_t now_ns,
     jaeger_query *q, char **err);
 
 /* jaeger_params_search_v3 is the same for /api/v3/traces and
- * /api/v3/trace-summaries (query.* names, camelCase or snake_case; the
- * time window is required). */
+ * /api/v3/trace-summaries (query.* names, camelCase or snake_case). Jaeger
+ * requires the window (query.startTimeMin/Max); it defaults here as in v1,
+ * since the v2 UI leaves it out when its URL has no start. */
 int jaeger_params_search_v3(const jaeger_arg *args, size_t n,
-    jaeger_query *q, char **err);
+    uint64_t now_ns, jaeger_query *q, char **err);
 
 void jaeger_query_fini(jaeger_query *q);
 

@@ -108,6 +108,7 @@ struct conn {
 	unsigned resets, answers; /* calls the peer reset, calls answered */
 	uint64_t linger_ns;       /* our side shut: discard until EOF */
 	size_t received;          /* bytes so far, up to the preface's 24 */
+	bool peer_done;           /* EOF read: flush what is queued, close */
 	bool dead;
 };
 
@@ -809,7 +810,11 @@ conn_read(struct conn *c)
 			return;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n == 0) {
+			c->peer_done = true;
+			return;
+		}
+		if (n < 0) {
 			c->dead = true;
 			return;
 		}
@@ -948,7 +953,7 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 	for (c = g->conns; c != NULL; c = c->next, n++) {
 		pc[n] = c;
 		pfd[n].fd = c->fd;
-		pfd[n].events = POLLIN;
+		pfd[n].events = c->peer_done ? 0 : POLLIN;
 		if (conn_may_write(c))
 			pfd[n].events |= POLLOUT;
 		pfd[n].revents = 0;
@@ -963,7 +968,8 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 			conn_linger(c, pfd[i].revents);
 			continue;
 		}
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+		if (!c->peer_done &&
+		    (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 			conn_read(c);
 		if (!c->dead)
 			conn_timers(g, c);
@@ -972,7 +978,8 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 	}
 	for (c = g->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->dead)
+		if (c->dead || (c->peer_done && !conn_may_write(c) &&
+		    !conn_has_job(c)))
 			conn_free(g, c);
 		else if (c->linger_ns == 0 && c->out_len == 0 &&
 		    !nghttp2_session_want_read(c->s) &&

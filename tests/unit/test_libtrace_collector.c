@@ -40,7 +40,8 @@ collector_start(void)
 		return -1;
 	if (pid == 0) {
 		execl(bin, bin, "--db", dir, "--listen", ingest,
-		    "--query-listen", query, "--otlp-http", "none", "--otlp-grpc", "off",
+		    "--query-listen", query, "--otlp-http", "none",
+		    "--jaeger-http", "off", "--otlp-grpc", "off",
 		    "--ready-file", ready, "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}
