@@ -537,7 +537,7 @@ draw_status(view *v)
 			snprintf(buf, sizeof buf, " %s", v->status);
 		else
 			snprintf(buf, sizeof buf, " %d/%d  ? help  q quit  / search  "
-			    "x error  p critical  Enter detail  Space fold  +/- zoom",
+			    "x error  S stats  Enter detail  Space fold  +/- zoom",
 			    v->sel + 1, v->m->nrows);
 		put_fit(y, 0, buf, v->cols, false);
 	}
@@ -630,7 +630,7 @@ draw_minimap(view *v, int y)
 		}
 	}
 	snprintf(label, sizeof label, "window %s-%s of %s",
-	    duration_format(v->z0, w0, sizeof w0),
+	    v->z0 ? duration_format(v->z0, w0, sizeof w0) : "0",
 	    duration_format(v->z1, w1, sizeof w1),
 	    duration_format(total, tot, sizeof tot));
 	attrset(term_attr(CLR_DIM));
