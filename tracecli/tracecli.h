@@ -259,6 +259,27 @@ void diff_build(trace_diff *d, const model_trace *a, const model_trace *b);
 void diff_free(trace_diff *d);
 const char *diff_change_name(diff_change c);
 
+/* ---------------------------------------------------------------- deps.c */
+
+/* Calls from one service to another (names raw, as on the wire). */
+typedef struct dep_edge {
+	char *caller, *callee;
+	int calls, errors;
+	uint64_t *durs;          /* the calls' durations (sorted by deps_finish) */
+	uint64_t p50_ns, p99_ns;
+} dep_edge;
+
+typedef struct deps {
+	dep_edge *edges;         /* by caller, then callee, after deps_finish */
+	int n;
+	int traces;              /* traces read */
+} deps;
+
+/* deps_add_trace counts m's cross-service calls into d (zeroed first). */
+void deps_add_trace(deps *d, const model_trace *m);
+void deps_finish(deps *d);
+void deps_free(deps *d);
+
 /* ---------------------------------------------------------------- table.c */
 
 /* A column of a text table. Fill head, min_w, shrink, drop, right; the
@@ -304,6 +325,8 @@ void plain_slow(FILE *f, const Tracequery__V1__SlowResult *r, uint32_t top,
 /* plain_diff prints the merged tree; label names each side ("A", or
  * "baseline" and "trace"). */
 void plain_diff(FILE *f, const trace_diff *d, const plain_opts *o);
+/* plain_deps prints the edges as a table, then as a graph. */
+void plain_deps(FILE *f, const deps *d, const plain_opts *o);
 void plain_trace_stats(FILE *f, const model_trace *m, const tstats *ts,
     const plain_opts *o);
 void plain_services(FILE *f, const Tracequery__V1__ServicesResult *r,
@@ -323,6 +346,7 @@ void plain_histogram(FILE *f, Tracequery__V1__HistogramBucket *const *b,
  * terminal. Returns 0, or -1 on a write error. */
 int json_search(FILE *f, const Tracequery__V1__SearchResult *r);
 int json_show(FILE *f, const model_trace *m);
+int json_deps(FILE *f, const deps *d);
 int json_diff(FILE *f, const trace_diff *d, const char *baseline_of);
 int json_trace_stats(FILE *f, const model_trace *m, const tstats *ts);
 int json_slow(FILE *f, const Tracequery__V1__SlowResult *r, bool histogram);
@@ -440,7 +464,7 @@ typedef enum {
 	A_ZOOM_SPAN, A_ZOOM_RESET, A_PAN_LEFT, A_PAN_RIGHT, A_DETAIL,
 	A_DETAIL_DOWN, A_DETAIL_UP, A_OPEN_LINK, A_STATS, A_HELP, A_REDRAW,
 	A_OPEN, A_SORT_NEXT, A_SORT_NEWEST, A_SORT_LONGEST, A_SORT_SPANS,
-	A_SORT_ERRORS, A_RERUN, A_MOUSE,
+	A_SORT_ERRORS, A_RERUN, A_MOUSE, A_FOLLOW, A_DEPS, A_MARK, A_COMPARE,
 } key_action;
 
 #define KEYS_PER_ACTION 4
@@ -460,6 +484,12 @@ void keys_help_draw(const key_binding *t, size_t n, const char *title,
     int *top);
 /* keys_help_key scrolls the help; false means the key closes it. */
 bool keys_help_key(int ch, int *top);
+
+/* ---------------------------------------------------------------- pager.c */
+
+/* pager_run shows text (its lines are cut in place) until Esc or q;
+ * returns true when the program should quit (a signal or -n). */
+bool pager_run(const char *title, char *text);
 
 /* ---------------------------------------------------------------- view.c */
 
@@ -548,6 +578,27 @@ int trace_fetch(const client_opts *co, const uint8_t id[16],
 int trace_load(const client_opts *co, const uint8_t id[16], san_mode san,
     model_trace *m, char **cause);
 
+/* ---------------------------------------------------------------- tail.c */
+
+#define TAIL_LOOKBACK_NS (60ull * 1000000000ull) /* span starts searched */
+
+typedef struct tail_state {
+	search_spec filter;
+	uint64_t *seen;          /* IDs reported (a hash set) */
+	size_t nseen;
+} tail_state;
+
+void tail_init(tail_state *t, const search_spec *filter);
+/* tail_poll_seen marks a trace ID (16 bytes) as reported; false when it
+ * already was. */
+bool tail_poll_seen(tail_state *t, const uint8_t *id);
+void tail_fini(tail_state *t);
+/* tail_poll searches the last TAIL_LOOKBACK_NS; *fresh (malloc'd, its
+ * entries owned by *resp) lists the traces not seen before, oldest first.
+ * Returns an EXIT_* status. */
+int tail_poll(tail_state *t, const client_opts *co, pb_response **resp,
+    Tracequery__V1__TraceSummary ***fresh, size_t *nfresh, char **cause);
+
 /* ---------------------------------------------------------------- cli.c */
 
 typedef enum {
@@ -631,6 +682,8 @@ int cmd_tui(const cli_args *c);
 int cmd_export(const cli_args *c);
 int cmd_import(const cli_args *c);
 int cmd_diff(const cli_args *c);
+int cmd_deps(const cli_args *c);
+int cmd_tail(const cli_args *c);
 
 /* ---------------------------------------------------------------- tui.c */
 

@@ -22,6 +22,8 @@ config_usage(FILE *f)
 "  --query-listen URL       query socket (default tcp://127.0.0.1:7071)\n"
 "  --otlp-http ADDR         OTLP/HTTP listener HOST:PORT, port 0 picks one,\n"
 "                           `none` disables (default 127.0.0.1:4318)\n"
+"  --otlp-grpc ADDR         OTLP/gRPC listener HOST:PORT (h2c), port 0 picks\n"
+"                           one, `off` disables (default 127.0.0.1:4317)\n"
 "  --retention DURATION     keep spans this long by start time (default 72h,\n"
 "                           0 keeps everything)\n"
 "  --sync                   fsync the WAL before acknowledging (survives power\n"
@@ -81,7 +83,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 {
 	enum { O_DB = 256, O_LISTEN, O_QUERY, O_OTLP, O_RET, O_SYNC, O_MAX,
 		O_READY, O_LOG, O_HELP, O_IW, O_QW, O_TLS_CERT, O_TLS_KEY,
-		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS };
+		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS, O_OTLP_GRPC };
 	enum { O_JAEGER_HTTP = 0x400, O_UI_DIR };
 	enum { O_ZIPKIN = 0x500 };
 	static const struct option opts[] = {
@@ -89,6 +91,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "query-listen", required_argument, NULL, O_QUERY },
 		{ "otlp-http", required_argument, NULL, O_OTLP },
+		{ "otlp-grpc", required_argument, NULL, O_OTLP_GRPC },
 		{ "retention", required_argument, NULL, O_RET },
 		{ "sync", no_argument, NULL, O_SYNC },
 		{ "max-message-bytes", required_argument, NULL, O_MAX },
@@ -115,6 +118,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 	c->db_dir = "./trace-data";
 	c->query_listen = "tcp://127.0.0.1:7071";
 	c->otlp_http = "127.0.0.1:4318";
+	c->otlp_grpc = "127.0.0.1:4317";
 	c->jaeger_http = "127.0.0.1:16686";
 	c->zipkin = "127.0.0.1:9411";
 	c->retention_ns = 72 * 3600ULL * 1000000000ULL;
@@ -144,6 +148,10 @@ config_parse(config *c, int argc, char **argv, char **cause)
 			break;
 		case O_OTLP:
 			c->otlp_http = optarg;
+			break;
+		case O_OTLP_GRPC:
+			c->otlp_grpc = strcmp(optarg, "off") == 0 ||
+			    strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
 		case O_RET:
 			if (strcmp(optarg, "0") == 0)

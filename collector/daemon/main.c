@@ -16,6 +16,7 @@
 #include "daemon/collector.h"
 #include "net/listen_guard.h"
 #include "net/listen_probe.h"
+#include "net/otlp_grpc.h"
 #include "net/otlp_http.h"
 #include "net/zipkin.h"
 #include "jaeger/jaeger_http.h"
@@ -107,6 +108,9 @@ probe_listeners(const config *c, char **cause)
 	if (strcmp(c->otlp_http, "none") != 0 &&
 	    listen_probe("--otlp-http", c->otlp_http, cause) != 0)
 		return -1;
+	if (c->otlp_grpc != NULL &&
+	    listen_probe("--otlp-grpc", c->otlp_grpc, cause) != 0)
+		return -1;
 	if (c->jaeger_http != NULL &&
 	    listen_probe("--jaeger-http", c->jaeger_http, cause) != 0)
 		return -1;
@@ -118,7 +122,8 @@ probe_listeners(const config *c, char **cause)
 /* Writes the ready file atomically (temp file + rename). */
 static int
 write_ready(const char *path, const config *c, const otlp_http *h,
-    const jaeger_http *jh, const zipkin *zk, char **cause)
+    const otlp_grpc *g, const jaeger_http *jh, const zipkin *zk,
+    char **cause)
 {
 	char *tmp;
 	FILE *f;
@@ -140,6 +145,8 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 		fprintf(f, "otlp_http=%.*s:%d\n", hostlen, c->otlp_http,
 		    otlp_http_port(h));
 	}
+	if (g != NULL)
+		fprintf(f, "otlp_grpc=%s\n", otlp_grpc_addr(g));
 	if (jh != NULL)
 		fprintf(f, "jaeger_http=%s\n", jaeger_http_addr(jh));
 	if (zk != NULL)
@@ -184,6 +191,8 @@ main(int argc, char **argv)
 	ingest *in = NULL;
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
+	otlp_grpc *grpc = NULL;
+	otlp_grpc_options go = { 0 };
 	jaeger_http *jh = NULL;
 	zipkin *zk = NULL;
 	jaeger_store js = { 0 };
@@ -267,6 +276,10 @@ main(int argc, char **argv)
 	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start_opts(&http,
 	    c.otlp_http, &hopts, p, &cause) != 0)
 		goto fail;
+	go.max_message_bytes = c.max_message_bytes;
+	if (c.otlp_grpc != NULL && otlp_grpc_start(&grpc, c.otlp_grpc, &go,
+	    p, &cause) != 0)
+		goto fail;
 	js = (jaeger_store){ st, p, c.retention_ns };
 	if (c.jaeger_http != NULL && jaeger_http_start(&jh,
 	    &(jaeger_http_options){ .addr = c.jaeger_http, .ui_dir = c.ui_dir,
@@ -276,8 +289,8 @@ main(int argc, char **argv)
 	if (c.zipkin != NULL && zipkin_start(&zk, c.zipkin, &hopts, p,
 	    &cause) != 0)
 		goto fail;
-	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, jh,
-	    zk, &cause) != 0)
+	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, grpc,
+	    jh, zk, &cause) != 0)
 		goto fail;
 	log_info("ready: db %s, ingest %s, query %s", c.db_dir, c.listen[0],
 	    c.query_listen);
@@ -291,6 +304,7 @@ fail:
 	fprintf(stderr, "tracecollector: %s\n", cause ? cause : "failed");
 	free(cause);
 out:
+	otlp_grpc_stop(grpc);
 	jaeger_http_stop(jh);
 	zipkin_stop(zk);
 	otlp_http_stop(http);
