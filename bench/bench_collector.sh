@@ -96,6 +96,23 @@ echo "BENCH query.stored_spans $stored spans"
 hwm2=$(awk '/^VmHWM/ { print $2 }' "/proc/$CPID/status")
 echo "BENCH collector.rss_mb $(echo "$hwm" | awk '{ printf "%.1f", $1 / 1024 }') MB"
 kill "$CPID"; wait "$CPID" 2>/dev/null
+
+# The Jaeger HTTP API beside NNG, both on loopback TCP, over this store
+# (bench/bench_jaeger_api.c).
+QPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$COLL" --db "$TMP/four-db" --listen "ipc://$TMP/jq-in.sock" \
+	--query-listen "tcp://127.0.0.1:$QPORT" --otlp-http none --otlp-grpc off \
+	--jaeger-http 127.0.0.1:0 --ready-file "$TMP/jq.ready" >"$TMP/jq.log" 2>&1 &
+CPID=$!
+PIDS="$PIDS $CPID"
+while [ ! -s "$TMP/jq.ready" ]; do
+	kill -0 "$CPID" 2>/dev/null || { cat "$TMP/jq.log" >&2; exit 1; }
+	sleep 0.05
+done
+"$BUILD/bench/bench_jaeger_api" "tcp://127.0.0.1:$QPORT" \
+	"$(sed -n 's/^jaeger_http=//p' "$TMP/jq.ready")" "$PRODUCERS" "$TRACES" \
+	"$BASE" "$STEP" "$ITER" || exit 1
+kill "$CPID"; wait "$CPID" 2>/dev/null
 disk=$(du -sb "$TMP/four-db" | awk '{ print $1 }')
 echo "BENCH collector.disk_bytes_per_span $(echo "$disk $stored" | awk '{ printf "%.1f", $1 / $2 }') bytes"
 
