@@ -179,7 +179,8 @@ read_decimal(struct dec *d, const char *s, size_t len, struct whole *w)
 		if (digit > 9)
 			return fail(d, "\"%.32s\" is not a decimal integer",
 			    s);
-		if (w->mag > (UINT64_MAX - digit) / 10)
+		if (w->mag > UINT64_MAX / 10 ||
+		    (w->mag == UINT64_MAX / 10 && digit > UINT64_MAX % 10))
 			return fail(d, "\"%.32s\" out of range", s);
 		w->mag = w->mag * 10 + digit;
 	}
@@ -540,8 +541,9 @@ static const ProtobufCFieldDescriptor *
 field_for_key(const ProtobufCMessageDescriptor *desc, const char *key,
     size_t len, unsigned *hint)
 {
-	for (unsigned k = 0; k < desc->n_fields; k++) {
-		unsigned i = (*hint + k) % desc->n_fields;
+	unsigned n = desc->n_fields, i = *hint < n ? *hint : 0;
+
+	for (unsigned k = 0; k < n; k++, i = i + 1 < n ? i + 1 : 0) {
 		if (is_camel_of(key, len, desc->fields[i].name)) {
 			*hint = i + 1;
 			return &desc->fields[i];

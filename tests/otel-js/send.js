@@ -10,7 +10,12 @@
 // as it would over real HTTP. Spans carry attributes of every type, events
 // (one an exception), links (one to the other trace) and statuses.
 //
-// Usage: node send.js --url http://127.0.0.1:PORT --out expected.json
+// With --grpc HOST:PORT instead of --url, the three services export over
+// OTLP/gRPC (@opentelemetry/exporter-trace-otlp-grpc): web and api plain,
+// db with gzip.
+//
+// Usage: node send.js (--url http://127.0.0.1:PORT | --grpc 127.0.0.1:PORT)
+//        --out expected.json
 // Writes what was sent (ids in lowercase hex) to --out; exits 1 if any
 // export did not succeed.
 'use strict';
@@ -28,16 +33,18 @@ const ProtoExporter =
 const JsonExporter =
   require('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter;
 
-function arg(name) {
+function arg(name, optional) {
   const i = process.argv.indexOf(name);
   if (i < 0 || i + 1 >= process.argv.length) {
-    console.error(`usage: node send.js --url URL --out FILE (missing ${name})`);
+    if (optional) return null;
+    console.error(`usage: node send.js --url URL|--grpc ADDR --out FILE (missing ${name})`);
     process.exit(2);
   }
   return process.argv[i + 1];
 }
 
-const base = arg('--url').replace(/\/$/, '');
+const grpcAddr = arg('--grpc', true);
+const base = grpcAddr ? null : arg('--url').replace(/\/$/, '');
 const outFile = arg('--out');
 const url = `${base}/v1/traces`;
 
@@ -109,10 +116,25 @@ function provider(service, exporter, encoding) {
   });
 }
 
-const web = provider('web', new ProtoExporter({ url }), 'protobuf');
-const apiSvc = provider('api', new JsonExporter({ url }), 'json');
-const db = provider('db', new ProtoExporter({ url, compression: 'gzip' }),
-  'protobuf+gzip');
+// The three services' exporters: OTLP/HTTP in three encodings, or gRPC.
+function exporters() {
+  if (grpcAddr) {
+    const GrpcExporter =
+      require('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter;
+    const g = `http://${grpcAddr}`;
+    return [[new GrpcExporter({ url: g }), 'grpc'],
+      [new GrpcExporter({ url: g }), 'grpc'],
+      [new GrpcExporter({ url: g, compression: 'gzip' }), 'grpc+gzip']];
+  }
+  return [[new ProtoExporter({ url }), 'protobuf'],
+    [new JsonExporter({ url }), 'json'],
+    [new ProtoExporter({ url, compression: 'gzip' }), 'protobuf+gzip']];
+}
+
+const [webExp, apiExp, dbExp] = exporters();
+const web = provider('web', ...webExp);
+const apiSvc = provider('api', ...apiExp);
+const db = provider('db', ...dbExp);
 const propagator = new W3CTraceContextPropagator();
 
 // Crosses a process boundary: inject into headers, extract on the other side.
