@@ -37,7 +37,7 @@ start_coll() {
 	n=$1; shift
 	rm -f "$TMP/$n.ready"
 	"$COLL" --db "$TMP/$n-db" --listen "ipc://$TMP/$n-in.sock" \
-		--query-listen "ipc://$TMP/$n-q.sock" --otlp-http none --otlp-grpc off --jaeger-http off \
+		--query-listen "ipc://$TMP/$n-q.sock" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 		--ready-file "$TMP/$n.ready" "$@" >"$TMP/$n.log" 2>&1 &
 	CPID=$!
 	PIDS="$PIDS $CPID"

@@ -18,6 +18,7 @@
 #include "net/listen_probe.h"
 #include "net/otlp_grpc.h"
 #include "net/otlp_http.h"
+#include "net/zipkin.h"
 #include "jaeger/jaeger_http.h"
 #include "query/query.h"
 
@@ -44,6 +45,7 @@ static bool
 uses_https(const config *c)
 {
 	return strncmp(c->otlp_http, "https://", 8) == 0 ||
+	    (c->zipkin != NULL && strncmp(c->zipkin, "https://", 8) == 0) ||
 	    (c->jaeger_http != NULL &&
 	    strncmp(c->jaeger_http, "https://", 8) == 0);
 }
@@ -112,13 +114,16 @@ probe_listeners(const config *c, char **cause)
 	if (c->jaeger_http != NULL &&
 	    listen_probe("--jaeger-http", c->jaeger_http, cause) != 0)
 		return -1;
+	if (c->zipkin != NULL && listen_probe("--zipkin", c->zipkin, cause) != 0)
+		return -1;
 	return 0;
 }
 
 /* Writes the ready file atomically (temp file + rename). */
 static int
 write_ready(const char *path, const config *c, const otlp_http *h,
-    const otlp_grpc *g, const jaeger_http *jh, char **cause)
+    const otlp_grpc *g, const jaeger_http *jh, const zipkin *zk,
+    char **cause)
 {
 	char *tmp;
 	FILE *f;
@@ -144,6 +149,8 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 		fprintf(f, "otlp_grpc=%s\n", otlp_grpc_addr(g));
 	if (jh != NULL)
 		fprintf(f, "jaeger_http=%s\n", jaeger_http_addr(jh));
+	if (zk != NULL)
+		fprintf(f, "zipkin=%s\n", zipkin_addr(zk));
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		xasprintf(cause, "ready file %s: %s", path, strerror(errno));
@@ -187,6 +194,7 @@ main(int argc, char **argv)
 	otlp_grpc *grpc = NULL;
 	otlp_grpc_options go = { 0 };
 	jaeger_http *jh = NULL;
+	zipkin *zk = NULL;
 	jaeger_store js = { 0 };
 	http_server_options hopts;
 	retention *ret = NULL;
@@ -232,6 +240,10 @@ main(int argc, char **argv)
 		    "no TLS: anyone who can reach it can send spans",
 		    c.otlp_http);
 
+	if (c.zipkin != NULL && strncmp(c.zipkin, "https://", 8) != 0 &&
+	    !tls_url_is_loopback(c.zipkin))
+		log_warn("Zipkin listener %s is not loopback-only and has no "
+		    "TLS: anyone who can reach it can send spans", c.zipkin);
 	if (c.jaeger_http != NULL && !tls_url_is_loopback(c.jaeger_http))
 		log_warn("Jaeger API listener %s is not loopback-only: anyone "
 		    "who can reach it can read every stored span",
@@ -274,8 +286,11 @@ main(int argc, char **argv)
 	    .tls = &c.tls, .source = { .ask = jaeger_ask, .arg = &js } },
 	    &cause) != 0)
 		goto fail;
+	if (c.zipkin != NULL && zipkin_start(&zk, c.zipkin, &hopts, p,
+	    &cause) != 0)
+		goto fail;
 	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, grpc,
-	    jh, &cause) != 0)
+	    jh, zk, &cause) != 0)
 		goto fail;
 	log_info("ready: db %s, ingest %s, query %s", c.db_dir, c.listen[0],
 	    c.query_listen);
@@ -291,6 +306,7 @@ fail:
 out:
 	otlp_grpc_stop(grpc);
 	jaeger_http_stop(jh);
+	zipkin_stop(zk);
 	otlp_http_stop(http);
 	ingest_stop(in);
 	query_server_stop(qs);

@@ -25,7 +25,9 @@ listen_probe_split(const char *addr, char *host, size_t hostsz, char *port,
 		size_t sl = (size_t)(sep - addr);
 
 		if (!(sl == 3 && strncmp(addr, "tcp", 3) == 0) &&
-		    !(sl == 7 && strncmp(addr, "tls+tcp", 7) == 0))
+		    !(sl == 7 && strncmp(addr, "tls+tcp", 7) == 0) &&
+		    !(sl == 4 && strncmp(addr, "http", 4) == 0) &&
+		    !(sl == 5 && strncmp(addr, "https", 5) == 0))
 			return 1;
 		hp = sep + 3;
 	}

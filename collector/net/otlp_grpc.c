@@ -56,6 +56,7 @@ typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess
 #define STALL_NS 30000000000ULL    /* a half-sent call waits this long */
 #define POLL_MS 250                /* deadline and idle checks */
 #define BUSY_RETRY_MS 1000
+#define OUT_GATHER 65536           /* bytes of frames per send() */
 #define LINGER_NS 2000000000ULL    /* after a GOAWAY, until the peer reads it */
 #define NOT_HTTP2_REPLY                                                    \
 	"HTTP/1.1 505 HTTP Version Not Supported\r\n"                      \
@@ -102,8 +103,8 @@ struct conn {
 	int fd;
 	nghttp2_session *s;
 	struct call *calls;
-	const uint8_t *out; /* bytes nghttp2 gave us that send() left over */
-	size_t out_len;
+	uint8_t *out;       /* frames gathered for one send(), malloc'd */
+	size_t out_off, out_len, out_cap;
 	uint64_t last_recv_ns, last_call_ns;
 	unsigned resets, answers; /* calls the peer reset, calls answered */
 	uint64_t linger_ns;       /* our side shut: discard until EOF */
@@ -692,6 +693,7 @@ conn_free(otlp_grpc *g, struct conn *c)
 		call_release(g, c->calls);
 	nghttp2_session_del(c->s);
 	close(c->fd);
+	free(c->out);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -845,6 +847,35 @@ conn_may_write(const struct conn *c)
 	    (c->out_len > 0 || nghttp2_session_want_write(c->s));
 }
 
+/*
+ * Gathers nghttp2's frames into c->out, up to OUT_GATHER bytes: nghttp2
+ * hands them over one at a time, and a send() per frame would wake the
+ * peer for each (a gRPC answer is three frames). Returns the byte count,
+ * 0 when nothing is queued, -1 after a session error.
+ */
+static ssize_t
+conn_gather(struct conn *c)
+{
+	const uint8_t *p;
+	ssize_t n;
+
+	c->out_off = c->out_len = 0;
+	while (c->out_len < OUT_GATHER &&
+	    (n = nghttp2_session_mem_send(c->s, &p)) != 0) {
+		if (n < 0) {
+			c->dead = true;
+			return -1;
+		}
+		if (c->out_len + (size_t)n > c->out_cap) {
+			c->out_cap = c->out_len + (size_t)n + OUT_GATHER;
+			c->out = xrealloc(c->out, c->out_cap);
+		}
+		memcpy(c->out + c->out_len, p, (size_t)n);
+		c->out_len += (size_t)n;
+	}
+	return (ssize_t)c->out_len;
+}
+
 /* Writes what nghttp2 has to send; stops when the socket is full. */
 static void
 conn_write(struct conn *c)
@@ -854,17 +885,9 @@ conn_write(struct conn *c)
 	if (!conn_may_write(c))
 		return;
 	for (;;) {
-		if (c->out_len == 0) {
-			n = nghttp2_session_mem_send(c->s, &c->out);
-			if (n < 0) {
-				c->dead = true;
-				return;
-			}
-			if (n == 0)
-				return;
-			c->out_len = (size_t)n;
-		}
-		n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
+		if (c->out_len == 0 && conn_gather(c) <= 0)
+			return;
+		n = send(c->fd, c->out + c->out_off, c->out_len, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n < 0 && errno == EINTR)
@@ -873,7 +896,7 @@ conn_write(struct conn *c)
 			c->dead = true;
 			return;
 		}
-		c->out += n;
+		c->out_off += (size_t)n;
 		c->out_len -= (size_t)n;
 	}
 }

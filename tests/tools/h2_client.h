@@ -48,6 +48,8 @@ typedef struct h2_client {
 	bool goaway, eof, ping_acked;
 	uint32_t goaway_code;
 	uint32_t max_streams; /* the server's SETTINGS_MAX_CONCURRENT_STREAMS */
+	uint8_t *out;         /* frames gathered for one send() */
+	size_t out_len, out_cap;
 } h2_client;
 
 static ssize_t
@@ -240,19 +242,26 @@ h2_pump(h2_client *c)
 	uint8_t buf[65536];
 	ssize_t n;
 
+	/* Gather the frames nghttp2 hands over one by one into one send(). */
 	while ((n = nghttp2_session_mem_send(c->s, &out)) > 0) {
-		ssize_t w = 0;
-
-		while (w < n) {
-			ssize_t r = send(c->fd, out + w, (size_t)(n - w),
-			    MSG_NOSIGNAL);
-			if (r < 0) {
-				c->eof = true;
-				return -1;
-			}
-			w += r;
+		if (c->out_len + (size_t)n > c->out_cap) {
+			c->out_cap = c->out_len + (size_t)n + 65536;
+			if ((c->out = realloc(c->out, c->out_cap)) == NULL)
+				abort();
 		}
+		memcpy(c->out + c->out_len, out, (size_t)n);
+		c->out_len += (size_t)n;
 	}
+	for (size_t w = 0; w < c->out_len;) {
+		ssize_t r = send(c->fd, c->out + w, c->out_len - w,
+		    MSG_NOSIGNAL);
+		if (r < 0) {
+			c->eof = true;
+			return -1;
+		}
+		w += (size_t)r;
+	}
+	c->out_len = 0;
 	if (n < 0 || (!nghttp2_session_want_read(c->s) &&
 	    !nghttp2_session_want_write(c->s))) {
 		c->eof = true;
@@ -293,6 +302,8 @@ h2_close(h2_client *c)
 		nghttp2_session_del(c->s);
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->out);
+	c->out = NULL;
 	c->s = NULL;
 	c->fd = -1;
 }
