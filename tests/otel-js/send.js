@@ -14,8 +14,15 @@
 // OTLP/gRPC (@opentelemetry/exporter-trace-otlp-grpc): web and api plain,
 // db with gzip.
 //
-// Usage: node send.js (--url http://127.0.0.1:PORT | --grpc 127.0.0.1:PORT)
-//        --out expected.json
+// With --zipkin HOST:PORT, they export Zipkin v2 JSON to POST /api/v2/spans
+// (@opentelemetry/exporter-zipkin), and what is expected back is what
+// docs/ZIPKIN.md's mapping gives: every attribute and resource attribute
+// as a string attribute (service.name as the service), events without
+// attributes, no links (the exporter drops both), and the start time to
+// the nanosecond of the exporter's fractional microseconds.
+//
+// Usage: node send.js (--url http://127.0.0.1:PORT | --grpc 127.0.0.1:PORT
+//        | --zipkin 127.0.0.1:PORT) --out expected.json
 // Writes what was sent (ids in lowercase hex) to --out; exits 1 if any
 // export did not succeed.
 'use strict';
@@ -44,7 +51,8 @@ function arg(name, optional) {
 }
 
 const grpcAddr = arg('--grpc', true);
-const base = grpcAddr ? null : arg('--url').replace(/\/$/, '');
+const zipkinAddr = arg('--zipkin', true);
+const base = grpcAddr || zipkinAddr ? null : arg('--url').replace(/\/$/, '');
 const outFile = arg('--out');
 const url = `${base}/v1/traces`;
 
@@ -79,11 +87,35 @@ function attrs(a) {
   return o;
 }
 
+// Epoch nanoseconds (a decimal string) of the exporter's microseconds
+// (hrTimeToMicroseconds: a double with a fraction), as the collector
+// reads them: whole microseconds, plus the exact fraction.
+function zipkinNanos(t) {
+  const us = t[0] * 1e6 + t[1] / 1e3;
+  const whole = Math.floor(us);
+  return (BigInt(whole) * 1000n + BigInt(Math.round((us - whole) * 1000)))
+    .toString();
+}
+
+// What docs/ZIPKIN.md's mapping gives back for span s described as d.
+function asZipkin(d, s) {
+  const a = {};
+  for (const [k, v] of Object.entries(s.attributes || {})) a[k] = String(v);
+  for (const [k, v] of Object.entries(s.resource.attributes)) {
+    if (k !== 'service.name') a[k] = String(v);
+  }
+  d.attributes = a;
+  d.events = d.events.map((e) => ({ name: e.name, attributes: {} }));
+  d.links = [];
+  d.start_unix_nano = zipkinNanos(s.startTime);
+  return d;
+}
+
 function describe(s, encoding) {
   const ctx = s.spanContext();
   const parent = s.parentSpanContext ? s.parentSpanContext.spanId :
     (s.parentSpanId || '');
-  return {
+  const d = {
     encoding,
     trace_id: ctx.traceId,
     span_id: ctx.spanId,
@@ -101,6 +133,7 @@ function describe(s, encoding) {
       attributes: attrs(l.attributes),
     })),
   };
+  return encoding.startsWith('zipkin') ? asZipkin(d, s) : d;
 }
 
 function provider(service, exporter, encoding) {
@@ -116,8 +149,16 @@ function provider(service, exporter, encoding) {
   });
 }
 
-// The three services' exporters: OTLP/HTTP in three encodings, or gRPC.
+// The three services' exporters: OTLP/HTTP in three encodings, gRPC or
+// Zipkin.
 function exporters() {
+  if (zipkinAddr) {
+    const { ZipkinExporter } = require('@opentelemetry/exporter-zipkin');
+    const z = `http://${zipkinAddr}/api/v2/spans`;
+    return [[new ZipkinExporter({ url: z }), 'zipkin'],
+      [new ZipkinExporter({ url: z }), 'zipkin'],
+      [new ZipkinExporter({ url: z }), 'zipkin']];
+  }
   if (grpcAddr) {
     const GrpcExporter =
       require('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter;
