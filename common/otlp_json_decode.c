@@ -925,6 +925,9 @@ otlp_json_decode(const char *json, size_t len, uint8_t **pb, size_t *pb_len,
 	if (json_read_parse(&doc, json, len, &root, cause) != 0)
 		return -1;
 	memset(&d, 0, sizeof d);
+	/* Protobuf is about half the size of its JSON: grow once at most. */
+	d.out.cap = len / 2 + 64;
+	d.out.buf = xmalloc(d.out.cap);
 	if (dec_document(&d, &root) != 0) {
 		json_read_free(doc);
 		free(d.out.buf);
@@ -933,7 +936,7 @@ otlp_json_decode(const char *json, size_t len, uint8_t **pb, size_t *pb_len,
 		return -1;
 	}
 	json_read_free(doc);
-	*pb = d.out.buf != NULL ? d.out.buf : xmalloc(1);
+	*pb = d.out.buf;
 	*pb_len = d.out.len;
 	*rejected_spans = d.rejected;
 	*cause = d.first;
