@@ -38,15 +38,11 @@
 #include "common.h"
 #include "daemon/log.h"
 #include "daemon/stats.h"
+#include "net/grpc_answer.h"
 #include "net/grpc_frame.h"
 #include "net/grpc_tls.h"
 #include "net/listen_probe.h"
 #include "net/otlp_grpc.h"
-
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse
-    ExportResponse;
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess
-    PartialSuccess;
 
 #define EXPORT_PATH \
 	"/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -89,13 +85,8 @@ struct call {
 	bool in_worker;     /* under mu: a worker holds it */
 	bool in_done;       /* under mu: in the done queue */
 
-	/* The answer. */
-	int http_status;
-	enum grpc_code code;
-	char message[256];
-	char *details;      /* grpc-status-details-bin, malloc'd */
-	uint8_t *resp;      /* prefixed response message; NULL: trailers only */
-	size_t resp_len, resp_off;
+	grpc_answer a;      /* filled by a worker, or at once on errors */
+	size_t resp_off;    /* how much of a.resp nghttp2 has taken */
 };
 
 struct conn {
@@ -146,8 +137,7 @@ call_free(otlp_grpc *g, struct call *k)
 {
 	atomic_fetch_sub(&g->buffered, k->cap);
 	free(k->body);
-	free(k->details);
-	free(k->resp);
+	grpc_answer_fini(&k->a);
 	free(k);
 }
 
@@ -180,16 +170,6 @@ call_release(otlp_grpc *g, struct call *k)
 		call_free(g, k);
 }
 
-/* Sets the answer of k: a gRPC status (HTTP 200) and its message. */
-static void
-call_status(struct call *k, enum grpc_code code, const char *msg)
-{
-	k->http_status = 200;
-	k->code = code;
-	grpc_frame_message(msg != NULL ? msg : "", k->message,
-	    sizeof k->message);
-}
-
 /* ------------------------------------------------------------ answers */
 
 static ssize_t
@@ -197,7 +177,7 @@ resp_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
     uint32_t *flags, nghttp2_data_source *src, void *user)
 {
 	struct call *k = src->ptr;
-	size_t n = k->resp_len - k->resp_off;
+	size_t n = k->a.resp_len - k->resp_off;
 	nghttp2_nv tr[3];
 	size_t ntr = 0;
 	char code[12];
@@ -205,18 +185,18 @@ resp_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 	(void)user;
 	if (n > len)
 		n = len;
-	memcpy(buf, k->resp + k->resp_off, n);
+	memcpy(buf, k->a.resp + k->resp_off, n);
 	k->resp_off += n;
-	if (k->resp_off < k->resp_len)
+	if (k->resp_off < k->a.resp_len)
 		return (ssize_t)n;
 	/* The message is out: end with trailers rather than END_STREAM. */
 	*flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
-	snprintf(code, sizeof code, "%d", (int)k->code);
+	snprintf(code, sizeof code, "%d", (int)k->a.code);
 	tr[ntr++] = (nghttp2_nv){ (uint8_t *)"grpc-status", (uint8_t *)code,
 		11, strlen(code), NGHTTP2_NV_FLAG_NONE };
-	if (k->message[0] != '\0')
+	if (k->a.message[0] != '\0')
 		tr[ntr++] = (nghttp2_nv){ (uint8_t *)"grpc-message",
-			(uint8_t *)k->message, 12, strlen(k->message),
+			(uint8_t *)k->a.message, 12, strlen(k->a.message),
 			NGHTTP2_NV_FLAG_NONE };
 	if (nghttp2_submit_trailer(s, id, tr, ntr) != 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -243,25 +223,25 @@ call_answer(struct conn *c, struct call *k)
 
 	k->answered = true;
 	c->answers++;
-	snprintf(status, sizeof status, "%d", k->http_status);
-	snprintf(code, sizeof code, "%d", (int)k->code);
+	snprintf(status, sizeof status, "%d", k->a.http_status);
+	snprintf(code, sizeof code, "%d", (int)k->a.code);
 	h[n++] = NV(":status", status);
-	if (k->http_status == 200) {
+	if (k->a.http_status == 200) {
 		h[n++] = NV("content-type", "application/grpc");
 		h[n++] = NV("grpc-accept-encoding", "identity,gzip");
 	}
-	if (k->resp != NULL) {
+	if (k->a.resp != NULL) {
 		dp.source.ptr = k;
 		dp.read_callback = resp_read;
 		nghttp2_submit_response(c->s, k->id, h, n, &dp);
 		return;
 	}
-	if (k->http_status == 200) {
+	if (k->a.http_status == 200) {
 		h[n++] = NV("grpc-status", code);
-		if (k->message[0] != '\0')
-			h[n++] = NV("grpc-message", k->message);
-		if (k->details != NULL)
-			h[n++] = NV("grpc-status-details-bin", k->details);
+		if (k->a.message[0] != '\0')
+			h[n++] = NV("grpc-message", k->a.message);
+		if (k->a.details != NULL)
+			h[n++] = NV("grpc-status-details-bin", k->a.details);
 	}
 	/* A reset submitted now would overtake the HEADERS (nghttp2 drops
 	 * a response for a stream it is closing): on_frame_send sends it. */
@@ -274,7 +254,7 @@ static void
 call_refuse_http(struct conn *c, struct call *k, int http_status)
 {
 	STATS_INC(grpc_rej_not_grpc, 1);
-	k->http_status = http_status;
+	grpc_answer_http(&k->a, http_status);
 	call_answer(c, k);
 }
 
@@ -283,72 +263,11 @@ static void
 call_refuse(struct conn *c, struct call *k, enum grpc_code code,
     const char *msg)
 {
-	call_status(k, code, msg);
+	grpc_answer_status(&k->a, code, msg);
 	call_answer(c, k);
 }
 
 /* ------------------------------------------------------------ workers */
-
-/* Builds the framed ExportTraceServiceResponse of an accepted request. */
-static void
-worker_response(struct call *k, const pipeline_result *res)
-{
-	ExportResponse r;
-	PartialSuccess ps;
-	size_t len;
-
-	opentelemetry__proto__collector__trace__v1__export_trace_service_response__init(
-	    &r);
-	if (res->code == PIPELINE_PARTIAL) {
-		opentelemetry__proto__collector__trace__v1__export_trace_partial_success__init(
-		    &ps);
-		ps.rejected_spans = res->rejected_spans;
-		ps.error_message = (char *)(uintptr_t)res->message;
-		r.partial_success = &ps;
-	}
-	len = opentelemetry__proto__collector__trace__v1__export_trace_service_response__get_packed_size(
-	    &r);
-	k->resp = xmalloc(len + GRPC_PREFIX_LEN);
-	grpc_frame_prefix(k->resp, (uint32_t)len);
-	opentelemetry__proto__collector__trace__v1__export_trace_service_response__pack(
-	    &r, k->resp + GRPC_PREFIX_LEN);
-	k->resp_len = len + GRPC_PREFIX_LEN;
-}
-
-/* Maps the pipeline's outcome to k's answer. */
-static void
-worker_outcome(struct call *k, const pipeline_result *res)
-{
-	switch (res->code) {
-	case PIPELINE_OK:
-	case PIPELINE_PARTIAL:
-		call_status(k, GRPC_OK, NULL);
-		worker_response(k, res);
-		return;
-	case PIPELINE_INVALID:
-		STATS_INC(grpc_rej_invalid, 1);
-		call_status(k, GRPC_INVALID_ARGUMENT, res->message);
-		return;
-	case PIPELINE_TOO_LARGE:
-		STATS_INC(grpc_rej_too_large, 1);
-		call_status(k, GRPC_RESOURCE_EXHAUSTED, res->message);
-		return;
-	case PIPELINE_RETRY_LATER:
-		STATS_INC(grpc_rej_retry, 1);
-		call_status(k, GRPC_UNAVAILABLE, res->message[0] != '\0' ?
-		    res->message : "the store pushes back: retry later");
-		k->details = grpc_frame_retry_details(k->message,
-		    res->retry_after_ms > 0 ? res->retry_after_ms :
-		    BUSY_RETRY_MS);
-		return;
-	case PIPELINE_INTERNAL:
-	default:
-		STATS_INC(grpc_rej_internal, 1);
-		call_status(k, GRPC_INTERNAL, res->message[0] != '\0' ?
-		    res->message : "storage error: nothing was written");
-		return;
-	}
-}
 
 /* Decodes, submits and answers one complete request (worker thread). */
 static void
@@ -361,7 +280,7 @@ worker_run(otlp_grpc *g, struct call *k)
 
 	if (k->deadline_ns != 0 && now_mono_ns() >= k->deadline_ns) {
 		STATS_INC(grpc_rej_deadline, 1);
-		call_status(k, GRPC_DEADLINE_EXCEEDED,
+		grpc_answer_status(&k->a, GRPC_DEADLINE_EXCEEDED,
 		    "deadline passed before the write began: nothing written");
 		return;
 	}
@@ -372,13 +291,13 @@ worker_run(otlp_grpc *g, struct call *k)
 			STATS_INC(grpc_rej_too_large, 1);
 		else
 			STATS_INC(grpc_rej_framing, 1);
-		call_status(k, code, why);
+		grpc_answer_status(&k->a, code, why);
 		return;
 	}
 	memset(&res, 0, sizeof res);
 	pipeline_submit_protobuf(g->p, m.data, m.len, &res);
 	free(m.owned);
-	worker_outcome(k, &res);
+	grpc_answer_outcome(&k->a, &res);
 }
 
 static void
@@ -598,9 +517,8 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 			cap *= 2;
 		if (atomic_load(&g->buffered) + cap - k->cap > g->budget) {
 			STATS_INC(grpc_rej_busy, 1);
-			call_status(k, GRPC_UNAVAILABLE,
-			    "receiver busy: too many request bytes held");
-			k->details = grpc_frame_retry_details(k->message,
+			grpc_answer_retry(&k->a,
+			    "receiver busy: too many request bytes held",
 			    BUSY_RETRY_MS);
 			call_answer(c, k);
 			return 0;
