@@ -38,6 +38,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "backend/rocksdb_backend.h"
 #include "daemon/collector.h"
 #include "net/otlp_http.h"
 #include "otlp_json.h"
@@ -474,10 +475,12 @@ run(enum mode mode, const struct body *b, double secs)
 	const char *urls[1];
 	store_options so = {
 	    .cache_bytes = 32u << 20, .write_buffer_bytes = 96u << 20};
+	backend_options bo;
 	pipeline_limits lim;
 	struct client cl[CLIENTS];
 	pthread_t th[CLIENTS];
 	store *st = NULL;
+	backend *be = NULL;
 	pipeline *p = NULL;
 	ingest *in = NULL;
 	otlp_http *h = NULL;
@@ -487,9 +490,11 @@ run(enum mode mode, const struct body *b, double secs)
 
 	if (mkdtemp(dir) == NULL)
 		fatalx("bench: mkdtemp: %s", strerror(errno));
+	backend_options_default(&bo);
 	pipeline_limits_default(&lim);
 	if (store_open(&st, dir, &so, &cause) != 0 ||
-	    pipeline_new(&p, st, &lim, &cause) != 0)
+	    rocksdb_backend_new(&be, st, &bo, &cause) != 0 ||
+	    pipeline_new(&p, be, &lim, &cause) != 0)
 		fatalx("bench: %s", cause);
 	if (mode == MODE_NNG) {
 		port = free_port();
@@ -528,6 +533,7 @@ run(enum mode mode, const struct body *b, double secs)
 	if (in != NULL)
 		ingest_stop(in);
 	pipeline_free(p);
+	backend_close(be);
 	store_close(st);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -36,6 +36,16 @@ backend_open(backend **out, const char *spec, const backend_options *o,
 }
 
 void
+backend_options_default(backend_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->index_flush_spans = 32768;
+	o->index_flush_ms = 1000;
+	o->idle_flush_ms = 5000;
+	o->min_free_bytes = 16u << 20;
+}
+
+void
 backend_close(backend *b)
 {
 	if (b != NULL)

@@ -510,24 +510,6 @@ index_value_text(const any_value *v, char *buf, size_t buflen,
 	}
 }
 
-const char *
-index_service_name(const Opentelemetry__Proto__Resource__V1__Resource *res)
-{
-	if (res != NULL) {
-		for (size_t i = 0; i < res->n_attributes; i++) {
-			const key_value *kv = res->attributes[i];
-
-			if (kv->key != NULL &&
-			    strcmp(kv->key, "service.name") == 0 &&
-			    kv->value != NULL && kv->value->value_case ==
-			    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE &&
-			    kv->value->string_value[0] != '\0')
-				return kv->value->string_value;
-		}
-	}
-	return "unknown_service";
-}
-
 /* Queues a catalog record unless the shared cache or this batch has it. */
 static void
 catalog_put(index_builder *ib, store_batch *b, const keybuf *k,
