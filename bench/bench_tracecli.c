@@ -5,7 +5,10 @@
  *   tracecli.frame_50k_ms        one interactive frame of the 50k trace,
  *                                scrolled to the middle (curses on
  *                                /dev/null, 120x40)
- * Targets: 50 ms, 250 ms, 16 ms. Prints the best of several runs.
+ *   tracecli.diff_10k_ms         compare two 10k-span traces (every 7th
+ *                                span slower in the second) and print
+ *                                the text diff
+ * Targets: 50 ms, 250 ms, 16 ms, 100 ms. Prints the best of several runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +18,10 @@
 static const char *services[] = {"frontend", "cart", "payments", "search",
 	"inventory", "auth", "shipping", "db"};
 
-/* A trace of n spans: fanout 6, five levels, two attributes each. */
+/* A trace of n spans: fanout 6, five levels, two attributes each; every
+ * slow_every-th span (0: none) lasts a quarter longer. */
 static void
-build_trace(fx *f, int n)
+build_trace_with(fx *f, int n, int slow_every)
 {
 	pb_resource_spans *rs[ARRAY_LEN(services)];
 	uint64_t *start = malloc((size_t)n * sizeof *start);
@@ -35,6 +39,8 @@ build_trace(fx *f, int n)
 		uint64_t slot = dur[parent] / 7;
 		start[i] = start[parent] + slot * (uint64_t)k + slot / 10;
 		dur[i] = slot * 9 / 10 + 1;
+		if (slow_every && i % slow_every == 0)
+			dur[i] += dur[i] / 4;
 		snprintf(name, sizeof name, "op-%d.%d", i % 97, k);
 		pb_span *s = fx_span(rs[(size_t)i % ARRAY_LEN(services)],
 		    (uint64_t)i + 1, (uint64_t)parent + 1, name, start[i], dur[i]);
@@ -45,6 +51,12 @@ build_trace(fx *f, int n)
 	}
 	free(start);
 	free(dur);
+}
+
+static void
+build_trace(fx *f, int n)
+{
+	build_trace_with(f, n, 0);
 }
 
 static double
@@ -115,6 +127,38 @@ bench_frame(int n, int frames)
 	return best;
 }
 
+static double
+bench_diff(int n, int runs)
+{
+	fx fa = {0}, fb = {0};
+	model_trace a, b;
+	FILE *out = fopen("/dev/null", "w");
+	plain_opts o = {120, false};
+	double best = 1e9;
+
+	build_trace_with(&fa, n, 0);
+	build_trace_with(&fb, n, 7);
+	if (model_build(&a, fa.rs, fa.n, SAN_UTF8) != 0 ||
+	    model_build(&b, fb.rs, fb.n, SAN_UTF8) != 0)
+		fatalx("model_build");
+	for (int r = 0; r < runs; r++) {
+		trace_diff d;
+		uint64_t t0 = now_mono_ns();
+		diff_build(&d, &a, &b);
+		plain_diff(out, &d, &o);
+		fflush(out);
+		double ms = ms_since(t0);
+		best = ms < best ? ms : best;
+		diff_free(&d);
+	}
+	model_free(&a);
+	model_free(&b);
+	fx_free(&fa);
+	fx_free(&fb);
+	fclose(out);
+	return best;
+}
+
 int
 main(void)
 {
@@ -127,5 +171,6 @@ main(void)
 	    bench_text(50000, runs));
 	printf("BENCH tracecli.frame_50k_ms %.2f ms\n",
 	    bench_frame(50000, quick ? 10 : 50));
+	printf("BENCH tracecli.diff_10k_ms %.1f ms\n", bench_diff(10000, runs));
 	return 0;
 }

@@ -9,6 +9,7 @@
  */
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <type_traits>
 
@@ -43,7 +44,8 @@ struct json_read_doc {
 	bool cached;
 };
 
-static thread_local simdjson::dom::parser *thread_parser;
+/* Freed when its thread ends (NNG and libmicrohttpd threads come and go). */
+static thread_local std::unique_ptr<simdjson::dom::parser> thread_parser;
 static thread_local bool thread_parser_busy;
 
 template <typename T>
@@ -107,9 +109,9 @@ parser_for(size_t len, bool *cached)
 	if (!*cached)
 		return new (std::nothrow) simdjson::dom::parser();
 	if (thread_parser == nullptr)
-		thread_parser = new (std::nothrow) simdjson::dom::parser();
+		thread_parser.reset(new (std::nothrow) simdjson::dom::parser());
 	thread_parser_busy = thread_parser != nullptr;
-	return thread_parser;
+	return thread_parser.get();
 }
 
 extern "C" int

@@ -33,4 +33,9 @@ char *otlp_json_encode(Opentelemetry__Proto__Trace__V1__ResourceSpans *const *rs
 int otlp_json_decode(const char *json, size_t len, uint8_t **pb,
     size_t *pb_len, size_t *rejected_spans, char **cause);
 
+/* otlp_json_string makes a JSON string of s: valid UTF-8 passes through,
+ * each invalid byte becomes U+FFFD (a JSON string cannot carry it). */
+struct json_t;
+struct json_t *otlp_json_string(const char *s);
+
 #endif /* COMMON_OTLP_JSON_H */

@@ -348,3 +348,9 @@ otlp_json_encode(Opentelemetry__Proto__Trace__V1__ResourceSpans *const *rs,
 		*cause = xstrdup("otlp json: cannot serialise");
 	return out;
 }
+
+json_t *
+otlp_json_string(const char *s)
+{
+	return enc_string(s);
+}

@@ -2,11 +2,24 @@
  * pool.c - the preallocated record pool and the per-thread rings.
  *
  * The pool is one allocation of nrec fixed-size records (the memory bound)
- * made at trace_init. Free records sit on a lock-free stack of *chains*
- * (up to 32 records each): a thread takes a whole chain with one CAS and
- * then serves spans from it with plain pointer operations, and the exporter
- * returns records a chain at a time. The stack top packs a 32-bit ABA tag
- * with the chain head's index + 1 (0: empty).
+ * made at trace_init. The free records are a stack of pointers kept
+ * outside the records: the exporter, which has just read a batch's records
+ * to encode them, hands them back without writing into them. (The former
+ * free list, chains linked through the records, made the exporter write a
+ * link into every record, and made each thread walk those links, a cache
+ * miss per record when the exporter ran on another core; see
+ * docs/LIBTRACE.md, "Where the exporter runs".) The stack is last in,
+ * first out: records freed last are the likeliest to be in a cache, and a
+ * first-in-first-out ring, which lets records cool, measured slower on
+ * every placement.
+ *
+ * Threads take up to chain_len records at once, lock-free: read them below
+ * the top, then move the top down with one CAS. The top packs a count with
+ * a tag that every take and release bumps, so a CAS succeeds only if
+ * nothing moved since the pointers were read. Releases are serialized by
+ * free_mu (the exporter once per batch; a thread that exits with records
+ * in its cache; a span ended after its tracer stopped), so no span start
+ * waits on a lock.
  *
  * Each thread state owns a single-producer ring of ended records, read by
  * the exporter. A ring holds a power of two >= nrec slots, and a record is
@@ -17,105 +30,112 @@
 
 #include "trace_impl.h"
 
-#define CHAIN_MAX 32
-
 static struct trace__rec *
 rec_at(const struct trace__tracer *tr, uint32_t i)
 {
 	return (struct trace__rec *)(tr->pool + (size_t)i * tr->stride);
 }
 
+/* The free stack's top: a tag bumped by every change, and the count. */
+static uint64_t
+top_pack(uint64_t old, uint32_t count)
+{
+	return ((old >> 32) + 1) << 32 | count;
+}
+
 int
 trace__pool_init(struct trace__tracer *tr, size_t nrec, size_t span_bytes)
 {
-	struct trace__rec *r, *first = NULL, *last = NULL;
-	uint32_t in_chain = 0;
-
 	tr->stride = (sizeof(struct trace__rec) + span_bytes + 63) &
 	    ~(size_t)63;
 	tr->nrec = (uint32_t)nrec;
 	tr->chain_len = (uint32_t)(nrec / 64);
 	if (tr->chain_len < 1)
 		tr->chain_len = 1;
-	if (tr->chain_len > CHAIN_MAX)
-		tr->chain_len = CHAIN_MAX;
+	if (tr->chain_len > TRACE__CHAIN_MAX)
+		tr->chain_len = TRACE__CHAIN_MAX;
 	/* calloc of a large block maps zero pages lazily: untouched
 	 * records cost address space, not memory. */
-	if ((tr->pool = calloc(nrec, tr->stride)) == NULL)
+	if ((tr->pool = calloc(nrec, tr->stride)) == NULL ||
+	    (tr->free_stack = calloc(nrec, sizeof *tr->free_stack)) ==
+	    NULL ||
+	    pthread_mutex_init(&tr->free_mu, NULL) != 0) {
+		free(tr->pool);
+		free(tr->free_stack);
+		tr->pool = NULL;
+		tr->free_stack = NULL;
 		return TRACE_ENOMEM;
-	atomic_init(&tr->free_top, 0);
+	}
 	for (uint32_t i = 0; i < nrec; i++) {
-		r = rec_at(tr, i);
+		struct trace__rec *r = rec_at(tr, i);
+
 		r->tr = tr;
 		r->index = i;
 		r->cap = (uint32_t)span_bytes;
 		r->fast_attrs = tr->limits.attr_value_len == TRACE_NO_LIMIT ?
 		    tr->limits.attr_count : 0;
 		r->h.recording = 1;
-		r->next = NULL;
-		if (first == NULL)
-			first = r;
-		else
-			last->next = r;
-		last = r;
-		if (++in_chain == tr->chain_len || i + 1 == nrec) {
-			trace__pool_put_chain(tr, first);
-			first = NULL;
-			in_chain = 0;
-		}
+		atomic_init(&tr->free_stack[nrec - 1 - i], r);
 	}
+	atomic_init(&tr->free_top, nrec);
 	return TRACE_OK;
 }
 
 void
-trace__pool_put_chain(struct trace__tracer *tr, struct trace__rec *first)
+trace__pool_free(struct trace__tracer *tr)
 {
-	uint64_t old, top;
-
-	old = atomic_load_explicit(&tr->free_top, memory_order_relaxed);
-	do {
-		atomic_store_explicit(&first->next_chain, (uint32_t)old,
-		    memory_order_relaxed);
-		top = ((old >> 32) + 1) << 32 | (uint64_t)(first->index + 1);
-	} while (!atomic_compare_exchange_weak_explicit(&tr->free_top, &old,
-	    top, memory_order_release, memory_order_relaxed));
+	if (tr->free_stack != NULL)
+		pthread_mutex_destroy(&tr->free_mu);
+	free(tr->free_stack);
+	free(tr->pool);
 }
 
-struct trace__rec *
-trace__pool_get_chain(struct trace__tracer *tr)
+size_t
+trace__pool_take(struct trace__tracer *tr, struct trace__rec **out,
+    size_t max)
 {
-	uint64_t old, top;
-	struct trace__rec *r;
+	uint64_t old;
+	uint32_t count, n;
 
 	old = atomic_load_explicit(&tr->free_top, memory_order_acquire);
 	do {
-		if ((uint32_t)old == 0)
-			return NULL;
-		r = rec_at(tr, (uint32_t)old - 1);
-		top = ((old >> 32) + 1) << 32 |
-		    atomic_load_explicit(&r->next_chain, memory_order_relaxed);
+		count = (uint32_t)old;
+		if (count == 0)
+			return 0;
+		n = count < max ? count : (uint32_t)max;
+		/* Into out at once: a failed CAS just writes it again. */
+		for (uint32_t i = 0; i < n; i++)
+			out[i] = atomic_load_explicit(
+			    &tr->free_stack[count - 1 - i],
+			    memory_order_relaxed);
 	} while (!atomic_compare_exchange_weak_explicit(&tr->free_top, &old,
-	    top, memory_order_acquire, memory_order_acquire));
-	return r;
+	    top_pack(old, count - n), memory_order_acq_rel,
+	    memory_order_acquire));
+	return n;
 }
 
 void
-trace__pool_release(struct trace__tracer *tr, struct trace__rec **recs,
+trace__pool_release(struct trace__tracer *tr, struct trace__rec *const *recs,
     size_t n)
 {
-	size_t i = 0;
+	uint64_t old;
+	uint32_t count;
 
-	while (i < n) {
-		struct trace__rec *first = recs[i], *last = recs[i];
-		uint32_t k = 1;
-
-		for (i++; i < n && k < tr->chain_len; i++, k++) {
-			last->next = recs[i];
-			last = recs[i];
-		}
-		last->next = NULL;
-		trace__pool_put_chain(tr, first);
-	}
+	/* Acquire and release both ways: a take's reads of the slots come
+	 * before its CAS, and a release's writes after the CAS it sees. */
+	pthread_mutex_lock(&tr->free_mu);
+	old = atomic_load_explicit(&tr->free_top, memory_order_acquire);
+	do {
+		/* Above the count: no take reads there unless the top
+		 * moved, and then its CAS fails. */
+		count = (uint32_t)old;
+		for (size_t i = 0; i < n; i++)
+			atomic_store_explicit(&tr->free_stack[count + i],
+			    recs[i], memory_order_relaxed);
+	} while (!atomic_compare_exchange_weak_explicit(&tr->free_top, &old,
+	    top_pack(old, count + (uint32_t)n), memory_order_acq_rel,
+	    memory_order_acquire));
+	pthread_mutex_unlock(&tr->free_mu);
 }
 
 size_t

@@ -17,7 +17,7 @@
 #include "trace_impl.h"
 
 #define LIGHT_CACHE_MAX 256
-#define PREFETCH_AHEAD 2  /* records fetched ahead of use */
+#define PREFETCH_AHEAD 4  /* records fetched ahead of use */
 #define KEY_MAX 0xffff
 #define SHORT_MAX 32      /* longest key or value copy() does inline */
 
@@ -146,32 +146,59 @@ ent_add_cstr(struct trace__rec *r, uint8_t kind, const char *s, size_t len)
 /* Start                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Takes r, the head of the thread's record cache, and readies it for a
- * new span. */
-static inline __attribute__((always_inline)) void
-rec_take(struct trace__tstate *ts, struct trace__rec *r)
+/*
+ * The thread's record cache: cache[cache_pos .. cache_end). Records come
+ * back cold (last read by the exporter, often on another core), so each
+ * start fetches, for writing, the record PREFETCH_AHEAD spans ahead of
+ * it; the cache is refilled from the pool while that many are still left,
+ * so the records a chain's first spans take are on their way too. The
+ * addresses sit in the cache, not in the records: finding the record to
+ * fetch never waits for one.
+ */
+_Static_assert(TRACE__CACHE_SLOTS >= TRACE__CHAIN_MAX + 2 * PREFETCH_AHEAD,
+    "the cache holds a take, what was left and the entries prefetch reads");
+
+/* Whether the cache is down to the records already being fetched. */
+static inline bool
+cache_low(const struct trace__tstate *ts)
 {
-	ts->cache = r->next;
-	/* Records come back cold (last written by the exporter on another
-	 * core): fetch the one PREFETCH_AHEAD spans ahead for writing now.
-	 * The links to walk there sit in records prefetched by earlier
-	 * calls, so the walk itself rarely misses. */
-	{
-		const struct trace__rec *p = r;
+	return ts->cache_end - ts->cache_pos <= PREFETCH_AHEAD;
+}
 
-		for (int i = 0; i < PREFETCH_AHEAD && p != NULL; i++)
-			p = p->next;
-		if (TRACE_LIKELY(p != NULL)) {
-			const char *n = (const char *)p;
+/* Moves what is left of the cache to its front and takes more records
+ * from the pool (none in a forked child). Returns whether the cache
+ * holds a record. */
+static __attribute__((noinline)) bool
+cache_refill(struct trace__tstate *ts)
+{
+	uint32_t left = ts->cache_end - ts->cache_pos;
 
-			__builtin_prefetch(n, 1, 3);
-			__builtin_prefetch(n + 64, 1, 3);
-			__builtin_prefetch(n + 128, 1, 3);
-			__builtin_prefetch(n + 192, 1, 3);
-		}
-	}
-	memset(&r->start_ns, 0, offsetof(struct trace__rec, arena) -
-	    offsetof(struct trace__rec, start_ns));
+	memmove(ts->cache, ts->cache + ts->cache_pos, left * sizeof *ts->cache);
+	ts->cache_pos = 0;
+	ts->cache_end = left;
+	if (ts->tr->record_ok)
+		ts->cache_end += (uint32_t)trace__pool_take(ts->tr,
+		    ts->cache + left, ts->tr->chain_len);
+	for (uint32_t i = left; i < ts->cache_end && i < PREFETCH_AHEAD; i++)
+		trace__prefetch_record(ts->cache[i], ts->last_used);
+	return ts->cache_end != 0;
+}
+
+/* Takes the next record of the thread's cache (not empty) and readies
+ * it for a new span. */
+static inline __attribute__((always_inline)) struct trace__rec *
+rec_take(struct trace__tstate *ts)
+{
+	struct trace__rec *r = ts->cache[ts->cache_pos];
+
+	/* Past cache_end (the pool ran low) this fetches a stale entry's
+	 * record, or NULL: harmless, a prefetch never faults. */
+	trace__prefetch_record(ts->cache[ts->cache_pos + PREFETCH_AHEAD],
+	    ts->last_used);
+	ts->cache_pos++;
+	memset(&r->used, 0, offsetof(struct trace__rec, arena) -
+	    offsetof(struct trace__rec, used));
+	return r;
 }
 
 /* Takes a record for a new span (the options path); NULL when the pool
@@ -179,16 +206,11 @@ rec_take(struct trace__tstate *ts, struct trace__rec *r)
 static inline __attribute__((always_inline)) struct trace__rec *
 rec_get(struct trace__tstate *ts)
 {
-	struct trace__rec *r = ts->cache;
-
-	if (TRACE_UNLIKELY(r == NULL)) {
-		if ((r = trace__pool_get_chain(ts->tr)) == NULL) {
-			trace__kick(ts->tr);
-			return NULL;
-		}
+	if (TRACE_UNLIKELY(cache_low(ts)) && !cache_refill(ts)) {
+		trace__kick(ts->tr);
+		return NULL;
 	}
-	rec_take(ts, r);
-	return r;
+	return rec_take(ts);
 }
 
 /* A thread's light spans: one spare, then a list of nlight more (at most
@@ -612,15 +634,15 @@ rec_names(struct trace__rec *r, const char *name, size_t name_len,
 	return &r->h;
 }
 
-/* Builds a recording span from r, the head of the thread's cache, under
- * the current span p, started at now. */
+/* Builds a recording span from the next record of the thread's cache
+ * (not empty), under the current span p, started at now. */
 static inline __attribute__((always_inline)) trace_span *
-rec_start(struct trace__tstate *ts, struct trace__rec *r,
-    struct trace_span *p, const char *name, size_t name_len, uint64_t now)
+rec_start(struct trace__tstate *ts, struct trace_span *p, const char *name,
+    size_t name_len, uint64_t now)
 {
+	struct trace__rec *r = rec_take(ts);
 	struct trace__ent *e;
 
-	rec_take(ts, r);
 	ids_fill(&r->h, p, TRACE_FLAG_SAMPLED);
 	r->h.tracestate = empty;
 	make_current(ts, &r->h, p);
@@ -644,18 +666,16 @@ rec_start(struct trace__tstate *ts, struct trace__rec *r,
 	return &r->h;
 }
 
-/* start_sampled's rare case: the thread's cache is empty (or cleared in
- * a forked child, which records nothing). */
+/* start_sampled's rare case: the thread's cache is low (or emptied in a
+ * forked child, which records nothing). */
 static __attribute__((noinline)) trace_span *
 start_sampled_refill(struct trace__tstate *ts, const char *name,
     size_t name_len, uint64_t now)
 {
 	struct ident id;
 
-	if (ts->tr->record_ok &&
-	    (ts->cache = trace__pool_get_chain(ts->tr)) != NULL)
-		return rec_start(ts, ts->cache, ts->current, name, name_len,
-		    now);
+	if (cache_refill(ts))
+		return rec_start(ts, ts->current, name, name_len, now);
 	if (ts->tr->record_ok)
 		trace__kick(ts->tr);
 	ident_new(ts, NULL, SAMPLED, &id);
@@ -668,16 +688,14 @@ start_sampled(struct trace__tstate *ts, const char *name, size_t name_len)
 {
 	/* The clock first (see begin_sampled). */
 	uint64_t now = trace__now_ns();
-	struct trace__rec *r = ts->cache;
-
 	struct trace_span *p = ts->current;
 
-	if (TRACE_UNLIKELY(r == NULL))
+	if (TRACE_UNLIKELY(cache_low(ts)))
 		return start_sampled_refill(ts, name, name_len, now);
 	/* A root gets its own copy (see start_unsampled). */
 	if (p == NULL)
-		return rec_start(ts, r, NULL, name, name_len, now);
-	return rec_start(ts, r, p, name, name_len, now);
+		return rec_start(ts, NULL, name, name_len, now);
+	return rec_start(ts, p, name, name_len, now);
 }
 
 /* The ratio samplers: the trace ID decides. */
@@ -1311,8 +1329,7 @@ late_end(struct trace__rec *r)
 
 	atomic_fetch_add(&tr->late_ended, 1);
 	atomic_fetch_add(&tr->dropped_shutdown, 1);
-	r->next = NULL;
-	trace__pool_put_chain(tr, r);
+	trace__pool_release(tr, &r, 1);
 }
 
 /* The calling thread's state for the running tracer, or NULL. */
@@ -1365,6 +1382,7 @@ rec_push(struct trace__tstate *ts, struct trace__rec *r, uint64_t end_ns)
 	uint64_t h = atomic_load_explicit(&ts->pub_head, memory_order_relaxed);
 
 	r->end_ns = end_ns < r->start_ns ? r->start_ns : end_ns;
+	ts->last_used = r->used;
 	ts->ring[h & ts->mask] = r;
 	atomic_store_explicit(&ts->pub_head, h + 1, memory_order_release);
 	if (TRACE_UNLIKELY(h + 1 >= ts->kick_at)) {

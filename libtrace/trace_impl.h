@@ -187,23 +187,22 @@ struct trace__ent {
 #define TRACE__EVENT_VLEN 12
 #define TRACE__LINK_VLEN 32
 
-/* A recording span: a pool slot. */
+/* A recording span: a pool slot. The pool's free stack lies outside the
+ * records (no link inside them): the exporter only reads records. */
 struct trace__rec {
 	struct trace_span h;
 	struct trace__tracer *tr;
-	struct trace__rec *next;     /* chain link (free lists) */
-	_Atomic uint32_t next_chain; /* free stack: index of the next chain */
-	uint32_t index;
+	uint32_t index;        /* slot in the pool */
 	uint32_t cap;          /* arena bytes */
 	/* The setters' fast path adds attributes while fewer than this are
 	 * set: the count limit, or 0 when a value-length limit applies
 	 * (values to cut take the slow path). A copy of the tracer's
 	 * limits, so a setter reads no other line. */
 	uint32_t fast_attrs;
-	/* Reset for each span, from start_ns to the arena. */
+	/* Reset for each span, from used to the arena. */
+	uint32_t used;         /* arena bytes used */
 	uint64_t start_ns;
 	uint64_t end_ns;
-	uint32_t used;         /* arena bytes used */
 	uint32_t name_off;     /* entry offset + 1 of the name, 0: none */
 	uint32_t status_off;   /* entry offset + 1 of the status message */
 	uint32_t n_attrs, dropped_attrs;
@@ -212,9 +211,15 @@ struct trace__rec {
 	uint64_t keymask;      /* one bit per attribute key hash */
 	alignas(8) unsigned char arena[];
 };
-/* docs/LIBTRACE.md counts 160 bytes of header per record. */
-_Static_assert(offsetof(struct trace__rec, arena) == 160,
+/* docs/LIBTRACE.md counts 144 bytes of header per record: with a name
+ * and two short attributes a span fits in four cache lines. */
+_Static_assert(offsetof(struct trace__rec, arena) == 144,
     "record header size");
+
+/* Records a thread takes from the pool at once, at most, and the slots
+ * of its cache (room for a new take before the last one runs out). */
+#define TRACE__CHAIN_MAX 32
+#define TRACE__CACHE_SLOTS 64
 
 /* ------------------------------------------------------------------ */
 /* Per-thread state and the tracer                                    */
@@ -239,22 +244,30 @@ struct trace__tstate {
 	/* Owner thread's fields. */
 	struct trace__tracer *tr;
 	struct trace_span *current;
-	struct trace__rec *cache;     /* records ready for new spans */
 	struct trace__light *spare;   /* a light span ready, */
 	struct trace__light *light;   /* and a list of nlight more */
 	uint32_t nlight;
+	/* Records ready for new spans: cache[pos .. end), counters modulo
+	 * TRACE__CACHE_SLOTS. */
+	uint32_t cache_pos, cache_end;
+	/* Arena bytes the thread's last recorded span used: how much of a
+	 * record a start prefetches. */
+	uint32_t last_used;
 	uint64_t kick_at;             /* pub_head that wakes the exporter */
 	struct trace__tcount c;
-	struct trace__tstate *next;   /* registry link (reg_mu) */
+	struct trace__rec *cache[TRACE__CACHE_SLOTS];
+	/* Registry fields (other threads write them, under reg_mu). */
+	alignas(64) struct trace__tstate *next; /* registry link */
 	_Atomic int dead;             /* the thread exited */
 	uint64_t flush_mark;          /* reg_mu */
-	/* Consumer side, on its own cache line. */
-	/* Next ring slot to fill: written by the owner (release), read by
-	 * the exporter. It also counts the records the thread has ended. */
+	/* The ring. Next slot to fill: written by the owner (release), read
+	 * by the exporter. It also counts the records the thread has
+	 * ended. The exporter's tail is on a line of its own, so taking a
+	 * batch does not take the owner's line away. */
 	alignas(64) _Atomic uint64_t pub_head;
-	_Atomic uint64_t tail;
 	uint64_t mask;
 	struct trace__rec **ring;
+	alignas(64) _Atomic uint64_t tail;
 };
 
 struct trace__tracer {
@@ -273,12 +286,15 @@ struct trace__tracer {
 	struct trace__limits limits;
 	uint32_t batch_size;
 	uint32_t kick_every;   /* spans a thread ends between kicks */
-	uint32_t chain_len;
-	/* Record pool: a lock-free stack of chains, ABA-tagged. */
+	uint32_t chain_len;    /* records a thread takes at once */
+	/* Record pool (pool.c): the records, and a stack of the free ones,
+	 * whose top is tag << 32 | count; releases hold free_mu. */
 	unsigned char *pool;
 	size_t stride;
 	uint32_t nrec;
-	alignas(64) _Atomic uint64_t free_top; /* tag << 32 | index */
+	_Atomic(struct trace__rec *) *free_stack;
+	alignas(64) _Atomic uint64_t free_top;
+	pthread_mutex_t free_mu;
 	alignas(64) _Atomic int kicked;
 	sem_t kick;
 	/* Registry of thread states. */
@@ -482,15 +498,69 @@ trace__sample(const struct trace__tracer *tr, bool has_parent,
 	    tr->root_bound;
 }
 
+/* cpu.c: trace__cpu_detect (run once, before the first tracer starts)
+ * sets trace__has_prefetchw when the CPU has x86's PREFETCHW. */
+extern bool trace__has_prefetchw;
+void trace__cpu_detect(void);
+
+/* trace__prefetch_record below asks for cache lines in a state this core
+ * can write. On x86, __builtin_prefetch's write hint compiles to a read
+ * prefetch unless built for PREFETCHW (-mprfchw): the line then arrives
+ * shared, and the first store must fetch it again to invalidate the other
+ * core's copy. So PREFETCHW is issued directly, where the CPU has it. */
+/* A start prefetches its record's first TRACE__PREFETCH_MIN bytes (a
+ * name and a few short attributes), more when the thread's last span
+ * used more, up to TRACE__PREFETCH_MAX. */
+#define TRACE__PREFETCH_MIN 256u
+#define TRACE__PREFETCH_MAX 1024u
+
+static inline void
+trace__prefetchw(const char *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("prefetchw %0" : : "m"(*p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
+/* trace__prefetch_record fetches record r for writing: the lines a span
+ * that uses `used` arena bytes writes. */
+static inline void
+trace__prefetch_record(const struct trace__rec *r, uint32_t used)
+{
+	const char *p = (const char *)r;
+	uint32_t end = (uint32_t)offsetof(struct trace__rec, arena) + used;
+
+#if defined(__x86_64__) || defined(__i386__)
+	if (TRACE_UNLIKELY(!trace__has_prefetchw)) {
+		__builtin_prefetch(p, 1, 3);
+		return;
+	}
+#endif
+	trace__prefetchw(p);
+	trace__prefetchw(p + 64);
+	trace__prefetchw(p + 128);
+	trace__prefetchw(p + 192);
+	if (TRACE_UNLIKELY(end > TRACE__PREFETCH_MIN)) {
+		if (end > TRACE__PREFETCH_MAX)
+			end = TRACE__PREFETCH_MAX;
+		for (uint32_t o = TRACE__PREFETCH_MIN; o < end; o += 64)
+			trace__prefetchw(p + o);
+	}
+}
+
 /* pool.c */
 int trace__pool_init(struct trace__tracer *tr, size_t nrec, size_t span_bytes);
-/* trace__pool_put_chain returns a chain of n records linked by ->next. */
-void trace__pool_put_chain(struct trace__tracer *tr, struct trace__rec *first);
-/* trace__pool_get_chain takes a chain (NULL when the pool is empty). */
-struct trace__rec *trace__pool_get_chain(struct trace__tracer *tr);
-/* trace__pool_release hands records back in chains (exporter). */
-void trace__pool_release(struct trace__tracer *tr, struct trace__rec **recs,
-    size_t n);
+void trace__pool_free(struct trace__tracer *tr);
+/* trace__pool_take takes up to max free records, last freed first, into
+ * out; returns how many (0: the pool is empty). Lock-free. */
+size_t trace__pool_take(struct trace__tracer *tr, struct trace__rec **out,
+    size_t max);
+/* trace__pool_release frees n records (a short lock, never on a span
+ * start). */
+void trace__pool_release(struct trace__tracer *tr,
+    struct trace__rec *const *recs, size_t n);
 size_t trace__ring_depth(struct trace__tstate *ts);
 
 /* tracer.c */

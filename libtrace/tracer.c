@@ -150,9 +150,10 @@ tstate_release(struct trace__tstate *ts)
 	struct trace__tracer *tr = ts->tr;
 	struct trace__light *l;
 
-	if (ts->cache != NULL) {
-		trace__pool_put_chain(tr, ts->cache);
-		ts->cache = NULL;
+	if (ts->cache_end != ts->cache_pos) {
+		trace__pool_release(tr, ts->cache + ts->cache_pos,
+		    ts->cache_end - ts->cache_pos);
+		ts->cache_pos = ts->cache_end = 0;
 	}
 	free(ts->spare);
 	ts->spare = NULL;
@@ -183,6 +184,23 @@ thread_exit(void *arg)
 		tstate_release(ts);
 }
 
+/* A zeroed thread state with a ring of cap slots, or NULL. Aligned: its
+ * fields are grouped by the cache line of the thread that writes them. */
+static struct trace__tstate *
+tstate_alloc(size_t cap)
+{
+	struct trace__tstate *ts;
+
+	if ((ts = aligned_alloc(64, (sizeof *ts + 63) & ~(size_t)63)) == NULL)
+		return NULL;
+	memset(ts, 0, sizeof *ts);
+	if ((ts->ring = calloc(cap, sizeof *ts->ring)) == NULL) {
+		free(ts);
+		return NULL;
+	}
+	return ts;
+}
+
 struct trace__tstate *
 trace__tstate_slow(void)
 {
@@ -199,9 +217,7 @@ trace__tstate_slow(void)
 		return NULL;
 	while (cap < tr->nrec)
 		cap <<= 1;
-	if ((ts = calloc(1, sizeof *ts)) == NULL ||
-	    (ts->ring = calloc(cap, sizeof *ts->ring)) == NULL) {
-		free(ts);
+	if ((ts = tstate_alloc(cap)) == NULL) {
 		atomic_fetch_add(&tr->no_memory, 1);
 		return NULL;
 	}
@@ -231,6 +247,7 @@ fork_prepare(void)
 	if (forking != NULL) {
 		pthread_mutex_lock(&forking->reg_mu);
 		pthread_mutex_lock(&forking->mu);
+		pthread_mutex_lock(&forking->free_mu);
 	}
 }
 
@@ -238,6 +255,7 @@ static void
 fork_parent(void)
 {
 	if (forking != NULL) {
+		pthread_mutex_unlock(&forking->free_mu);
 		pthread_mutex_unlock(&forking->mu);
 		pthread_mutex_unlock(&forking->reg_mu);
 	}
@@ -258,10 +276,11 @@ fork_child(void)
 		 * child's sampled starts reach the check (the records are
 		 * simply left unused in the child). */
 		if (trace__tls != NULL && trace__tls->tr == tr)
-			trace__tls->cache = NULL;
+			trace__tls->cache_pos = trace__tls->cache_end = 0;
 		atomic_store(&tr->exporter_alive, false);
 		tr->thread_started = false;
 		tr->sock_open = false;
+		pthread_mutex_unlock(&tr->free_mu);
 		pthread_mutex_unlock(&tr->mu);
 		pthread_mutex_unlock(&tr->reg_mu);
 	}
@@ -280,6 +299,7 @@ at_exit(void)
 static void
 global_setup(void)
 {
+	trace__cpu_detect();
 	pthread_key_create(&tls_key, thread_exit);
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	atexit(at_exit);
@@ -295,7 +315,7 @@ tracer_free(struct trace__tracer *tr)
 {
 	if (tr == NULL)
 		return;
-	free(tr->pool);
+	trace__pool_free(tr);
 	free(tr->exp);
 	if (tr->aio != NULL)
 		nng_aio_free(tr->aio);

@@ -22,6 +22,13 @@ const cmd_entry cmd_table[] = {
 	    "interactive view: ?",
 	    1, 1, OPT_BIT(O_PLAIN) | OPT_BIT(O_STATS) | OPT_BIT(O_FRAMES) |
 	    OPT_BIT(O_NO_MOUSE), cmd_show},
+	{"diff", "TRACE_A [TRACE_B]", "compare two traces (or one with "
+	    "--baseline)",
+	    "Spans are matched by service, operation and path from the root. "
+	    "Rows:\n+ only in B, - only in A, ~ in both (with the change in "
+	    "duration).\n--baseline compares TRACE_A with the median trace of "
+	    "its root operation\nin the window (--since, default 1h).",
+	    1, 2, OPT_BIT(O_BASELINE) | OPT_BIT(O_SINCE), cmd_diff},
 	{"slow", "", "slowest spans and per-operation percentiles (by p99)",
 	    "Span-level: each row is one span, not a trace.",
 	    0, 0, WINDOW_OPTS | OPT_BIT(O_TOP) | OPT_BIT(O_HISTOGRAM),

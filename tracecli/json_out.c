@@ -259,6 +259,61 @@ json_show(FILE *f, const model_trace *m)
 }
 
 static json_t *
+jdiff_side(const model_trace *m)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "trace_id", json_string(m->trace_hex));
+	json_object_set_new(j, "duration_ns",
+	    json_integer((json_int_t)(m->end_ns - m->start_ns)));
+	json_object_set_new(j, "span_count", json_integer(m->nspans));
+	return j;
+}
+
+static json_t *
+jdiff_row(const trace_diff *d, int i)
+{
+	const diff_row *r = &d->rows[i];
+	const mspan *s = &d->tree.spans[i];
+	json_t *j = json_object();
+
+	json_object_set_new(j, "depth", json_integer(s->depth));
+	json_object_set_new(j, "service", jstr(s->service));
+	json_object_set_new(j, "name", jstr(s->name));
+	json_object_set_new(j, "change", json_string(diff_change_name(r->change)));
+	for (int side = 0; side < 2; side++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "count", json_integer(r->count[side]));
+		json_object_set_new(o, "duration_ns",
+		    json_integer((json_int_t)r->dur_ns[side]));
+		json_object_set_new(j, side ? "b" : "a", o);
+	}
+	return j;
+}
+
+int
+json_diff(FILE *f, const trace_diff *d, const char *baseline_of)
+{
+	json_t *o = json_object(), *rows = json_array(), *sum = json_object();
+	int *pre = xmalloc(((size_t)d->tree.nspans + 1) * sizeof *pre);
+
+	json_object_set_new(o, "a", jdiff_side(d->a));
+	json_object_set_new(o, "b", jdiff_side(d->b));
+	if (baseline_of != NULL)
+		json_object_set_new(o, "baseline_of", jstr(baseline_of));
+	model_preorder(&d->tree, pre);
+	for (int k = 0; k < d->tree.nspans; k++)
+		json_array_append_new(rows, jdiff_row(d, pre[k]));
+	free(pre);
+	json_object_set_new(o, "rows", rows);
+	for (int c = DIFF_ADDED; c < DIFF_NCHANGES; c++)
+		json_object_set_new(sum, diff_change_name((diff_change)c),
+		    json_integer(d->count[c]));
+	json_object_set_new(o, "summary", sum);
+	return emit(f, o);
+}
+
+static json_t *
 jstat_row(const tstats *ts, const tstat_row *r, const char *key)
 {
 	json_t *j = json_object();

@@ -204,8 +204,9 @@ plain_search(FILE *f, const Tracequery__V1__SearchResult *r, uint32_t limit,
 		table_row(f, c, 7, cells, san_of(o));
 	}
 	if (r->n_traces >= limit)
-		fprintf(f, "%zu traces: the limit, more may match (--limit N, "
-		    "at most %d)\n", r->n_traces, SEARCH_MAX_LIMIT);
+		fprintf(f, "%zu trace%s: the limit, more may match (--limit N, "
+		    "at most %d)\n", r->n_traces, r->n_traces == 1 ? "" : "s",
+		    SEARCH_MAX_LIMIT);
 	else
 		fprintf(f, "%zu trace%s\n", r->n_traces,
 		    r->n_traces == 1 ? "" : "s");

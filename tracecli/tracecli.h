@@ -233,6 +233,32 @@ void tstats_free(tstats *ts);
  * pass 1 when spans run in parallel). */
 double tstats_share(const tstats *ts, const tstat_row *r);
 
+/* ---------------------------------------------------------------- diff.c */
+
+typedef enum {
+	DIFF_SAME, DIFF_ADDED, DIFF_MISSING, DIFF_SLOWER, DIFF_FASTER,
+	DIFF_NCHANGES
+} diff_change;
+
+/* A node of the merged tree: the spans on one path, per side (0 A, 1 B). */
+typedef struct diff_row {
+	int count[2];
+	uint64_t dur_ns[2];     /* summed over the spans */
+	diff_change change;
+} diff_row;
+
+typedef struct trace_diff {
+	const model_trace *a, *b;
+	model_trace tree;       /* merged tree; rows[i] describes tree.spans[i] */
+	diff_row *rows;
+	int count[DIFF_NCHANGES];
+} trace_diff;
+
+/* diff_build matches a's and b's spans by path (both must outlive d). */
+void diff_build(trace_diff *d, const model_trace *a, const model_trace *b);
+void diff_free(trace_diff *d);
+const char *diff_change_name(diff_change c);
+
 /* ---------------------------------------------------------------- table.c */
 
 /* A column of a text table. Fill head, min_w, shrink, drop, right; the
@@ -275,6 +301,9 @@ void plain_search(FILE *f, const Tracequery__V1__SearchResult *r,
  * operations there were before --top cut r->percentiles. */
 void plain_slow(FILE *f, const Tracequery__V1__SlowResult *r, uint32_t top,
     size_t nops_all, const plain_opts *o, bool histogram);
+/* plain_diff prints the merged tree; label names each side ("A", or
+ * "baseline" and "trace"). */
+void plain_diff(FILE *f, const trace_diff *d, const plain_opts *o);
 void plain_trace_stats(FILE *f, const model_trace *m, const tstats *ts,
     const plain_opts *o);
 void plain_services(FILE *f, const Tracequery__V1__ServicesResult *r,
@@ -294,6 +323,7 @@ void plain_histogram(FILE *f, Tracequery__V1__HistogramBucket *const *b,
  * terminal. Returns 0, or -1 on a write error. */
 int json_search(FILE *f, const Tracequery__V1__SearchResult *r);
 int json_show(FILE *f, const model_trace *m);
+int json_diff(FILE *f, const trace_diff *d, const char *baseline_of);
 int json_trace_stats(FILE *f, const model_trace *m, const tstats *ts);
 int json_slow(FILE *f, const Tracequery__V1__SlowResult *r, bool histogram);
 int json_services(FILE *f, const Tracequery__V1__ServicesResult *r);

@@ -368,7 +368,8 @@ draw_list_head(tui *t)
 	uint64_t maxd = 0;
 	bool cut = t->n > 0 && (uint32_t)t->n >= t->limit;
 
-	snprintf(line, sizeof line, " %d%s trace%s  by %s%s  %d/%d  (? help)",
+	snprintf(line, sizeof line, " %d%s trace%s  sorted by %s%s  %d/%d  "
+	    "(? help)",
 	    t->n, cut ? "+" : "", t->n == 1 ? "" : "s", order_name[t->order],
 	    t->order > LIST_LONGEST ? " (of these)" : "", t->n ? t->sel + 1 : 0,
 	    t->n);

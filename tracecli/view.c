@@ -537,7 +537,7 @@ draw_status(view *v)
 			snprintf(buf, sizeof buf, " %s", v->status);
 		else
 			snprintf(buf, sizeof buf, " %d/%d  ? help  q quit  / search  "
-			    "x error  p critical  Enter detail  Space fold  +/- zoom",
+			    "x error  S stats  Enter detail  Space fold  +/- zoom",
 			    v->sel + 1, v->m->nrows);
 		put_fit(y, 0, buf, v->cols, false);
 	}
@@ -625,11 +625,12 @@ draw_minimap(view *v, int y)
 			int c0, c1;
 			axis_cells(&a, m->spans[i].start_ns - m->start_ns,
 			    m->spans[i].start_ns - m->start_ns, &c0, &c1);
+			c0 = c0 < 0 ? 0 : c0 >= v->bar_w ? v->bar_w - 1 : c0;
 			v->minimap[c0]++;
 		}
 	}
 	snprintf(label, sizeof label, "window %s-%s of %s",
-	    duration_format(v->z0, w0, sizeof w0),
+	    v->z0 ? duration_format(v->z0, w0, sizeof w0) : "0",
 	    duration_format(v->z1, w1, sizeof w1),
 	    duration_format(total, tot, sizeof tot));
 	attrset(term_attr(CLR_DIM));

@@ -114,6 +114,16 @@ backend_operations(backend *b, const Tracequery__V1__ListOperations *q)
 	return b->ops->operations(b, q);
 }
 
+response *
+backend_dependencies(backend *b, const Tracequery__V1__Dependencies *q)
+{
+	if (b->ops->dependencies == NULL)
+		return backend_response_new(
+		    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		    "dependencies are not available from this backend");
+	return b->ops->dependencies(b, q);
+}
+
 void
 backend_stats(backend *b, Tracequery__V1__StatsResult *r)
 {
@@ -148,6 +158,8 @@ backend_query(backend *b, const Tracequery__V1__Request *req)
 		return backend_services(b, req->services);
 	case TRACEQUERY__V1__REQUEST__QUERY_OPERATIONS:
 		return backend_operations(b, req->operations);
+	case TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES:
+		return backend_dependencies(b, req->dependencies);
 	case TRACEQUERY__V1__REQUEST__QUERY_STATS:
 		return stats_response(b);
 	default:

@@ -106,6 +106,10 @@ struct backend_ops {
 	    const Tracequery__V1__ListServices *q);
 	Tracequery__V1__Response *(*operations)(backend *b,
 	    const Tracequery__V1__ListOperations *q);
+	/* dependencies counts calls between services (deps.h); NULL when
+	 * the backend cannot (the query answers BAD_REQUEST). */
+	Tracequery__V1__Response *(*dependencies)(backend *b,
+	    const Tracequery__V1__Dependencies *q);
 	/* stats appends the backend's own figures to r (backend_stat_add). */
 	void (*stats)(backend *b, Tracequery__V1__StatsResult *r);
 	/* retention_run expires what started before now - retention_ns.
@@ -153,6 +157,8 @@ Tracequery__V1__Response *backend_services(backend *b,
     const Tracequery__V1__ListServices *q);
 Tracequery__V1__Response *backend_operations(backend *b,
     const Tracequery__V1__ListOperations *q);
+Tracequery__V1__Response *backend_dependencies(backend *b,
+    const Tracequery__V1__Dependencies *q);
 /* backend_stats appends b's figures to r. */
 void backend_stats(backend *b, Tracequery__V1__StatsResult *r);
 

@@ -88,6 +88,12 @@ rb_operations(backend *b, const Tracequery__V1__ListOperations *q)
 	return query_operations(rb(b)->st, rb(b)->retention_ns, q);
 }
 
+static response *
+rb_dependencies(backend *b, const Tracequery__V1__Dependencies *q)
+{
+	return query_dependencies(rb(b)->st, rb(b)->retention_ns, q);
+}
+
 static void
 rb_stats(backend *b, Tracequery__V1__StatsResult *r)
 {
@@ -140,6 +146,7 @@ static const backend_ops rocksdb_ops = {
 	.slow = rb_slow,
 	.services = rb_services,
 	.operations = rb_operations,
+	.dependencies = rb_dependencies,
 	.stats = rb_stats,
 	.retention_run = rb_retention_run,
 	.close = rb_close,

@@ -36,6 +36,11 @@ config_usage(FILE *f)
 "                           acknowledged span\n"
 "  --index-flush-spans N    and once this many spans are buffered\n"
 "                           (default 32768)\n"
+"  --jaeger-http ADDR       Jaeger query API (and --ui-dir) HOST:PORT, or\n"
+"                           https://HOST:PORT with the --tls-* files; port 0\n"
+"                           picks one, `off` disables (default\n"
+"                           127.0.0.1:16686; docs/JAEGER.md)\n"
+"  --ui-dir DIR             serve this Jaeger UI build at / on --jaeger-http\n"
 "  --ready-file PATH        write ingest=, query=, otlp_http= and pid= lines\n"
 "                           here once every listener is up\n"
 "  --log-level LEVEL        error, warn (default), info or debug\n"
@@ -75,6 +80,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 	enum { O_DB = 256, O_LISTEN, O_QUERY, O_OTLP, O_RET, O_SYNC, O_MAX,
 		O_READY, O_LOG, O_HELP, O_IW, O_QW, O_TLS_CERT, O_TLS_KEY,
 		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS, O_STORE };
+	enum { O_JAEGER_HTTP = 0x400, O_UI_DIR };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, O_DB },
 		{ "store", required_argument, NULL, O_STORE },
@@ -96,6 +102,8 @@ config_parse(config *c, int argc, char **argv, char **cause)
 		{ "tls-key", required_argument, NULL, O_TLS_KEY },
 		{ "tls-ca", required_argument, NULL, O_TLS_CA },
 		{ "tls-verify-clients", no_argument, NULL, O_TLS_VERIFY },
+		{ "jaeger-http", required_argument, NULL, O_JAEGER_HTTP },
+		{ "ui-dir", required_argument, NULL, O_UI_DIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -104,6 +112,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 	c->store = "rocksdb:./trace-data";
 	c->query_listen = "tcp://127.0.0.1:7071";
 	c->otlp_http = "127.0.0.1:4318";
+	c->jaeger_http = "127.0.0.1:16686";
 	c->retention_ns = 72 * 3600ULL * 1000000000ULL;
 	c->max_message_bytes = 16u << 20;
 	c->ingest_workers = 4;
@@ -185,6 +194,13 @@ config_parse(config *c, int argc, char **argv, char **cause)
 			break;
 		case O_READY:
 			c->ready_file = optarg;
+			break;
+		case O_JAEGER_HTTP:
+			c->jaeger_http = strcmp(optarg, "off") == 0 ||
+			    strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case O_UI_DIR:
+			c->ui_dir = optarg;
 			break;
 		case O_TLS_CERT:
 			c->tls.cert_file = optarg;

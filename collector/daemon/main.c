@@ -17,6 +17,7 @@
 #include "net/listen_guard.h"
 #include "net/listen_probe.h"
 #include "net/otlp_http.h"
+#include "jaeger/jaeger_http.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -36,6 +37,24 @@ warn_exposed(const char *what, const char *url, const char *risk)
 		    "anyone who can reach it can %s", what, url, risk);
 }
 
+/* True when an HTTP listener is https:// (it takes the --tls-* files). */
+static bool
+uses_https(const config *c)
+{
+	return strncmp(c->otlp_http, "https://", 8) == 0 ||
+	    (c->jaeger_http != NULL &&
+	    strncmp(c->jaeger_http, "https://", 8) == 0);
+}
+
+/* The limits and TLS every HTTP listener shares. */
+static void
+http_options(const config *c, http_server_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->max_body_bytes = c->max_message_bytes;
+	o->tls = &c->tls;
+}
+
 /*
  * Builds the TLS configurations when a listener is tls+tcp://: the
  * server's, and a client one for the listener guard's probes (no server
@@ -53,8 +72,9 @@ tls_setup(const config *c, nng_tls_config **srv, nng_tls_config **probe,
 	for (int i = 0; i < c->n_listen; i++)
 		any = any || tls_url_is_tls(c->listen[i]);
 	if (!any) {
-		if (c->tls.cert_file != NULL || c->tls.key_file != NULL ||
-		    c->tls.ca_file != NULL || c->tls.verify_peer)
+		if ((c->tls.cert_file != NULL || c->tls.key_file != NULL ||
+		    c->tls.ca_file != NULL || c->tls.verify_peer) &&
+		    !uses_https(c))
 			log_warn("TLS options given but no tls+tcp:// "
 			    "listener: they are not used");
 		return 0;
@@ -84,13 +104,16 @@ probe_listeners(const config *c, char **cause)
 	if (strcmp(c->otlp_http, "none") != 0 &&
 	    listen_probe("--otlp-http", c->otlp_http, cause) != 0)
 		return -1;
+	if (c->jaeger_http != NULL &&
+	    listen_probe("--jaeger-http", c->jaeger_http, cause) != 0)
+		return -1;
 	return 0;
 }
 
 /* Writes the ready file atomically (temp file + rename). */
 static int
 write_ready(const char *path, const config *c, const otlp_http *h,
-    char **cause)
+    const jaeger_http *jh, char **cause)
 {
 	char *tmp;
 	FILE *f;
@@ -112,6 +135,8 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 		fprintf(f, "otlp_http=%.*s:%d\n", hostlen, c->otlp_http,
 		    otlp_http_port(h));
 	}
+	if (jh != NULL)
+		fprintf(f, "jaeger_http=%s\n", jaeger_http_addr(jh));
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		xasprintf(cause, "ready file %s: %s", path, strerror(errno));
@@ -121,6 +146,21 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 	}
 	free(tmp);
 	return 0;
+}
+
+/* What the Jaeger API asks: the backend, through the NNG query server's
+ * answer (read your writes first, GetStats with the collector's own). */
+typedef struct jaeger_store {
+	backend *b;
+	pipeline *p;
+} jaeger_store;
+
+static Tracequery__V1__Response *
+jaeger_ask(void *arg, const Tracequery__V1__Request *req)
+{
+	jaeger_store *js = arg;
+
+	return query_server_answer(js->b, js->p, req);
 }
 
 int
@@ -135,6 +175,9 @@ main(int argc, char **argv)
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
 	retention_timer *ret = NULL;
+	jaeger_http *jh = NULL;
+	jaeger_store js = { 0 };
+	http_server_options hopts;
 	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
 	char *cause = NULL;
 	struct sigaction sa;
@@ -171,12 +214,16 @@ main(int argc, char **argv)
 	for (int i = 0; i < c.n_listen; i++)
 		warn_exposed("ingest", c.listen[i], "send spans");
 	warn_exposed("query", c.query_listen, "read every stored span");
-	if (strcmp(c.otlp_http, "none") != 0 &&
+	if (strcmp(c.otlp_http, "none") != 0 && !uses_https(&c) &&
 	    !tls_url_is_loopback(c.otlp_http))
 		log_warn("OTLP/HTTP listener %s is not loopback-only and has "
 		    "no TLS: anyone who can reach it can send spans",
 		    c.otlp_http);
 
+	if (c.jaeger_http != NULL && !tls_url_is_loopback(c.jaeger_http))
+		log_warn("Jaeger API listener %s is not loopback-only: anyone "
+		    "who can reach it can read every stored span",
+		    c.jaeger_http);
 	if (probe_listeners(&c, &cause) != 0)
 		goto fail;
 	backend_options_default(&bo);
@@ -198,10 +245,17 @@ main(int argc, char **argv)
 	if (ingest_start(&in, c.listen, c.n_listen, c.ingest_workers,
 	    c.max_message_bytes, p, &cause) != 0)
 		goto fail;
-	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start(&http,
-	    c.otlp_http, c.max_message_bytes, p, &cause) != 0)
+	http_options(&c, &hopts);
+	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start_opts(&http,
+	    c.otlp_http, &hopts, p, &cause) != 0)
 		goto fail;
-	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http,
+	js = (jaeger_store){ be, p };
+	if (c.jaeger_http != NULL && jaeger_http_start(&jh,
+	    &(jaeger_http_options){ .addr = c.jaeger_http, .ui_dir = c.ui_dir,
+	    .tls = &c.tls, .source = { .ask = jaeger_ask, .arg = &js } },
+	    &cause) != 0)
+		goto fail;
+	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, jh,
 	    &cause) != 0)
 		goto fail;
 	log_info("ready: store %s, ingest %s, query %s", c.store, c.listen[0],
@@ -216,6 +270,7 @@ fail:
 	fprintf(stderr, "tracecollector: %s\n", cause ? cause : "failed");
 	free(cause);
 out:
+	jaeger_http_stop(jh);
 	otlp_http_stop(http);
 	ingest_stop(in);
 	query_server_stop(qs);

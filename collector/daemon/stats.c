@@ -30,6 +30,7 @@ static const char *const reject_names[STATS_REJECT_COUNT] = {
 	[STATS_REJECT_RETRY_LATER] = "retry_later",
 	[STATS_REJECT_INTERNAL] = "internal",
 	[STATS_REJECT_PROTOCOL] = "protocol",
+	[STATS_REJECT_UNAUTHENTICATED] = "unauthenticated",
 };
 
 /* Listeners register once at start, before any StatsResult is built

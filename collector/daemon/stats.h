@@ -68,6 +68,7 @@ typedef enum stats_reject {
 	STATS_REJECT_RETRY_LATER, /* backpressure: the client resends */
 	STATS_REJECT_INTERNAL,    /* storage error */
 	STATS_REJECT_PROTOCOL,    /* wrong method, path, type or encoding */
+	STATS_REJECT_UNAUTHENTICATED, /* no valid client certificate */
 	STATS_REJECT_COUNT
 } stats_reject;
 

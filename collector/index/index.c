@@ -16,6 +16,7 @@
 #include "format/hist.h"
 #include "index/index.h"
 #include "format/keys.h"
+#include "otlp_types.h"
 #include "format/postings.h"
 #include "store/store.h"
 #include "index/trace_dict.h"
@@ -508,6 +509,14 @@ index_value_text(const any_value *v, char *buf, size_t buflen,
 	default:
 		return false;
 	}
+}
+
+const char *
+index_service_name(const Opentelemetry__Proto__Resource__V1__Resource *res)
+{
+	const char *svc = otlp_service_name(res);
+
+	return svc != NULL ? svc : OTLP_UNKNOWN_SERVICE;
 }
 
 /* Queues a catalog record unless the shared cache or this batch has it. */

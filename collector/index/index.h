@@ -58,4 +58,9 @@ void index_commit(index_builder *ib);
 bool index_value_text(const Opentelemetry__Proto__Common__V1__AnyValue *v,
     char *buf, size_t buflen, const char **out, size_t *out_len);
 
+/* index_service_name returns the resource's service.name, or
+ * "unknown_service". */
+const char *index_service_name(
+    const Opentelemetry__Proto__Resource__V1__Resource *res);
+
 #endif /* COLLECTOR_INDEX_H */

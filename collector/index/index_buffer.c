@@ -24,7 +24,7 @@
 #include "common.h"
 #include "daemon/log.h"
 #include "daemon/stats.h"
-#include "otlp_resource.h"
+#include "index/index.h"
 #include "index/index_buffer.h"
 #include "format/keys.h"
 #include "format/span_block.h"
@@ -348,7 +348,7 @@ recover_span(store *st, generation *g, const uint8_t *trace_id,
 	sp->span_id.data = ids + KEY_TRACE_ID_LEN;
 	sp->span_id.len = KEY_SPAN_ID_LEN;
 	is.res = origin_resource(st, e->origin_hash, &rs);
-	is.svc = otlp_resource_service_name(is.res);
+	is.svc = index_service_name(is.res);
 	is.sp = sp;
 	index_span(g->ib, g->b, is.svc, is.res, is.sp);
 	g->n_spans++;

@@ -57,6 +57,7 @@ struct http_server {
 	int fd;
 	size_t max_body;
 	bool verify_clients;
+	listener_stats *stats;
 	http_handler_fn fn;
 	void *arg;
 	char *cert, *key, *ca; /* PEM, must outlive the daemon */
@@ -68,8 +69,9 @@ struct http_request {
 	const char *path;
 	uint8_t *body;
 	size_t len, cap;
+	size_t received; /* body bytes, kept or not */
 	bool too_large;
-	bool started; /* the first call (headers only) is over */
+	bool bad_framing; /* a Transfer-Encoding other than chunked */
 	struct pairs headers;
 	struct pairs query;
 };
@@ -209,6 +211,12 @@ http_request_body_too_large(const http_request *r)
 	return r->too_large;
 }
 
+unsigned
+http_request_body_error(const http_request *r)
+{
+	return r->too_large ? 413 : r->bad_framing ? 411 : 0;
+}
+
 size_t
 http_request_max_body(const http_request *r)
 {
@@ -339,8 +347,17 @@ request_answer(http_request *r, struct MHD_Connection *c)
 	    &r->headers);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query,
 	    &r->query);
+	if (r->s->stats != NULL) {
+		listener_stats_request(r->s->stats, r->received);
+		if (r->too_large)
+			listener_stats_reject(r->s->stats,
+			    STATS_REJECT_TOO_LARGE);
+		if (r->bad_framing)
+			listener_stats_reject(r->s->stats,
+			    STATS_REJECT_PROTOCOL);
+	}
 	r->s->fn(r->s->arg, r, &res);
-	if (r->too_large)
+	if (r->too_large || r->bad_framing)
 		res.close = true;
 	rv = response_send(c, &res);
 	response_fini(&res);
@@ -349,13 +366,17 @@ request_answer(http_request *r, struct MHD_Connection *c)
 
 /* Answers 403 to a client without a valid certificate (mutual TLS). */
 static enum MHD_Result
-refuse_client(struct MHD_Connection *c)
+refuse_client(http_server *s, struct MHD_Connection *c)
 {
 	static const char msg[] =
 	    "a client certificate signed by the collector's CA is required\n";
 	http_response res;
 	enum MHD_Result rv;
 
+	if (s->stats != NULL) {
+		listener_stats_request(s->stats, 0);
+		listener_stats_reject(s->stats, STATS_REJECT_UNAUTHENTICATED);
+	}
 	memset(&res, 0, sizeof res);
 	http_response_set(&res, 403, "text/plain", msg, sizeof msg - 1);
 	res.close = true;
@@ -370,6 +391,7 @@ request_append(http_request *r, const char *data, size_t n)
 {
 	size_t cap;
 
+	r->received += n;
 	if (r->too_large)
 		return;
 	if (n > r->s->max_body - r->len) {
@@ -389,6 +411,18 @@ request_append(http_request *r, const char *data, size_t n)
 	memcpy(r->body + r->len, data, n);
 	r->len += n;
 	r->body[r->len] = '\0';
+}
+
+/* True when the body's end cannot be found: libmicrohttpd decodes only
+ * chunked, and would read any other Transfer-Encoding to the end of the
+ * connection. */
+static bool
+framing_unknown(struct MHD_Connection *c)
+{
+	const char *te = MHD_lookup_connection_value(
+	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	return te != NULL && strcasecmp(te, "chunked") != 0;
 }
 
 /* True when Content-Length announces more than the limit. */
@@ -418,17 +452,18 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	(void)version;
 	if (r == NULL) {
 		if (s->verify_clients && !client_verified(c))
-			return refuse_client(c);
+			return refuse_client(s, c);
 		r = xcalloc(1, sizeof *r);
 		r->s = s;
 		r->method = method;
 		r->path = url;
 		*con_cls = r;
-		/* Answer before "100 Continue" when the size is known. */
-		if (announced_too_large(c, s->max_body)) {
-			r->too_large = true;
+		/* Answer before "100 Continue" when the body cannot be
+		 * taken: too large, or no way to find its end. */
+		r->too_large = announced_too_large(c, s->max_body);
+		r->bad_framing = framing_unknown(c);
+		if (r->too_large || r->bad_framing)
 			return request_answer(r, c);
-		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -653,6 +688,7 @@ http_server_start(http_server **out, const char *addr,
 	s->fd = -1;
 	s->name = xstrdup(o->name != NULL ? o->name : "http");
 	s->max_body = o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY;
+	s->stats = o->stats;
 	s->fn = fn;
 	s->arg = arg;
 	if (addr_split(addr, host, sizeof host, port, sizeof port, &tls,

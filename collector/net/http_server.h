@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "daemon/stats.h"
 
 typedef struct http_server http_server;
 typedef struct http_request http_request;
@@ -37,6 +38,11 @@ typedef struct http_server_options {
 	const tls_opts *tls;       /* cert_file, key_file, ca_file and
 	                              verify_peer as for tls+tcp://; used
 	                              only when the address is https:// */
+	listener_stats *stats;     /* NULL: none. The server counts requests,
+	                              body bytes, bodies over the limit,
+	                              unknown framing and refused client
+	                              certificates; handlers count the other
+	                              rejections */
 } http_server_options;
 
 /* http_handler_fn answers req by filling res. It is called once per
@@ -102,6 +108,13 @@ const uint8_t *http_request_body(const http_request *r, size_t *len);
  * max_body_bytes: the handler sees no body and should answer 413 in its
  * protocol's shape (the connection is closed after the reply). */
 bool http_request_body_too_large(const http_request *r);
+
+/* http_request_body_error returns 0, 413 when the body was over the
+ * limit, or 411 when its end could not be found (a Transfer-Encoding
+ * other than chunked). On 411 and 413 the handler sees no body and
+ * should answer that status in its protocol's shape; the connection is
+ * closed after the reply. */
+unsigned http_request_body_error(const http_request *r);
 
 /* http_request_max_body returns the listener's max_body_bytes (for
  * limits on decompressed bodies and for messages). */

@@ -24,6 +24,11 @@ int query_server_start(query_server **out, const char *url, int workers,
     backend *b, pipeline *p, char **cause);
 void query_server_stop(query_server *q);
 
+/* query_server_answer answers req from b once b has indexed every span
+ * acknowledged before (waiting at most 1 s for that); GetStats with the
+ * collector's counters and p's backlog, then b's figures. Never NULL. */
+Tracequery__V1__Response *query_server_answer(backend *b, pipeline *p,
+    const Tracequery__V1__Request *req);
 /* query_server_handle_bytes decodes a packed tracequery.v1.Request,
  * answers it and packs the Response into a malloc'd *out of *out_len
  * bytes (caller frees). */

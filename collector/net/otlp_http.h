@@ -1,12 +1,14 @@
 /*
- * otlp_http.h - OTLP/HTTP receiver (POST /v1/traces, protobuf and JSON) on
- * NNG's HTTP server, feeding the shared pipeline.
+ * otlp_http.h - OTLP/HTTP receiver (POST /v1/traces, protobuf and JSON,
+ * gzip) on the shared HTTP server (http_server.h), feeding the pipeline.
+ * Counters: "otlp_http.*" (daemon/stats.h listener_stats).
  */
 #ifndef COLLECTOR_OTLP_HTTP_H
 #define COLLECTOR_OTLP_HTTP_H
 
 #include <stddef.h>
 
+#include "net/http_server.h"
 #include "pipeline/pipeline.h"
 
 typedef struct otlp_http otlp_http;
@@ -16,6 +18,12 @@ typedef struct otlp_http otlp_http;
  * decompression) get 413. Returns 0, or -1 with a malloc'd *cause. */
 int otlp_http_start(otlp_http **out, const char *addr, size_t max_body_bytes,
     pipeline *p, char **cause);
+
+/* otlp_http_start_opts is otlp_http_start with every listener option
+ * (limits, TLS for an https:// addr); o->stats is ignored: the counters
+ * are "otlp_http.*". */
+int otlp_http_start_opts(otlp_http **out, const char *addr,
+    const http_server_options *o, pipeline *p, char **cause);
 
 /* otlp_http_port returns the bound TCP port (useful with port 0). */
 int otlp_http_port(const otlp_http *h);

@@ -41,6 +41,21 @@ stats_response(backend *b, pipeline *p)
 	return r;
 }
 
+response *
+query_server_answer(backend *b, pipeline *p,
+    const Tracequery__V1__Request *req)
+{
+	/* Read your writes: every acknowledged span is searchable, unless
+	 * the index write is stalled (a slow disk): then answer from what is
+	 * indexed rather than wait out the stall. Get-trace reads the span
+	 * blocks, which are written before the ack, so it never lags. */
+	if (backend_sync(b, QUERY_SYNC_WAIT_MS) != 0)
+		STATS_INC(query_index_lag, 1);
+	if (req->query_case == TRACEQUERY__V1__REQUEST__QUERY_STATS)
+		return stats_response(b, p);
+	return backend_query(b, req);
+}
+
 void
 query_server_handle_bytes(backend *b, pipeline *p, const uint8_t *buf,
     size_t len, uint8_t **out, size_t *out_len)
@@ -53,10 +68,8 @@ query_server_handle_bytes(backend *b, pipeline *p, const uint8_t *buf,
 		r = backend_response_new(
 		    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
 		    "malformed request");
-	else if (req->query_case == TRACEQUERY__V1__REQUEST__QUERY_STATS)
-		r = stats_response(b, p);
 	else
-		r = backend_query(b, req);
+		r = query_server_answer(b, p, req);
 	if (req != NULL)
 		tracequery__v1__request__free_unpacked(req, NULL);
 	*out_len = tracequery__v1__response__get_packed_size(r);
@@ -75,12 +88,6 @@ handle(void *arg, nng_msg *msg)
 	int rv;
 
 	STATS_INC(queries, 1);
-	/* Read your writes: every acknowledged span is searchable, unless
-	 * the index write is stalled (a slow disk): then answer from what is
-	 * indexed rather than wait out the stall. Get-trace reads the span
-	 * blocks, which are written before the ack, so it never lags. */
-	if (backend_sync(qs->b, QUERY_SYNC_WAIT_MS) != 0)
-		STATS_INC(query_index_lag, 1);
 	query_server_handle_bytes(qs->b, qs->p, nng_msg_body(msg),
 	    nng_msg_len(msg), &out, &out_len);
 	nng_msg_clear(msg);

@@ -14,7 +14,6 @@
 
 #include "arena.h"
 #include "common.h"
-#include "otlp_resource.h"
 #include "daemon/stats.h"
 #include "format/keys.h"
 #include "format/span_block.h"
@@ -185,8 +184,10 @@ validate_request(pipeline *p, work *w, const ExportRequest *req,
 
 	for (size_t i = 0; i < req->n_resource_spans; i++) {
 		const ResourceSpans *rs = req->resource_spans[i];
-		const char *svc = otlp_resource_service_name(rs->resource);
+		const char *svc = otlp_service_name(rs->resource);
 
+		if (svc == NULL)
+			svc = OTLP_UNKNOWN_SERVICE;
 		for (size_t j = 0; j < rs->n_scope_spans; j++) {
 			const ScopeSpans *ss = rs->scope_spans[j];
 			bool origin_ok = validate_origin(&p->lim, rs, ss);

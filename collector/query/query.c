@@ -16,13 +16,13 @@
 #include <string.h>
 
 #include "common.h"
-#include "otlp_resource.h"
 #include "format/hist.h"
 #include "format/span_block.h"
 #include "index/index.h"
 #include "format/keys.h"
 #include "format/postings.h"
 #include "backend/backend.h"
+#include "query/deps.h"
 #include "query/query.h"
 #include "daemon/stats.h"
 #include "index/trace_dict.h"
@@ -121,7 +121,7 @@ origin_get(qctx *q, uint64_t hash)
 		    NULL, vlen, (const uint8_t *)v);
 	}
 	free(cause);
-	o->svc = otlp_resource_service_name(o->rs ? o->rs->resource : NULL);
+	o->svc = index_service_name(o->rs ? o->rs->resource : NULL);
 	if (o->rs != NULL && o->rs->resource != NULL) {
 		resource_spans r = *o->rs;
 		size_t len;
@@ -2016,4 +2016,20 @@ query_operations(store *st, uint64_t retention_ns,
     const Tracequery__V1__ListOperations *lo)
 {
 	QUERY_RUN(st, retention_ns, operations(&q, lo));
+}
+
+response *
+query_dependencies(store *st, uint64_t retention_ns,
+    const Tracequery__V1__Dependencies *d)
+{
+	uint64_t now = now_unix_ns();
+	uint64_t cutoff = retention_ns != 0 && retention_ns < now ?
+	    now - retention_ns : 0;
+	response *r = backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__OK,
+	    "");
+
+	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_DEPENDENCIES;
+	r->dependencies = deps_compute(st, cutoff, d->start_unix_nano,
+	    d->end_unix_nano ? d->end_unix_nano : now);
+	return r;
 }

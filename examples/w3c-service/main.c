@@ -1,6 +1,6 @@
 /*
  * w3c-service - the service side of the w3c/trace-context test suite,
- * built on libtrace and NNG's HTTP server and client.
+ * built on libtrace, libmicrohttpd (server) and NNG's HTTP client.
  *
  *   w3c-service --listen http://127.0.0.1:PORT/test
  *
@@ -11,16 +11,12 @@
  * every callback carries a new parent-id. It answers only when every
  * callback has completed. See docs/W3C.md.
  *
- * NNG runs HTTP handlers on its own task threads, which must not block, so
- * the handler queues the request for a worker thread that makes the
- * (blocking) callbacks and then completes the request's aio.
- *
- * NNG 1.5.2 joins repeated header fields into one value with ", " (in
- * arrival order, each trimmed of spaces and tabs), which is exactly the
- * list join W3C asks for: two traceparent fields become an invalid value
- * (the trace restarts) and several tracestate fields one list. It does not
- * decode chunked request bodies, so those are refused with 411.
+ * libmicrohttpd runs one thread per connection, so the handler may block
+ * while it makes the callbacks. It decodes chunked bodies and keeps
+ * repeated header fields apart; req_get joins them as W3C asks.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,31 +24,98 @@
 #include <strings.h>
 
 #include <jansson.h>
+#include <microhttpd.h>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
-#include <nng/supplemental/util/platform.h>
 
 #include <trace/trace.h>
 
 #define BODY_MAX (1024 * 1024)	 /* request body limit */
 #define CALLBACK_TIMEOUT_MS 5000 /* per outgoing call */
 
-struct job {
-	nng_aio *aio;
-	struct job *next;
+#define CARRIER_KEYS 8		 /* header names one extraction asks for */
+
+/* An incoming request as libtrace's carrier: each key asked for is looked
+ * up once and kept until the request ends. */
+struct carrier {
+	struct MHD_Connection *conn;
+	struct {
+		char *key, *value;
+	} kv[CARRIER_KEYS];
+	int n;
 };
 
-static struct {
-	nng_mtx *mtx;
-	nng_cv *cv;
-	struct job *head, *tail;
-	bool stop;
-} q;
+/* A request's body as it arrives. */
+struct request {
+	char *body;
+	size_t len;
+	bool too_large;
+};
 
+struct join {
+	const char *key;
+	char *out;
+	size_t len;
+};
+
+/* Appends one field of the wanted name, optional whitespace (spaces and
+ * tabs) trimmed at both ends: libmicrohttpd keeps trailing ones. */
+static enum MHD_Result
+join_field(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct join *j = cls;
+	size_t n;
+	char *out;
+
+	(void)kind;
+	if (strcasecmp(key, j->key) != 0)
+		return MHD_YES;
+	if (value == NULL)
+		value = "";
+	while (*value == ' ' || *value == '\t')
+		value++;
+	n = strlen(value);
+	while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+		n--;
+	if ((out = realloc(j->out, j->len + n + 2)) == NULL)
+		return MHD_NO;
+	if (j->out != NULL)
+		out[j->len++] = ',';
+	memcpy(out + j->len, value, n);
+	j->len += n;
+	out[j->len] = '\0';
+	j->out = out;
+	return MHD_YES;
+}
+
+/* W3C's combined field: every field of one name (any case), in arrival
+ * order, joined with ","; two traceparent fields thus become an invalid
+ * value (the trace restarts), several tracestate fields one list. */
 static const char *
 req_get(void *carrier, const char *key)
 {
-	return nng_http_req_get_header(carrier, key);
+	struct carrier *c = carrier;
+	struct join j = {key, NULL, 0};
+
+	for (int i = 0; i < c->n; i++)
+		if (strcasecmp(c->kv[i].key, key) == 0)
+			return c->kv[i].value;
+	if (c->n == CARRIER_KEYS)
+		return NULL;
+	MHD_get_connection_values(c->conn, MHD_HEADER_KIND, join_field, &j);
+	c->kv[c->n].key = strdup(key);
+	c->kv[c->n].value = j.out;
+	return c->kv[c->n++].value;
+}
+
+static void
+carrier_free(struct carrier *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		free(c->kv[i].key);
+		free(c->kv[i].value);
+	}
 }
 
 static void
@@ -101,38 +164,34 @@ out:
 	return status;
 }
 
-/* Make the callbacks of one harness request; returns the HTTP status to
- * answer with. */
-static uint16_t
-serve(nng_http_req *req, json_t *results)
+/* Make the callbacks of one harness request (body: its JSON); returns
+ * the HTTP status to answer with. */
+static unsigned
+serve(struct MHD_Connection *conn, const struct request *rq, json_t *results)
 {
+	struct carrier carrier = {conn, {{NULL, NULL}}, 0};
 	trace_context remote;
 	trace_span_options so = {0}, co = {0};
 	trace_span *server;
 	json_t *list;
 	json_error_t err;
-	void *body;
-	size_t len, i;
+	size_t i;
 	json_t *el;
-	const char *te = nng_http_req_get_header(req, "Transfer-Encoding");
-
-	if (te != NULL && strcasecmp(te, "identity") != 0)
-		return NNG_HTTP_STATUS_LENGTH_REQUIRED;
 
 	so.kind = TRACE_KIND_SERVER;
 	so.new_root = true;
 	so.detached = true;
-	if (trace_extract(&remote, req, req_get) == TRACE_OK)
+	if (trace_extract(&remote, &carrier, req_get) == TRACE_OK)
 		so.remote = &remote;
+	carrier_free(&carrier);
 	server = trace_span_start_opts("POST /test", &so);
 
-	nng_http_req_get_data(req, &body, &len);
-	list = json_loadb(body, len, 0, &err);
+	list = json_loadb(rq->body != NULL ? rq->body : "", rq->len, 0, &err);
 	if (list == NULL || !json_is_array(list)) {
 		json_decref(list);
 		trace_span_set_status(server, TRACE_STATUS_ERROR, "bad JSON");
 		trace_span_end(server);
-		return NNG_HTTP_STATUS_BAD_REQUEST;
+		return MHD_HTTP_BAD_REQUEST;
 	}
 	co.kind = TRACE_KIND_CLIENT;
 	co.parent = server;
@@ -165,90 +224,108 @@ serve(nng_http_req *req, json_t *results)
 	}
 	json_decref(list);
 	trace_span_end(server);
-	return NNG_HTTP_STATUS_OK;
+	return MHD_HTTP_OK;
 }
 
-/* Answer one queued request and complete its aio. */
-static void
-answer(nng_aio *aio)
+/* Queues status with a JSON body (text, taken). */
+static enum MHD_Result
+reply(struct MHD_Connection *conn, unsigned status, char *text)
 {
-	nng_http_req *req = nng_aio_get_input(aio, 0);
-	json_t *results = json_array();
-	nng_http_res *res = NULL;
-	uint16_t status;
-	char *text;
-	int rv;
+	struct MHD_Response *res;
+	enum MHD_Result rv;
 
-	status = serve(req, results);
+	res = MHD_create_response_from_buffer(text != NULL ? strlen(text) : 0,
+	    text, text != NULL ? MHD_RESPMEM_MUST_FREE
+			       : MHD_RESPMEM_PERSISTENT);
+	if (res == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, "Content-Type", "application/json");
+	rv = MHD_queue_response(conn, status, res);
+	MHD_destroy_response(res);
+	return rv;
+}
+
+/* Answers a complete request to the service path. */
+static enum MHD_Result
+answer(struct MHD_Connection *conn, const struct request *rq)
+{
+	json_t *results = json_array();
+	unsigned status;
+	char *text;
+
+	if (rq->too_large)
+		return reply(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
+	status = serve(conn, rq, results);
 	text = json_dumps(results, JSON_COMPACT);
 	json_decref(results);
-	if ((rv = nng_http_res_alloc(&res)) != 0)
-		goto fail;
-	nng_http_res_set_status(res, status);
-	nng_http_res_set_header(res, "Content-Type", "application/json");
-	if (text != NULL && (rv = nng_http_res_copy_data(res, text,
-	    strlen(text))) != 0)
-		goto fail;
-	free(text);
-	nng_aio_set_output(aio, 0, res);
-	nng_aio_finish(aio, 0);
-	return;
-fail:
-	free(text);
-	nng_http_res_free(res);
-	nng_aio_finish(aio, rv);
+	return reply(conn, status, text);
 }
 
+/* Keeps a piece of body, up to BODY_MAX. */
 static void
-worker(void *arg)
+request_append(struct request *rq, const char *data, size_t n)
 {
-	(void)arg;
-	nng_mtx_lock(q.mtx);
-	for (;;) {
-		while (q.head == NULL && !q.stop)
-			nng_cv_wait(q.cv);
-		if (q.head == NULL)
-			break;
-		struct job *j = q.head;
-		if ((q.head = j->next) == NULL)
-			q.tail = NULL;
-		nng_mtx_unlock(q.mtx);
-		answer(j->aio);
-		free(j);
-		nng_mtx_lock(q.mtx);
-	}
-	nng_mtx_unlock(q.mtx);
-}
+	char *b;
 
-/* NNG handler: runs on an NNG thread and must not block, so queue. */
-static void
-handle(nng_aio *aio)
-{
-	struct job *j = malloc(sizeof *j);
-
-	if (j == NULL) {
-		nng_aio_finish(aio, NNG_ENOMEM);
+	if (rq->too_large || n > BODY_MAX - rq->len) {
+		rq->too_large = true;
 		return;
 	}
-	j->aio = aio;
-	j->next = NULL;
-	nng_mtx_lock(q.mtx);
-	if (q.tail != NULL)
-		q.tail->next = j;
-	else
-		q.head = j;
-	q.tail = j;
-	nng_cv_wake1(q.cv);
-	nng_mtx_unlock(q.mtx);
+	if ((b = realloc(rq->body, rq->len + n + 1)) == NULL) {
+		rq->too_large = true;
+		return;
+	}
+	memcpy(b + rq->len, data, n);
+	rq->len += n;
+	b[rq->len] = '\0';
+	rq->body = b;
 }
 
-/* A port in network byte order, as NNG stores it, to a number. */
-static unsigned
-port_of(uint16_t net)
+/* libmicrohttpd's request callback: once with the headers, then per piece
+ * of body, then once more (no body) when the request is complete. */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
 {
-	const uint8_t *p = (const uint8_t *)&net;
+	const char *path = cls;
+	struct request *rq = *con_cls;
 
-	return (unsigned)(p[0] << 8 | p[1]);
+	(void)version;
+	if (rq == NULL) {
+		if (strcmp(url, path) != 0)
+			return reply(conn, MHD_HTTP_NOT_FOUND, NULL);
+		if (strcmp(method, "POST") != 0)
+			return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, NULL);
+		if ((rq = calloc(1, sizeof *rq)) == NULL)
+			return MHD_NO;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		request_append(rq, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return answer(conn, rq);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rq != NULL) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
 }
 
 static void
@@ -259,15 +336,35 @@ usage(void)
 	exit(2);
 }
 
+/* Starts libmicrohttpd on url's IPv4 host and port. */
+static struct MHD_Daemon *
+start_server(const nng_url *url)
+{
+	struct sockaddr_in sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)atoi(url->u_port));
+	if (inet_pton(AF_INET, url->u_hostname, &sa.sin_addr) != 1) {
+		fprintf(stderr, "w3c-service: %s: want an IPv4 address\n",
+		    url->u_hostname);
+		return NULL;
+	}
+	return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+		MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+	    (void *)url->u_path, MHD_OPTION_SOCK_ADDR, &sa,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *listen = NULL;
 	nng_url *url = NULL;
-	nng_http_server *srv = NULL;
-	nng_http_handler *h = NULL;
-	nng_thread *thr = NULL;
-	nng_sockaddr sa;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
 	sigset_t sigs;
 	trace_config *cfg = NULL;
 	int rv, sig;
@@ -281,12 +378,13 @@ main(int argc, char **argv)
 	if (listen == NULL)
 		usage();
 
-	/* Signals go to sigwait() below, not to NNG's or libtrace's
-	 * threads, which inherit this mask. */
+	/* Signals go to sigwait() below, not to libmicrohttpd's or
+	 * libtrace's threads, which inherit this mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
 	if (trace_config_new(&cfg) == TRACE_OK) {
 		if (getenv("OTEL_SERVICE_NAME") == NULL)
@@ -299,45 +397,25 @@ main(int argc, char **argv)
 			    trace_strerror(rv));
 	}
 
-	if ((rv = nng_mtx_alloc(&q.mtx)) != 0 ||
-	    (rv = nng_cv_alloc(&q.cv, q.mtx)) != 0 ||
-	    (rv = nng_thread_create(&thr, worker, NULL)) != 0 ||
-	    (rv = nng_url_parse(&url, listen)) != 0 ||
-	    (rv = nng_http_server_hold(&srv, url)) != 0 ||
-	    (rv = nng_http_handler_alloc(&h, url->u_path, handle)) != 0 ||
-	    (rv = nng_http_handler_set_method(h, "POST")) != 0 ||
-	    (rv = nng_http_handler_collect_body(h, true, BODY_MAX)) != 0 ||
-	    (rv = nng_http_server_add_handler(srv, h)) != 0) {
+	if ((rv = nng_url_parse(&url, listen)) != 0) {
 		fprintf(stderr, "w3c-service: %s: %s\n", listen,
 		    nng_strerror(rv));
 		return 1;
 	}
-	h = NULL; /* the server owns it now */
-	if ((rv = nng_http_server_start(srv)) != 0) {
-		fprintf(stderr, "w3c-service: listen %s: %s\n", listen,
-		    nng_strerror(rv));
+	if ((d = start_server(url)) == NULL) {
+		fprintf(stderr, "w3c-service: cannot listen on %s\n", listen);
+		nng_url_free(url);
 		return 1;
 	}
 	/* Report the bound port, so that ":0" can be used. */
-	if (nng_http_server_get_addr(srv, &sa) == 0 &&
-	    sa.s_family == NNG_AF_INET)
-		printf("listening on http://%s:%u%s\n", url->u_hostname,
-		    port_of(sa.s_in.sa_port), url->u_path);
-	else
-		printf("listening on %s\n", listen);
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	printf("listening on http://%s:%u%s\n", url->u_hostname,
+	    info != NULL ? (unsigned)info->port : 0u, url->u_path);
 	fflush(stdout);
 
 	sigwait(&sigs, &sig);
 
-	nng_http_server_stop(srv);
-	nng_http_server_release(srv);
-	nng_mtx_lock(q.mtx);
-	q.stop = true;
-	nng_cv_wake(q.cv);
-	nng_mtx_unlock(q.mtx);
-	nng_thread_destroy(thr);
-	nng_cv_free(q.cv);
-	nng_mtx_free(q.mtx);
+	MHD_stop_daemon(d); /* lets requests in progress finish */
 	nng_url_free(url);
 	trace_shutdown(1000);
 	return 0;

@@ -21,7 +21,7 @@ refused() {
 	db="$TMP/$3-db"
 	"$BIN/tracecollector" --db "$db" \
 		--listen "ipc://$TMP/$3-ingest.sock" \
-		--query-listen "ipc://$TMP/$3-query.sock" --otlp-http none \
+		--query-listen "ipc://$TMP/$3-query.sock" --otlp-http none --jaeger-http off \
 		"$1" "$2" >"$TMP/$3.log" 2>&1
 	rc=$?
 	check_eq "$1 in use: exit status" "$rc" 1

@@ -131,7 +131,7 @@ for cols in 80 120; do
 done
 "$CLI" $Q search --limit 1 >"$TMP/search1"
 check "a full list says the limit may cut it" \
-    grep -q "^1 traces: the limit, more may match (--limit N, at most 1000)" "$TMP/search1"
+    grep -q "^1 trace: the limit, more may match (--limit N, at most 1000)" "$TMP/search1"
 
 COLUMNS=100 "$CLI" $Q show $TID --stats >"$TMP/stats.txt"
 check_eq "show --stats exits 0" "$?" 0
@@ -194,6 +194,32 @@ check_eq "export is OTLP JSON" \
 check "export is inert" sh -c "! grep -q '$ESC' '$TMP/export.json'"
 "$CLI" $Q export $TID 0123456789abcdef0123456789abcdef >/dev/null 2>&1
 check_eq "export with a missing trace exits 1" "$?" 1
+
+# diff: B is the checkout with db.query 40ms slower and render gone.
+TIDB=5bf92f3577b34da6a3ce929d0e0e4736
+jq '(.. | objects | select(.name=="db.query") | .endTimeUnixNano) |= ((tonumber + 40000000)|tostring) | .resourceSpans[].scopeSpans[].spans |= map(select(.name != "render"))' \
+    "$TMP/checkout.json" | sed "s/$TID/$TIDB/g" >"$TMP/b.json"
+"$CLI" import "$TMP/b.json" --ingest "$COLL_INGEST" >/dev/null 2>&1
+COLUMNS=100 "$CLI" $Q diff $TID $TIDB --ascii >"$TMP/diff"
+check_eq "diff exits 0" "$?" 0
+check "diff marks db.query slower" grep -q '^> |     `- db.query .* 60ms  *100ms +40ms +67%$' "$TMP/diff"
+check "diff marks render missing" grep -q '^- `- render .* 13ms  *- missing$' "$TMP/diff"
+check "diff leaves equal spans unmarked" grep -q '^  GET /checkout .* 120ms  *120ms =$' "$TMP/diff"
+check "diff sums up" grep -q '^1 added (+), 2 missing (-), 1 slower (>), 0 faster (<)$' "$TMP/diff"
+width=$(while IFS= read -r l; do printf '%s' "$l" | wc -m; done <"$TMP/diff" | sort -n | tail -n 1)
+check "diff fits COLUMNS=100 (widest $width)" [ "$width" -le 100 ]
+check_eq "diff --json shape" \
+    "$("$CLI" $Q diff $TID $TIDB --json | jq -c '[keys_unsorted, (.rows[0] | keys_unsorted), .summary, (.rows[] | select(.name == "db.query") | [.change, .a.duration_ns, .b.duration_ns])]')" \
+    '[["a","b","rows","summary"],["depth","service","name","change","a","b"],{"added":1,"missing":2,"slower":1,"faster":0},["slower",60000000,100000000]]'
+COLUMNS=100 "$CLI" $Q diff $TIDB --baseline >"$TMP/base"
+check_eq "diff --baseline exits 0" "$?" 0
+check "diff --baseline names the baseline" \
+    grep -q "^Baseline (A): the median of 1 trace of frontend: GET /checkout$" "$TMP/base"
+check "diff --baseline compares with it" grep -q "^A $TID" "$TMP/base"
+"$CLI" $Q diff $TID >/dev/null 2>&1
+check_eq "diff with one trace and no --baseline exits 2" "$?" 2
+"$CLI" $Q diff $TID 0123456789abcdef0123456789abcdef >/dev/null 2>&1
+check_eq "diff with an unknown trace exits 1" "$?" 1
 
 # Round trip into a second collector: the same trace comes back.
 start_collector c2 || { fail "collector c2 start"; finish; }

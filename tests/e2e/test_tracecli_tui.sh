@@ -20,9 +20,17 @@ trap 'stop_tmux; cleanup' EXIT
 
 start_collector c1 || { fail "collector start"; finish; }
 s=$(($(date +%s) - 60))
-sed "s/@S@/$s/g" tests/e2e/fixtures/tracecli_checkout.json >"$TMP/t.json"
-"$CLI" import "$TMP/t.json" --ingest "$COLL_INGEST" >/dev/null 2>&1 ||
-	fail "import"
+TIDB=5bf92f3577b34da6a3ce929d0e0e4736
+# The checkout trace, its "charge" span linking to trace B (the same trace
+# with db.query 40 ms slower and no render span).
+sed "s/@S@/$s/g" tests/e2e/fixtures/tracecli_checkout.json |
+	jq --arg b $TIDB '(.. | objects | select(.name=="charge")) += {links: [{traceId: $b, spanId: "0000000000000007"}]}' >"$TMP/t.json"
+jq '(.. | objects | select(.name=="db.query") | .endTimeUnixNano) |= ((tonumber + 40000000)|tostring) | (.. | objects | select(has("links"))) |= del(.links) | .resourceSpans[].scopeSpans[].spans |= map(select(.name != "render"))' \
+	"$TMP/t.json" | sed "s/$TID/$TIDB/g" >"$TMP/b.json"
+for f in t b; do
+	"$CLI" import "$TMP/$f.json" --ingest "$COLL_INGEST" >/dev/null 2>&1 ||
+		fail "import $f"
+done
 
 # run NAME CMD: starts CMD in a 120x40 tmux session; its exit status lands
 # in $TMP/NAME.rc.
@@ -52,7 +60,8 @@ run w "$CLI --collector $COLL_QUERY show $TID"
 # exited unexpectedly").
 $TM set-option -s exit-empty off
 check "waterfall appears" wait_screen w "11 spans  4 services  1 error"
-check "time axis with units" sh -c "$TM capture-pane -p -t w | sed -n 2p | grep -q 'SELF 0 .*50ms .*100ms'"
+check "time axis with units" sh -c "$TM capture-pane -p -t w | sed -n 3p | grep -q 'SELF 0 .*50ms .*100ms'"
+check "the minimap shows the whole window" sh -c "$TM capture-pane -p -t w | sed -n 2p | grep -q '^window 0-120ms of 120ms'"
 check "root row has a bar" sh -c "$TM capture-pane -p -t w | grep -q 'GET /checkout .* 120ms .*██████████'"
 check "children are indented" on_screen w "│  └─ ▾ POST /charge"
 check "error row is marked" sh -c "$TM capture-pane -p -t w | grep -q 'POST /charge *E'"
@@ -105,13 +114,48 @@ sleep 0.4
 width=$(screen w | while IFS= read -r l; do printf '%s' "$l" | LC_ALL=C.UTF-8 wc -m; done | sort -n | tail -n 1)
 check "80x24 fits (widest $width)" [ "$width" -le 80 ]
 check "80x24 still shows rows" on_screen w "POST /charge"
-check "80x24 drops the service column" sh -c "! $TM capture-pane -p -t w | sed -n 2p | grep -q SERVICE"
+check "80x24 keeps a short service column" sh -c "$TM capture-pane -p -t w | sed -n 3p | grep -q ' SVC '"
+check "80x24: a client and its server span differ by service" \
+	sh -c "$TM capture-pane -p -t w | grep -q 'POST /charge .* payments'"
+keys w '?'
+check "80x24: the help says what part it shows" on_screen w "1-21 of 45"
+keys w G
+check "80x24: the help scrolls to its end" on_screen w "Gutter: +N counts"
+check "80x24: ... and says where it is" on_screen w "25-45 of 45"
+keys w Escape
+check "Esc closes the help" sh -c "! $TM capture-pane -p -t w | grep -q 'waterfall keys'"
 $TM resize-window -t w -x 120 -y 40 2>/dev/null
 sleep 0.4
-check "back at 120x40 the service column returns" sh -c "$TM capture-pane -p -t w | sed -n 2p | grep -q SERVICE"
+check "back at 120x40 the full service column returns" sh -c "$TM capture-pane -p -t w | sed -n 3p | grep -q SERVICE"
 
-keys w '+' '+'
+keys w S
+check "S shows the trace statistics" on_screen w "SERVICE / OPERATION"
+check "statistics: payments has the most self time" \
+	sh -c "$TM capture-pane -p -t w | sed -n 4p | grep -q '^payments  *4  *162ms  *40.5ms  *99ms  *82.5%  *1'"
+keys w x
+check "any other key closes the statistics" sh -c "! $TM capture-pane -p -t w | grep -q 'SERVICE / OPERATION'"
+
+# The mouse (xterm SGR reports): a click selects the row under it, the
+# wheel scrolls by three.
+keys w g
+$TM send-keys -t w -l "$(printf '\033[<0;5;8M\033[<0;5;8m')"; sleep 0.3
+check "a click selects the 5th row" on_screen w " 5/11 "
+$TM send-keys -t w -l "$(printf '\033[<65;5;8M')"; sleep 0.3
+check "the wheel scrolls down by three" on_screen w " 8/11 "
+
+# o on charge opens the linked trace, on the linked span; Esc comes back.
+keys w g j j j j
+check "charge is selected" on_screen w " 5/11 "
+keys w o
+check "o opens the linked trace" wait_screen w "Trace $TIDB"
+check "... on the linked span (db.query, 8th row)" on_screen w " 8/10 "
+keys w Escape
+check "Esc returns to the first trace" wait_screen w "Trace $TID"
+
+keys w g '+' '+'
 check "zoom in" on_screen w "[zoomed]"
+check "the minimap shows the zoomed window" \
+	sh -c "$TM capture-pane -p -t w | sed -n 2p | grep -q '^window 0-30ms of 120ms'"
 keys w 0
 check "zoom reset" sh -c "! $TM capture-pane -p -t w | grep -q zoomed"
 
@@ -124,13 +168,36 @@ run n "$CLI --collector $COLL_QUERY show $TID -n 3"
 sleep 1
 check_eq "-n 3 exits by itself" "$(cat "$TMP/n.rc" 2>/dev/null)" 0
 
-# SIGTERM ends curses and exits.
-run t "$CLI --collector $COLL_QUERY show $TID"
+# SIGTERM and Ctrl-C end curses and exit 143 and 130, the terminal
+# restored (no alternate screen, no mouse reports, cursor shown); the
+# pane stays to be looked at.
+run_keep() {
+	name=$1; shift
+	$TM new-session -d -s "$name" -x 120 -y 40 \
+	    "env LANG=C.UTF-8 TERM=xterm-256color $* ; echo \$? >$TMP/$name.rc; sleep 30"
+}
+restored() {
+	check_eq "$1: terminal restored" \
+	    "$($TM display -p -t "$1" '#{alternate_on} #{mouse_any_flag} #{cursor_flag}')" "0 0 1"
+}
+run_keep t "$CLI --collector $COLL_QUERY show $TID"
 wait_screen t "11 spans" || true
 pid=$(pgrep -f "^$CLI --collector $COLL_QUERY show $TID" | head -n 1)
 [ -n "$pid" ] && kill -TERM "$pid"
 sleep 0.6
-check "SIGTERM exits" [ -s "$TMP/t.rc" ]
+check_eq "SIGTERM exits 143" "$(cat "$TMP/t.rc" 2>/dev/null)" 143
+restored t
+run_keep i "$CLI --collector $COLL_QUERY tui"
+wait_screen i "Errors only" || true
+keys i C-c
+sleep 0.3
+check_eq "Ctrl-C in the tui exits 130" "$(cat "$TMP/i.rc" 2>/dev/null)" 130
+restored i
+run_keep nm "$CLI --collector $COLL_QUERY show $TID --no-mouse"
+wait_screen nm "11 spans" || true
+check_eq "--no-mouse leaves the mouse to the terminal" \
+	"$($TM display -p -t nm '#{mouse_any_flag}')" 0
+for s in t i nm; do $TM kill-session -t "$s" 2>/dev/null; done
 
 # Colour roles, NO_COLOR and TERM=vt100 (capture-pane -e keeps the SGR
 # attributes: a foreground colour shows as ESC[3Xm or ESC[9Xm, 39 being
@@ -165,22 +232,49 @@ for s in col nocol vt; do $TM kill-session -t "$s" 2>/dev/null; done
 
 # The tui: form -> list -> waterfall -> back.
 run u "$CLI --collector $COLL_QUERY tui"
-check "tui shows the form" wait_screen u "Min duration"
+check "tui shows the form" wait_screen u "Min span duration"
 keys u Enter
-check "tui lists the trace" wait_screen u "frontend: GET /checkout"
+check "tui lists the traces" wait_screen u "frontend: GET /checkout"
 check "tui draws the duration strip" on_screen u "duration over time"
-keys u o
-check "tui sorts by longest" on_screen u "sorted by longest"
+check "the list has a trace ID column" on_screen u "5bf92f35 frontend: GET /checkout"
+check "the list has a services column" on_screen u "cart,evil"
+check "the list says the position" on_screen u "2 traces  sorted by newest  1/2"
+keys u G
+check "G: 2/2" on_screen u " 2/2 "
+keys u g
+check "g goes to the first" on_screen u " 1/2 "
+keys u '?'
+check "? shows the list's keys" on_screen u "trace list keys"
+keys u Escape
+keys u 2
+check "2: the collector's longest first" on_screen u "sorted by longest  1/2"
+check "longest: the 130ms trace first" \
+	sh -c "$TM capture-pane -p -t u | sed -n 5p | grep -q '130ms .* 5bf92f35'"
+keys u 3
+check "3: most spans, of the traces listed" on_screen u "sorted by most spans (of these)"
+check "most spans: the 11-span trace first" \
+	sh -c "$TM capture-pane -p -t u | sed -n 5p | grep -q ' 11 .* 4bf92f35'"
 keys u Enter
 check "tui opens the waterfall" wait_screen u "11 spans  4 services"
 keys u Escape
 check "Esc goes back to the list" on_screen u "sorted by"
 keys u Escape
 check "Esc goes back to the form" on_screen u "Errors only"
-keys u Tab Tab Tab 1 h Enter
+keys u Tab Tab Tab Tab Tab 1 h Enter
 check "tui min duration 1h finds nothing" on_screen u "0 traces"
+keys u Escape BTab BTab BTab BTab BTab BTab
+keys u $TIDB Enter
+check "the trace ID box opens that trace" wait_screen u "Trace $TIDB"
 keys u Escape Escape
 sleep 0.3
 check_eq "tui exits 0" "$(cat "$TMP/u.rc" 2>/dev/null)" 0
+
+# tui takes the search flags: the form starts filled in.
+run v "$CLI --collector $COLL_QUERY tui --service payments --attr card.type=visa --min-duration 5ms --errors"
+check "tui --service pre-fills the form" wait_screen v "Service                payments"
+check "... and the attribute" on_screen v "card.type=visa"
+check "... and the duration" on_screen v "Min span duration      5ms"
+check "... and errors only" on_screen v "[x]"
+keys v Escape
 
 finish

@@ -41,6 +41,7 @@ collector_start(void)
 	if (pid == 0) {
 		execl(bin, bin, "--db", dir, "--listen", ingest,
 		    "--query-listen", query, "--otlp-http", "none",
+		    "--jaeger-http", "off",
 		    "--ready-file", ready, "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}

@@ -6,6 +6,7 @@
 #ifndef TESTS_TRACECLI_FIXTURE_H
 #define TESTS_TRACECLI_FIXTURE_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,21 @@ fx_free(fx *f)
 	f->n = 0;
 }
 
+/* A link from s to span `span` of trace 0x77...77. */
+static inline void
+fx_link(pb_span *s, uint64_t span)
+{
+	Opentelemetry__Proto__Trace__V1__Span__Link *l = malloc(sizeof *l);
+
+	opentelemetry__proto__trace__v1__span__link__init(l);
+	l->trace_id.len = 16;
+	l->trace_id.data = malloc(16);
+	memset(l->trace_id.data, 0x77, 16);
+	fx_id8(span, &l->span_id);
+	s->links = realloc(s->links, (s->n_links + 1) * sizeof *s->links);
+	s->links[s->n_links++] = l;
+}
+
 /*
  * The checkout trace (ids in parentheses):
  *   frontend GET /checkout (1) 0-120ms
@@ -177,7 +193,8 @@ fx_checkout(fx *f)
 	fx_span(cart, 3, 2, "GET /cart", 6 * FX_MS, 13 * FX_MS);
 	s = fx_span(cart, 4, 3, "redis GET", 8 * FX_MS, 4 * FX_MS);
 	fx_attr(s, fx_kv_str("db.statement", "GET cart:42"));
-	fx_span(fe, 5, 1, "charge", 25 * FX_MS, 80 * FX_MS);
+	s = fx_span(fe, 5, 1, "charge", 25 * FX_MS, 80 * FX_MS);
+	fx_link(s, 7);
 	s = fx_span(pay, 6, 5, "POST /charge", 27 * FX_MS, 77 * FX_MS);
 	fx_error(s, "card declined");
 	fx_event(s, "exception", 90 * FX_MS);
@@ -186,5 +203,29 @@ fx_checkout(fx *f)
 	fx_span(fe, 9, 1, "render", 105 * FX_MS, 13 * FX_MS);
 	fx_span(pay, 10, 99, "retry.callback", 110 * FX_MS, 5 * FX_MS);
 }
+
+/* A chain of depth spans, each the only child of the one before. */
+static inline void
+fx_chain(fx *f, int depth)
+{
+	pb_resource_spans *rs = fx_resource(f, "deep");
+	char name[32];
+
+	for (int i = 0; i < depth; i++) {
+		snprintf(name, sizeof name, "level-%d", i);
+		fx_span(rs, (uint64_t)i + 1, (uint64_t)i, name,
+		    (uint64_t)i * FX_MS, (uint64_t)(depth - i) * 2 * FX_MS);
+	}
+}
+
+/* CAPTURE(text, call) runs call with FILE *f writing into text. */
+#define CAPTURE(text, call)                                    \
+	do {                                                   \
+		size_t cap_len_;                               \
+		FILE *f = open_memstream(&(text), &cap_len_);  \
+		assert_non_null(f);                            \
+		call;                                          \
+		fclose(f);                                     \
+	} while (0)
 
 #endif /* TESTS_TRACECLI_FIXTURE_H */

@@ -1,0 +1,366 @@
+/*
+ * deps.c - service dependencies from the stored spans (deps.h).
+ *
+ * The spans family is keyed by the minute a block starts in, so a window
+ * is a range of minutes. They are read newest minute first (each found
+ * with one seek to the last key below it, so empty minutes cost nothing),
+ * keeping per span only its IDs, its parent's ID and its service; then the
+ * spans are put in a hash table by (trace, span) and each one's parent is
+ * looked up there. Jaeger counts the same way: a call is a parent and a
+ * child span of different services.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "format/keys.h"
+#include "format/span_block.h"
+#include "index/index.h"
+#include "query/deps.h"
+
+typedef Tracequery__V1__DependenciesResult deps_result;
+typedef Tracequery__V1__DependencyLink deps_link;
+
+/* What a span contributes: 36 bytes. */
+typedef struct dspan {
+	uint8_t trace_id[KEY_TRACE_ID_LEN];
+	uint8_t span_id[KEY_SPAN_ID_LEN];
+	uint8_t parent_id[KEY_SPAN_ID_LEN]; /* zero: a root */
+	uint32_t svc;
+} dspan;
+
+typedef struct dorigin {
+	uint64_t hash;
+	uint32_t svc;
+	bool used;
+} dorigin;
+
+typedef struct deps {
+	store *st;
+	uint64_t cutoff_ns, start_ns, end_ns;
+	dspan *spans;
+	size_t n_spans, cap_spans;
+	dorigin *origins; /* open addressing by origin hash */
+	size_t n_origins, cap_origins;
+	char **svcs;      /* service names, by first appearance */
+	size_t n_svcs;
+	bool truncated;
+} deps;
+
+/* ---------------------------------------------------------------- services */
+
+static uint32_t
+svc_intern(deps *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_svcs; i++)
+		if (strcmp(d->svcs[i], name) == 0)
+			return (uint32_t)i;
+	d->svcs = xrealloc(d->svcs, (d->n_svcs + 1) * sizeof *d->svcs);
+	d->svcs[d->n_svcs] = xstrdup(name);
+	return (uint32_t)d->n_svcs++;
+}
+
+/* The service of an origin, read from the catalog once per answer. */
+static uint32_t
+origin_service(deps *d, uint64_t hash)
+{
+	Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = NULL;
+	char *v = NULL, *cause = NULL;
+	size_t vlen, i;
+	const char *name;
+	keybuf k;
+
+	if (d->n_origins * 2 >= d->cap_origins) {
+		dorigin *old = d->origins;
+		size_t old_cap = d->cap_origins;
+
+		d->cap_origins = old_cap ? old_cap * 2 : 64;
+		d->origins = xcalloc(d->cap_origins, sizeof *d->origins);
+		for (i = 0; i < old_cap; i++) {
+			size_t j = old[i].hash & (d->cap_origins - 1);
+
+			while (old[i].used && d->origins[j].used)
+				j = (j + 1) & (d->cap_origins - 1);
+			if (old[i].used)
+				d->origins[j] = old[i];
+		}
+		free(old);
+	}
+	for (i = hash & (d->cap_origins - 1); d->origins[i].used;
+	    i = (i + 1) & (d->cap_origins - 1))
+		if (d->origins[i].hash == hash)
+			return d->origins[i].svc;
+	key_meta_origin(&k, hash);
+	if (store_get(d->st, STORE_CF_META, k.b, k.len, &v, &vlen, &cause) == 0)
+		rs = opentelemetry__proto__trace__v1__resource_spans__unpack(
+		    NULL, vlen, (const uint8_t *)v);
+	name = index_service_name(rs ? rs->resource : NULL);
+	d->origins[i] = (dorigin){ hash, svc_intern(d, name ? name : ""),
+	    true };
+	d->n_origins++;
+	if (rs != NULL)
+		opentelemetry__proto__trace__v1__resource_spans__free_unpacked(
+		    rs, NULL);
+	free(v);
+	free(cause);
+	return d->origins[i].svc;
+}
+
+/* ---------------------------------------------------------------- scan */
+
+/* The parent's ID of e: beside it in the block, or inside its bytes. */
+static void
+entry_parent(const span_block_entry *e, uint8_t out[KEY_SPAN_ID_LEN])
+{
+	Opentelemetry__Proto__Trace__V1__Span *sp;
+
+	memset(out, 0, KEY_SPAN_ID_LEN);
+	if (e->parent_id != NULL) {
+		memcpy(out, e->parent_id, KEY_SPAN_ID_LEN);
+		return;
+	}
+	sp = span_block_unpack(e);
+	if (sp != NULL && sp->parent_span_id.len == KEY_SPAN_ID_LEN)
+		memcpy(out, sp->parent_span_id.data, KEY_SPAN_ID_LEN);
+	if (sp != NULL)
+		opentelemetry__proto__trace__v1__span__free_unpacked(sp, NULL);
+}
+
+static void
+add_entry(deps *d, const uint8_t *trace_id, const span_block_entry *e)
+{
+	dspan *s;
+
+	if (e->start_ns < d->start_ns || e->start_ns >= d->end_ns)
+		return;
+	if (d->n_spans == DEPS_MAX_SPANS) {
+		d->truncated = true;
+		return;
+	}
+	if (d->n_spans == d->cap_spans) {
+		d->cap_spans = d->cap_spans ? d->cap_spans * 2 : 1024;
+		d->spans = xrealloc(d->spans, d->cap_spans * sizeof *d->spans);
+	}
+	s = &d->spans[d->n_spans++];
+	memcpy(s->trace_id, trace_id, KEY_TRACE_ID_LEN);
+	memcpy(s->span_id, e->span_id, KEY_SPAN_ID_LEN);
+	entry_parent(e, s->parent_id);
+	s->svc = origin_service(d, e->origin_hash);
+}
+
+/* Reads the blocks of one minute. */
+static void
+scan_minute(deps *d, uint32_t minute)
+{
+	keybuf lo, hi;
+	store_iter *it;
+
+	key_reset(&lo);
+	key_put_u32(&lo, minute);
+	key_reset(&hi);
+	key_put_u32(&hi, minute + 1);
+	it = store_iter_new(d->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
+	    false);
+	for (; store_iter_valid(it) && !d->truncated; store_iter_next(it)) {
+		size_t klen, vlen, off = 0;
+		const uint8_t *k = store_iter_key(it, &klen);
+		const uint8_t *v = store_iter_value(it, &vlen);
+		span_block_entry e;
+
+		if (klen != KEY_SPAN_LEN || vlen < SPAN_BLOCK_HEADER ||
+		    key_be64(v) < d->cutoff_ns)
+			continue;
+		while (span_block_next(v, vlen, &off, &e) == 1)
+			add_entry(d, k + KEY_SPAN_MINUTE_LEN, &e);
+	}
+	store_iter_free(it);
+}
+
+/* The newest minute in [lo, hi] holding a block, or -1. */
+static int64_t
+last_minute(deps *d, uint32_t lo_minute, uint32_t hi_minute)
+{
+	keybuf lo, hi;
+	store_iter *it;
+	int64_t m = -1;
+
+	key_reset(&lo);
+	key_put_u32(&lo, lo_minute);
+	key_reset(&hi);
+	key_put_u32(&hi, hi_minute);
+	key_put_u8(&hi, 0xff); /* past every key of hi_minute */
+	it = store_iter_new(d->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
+	    false);
+	store_iter_seek_last(it);
+	if (store_iter_valid(it)) {
+		size_t klen;
+		const uint8_t *k = store_iter_key(it, &klen);
+
+		keyreader r;
+
+		key_reader_init(&r, k, klen);
+		m = key_get_u32(&r);
+		if (r.err)
+			m = -1;
+	}
+	store_iter_free(it);
+	return m;
+}
+
+static void
+scan_window(deps *d)
+{
+	/* A block is keyed by its earliest span: one minute earlier may
+	 * hold spans that start in the window. */
+	uint64_t lo_ns = d->start_ns > KEY_MINUTE_NS ?
+	    d->start_ns - KEY_MINUTE_NS : 0;
+	uint64_t lo = lo_ns / KEY_MINUTE_NS, hi;
+	int64_t m;
+
+	if (d->end_ns <= d->start_ns)
+		return;
+	hi = (d->end_ns - 1) / KEY_MINUTE_NS;
+	if (hi > UINT32_MAX - 1)
+		hi = UINT32_MAX - 1;
+	while (hi >= lo && !d->truncated &&
+	    (m = last_minute(d, (uint32_t)lo, (uint32_t)hi)) >= 0) {
+		scan_minute(d, (uint32_t)m);
+		if ((uint64_t)m == 0)
+			break;
+		hi = (uint64_t)m - 1;
+	}
+}
+
+/* ---------------------------------------------------------------- join */
+
+static uint64_t
+span_hash(const uint8_t *trace_id, const uint8_t *span_id)
+{
+	uint8_t k[KEY_TRACE_ID_LEN + KEY_SPAN_ID_LEN];
+
+	memcpy(k, trace_id, KEY_TRACE_ID_LEN);
+	memcpy(k + KEY_TRACE_ID_LEN, span_id, KEY_SPAN_ID_LEN);
+	return hash64(k, sizeof k, 7);
+}
+
+/* A table of span indexes + 1 (0: empty), by (trace, span). */
+typedef struct span_table {
+	uint32_t *slot;
+	size_t mask;
+} span_table;
+
+static void
+table_build(span_table *t, const deps *d)
+{
+	size_t cap = 16;
+
+	while (cap < d->n_spans * 2)
+		cap *= 2;
+	t->slot = xcalloc(cap, sizeof *t->slot);
+	t->mask = cap - 1;
+	for (size_t i = 0; i < d->n_spans; i++) {
+		size_t j = span_hash(d->spans[i].trace_id, d->spans[i].span_id) &
+		    t->mask;
+
+		while (t->slot[j] != 0)
+			j = (j + 1) & t->mask;
+		t->slot[j] = (uint32_t)i + 1;
+	}
+}
+
+static const dspan *
+table_find(const span_table *t, const deps *d, const uint8_t *trace_id,
+    const uint8_t *span_id)
+{
+	size_t j = span_hash(trace_id, span_id) & t->mask;
+
+	for (; t->slot[j] != 0; j = (j + 1) & t->mask) {
+		const dspan *s = &d->spans[t->slot[j] - 1];
+
+		if (memcmp(s->span_id, span_id, KEY_SPAN_ID_LEN) == 0 &&
+		    memcmp(s->trace_id, trace_id, KEY_TRACE_ID_LEN) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmp_link(const void *a, const void *b)
+{
+	const deps_link *x = *(deps_link *const *)a;
+	const deps_link *y = *(deps_link *const *)b;
+	int c = strcmp(x->parent, y->parent);
+
+	return c != 0 ? c : strcmp(x->child, y->child);
+}
+
+static void
+add_link(deps_result *r, const deps *d, uint64_t pair, uint64_t count)
+{
+	deps_link *l = xmalloc(sizeof *l);
+
+	tracequery__v1__dependency_link__init(l);
+	l->parent = xstrdup(d->svcs[pair >> 32]);
+	l->child = xstrdup(d->svcs[pair & 0xffffffffu]);
+	l->call_count = count;
+	r->links = xrealloc(r->links, (r->n_links + 1) * sizeof *r->links);
+	r->links[r->n_links++] = l;
+}
+
+/* Counts (parent service, child service) pairs into r, by name. */
+static void
+count_calls(const deps *d, deps_result *r)
+{
+	span_table t;
+	uint64_t *pairs = xmalloc((d->n_spans + 1) * sizeof *pairs);
+	size_t n = 0;
+
+	table_build(&t, d);
+	for (size_t i = 0; i < d->n_spans; i++) {
+		const dspan *c = &d->spans[i], *p;
+
+		if (is_all_zero(c->parent_id, KEY_SPAN_ID_LEN))
+			continue;
+		p = table_find(&t, d, c->trace_id, c->parent_id);
+		if (p != NULL && p->svc != c->svc)
+			pairs[n++] = (uint64_t)p->svc << 32 | c->svc;
+	}
+	qsort(pairs, n, sizeof *pairs, cmp_u64);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && pairs[j] == pairs[i]; j++)
+			;
+		add_link(r, d, pairs[i], j - i);
+	}
+	qsort(r->links, r->n_links, sizeof *r->links, cmp_link);
+	free(pairs);
+	free(t.slot);
+}
+
+deps_result *
+deps_compute(store *st, uint64_t cutoff_ns, uint64_t start_ns,
+    uint64_t end_ns)
+{
+	deps d = { .st = st, .cutoff_ns = cutoff_ns, .start_ns = start_ns,
+	    .end_ns = end_ns };
+	deps_result *r = xmalloc(sizeof *r);
+
+	tracequery__v1__dependencies_result__init(r);
+	scan_window(&d);
+	count_calls(&d, r);
+	r->truncated = d.truncated;
+	r->spans_read = d.n_spans;
+	for (size_t i = 0; i < d.n_svcs; i++)
+		free(d.svcs[i]);
+	free(d.svcs);
+	free(d.spans);
+	free(d.origins);
+	return r;
+}

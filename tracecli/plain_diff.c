@@ -1,0 +1,112 @@
+/* plain_diff.c - `tracecli diff` as text: the merged tree of both traces,
+ * each row marked + (only in B), - (only in A), > slower, < faster, or
+ * blank, with both durations and the change. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tracecli.h"
+
+#define NCOLS 6
+
+static const char marks[DIFF_NCHANGES] = {' ', '+', '-', '>', '<'};
+
+/* "2x 30ms" when a path holds several spans. */
+static void
+side_cell(const diff_row *r, int side, char *out, size_t len)
+{
+	char d[32];
+
+	if (r->count[side] == 0)
+		snprintf(out, len, "-");
+	else if (r->count[side] == 1)
+		snprintf(out, len, "%s", duration_format(r->dur_ns[side], d,
+		    sizeof d));
+	else
+		snprintf(out, len, "%dx %s", r->count[side],
+		    duration_format(r->dur_ns[side], d, sizeof d));
+}
+
+static void
+change_cell(const diff_row *r, char *out, size_t len)
+{
+	char d[32];
+	uint64_t a = r->dur_ns[0], b = r->dur_ns[1];
+
+	if (r->change == DIFF_ADDED || r->change == DIFF_MISSING) {
+		snprintf(out, len, "%s", diff_change_name(r->change));
+		return;
+	}
+	if (a == b) {
+		snprintf(out, len, "=");
+		return;
+	}
+	duration_format(a > b ? a - b : b - a, d, sizeof d);
+	snprintf(out, len, "%s%s %+.0f%%", b >= a ? "+" : "-", d,
+	    a ? 100.0 * ((double)b - (double)a) / (double)a : 0.0);
+}
+
+static void
+row_cells(const trace_diff *d, int i, int tree_w, bool ascii,
+    char bufs[][1100], const char **cells)
+{
+	const mspan *s = &d->tree.spans[i];
+	char prefix[600];
+
+	snprintf(bufs[0], 8, "%c", marks[d->rows[i].change]);
+	tree_prefix(&d->tree, i, tree_w, ascii, prefix, sizeof prefix);
+	snprintf(bufs[1], 1100, "%s%s", prefix, s->name);
+	side_cell(&d->rows[i], 0, bufs[3], 64);
+	side_cell(&d->rows[i], 1, bufs[4], 64);
+	change_cell(&d->rows[i], bufs[5], 64);
+	for (int k = 0; k < NCOLS; k++)
+		cells[k] = bufs[k];
+	cells[2] = s->service;
+}
+
+static void
+header(FILE *f, const char *tag, const model_trace *m)
+{
+	char dur[32];
+
+	fprintf(f, "%s %s  %s  %d span%s\n", tag, m->trace_hex,
+	    duration_format(m->end_ns - m->start_ns, dur, sizeof dur),
+	    m->nspans, m->nspans == 1 ? "" : "s");
+}
+
+void
+plain_diff(FILE *f, const trace_diff *d, const plain_opts *o)
+{
+	table_col c[NCOLS] = {
+		{"", 1, 0, 0, false, 0, 0},
+		{"SPAN", 16, 2, 0, false, 0, 0},
+		{"SERVICE", 8, 1, 1, false, 0, 0},
+		{"A", 8, 0, 0, true, 0, 0},
+		{"B", 8, 0, 0, true, 0, 0},
+		{"CHANGE", 8, 0, 0, false, 0, 0},
+	};
+	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
+	char bufs[NCOLS][1100];
+	const char *cells[NCOLS];
+	int *pre = xmalloc(((size_t)d->tree.nspans + 1) * sizeof *pre);
+	int tree_w = o->width / 3 > 12 ? o->width / 3 : 12;
+
+	header(f, "A", d->a);
+	header(f, "B", d->b);
+	model_preorder(&d->tree, pre);
+	for (int k = 0; k < d->tree.nspans; k++) {
+		row_cells(d, pre[k], tree_w, o->ascii, bufs, cells);
+		table_measure(c, NCOLS, cells, san);
+	}
+	table_fit(c, NCOLS, o->width);
+	table_head(f, c, NCOLS, san);
+	for (int k = 0; k < d->tree.nspans; k++) {
+		row_cells(d, pre[k], tree_w, o->ascii, bufs, cells);
+		table_row(f, c, NCOLS, cells, san);
+	}
+	fprintf(f, "%d added (+), %d missing (-), %d slower (>), %d faster (<)\n"
+	    "(spans match by service and operation along the path from the "
+	    "root)\n", d->count[DIFF_ADDED], d->count[DIFF_MISSING],
+	    d->count[DIFF_SLOWER], d->count[DIFF_FASTER]);
+	free(pre);
+}
