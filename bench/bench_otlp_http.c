@@ -15,6 +15,9 @@
  *   BENCH otlp_http.ingest_spans_per_s               POST /v1/traces protobuf
  *   BENCH otlp_http.ingest_json_spans_per_s          POST /v1/traces JSON
  *   BENCH otlp_http.protobuf_vs_nng_ratio            target >= 0.70
+ *   BENCH otlp_http.json_vs_nng_ratio                target >= 0.60
+ *   BENCH otlp_http.json_vs_protobuf_ratio           target >= 0.60 (JSON
+ *         against OTLP/HTTP protobuf, the same listener and run)
  *
  * BENCH_QUICK=1 runs one round of 1 s per transport instead of three of 3 s.
  */
@@ -327,7 +330,7 @@ write_all(int fd, const void *buf, size_t len)
 
 /* Reads one response; returns its status code or -1. */
 static int
-http_response(int fd, char *buf, size_t cap)
+read_response(int fd, char *buf, size_t cap)
 {
 	size_t have = 0, body = 0, hdr_end;
 	char *end, *cl;
@@ -423,7 +426,7 @@ client_main(void *arg)
 		} else {
 			ok = write_all(fd, hdr, (size_t)hlen) == 0 &&
 			     write_all(fd, buf, b->len) == 0 &&
-			     http_response(fd, resp, sizeof resp) == 200;
+			     read_response(fd, resp, sizeof resp) == 200;
 		}
 		if (!ok) {
 			if (c->errors++ == 0)
@@ -613,6 +616,8 @@ main(void)
 	    nng_rate > 0 ? pb_rate / nng_rate : 0.0);
 	printf("BENCH otlp_http.json_vs_nng_ratio %.2f ratio\n",
 	    nng_rate > 0 ? json_rate / nng_rate : 0.0);
+	printf("BENCH otlp_http.json_vs_protobuf_ratio %.2f ratio\n",
+	    pb_rate > 0 ? json_rate / pb_rate : 0.0);
 	free(pb.data);
 	free(js.data);
 	free_template(rs);

@@ -29,6 +29,20 @@ const cmd_entry cmd_table[] = {
 	    "duration).\n--baseline compares TRACE_A with the median trace of "
 	    "its root operation\nin the window (--since, default 1h).",
 	    1, 2, OPT_BIT(O_BASELINE) | OPT_BIT(O_SINCE), cmd_diff},
+	{"deps", "", "service dependencies: who calls whom, calls, errors, "
+	    "p50/p99",
+	    "Read from the newest traces of the window (--limit of them, "
+	    "default 200):\na span whose parent is in another service is one "
+	    "call. A table, then a graph.",
+	    0, 0, OPT_BIT(O_SERVICE) | OPT_BIT(O_SINCE) | OPT_BIT(O_FROM) |
+	    OPT_BIT(O_TO) | OPT_BIT(O_LIMIT) | OPT_BIT(O_ERRORS), cmd_deps},
+	{"tail", "", "print traces as they arrive, until interrupted",
+	    "Each second it searches the last minute of span starts, so a "
+	    "span that\narrives later than a minute after it started is not "
+	    "seen. --json: one\nsearch-shaped array per trace.",
+	    0, 0, OPT_BIT(O_SERVICE) | OPT_BIT(O_OPERATION) | OPT_BIT(O_ATTR) |
+	    OPT_BIT(O_ERRORS) | OPT_BIT(O_MIN_DUR) | OPT_BIT(O_MAX_DUR),
+	    cmd_tail},
 	{"slow", "", "slowest spans and per-operation percentiles (by p99)",
 	    "Span-level: each row is one span, not a trace.",
 	    0, 0, WINDOW_OPTS | OPT_BIT(O_TOP) | OPT_BIT(O_HISTOGRAM),

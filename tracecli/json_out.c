@@ -258,6 +258,27 @@ json_show(FILE *f, const model_trace *m)
 	return emit(f, o);
 }
 
+int
+json_deps(FILE *f, const deps *d)
+{
+	json_t *o = json_object(), *edges = json_array();
+
+	json_object_set_new(o, "traces", json_integer(d->traces));
+	for (int i = 0; i < d->n; i++) {
+		const dep_edge *e = &d->edges[i];
+		json_t *j = json_object();
+		json_object_set_new(j, "caller", jstr(e->caller));
+		json_object_set_new(j, "callee", jstr(e->callee));
+		json_object_set_new(j, "call_count", json_integer(e->calls));
+		json_object_set_new(j, "error_count", json_integer(e->errors));
+		json_object_set_new(j, "p50_ns", json_integer((json_int_t)e->p50_ns));
+		json_object_set_new(j, "p99_ns", json_integer((json_int_t)e->p99_ns));
+		json_array_append_new(edges, j);
+	}
+	json_object_set_new(o, "edges", edges);
+	return emit(f, o);
+}
+
 static json_t *
 jdiff_side(const model_trace *m)
 {

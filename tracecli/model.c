@@ -842,7 +842,8 @@ axis_ticks(const axis *a, char *out, size_t len)
 	if (w < 4)
 		return;
 	uint64_t range = a->t1 > a->t0 ? a->t1 - a->t0 : 1;
-	int ticks = w / 12 > 1 ? w / 12 : 1;
+	/* At least two ticks from 12 cells, so a narrow axis has a unit. */
+	int ticks = w / 12 > 2 ? w / 12 : w >= 12 ? 2 : 1;
 	uint64_t step = nice_step(range / (uint64_t)ticks ? range / (uint64_t)ticks :
 								 1);
 	uint64_t first = (a->t0 + step - 1) / step * step;

@@ -259,6 +259,27 @@ void diff_build(trace_diff *d, const model_trace *a, const model_trace *b);
 void diff_free(trace_diff *d);
 const char *diff_change_name(diff_change c);
 
+/* ---------------------------------------------------------------- deps.c */
+
+/* Calls from one service to another (names raw, as on the wire). */
+typedef struct dep_edge {
+	char *caller, *callee;
+	int calls, errors;
+	uint64_t *durs;          /* the calls' durations (sorted by deps_finish) */
+	uint64_t p50_ns, p99_ns;
+} dep_edge;
+
+typedef struct deps {
+	dep_edge *edges;         /* by caller, then callee, after deps_finish */
+	int n;
+	int traces;              /* traces read */
+} deps;
+
+/* deps_add_trace counts m's cross-service calls into d (zeroed first). */
+void deps_add_trace(deps *d, const model_trace *m);
+void deps_finish(deps *d);
+void deps_free(deps *d);
+
 /* ---------------------------------------------------------------- table.c */
 
 /* A column of a text table. Fill head, min_w, shrink, drop, right; the
@@ -304,6 +325,8 @@ void plain_slow(FILE *f, const Tracequery__V1__SlowResult *r, uint32_t top,
 /* plain_diff prints the merged tree; label names each side ("A", or
  * "baseline" and "trace"). */
 void plain_diff(FILE *f, const trace_diff *d, const plain_opts *o);
+/* plain_deps prints the edges as a table, then as a graph. */
+void plain_deps(FILE *f, const deps *d, const plain_opts *o);
 void plain_trace_stats(FILE *f, const model_trace *m, const tstats *ts,
     const plain_opts *o);
 void plain_services(FILE *f, const Tracequery__V1__ServicesResult *r,
@@ -323,6 +346,7 @@ void plain_histogram(FILE *f, Tracequery__V1__HistogramBucket *const *b,
  * terminal. Returns 0, or -1 on a write error. */
 int json_search(FILE *f, const Tracequery__V1__SearchResult *r);
 int json_show(FILE *f, const model_trace *m);
+int json_deps(FILE *f, const deps *d);
 int json_diff(FILE *f, const trace_diff *d, const char *baseline_of);
 int json_trace_stats(FILE *f, const model_trace *m, const tstats *ts);
 int json_slow(FILE *f, const Tracequery__V1__SlowResult *r, bool histogram);
@@ -548,6 +572,24 @@ int trace_fetch(const client_opts *co, const uint8_t id[16],
 int trace_load(const client_opts *co, const uint8_t id[16], san_mode san,
     model_trace *m, char **cause);
 
+/* ---------------------------------------------------------------- tail.c */
+
+#define TAIL_LOOKBACK_NS (60ull * 1000000000ull) /* span starts searched */
+
+typedef struct tail_state {
+	search_spec filter;
+	uint64_t *seen;          /* IDs reported (a hash set) */
+	size_t nseen;
+} tail_state;
+
+void tail_init(tail_state *t, const search_spec *filter);
+void tail_fini(tail_state *t);
+/* tail_poll searches the last TAIL_LOOKBACK_NS; *fresh (malloc'd, its
+ * entries owned by *resp) lists the traces not seen before, oldest first.
+ * Returns an EXIT_* status. */
+int tail_poll(tail_state *t, const client_opts *co, pb_response **resp,
+    Tracequery__V1__TraceSummary ***fresh, size_t *nfresh, char **cause);
+
 /* ---------------------------------------------------------------- cli.c */
 
 typedef enum {
@@ -631,6 +673,8 @@ int cmd_tui(const cli_args *c);
 int cmd_export(const cli_args *c);
 int cmd_import(const cli_args *c);
 int cmd_diff(const cli_args *c);
+int cmd_deps(const cli_args *c);
+int cmd_tail(const cli_args *c);
 
 /* ---------------------------------------------------------------- tui.c */
 

@@ -7,6 +7,7 @@
 
 #include "backend/backend.h"
 #include "backend/rocksdb_backend.h"
+#include "clickhouse/ch_backend.h"
 #include "common.h"
 
 typedef Tracequery__V1__Response response;
@@ -18,6 +19,7 @@ static const struct {
 	    char **cause);
 } backend_kinds[] = {
 	{ "rocksdb:", rocksdb_backend_open },
+	{ "clickhouse://", ch_backend_open },
 };
 
 int

@@ -132,6 +132,7 @@ jaeger_api_search(const jaeger_source *src, const jaeger_query *q)
 	Tracequery__V1__Search s;
 	Tracequery__V1__AttrFilter f[JAEGER_MAX_ATTRS];
 	Tracequery__V1__AttrFilter *fp[JAEGER_MAX_ATTRS];
+	response *r;
 
 	tracequery__v1__request__init(&req);
 	tracequery__v1__search__init(&s);
@@ -153,7 +154,17 @@ jaeger_api_search(const jaeger_source *src, const jaeger_query *q)
 	s.limit = q->limit;
 	req.query_case = QUERY(SEARCH);
 	req.search = &s;
-	return jaeger_api_ask(src, &req);
+	r = jaeger_api_ask(src, &req);
+	/* Jaeger answers "nothing matched" with an empty list. */
+	if (r->code == CODE(NOT_FOUND)) {
+		r->code = CODE(OK);
+		if (r->search == NULL) {
+			r->search = xmalloc(sizeof *r->search);
+			tracequery__v1__search_result__init(r->search);
+			r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_SEARCH;
+		}
+	}
+	return r;
 }
 
 /* ---------------------------------------------------------------- catalog */
@@ -212,6 +223,16 @@ ask_operations(const jaeger_source *src, const char *service)
 	req.operations = &lo;
 	r = jaeger_api_ask(src, &req);
 	free(lo.service);
+	/* An unknown service has no operations: an empty list. */
+	if (r->code == CODE(NOT_FOUND)) {
+		r->code = CODE(OK);
+		if (r->operations == NULL) {
+			r->operations = xmalloc(sizeof *r->operations);
+			tracequery__v1__operations_result__init(r->operations);
+			r->result_case =
+			    TRACEQUERY__V1__RESPONSE__RESULT_OPERATIONS;
+		}
+	}
 	return r;
 }
 

@@ -221,6 +221,36 @@ check_eq "diff with one trace and no --baseline exits 2" "$?" 2
 "$CLI" $Q diff $TID 0123456789abcdef0123456789abcdef >/dev/null 2>&1
 check_eq "diff with an unknown trace exits 1" "$?" 1
 
+# deps: frontend calls cart and payments (and the evil service).
+COLUMNS=100 "$CLI" $Q deps --ascii >"$TMP/deps"
+check_eq "deps exits 0" "$?" 0
+check "deps says what it read" grep -q "^Service calls in the 2 newest traces of the window$" "$TMP/deps"
+check "deps table: frontend -> payments, errors, p99" \
+    grep -q "^frontend  *payments  *2  *2  *77ms  *77ms$" "$TMP/deps"
+check "deps graph: frontend's callees hang from it" \
+    sh -c "grep -A3 '^frontend$' '$TMP/deps' | grep -q '^\`-> payments  2 calls, 2 errors  p99 77ms$'"
+check "deps is inert" sh -c "! grep -q '$ESC' '$TMP/deps'"
+check_eq "deps --json shape" \
+    "$("$CLI" $Q deps --json | jq -c '[keys_unsorted, (.edges[0] | keys_unsorted), .edges[0].callee]')" \
+    '[["traces","edges"],["caller","callee","call_count","error_count","p50_ns","p99_ns"],"cart"]'
+"$CLI" $Q deps --service nosuchservice >/dev/null 2>&1
+check_eq "deps without traces exits 1" "$?" 1
+
+# tail: a trace imported after it starts is printed once; it stops by PID.
+"$CLI" $Q tail --service frontend >"$TMP/tail" 2>&1 &
+TAIL_PID=$!
+track $TAIL_PID
+TIDT=6bf92f3577b34da6a3ce929d0e0e4736
+sed "s/@S@/$(date +%s)/g; s/$TID/$TIDT/g" tests/e2e/fixtures/tracecli_checkout.json >"$TMP/tail.json"
+"$CLI" import "$TMP/tail.json" --ingest "$COLL_INGEST" >/dev/null 2>&1
+i=0
+until grep -q "$TIDT" "$TMP/tail" || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "tail prints the new trace" grep -q " 120ms  *11  *1 $TIDT frontend: GET /checkout$" "$TMP/tail"
+sleep 1.5	# two more polls: the trace must not come again
+check_eq "tail prints it once" "$(grep -c "$TIDT" "$TMP/tail")" 1
+check "tail leaves older traces out" sh -c "! grep -q '$TID' '$TMP/tail'"
+stop_pid $TAIL_PID
+
 # Round trip into a second collector: the same trace comes back.
 start_collector c2 || { fail "collector c2 start"; finish; }
 "$CLI" import "$TMP/export.json" --ingest "$COLL_INGEST" >/dev/null 2>&1

@@ -12,10 +12,12 @@
 #ifndef TESTS_FUZZ_FUZZ_H
 #define TESTS_FUZZ_FUZZ_H
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FUZZ_CHECK(cond)                                                  \
 	do {                                                              \
@@ -38,6 +40,28 @@ fuzz_strndup(const uint8_t *p, size_t n)
 		memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
+}
+
+/* fuzz_rmdir removes dir and the files in it (a RocksDB store makes no
+ * subdirectories). */
+static inline void
+fuzz_rmdir(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			remove(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
 }
 
 #endif /* TESTS_FUZZ_FUZZ_H */

@@ -36,27 +36,6 @@ static backend *q_backend;
 static pipeline *q_pipe;
 static char q_dir[256];
 
-/* Removes dir and the files in it (RocksDB makes no subdirectories). */
-static void
-q_rmdir(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d;
-
-	if ((d = opendir(dir)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 ||
-			    strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-			remove(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 static void
 q_cleanup(void)
 {
@@ -67,7 +46,7 @@ q_cleanup(void)
 	store_close(q_store);
 	q_store = NULL;
 	if (q_dir[0] != '\0')
-		q_rmdir(q_dir);
+		fuzz_rmdir(q_dir);
 	q_dir[0] = '\0';
 }
 

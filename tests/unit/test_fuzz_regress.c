@@ -41,6 +41,10 @@
 #include "../fuzz/fuzz_postings.c"
 #undef LLVMFuzzerTestOneInput
 
+#define LLVMFuzzerTestOneInput fuzz_one_jaeger_params
+#include "../fuzz/fuzz_jaeger_params.c"
+#undef LLVMFuzzerTestOneInput
+
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
 /* Reads a whole file into a malloc'd buffer. */
@@ -133,6 +137,13 @@ test_propagation(void **state)
 }
 
 static void
+test_jaeger_params(void **state)
+{
+	(void)state;
+	replay("jaeger_params", fuzz_one_jaeger_params);
+}
+
+static void
 test_otlp_json(void **state)
 {
 	(void)state;
@@ -182,6 +193,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_propagation),
 		cmocka_unit_test(test_otlp_json),
+		cmocka_unit_test(test_jaeger_params),
 		cmocka_unit_test(test_otlp_protobuf),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_query_request),

@@ -1,0 +1,65 @@
+/*
+ * ch_query.h - the query protocol (proto/tracequery.proto) answered from
+ * ClickHouse: get-trace (ch_query_trace.c), search (ch_query_search.c),
+ * slow spans and percentiles (ch_query_slow.c), services and operations
+ * (ch_query_catalog.c). Each builds one or two SELECTs with every request
+ * string quoted (ch_sql.h), reads the RowBinary reply (rowbinary.h) and
+ * fills a Response shaped as the RocksDB backend's. Thread-safe.
+ */
+#ifndef COLLECTOR_CLICKHOUSE_CH_QUERY_H
+#define COLLECTOR_CLICKHOUSE_CH_QUERY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clickhouse/ch_client.h"
+#include "clickhouse/ch_shards.h"
+#include "clickhouse/ch_sql.h"
+#include "tracequery.pb-c.h"
+
+typedef Tracequery__V1__Response response;
+
+/* Appends v to the malloc'd pointer array arr of n (protobuf-c repeated
+ * fields are such arrays). */
+#define CH_APPEND(arr, n, v)                                          \
+	do {                                                          \
+		(arr) = xrealloc((arr), ((n) + 1) * sizeof *(arr));  \
+		(arr)[(n)++] = (v);                                   \
+	} while (0)
+
+typedef struct ch_query_ctx {
+	ch_client *c;
+	bool cluster;
+	const char *database;
+	ch_shards *shards;   /* NULL on a single server */
+	uint64_t cutoff_ns;  /* retention: hide what started before */
+	uint64_t now_ns;
+} ch_query_ctx;
+
+/* The span-start window a search or slow asks for, as the RocksDB
+ * backend reads it: from the cutoff, to a day past now when open. */
+typedef struct ch_window {
+	uint64_t from, to;
+} ch_window;
+
+ch_window ch_query_window(const ch_query_ctx *q, uint64_t start,
+    uint64_t end);
+/* ch_query_table writes the name to read every shard through. */
+const char *ch_query_table(const ch_query_ctx *q, const char *base,
+    char *buf, size_t len);
+/* ch_query_run runs sql (FORMAT RowBinary added) and hands back the
+ * reply; on failure returns an INTERNAL Response (else NULL). */
+response *ch_query_run(ch_query_ctx *q, const char *sql, ch_reply *rep);
+/* ch_query_bad_reply: an INTERNAL Response for a reply that did not
+ * decode. */
+response *ch_query_bad_reply(void);
+
+response *ch_query_get_trace(ch_query_ctx *q,
+    const Tracequery__V1__GetTrace *g);
+response *ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s);
+response *ch_query_slow(ch_query_ctx *q, const Tracequery__V1__Slow *s);
+response *ch_query_services(ch_query_ctx *q);
+response *ch_query_operations(ch_query_ctx *q,
+    const Tracequery__V1__ListOperations *lo);
+
+#endif /* COLLECTOR_CLICKHOUSE_CH_QUERY_H */

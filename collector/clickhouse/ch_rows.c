@@ -1,0 +1,266 @@
+/* ch_rows.c - a batch's rows for every ClickHouse table (ch_rows.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "clickhouse/ch_rows.h"
+#include "format/hist.h"
+#include "index/index.h"
+
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS };
+
+/* The packed origin of the span before, reused while rs and ss repeat. */
+typedef struct origin_cache {
+	const ResourceSpans *rs;
+	const ScopeSpans *ss;
+	uint8_t *bytes;
+	size_t len;
+} origin_cache;
+
+/* A trace's start range within the batch. */
+typedef struct trace_range {
+	uint8_t id[16];
+	uint64_t min_start, max_start;
+} trace_range;
+
+static uint16_t
+day_of(uint64_t unix_ns)
+{
+	return (uint16_t)(unix_ns / CH_NS_PER_DAY);
+}
+
+/* The resource and scope without spans, as get-trace gives them back. */
+static void
+origin_of(origin_cache *oc, const ResourceSpans *rs, const ScopeSpans *ss)
+{
+	ResourceSpans r;
+	ScopeSpans s, *sp = &s;
+
+	if (oc->bytes != NULL && oc->rs == rs && oc->ss == ss)
+		return;
+	free(oc->bytes);
+	r = *rs;
+	s = *ss;
+	s.n_spans = 0;
+	s.spans = NULL;
+	r.n_scope_spans = 1;
+	r.scope_spans = &sp;
+	oc->len = opentelemetry__proto__trace__v1__resource_spans__get_packed_size(&r);
+	oc->bytes = xmalloc(oc->len + 1);
+	opentelemetry__proto__trace__v1__resource_spans__pack(&r, oc->bytes);
+	oc->rs = rs;
+	oc->ss = ss;
+}
+
+static void
+put_span_row(rowbinary_buf *w, const backend_span *bs, origin_cache *oc)
+{
+	const Span *sp = bs->sp;
+
+	rowbinary_put_u16(w, day_of(sp->start_time_unix_nano));
+	rowbinary_put_bytes(w, sp->trace_id.data, 16);
+	rowbinary_put_bytes(w, sp->span_id.data, 8);
+	rowbinary_put_u64(w, sp->start_time_unix_nano);
+	origin_of(oc, bs->rs, bs->ss);
+	rowbinary_put_string(w, oc->bytes, oc->len);
+	if (bs->wire != NULL) {
+		rowbinary_put_string(w, bs->wire, bs->wire_len);
+	} else {
+		size_t len = opentelemetry__proto__trace__v1__span__get_packed_size(sp);
+		uint8_t *buf = xmalloc(len + 1);
+
+		opentelemetry__proto__trace__v1__span__pack(sp, buf);
+		rowbinary_put_string(w, buf, len);
+		free(buf);
+	}
+}
+
+/* Counts (want_keys) or writes the keys or the values of the scalar
+ * attributes of kv, as attribute search renders them. */
+static size_t
+put_attrs(rowbinary_buf *w, KeyValue *const *kv, size_t n, int what)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char buf[64];
+		const char *txt;
+		size_t len;
+
+		if (kv[i]->key == NULL || kv[i]->value == NULL ||
+		    !index_value_text(kv[i]->value, buf, sizeof buf, &txt, &len))
+			continue;
+		count++;
+		if (what == 1)
+			rowbinary_put_cstr(w, kv[i]->key);
+		else if (what == 2)
+			rowbinary_put_string(w, txt, len);
+	}
+	return count;
+}
+
+/* The span's and its resource's attributes: an Array(String) of keys, then
+ * one of values. */
+static void
+put_attr_arrays(rowbinary_buf *w, const backend_span *bs)
+{
+	const Span *sp = bs->sp;
+	const Resource *res = bs->rs->resource;
+	size_t n = put_attrs(w, sp->attributes, sp->n_attributes, 0) +
+	    (res ? put_attrs(w, res->attributes, res->n_attributes, 0) : 0);
+
+	for (int what = 1; what <= 2; what++) {
+		rowbinary_put_varint(w, n);
+		put_attrs(w, sp->attributes, sp->n_attributes, what);
+		if (res != NULL)
+			put_attrs(w, res->attributes, res->n_attributes, what);
+	}
+}
+
+static void
+put_index_row(rowbinary_buf *w, const backend_span *bs)
+{
+	const Span *sp = bs->sp;
+	uint64_t d = sp->end_time_unix_nano - sp->start_time_unix_nano;
+
+	rowbinary_put_u16(w, day_of(sp->start_time_unix_nano));
+	rowbinary_put_cstr(w, bs->service);
+	rowbinary_put_cstr(w, sp->name ? sp->name : "");
+	rowbinary_put_u64(w, sp->start_time_unix_nano);
+	rowbinary_put_u64(w, d);
+	rowbinary_put_u16(w, (uint16_t)hist_index(d));
+	rowbinary_put_bytes(w, sp->trace_id.data, 16);
+	rowbinary_put_bytes(w, sp->span_id.data, 8);
+	rowbinary_put_u8(w, sp->parent_span_id.len == 0);
+	rowbinary_put_u8(w, sp->status ? (uint8_t)sp->status->code : 0);
+	rowbinary_put_u8(w, (uint8_t)sp->kind);
+	put_attr_arrays(w, bs);
+}
+
+static void
+add_range(trace_range **v, size_t *n, const Span *sp)
+{
+	uint64_t t = sp->start_time_unix_nano;
+	size_t i;
+
+	/* A batch holds few traces; spans of one trace mostly sit together,
+	 * so search from the newest range. */
+	for (i = *n; i > 0; i--)
+		if (memcmp((*v)[i - 1].id, sp->trace_id.data, 16) == 0)
+			break;
+	if (i > 0) {
+		trace_range *r = &(*v)[i - 1];
+
+		r->min_start = t < r->min_start ? t : r->min_start;
+		r->max_start = t > r->max_start ? t : r->max_start;
+		return;
+	}
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	memcpy((*v)[*n].id, sp->trace_id.data, 16);
+	(*v)[*n].min_start = (*v)[*n].max_start = t;
+	(*n)++;
+}
+
+static void
+put_trace_rows(rowbinary_buf *w, const backend_batch *b)
+{
+	trace_range *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n_spans; i++)
+		add_range(&v, &n, b->spans[i].sp);
+	for (size_t i = 0; i < n; i++) {
+		rowbinary_put_u16(w, day_of(v[i].min_start));
+		rowbinary_put_bytes(w, v[i].id, 16);
+		rowbinary_put_u64(w, v[i].min_start);
+		rowbinary_put_u64(w, v[i].max_start);
+	}
+	free(v);
+}
+
+static bool
+same_op(const backend_span *a, const backend_span *b)
+{
+	return day_of(a->sp->start_time_unix_nano) ==
+	    day_of(b->sp->start_time_unix_nano) && a->sp->kind == b->sp->kind &&
+	    strcmp(a->service, b->service) == 0 &&
+	    strcmp(a->sp->name ? a->sp->name : "", b->sp->name ? b->sp->name :
+	    "") == 0;
+}
+
+/* One catalog row per (day, service, operation, kind) of the batch. */
+static void
+put_op_rows(rowbinary_buf *w, const backend_batch *b)
+{
+	size_t *seen = xmalloc(b->n_spans * sizeof *seen), n_seen = 0;
+
+	for (size_t i = 0; i < b->n_spans; i++) {
+		const backend_span *bs = &b->spans[i];
+		size_t j;
+
+		/* A batch has few operations: compare with those kept. */
+		for (j = 0; j < n_seen; j++)
+			if (same_op(&b->spans[seen[j]], bs))
+				break;
+		if (j < n_seen)
+			continue;
+		seen[n_seen++] = i;
+		rowbinary_put_u16(w, day_of(bs->sp->start_time_unix_nano));
+		rowbinary_put_cstr(w, bs->service);
+		rowbinary_put_cstr(w, bs->sp->name ? bs->sp->name : "");
+		rowbinary_put_u8(w, (uint8_t)bs->sp->kind);
+	}
+	free(seen);
+}
+
+/* Writes a section's length in front of what follows it. */
+static void
+patch_u32(rowbinary_buf *out, size_t at, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		out->b[at + (size_t)i] = (uint8_t)(v >> (8 * i));
+}
+
+void
+ch_rows_encode(const backend_batch *b, rowbinary_buf *out)
+{
+	origin_cache oc = { 0 };
+	size_t at;
+
+	rowbinary_put_u32(out, (uint32_t)b->n_spans);
+	for (int t = 0; t < CH_ROWS_TABLES; t++) {
+		at = out->len;
+		rowbinary_put_u32(out, 0);
+		for (size_t i = 0; t == T_SPANS && i < b->n_spans; i++)
+			put_span_row(out, &b->spans[i], &oc);
+		for (size_t i = 0; t == T_INDEX && i < b->n_spans; i++)
+			put_index_row(out, &b->spans[i]);
+		if (t == T_TRACES)
+			put_trace_rows(out, b);
+		if (t == T_OPS)
+			put_op_rows(out, b);
+		patch_u32(out, at, (uint32_t)(out->len - at - 4));
+	}
+	free(oc.bytes);
+}
+
+bool
+ch_rows_parse(const uint8_t *rec, size_t len, ch_rows_view *v)
+{
+	rowbinary_reader r;
+
+	rowbinary_reader_init(&r, rec, len);
+	if (!rowbinary_get_u32(&r, &v->n_spans))
+		return false;
+	for (int t = 0; t < CH_ROWS_TABLES; t++) {
+		uint32_t n;
+
+		if (!rowbinary_get_u32(&r, &n) || n > r.left)
+			return false;
+		v->rows[t] = r.p;
+		v->len[t] = n;
+		r.p += n;
+		r.left -= n;
+	}
+	return r.left == 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * ch_rows.h - one validated batch as one spool record: the RowBinary rows
+ * of each table of ch_schema_tables (spans, span_index, trace_index,
+ * operations), ready to be concatenated into a block insert.
+ * Record: u32 span count, then per table u32 length and its rows.
+ */
+#ifndef COLLECTOR_CLICKHOUSE_CH_ROWS_H
+#define COLLECTOR_CLICKHOUSE_CH_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "clickhouse/rowbinary.h"
+
+#define CH_ROWS_TABLES 4
+#define CH_NS_PER_DAY (86400ull * 1000000000ull)
+
+/* A record's parts, pointing into the record. */
+typedef struct ch_rows_view {
+	uint32_t n_spans;
+	const uint8_t *rows[CH_ROWS_TABLES];
+	size_t len[CH_ROWS_TABLES];
+} ch_rows_view;
+
+/* ch_rows_encode appends batch's record to out. */
+void ch_rows_encode(const backend_batch *batch, rowbinary_buf *out);
+/* ch_rows_parse splits a record; false when it is malformed. */
+bool ch_rows_parse(const uint8_t *rec, size_t len, ch_rows_view *v);
+
+#endif /* COLLECTOR_CLICKHOUSE_CH_ROWS_H */

@@ -1,0 +1,178 @@
+/* ch_schema.c - create and migrate the ClickHouse schema (ch_schema.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "clickhouse/ch_schema.h"
+
+#define DDL_TIMEOUT_MS 120000
+
+const char *const ch_schema_tables[] = { "spans", "span_index",
+	"trace_index", "operations" };
+const size_t ch_schema_n_tables = ARRAY_LEN(ch_schema_tables);
+
+/* One table of a migration: its columns, engine family (MergeTree or
+ * ReplacingMergeTree), the rest of the definition and the Distributed
+ * table's sharding key. */
+typedef struct table_def {
+	const char *name;
+	const char *columns;
+	const char *engine;
+	const char *tail;
+	const char *sharding;
+} table_def;
+
+/* Version 1. spans holds each span's OTLP bytes and its origin
+ * (resource + scope) for get-trace, ordered by trace ID; span_index holds
+ * what searches filter on, ordered for service/operation/time; trace_index
+ * maps a trace to its days; operations is the catalog. All partitioned by
+ * day, so retention drops whole partitions. */
+static const table_def v1[] = {
+	{ "spans",
+	  "start_date Date, trace_id FixedString(16), span_id FixedString(8), "
+	  "start_ns UInt64, origin String, span String",
+	  "MergeTree",
+	  "PARTITION BY start_date ORDER BY (trace_id, span_id) "
+	  "SETTINGS index_granularity = 1024",
+	  "cityHash64(trace_id)" },
+	{ "span_index",
+	  "start_date Date, service String, name String, start_ns UInt64, "
+	  "duration_ns UInt64, dur_bucket UInt16, trace_id FixedString(16), "
+	  "span_id FixedString(8), is_root UInt8, status UInt8, kind UInt8, "
+	  "attr_keys Array(String), attr_values Array(String)",
+	  "MergeTree",
+	  "PARTITION BY start_date ORDER BY (service, name, start_ns)",
+	  "cityHash64(trace_id)" },
+	{ "trace_index",
+	  "start_date Date, trace_id FixedString(16), min_start UInt64, "
+	  "max_start UInt64",
+	  "MergeTree",
+	  "PARTITION BY start_date ORDER BY trace_id "
+	  "SETTINGS index_granularity = 1024",
+	  "cityHash64(trace_id)" },
+	{ "operations",
+	  "start_date Date, service String, name String, kind UInt8",
+	  "ReplacingMergeTree",
+	  "PARTITION BY start_date ORDER BY (service, name, kind)",
+	  "rand()" },
+};
+
+static const table_def version_table = {
+	"schema_version", "version UInt32, applied_unix UInt64", "MergeTree",
+	"ORDER BY version", "rand()"
+};
+
+const char *
+ch_schema_all(const char *base, bool cluster, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", base, cluster ? "" : "_local");
+	return buf;
+}
+
+static int
+run(ch_client *c, const char *sql, const char *params, char **cause)
+{
+	ch_reply rep;
+	int rv = ch_client_exec(c, sql, NULL, 0, params, DDL_TIMEOUT_MS, &rep,
+	    cause);
+
+	if (rv != 0 && rep.http_status == 0)
+		rv = -2; /* no host answered */
+	ch_reply_fini(&rep);
+	return rv;
+}
+
+/* Creates NAME_local and, on a cluster, the Distributed NAME. */
+static int
+create_table(ch_client *c, const char *db, const char *cluster,
+    const table_def *t, char **cause)
+{
+	char *sql, on[128] = "";
+	int rv;
+
+	if (cluster != NULL)
+		snprintf(on, sizeof on, " ON CLUSTER %s", cluster);
+	if (cluster != NULL)
+		xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s.%s_local%s (%s) "
+		    "ENGINE = Replicated%s('/clickhouse/tables/{shard}/%s/%s', "
+		    "'{replica}') %s", db, t->name, on, t->columns, t->engine,
+		    db, t->name, t->tail);
+	else
+		xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s.%s_local (%s) "
+		    "ENGINE = %s %s", db, t->name, t->columns, t->engine,
+		    t->tail);
+	rv = run(c, sql, NULL, cause);
+	free(sql);
+	if (rv != 0 || cluster == NULL)
+		return rv;
+	xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s.%s%s AS %s.%s_local "
+	    "ENGINE = Distributed(%s, %s, %s_local, %s)", db, t->name, on, db,
+	    t->name, cluster, db, t->name, t->sharding);
+	rv = run(c, sql, NULL, cause);
+	free(sql);
+	return rv;
+}
+
+/* The highest version applied, 0 for a new database. */
+static int
+current_version(ch_client *c, bool cluster, unsigned *out, char **cause)
+{
+	char sql[128], tbl[64];
+	ch_reply rep;
+	int rv;
+
+	snprintf(sql, sizeof sql, "SELECT max(version) FROM %s",
+	    ch_schema_all("schema_version", cluster, tbl, sizeof tbl));
+	rv = ch_client_exec(c, sql, NULL, 0, NULL, DDL_TIMEOUT_MS, &rep,
+	    cause);
+	if (rv == 0)
+		*out = (unsigned)strtoul((const char *)rep.data, NULL, 10);
+	ch_reply_fini(&rep);
+	return rv;
+}
+
+static int
+record_version(ch_client *c, bool cluster, unsigned v, char **cause)
+{
+	char sql[256], tbl[64];
+
+	snprintf(sql, sizeof sql, "INSERT INTO %s (version, applied_unix) "
+	    "VALUES (%u, %llu)", ch_schema_all("schema_version", cluster,
+	    tbl, sizeof tbl), v, (unsigned long long)(now_unix_ns() / 1000000000));
+	return run(c, sql, cluster ? "insert_distributed_sync=1" : NULL,
+	    cause);
+}
+
+int
+ch_schema_ensure(ch_client *c, const char *db, const char *cluster,
+    char **cause)
+{
+	char *sql;
+	unsigned have = 0;
+	int rv;
+
+	xasprintf(&sql, "CREATE DATABASE IF NOT EXISTS %s%s%s", db,
+	    cluster ? " ON CLUSTER " : "", cluster ? cluster : "");
+	rv = run(c, sql, "database=default", cause);
+	free(sql);
+	if (rv != 0)
+		return rv;
+	if (create_table(c, db, cluster, &version_table, cause) != 0 ||
+	    current_version(c, cluster != NULL, &have, cause) != 0)
+		return -1;
+	if (have > CH_SCHEMA_VERSION) {
+		xasprintf(cause, "clickhouse database %s has schema version %u; "
+		    "this collector knows up to %u: upgrade it", db, have,
+		    CH_SCHEMA_VERSION);
+		return -1;
+	}
+	if (have >= 1)
+		return 0;
+	/* Migrations run in order; each is idempotent (IF NOT EXISTS), so two
+	 * collectors starting at once both succeed. */
+	for (size_t i = 0; i < ARRAY_LEN(v1); i++)
+		if (create_table(c, db, cluster, &v1[i], cause) != 0)
+			return -1;
+	return record_version(c, cluster != NULL, 1, cause);
+}
