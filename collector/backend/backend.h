@@ -127,8 +127,10 @@ struct backend {
 
 /* backend_options_default fills o with the documented defaults. */
 void backend_options_default(backend_options *o);
-/* backend_open opens the backend spec names: "rocksdb:DIR", or a bare
- * DIR (the --db shorthand). Returns 0, or -1 with a malloc'd *cause. */
+/* backend_open (daemon/backend_open.c, the one place that knows every
+ * backend) opens the backend spec names: "rocksdb:DIR", a bare DIR (the
+ * --db shorthand), "clickhouse://...". Returns 0, or -1 with a malloc'd
+ * *cause. */
 int backend_open(backend **out, const char *spec, const backend_options *o,
     char **cause);
 /* backend_close closes b (NULL: no-op). */
