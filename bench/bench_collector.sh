@@ -34,7 +34,7 @@ STEP=$((7200000000000 / TRACES))
 
 start_coll() {
 	"$COLL" --db "$TMP/$1-db" --listen "ipc://$TMP/$1-in.sock" \
-		--query-listen "ipc://$TMP/$1-q.sock" --otlp-http none --jaeger-http off \
+		--query-listen "ipc://$TMP/$1-q.sock" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 		--ready-file "$TMP/$1.ready" >"$TMP/$1.log" 2>&1 &
 	CPID=$!
 	PIDS="$PIDS $CPID"

@@ -179,7 +179,8 @@ read_decimal(struct dec *d, const char *s, size_t len, struct whole *w)
 		if (digit > 9)
 			return fail(d, "\"%.32s\" is not a decimal integer",
 			    s);
-		if (w->mag > (UINT64_MAX - digit) / 10)
+		if (w->mag > UINT64_MAX / 10 ||
+		    (w->mag == UINT64_MAX / 10 && digit > UINT64_MAX % 10))
 			return fail(d, "\"%.32s\" out of range", s);
 		w->mag = w->mag * 10 + digit;
 	}
@@ -540,8 +541,9 @@ static const ProtobufCFieldDescriptor *
 field_for_key(const ProtobufCMessageDescriptor *desc, const char *key,
     size_t len, unsigned *hint)
 {
-	for (unsigned k = 0; k < desc->n_fields; k++) {
-		unsigned i = (*hint + k) % desc->n_fields;
+	unsigned n = desc->n_fields, i = *hint < n ? *hint : 0;
+
+	for (unsigned k = 0; k < n; k++, i = i + 1 < n ? i + 1 : 0) {
 		if (is_camel_of(key, len, desc->fields[i].name)) {
 			*hint = i + 1;
 			return &desc->fields[i];
@@ -717,27 +719,37 @@ check_envelope(struct dec *d, const json_read_value *root)
 	return 0;
 }
 
-static size_t
-spans_in_scope(const json_read_value *ss)
-{
-	struct envelope e;
+/* One envelope level: ResourceSpans (resource, scopeSpans) or ScopeSpans
+ * (scope, spans). */
+struct level {
+	const ProtobufCMessageDescriptor *desc;
+	const char *head, *list; /* JSON keys */
+	const char *list_field;  /* the list's protobuf field */
+	const struct level *child; /* NULL: the list holds spans */
+};
 
-	envelope_read(ss, "scope", "spans", &e);
-	return e.has_list ? json_read_array_size(&e.list) : 0;
-}
+static const struct level scope_level = {
+    &opentelemetry__proto__trace__v1__scope_spans__descriptor, "scope",
+    "spans", "spans", NULL};
+static const struct level resource_level = {
+    &opentelemetry__proto__trace__v1__resource_spans__descriptor,
+    "resource", "scopeSpans", "scope_spans", &scope_level};
 
+/* Counts the spans under obj, an envelope of level lv. */
 static size_t
-spans_in_resource(const json_read_value *rs)
+spans_under(const json_read_value *obj, const struct level *lv)
 {
 	struct envelope e;
 	json_read_iter it;
-	json_read_value ss;
+	json_read_value v;
 	size_t n = 0;
 
-	envelope_read(rs, "resource", "scopeSpans", &e);
+	envelope_read(obj, lv->head, lv->list, &e);
+	if (lv->child == NULL)
+		return e.has_list ? json_read_array_size(&e.list) : 0;
 	list_walk(&e, &it);
-	while (json_read_next_element(&it, &ss))
-		n += spans_in_scope(&ss);
+	while (json_read_next_element(&it, &v))
+		n += spans_under(&v, lv->child);
 	return n;
 }
 
@@ -786,56 +798,36 @@ dec_span(struct dec *d, const json_read_value *span, uint32_t field)
 	pb_write_end(&d->out, m);
 }
 
+/* Writes obj, an envelope of level lv, as protobuf field `field`: its head
+ * and schemaUrl (a bad one leaves out every span under it), then its list,
+ * each span on its own. */
 static void
-dec_scope_spans(struct dec *d, const json_read_value *ss, uint32_t field)
+dec_level(struct dec *d, const json_read_value *obj, const struct level *lv,
+    uint32_t field)
 {
-	const ProtobufCMessageDescriptor *desc =
-	    &opentelemetry__proto__trace__v1__scope_spans__descriptor;
 	pb_mark m = pb_write_begin(&d->out, field);
+	uint32_t list_id = field_named(lv->desc, lv->list_field)->id;
 	struct envelope e;
 	json_read_iter it;
-	json_read_value span;
+	json_read_value v;
 	long i = 0;
 
-	envelope_read(ss, "scope", "spans", &e);
-	if (write_head(d, desc, &e) != 0) {
+	envelope_read(obj, lv->head, lv->list, &e);
+	if (write_head(d, lv->desc, &e) != 0) {
 		pb_write_rollback(&d->out, m);
-		reject(d, spans_in_scope(ss));
+		reject(d, spans_under(obj, lv));
 		return;
 	}
-	path_push(d, "spans", 5, -1);
-	for (list_walk(&e, &it); json_read_next_element(&it, &span); i++) {
+	path_push(d, lv->list, strlen(lv->list), -1);
+	for (list_walk(&e, &it); json_read_next_element(&it, &v); i++) {
 		path_index(d, i);
-		dec_span(d, &span, field_named(desc, "spans")->id);
+		if (lv->child != NULL)
+			dec_level(d, &v, lv->child, list_id);
+		else
+			dec_span(d, &v, list_id);
 	}
 	path_pop(d);
-	write_schema_url(d, desc, &e);
-	pb_write_end(&d->out, m);
-}
-
-static void
-dec_resource_spans(struct dec *d, const json_read_value *rs, uint32_t field)
-{
-	const ProtobufCMessageDescriptor *desc =
-	    &opentelemetry__proto__trace__v1__resource_spans__descriptor;
-	pb_mark m = pb_write_begin(&d->out, field);
-	struct envelope e;
-	json_read_iter it;
-	json_read_value ss;
-	long i = 0;
-
-	envelope_read(rs, "resource", "scopeSpans", &e);
-	if (write_head(d, desc, &e) != 0) {
-		pb_write_rollback(&d->out, m);
-		reject(d, spans_in_resource(rs));
-		return;
-	}
-	for (list_walk(&e, &it); json_read_next_element(&it, &ss); i++) {
-		path_push(d, "scopeSpans", 10, i);
-		dec_scope_spans(d, &ss, field_named(desc, "scope_spans")->id);
-		path_pop(d);
-	}
-	write_schema_url(d, desc, &e);
+	write_schema_url(d, lv->desc, &e);
 	pb_write_end(&d->out, m);
 }
 
@@ -856,12 +848,13 @@ dec_document(struct dec *d, const json_read_value *root)
 	if (check_envelope(d, root) != 0)
 		return -1;
 	envelope_read(root, "", "resourceSpans", &e);
+	path_push(d, "resourceSpans", 13, -1);
 	for (list_walk(&e, &it); json_read_next_element(&it, &rs); i++) {
-		path_push(d, "resourceSpans", 13, i);
-		dec_resource_spans(
-		    d, &rs, field_named(desc, "resource_spans")->id);
-		path_pop(d);
+		path_index(d, i);
+		dec_level(d, &rs, &resource_level,
+		    field_named(desc, "resource_spans")->id);
 	}
+	path_pop(d);
 	return 0;
 }
 

@@ -464,7 +464,7 @@ typedef enum {
 	A_ZOOM_SPAN, A_ZOOM_RESET, A_PAN_LEFT, A_PAN_RIGHT, A_DETAIL,
 	A_DETAIL_DOWN, A_DETAIL_UP, A_OPEN_LINK, A_STATS, A_HELP, A_REDRAW,
 	A_OPEN, A_SORT_NEXT, A_SORT_NEWEST, A_SORT_LONGEST, A_SORT_SPANS,
-	A_SORT_ERRORS, A_RERUN, A_MOUSE,
+	A_SORT_ERRORS, A_RERUN, A_MOUSE, A_FOLLOW, A_DEPS, A_MARK, A_COMPARE,
 } key_action;
 
 #define KEYS_PER_ACTION 4
@@ -484,6 +484,12 @@ void keys_help_draw(const key_binding *t, size_t n, const char *title,
     int *top);
 /* keys_help_key scrolls the help; false means the key closes it. */
 bool keys_help_key(int ch, int *top);
+
+/* ---------------------------------------------------------------- pager.c */
+
+/* pager_run shows text (its lines are cut in place) until Esc or q;
+ * returns true when the program should quit (a signal or -n). */
+bool pager_run(const char *title, char *text);
 
 /* ---------------------------------------------------------------- view.c */
 
@@ -583,6 +589,9 @@ typedef struct tail_state {
 } tail_state;
 
 void tail_init(tail_state *t, const search_spec *filter);
+/* tail_poll_seen marks a trace ID (16 bytes) as reported; false when it
+ * already was. */
+bool tail_poll_seen(tail_state *t, const uint8_t *id);
 void tail_fini(tail_state *t);
 /* tail_poll searches the last TAIL_LOOKBACK_NS; *fresh (malloc'd, its
  * entries owned by *resp) lists the traces not seen before, oldest first.

@@ -136,12 +136,13 @@ make_url(ch_client *c, CURL *h, size_t host, const char *sql, bool in_url,
 	 * "default", before ours exists). */
 	/* params may name the database itself: CREATE DATABASE runs in
 	 * "default", before ours exists. */
+	bool own_db = params == NULL || strstr(params, "database=") == NULL;
+
 	xasprintf(&url, "%s://%s/?%s%s%s%s%s%s",
 	    c->secure ? "https" : "http", c->hosts[host],
-	    params && strstr(params, "database=") ? "" : "database=",
-	    params && strstr(params, "database=") ? "" : c->database,
-	    esc ? "&query=" : "", esc ? esc : "", params ? "&" : "",
-	    params ? params : "");
+	    own_db ? "database=" : "", own_db ? c->database : "",
+	    esc ? (own_db ? "&query=" : "query=") : "", esc ? esc : "",
+	    params ? (own_db || esc ? "&" : "") : "", params ? params : "");
 	curl_free(esc);
 	return url;
 }

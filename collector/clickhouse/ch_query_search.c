@@ -7,7 +7,8 @@
  * spans of those traces to summarise each one (start, duration, root,
  * services, span and error counts) and applies the trace-level duration
  * filters, order and limit. A trace lives on one shard, so the inner IN
- * runs locally on each (no GLOBAL IN). Spans stored twice (a resend) are
+ * runs locally on each (no GLOBAL IN; the remote shards need its
+ * database named). Spans stored twice (a resend) are
  * counted once (uniqExact of span IDs).
  */
 #include <stdlib.h>
@@ -65,9 +66,9 @@ build_sql(ch_query_ctx *q, rowbinary_buf *sql, const Tracequery__V1__Search *s,
 	    "argMinIf(service, start_ns, is_root = 1), argMinIf(name, "
 	    "start_ns, is_root = 1), argMin(service, start_ns), argMin(name, "
 	    "start_ns) FROM %s WHERE start_ns >= %llu AND trace_id IN (SELECT "
-	    "trace_id FROM span_index_local WHERE ",
+	    "trace_id FROM %s.span_index_local WHERE ",
 	    ch_query_table(q, "span_index", all, sizeof all),
-	    (unsigned long long)q->cutoff_ns);
+	    (unsigned long long)q->cutoff_ns, q->database);
 	add_span_filters(sql, s, w);
 	ch_sql_add(sql, " GROUP BY trace_id ORDER BY %s DESC LIMIT %u) "
 	    "GROUP BY trace_id", longest ? "max(duration_ns)" :

@@ -24,7 +24,9 @@ typedef struct config {
 	int n_listen;
 	const char *query_listen;
 	const char *otlp_http;      /* "none" disables */
+	const char *otlp_grpc;      /* NULL: off */
 	const char *jaeger_http;    /* NULL: off */
+	const char *zipkin;         /* NULL: off */
 	const char *ui_dir;         /* NULL: no Jaeger UI */
 	const char *ready_file;     /* NULL: none */
 	uint64_t retention_ns;

@@ -16,7 +16,9 @@
 #include "daemon/collector.h"
 #include "net/listen_guard.h"
 #include "net/listen_probe.h"
+#include "net/otlp_grpc.h"
 #include "net/otlp_http.h"
+#include "net/zipkin.h"
 #include "jaeger/jaeger_http.h"
 
 static volatile sig_atomic_t got_signal;
@@ -42,6 +44,7 @@ static bool
 uses_https(const config *c)
 {
 	return strncmp(c->otlp_http, "https://", 8) == 0 ||
+	    (c->zipkin != NULL && strncmp(c->zipkin, "https://", 8) == 0) ||
 	    (c->jaeger_http != NULL &&
 	    strncmp(c->jaeger_http, "https://", 8) == 0);
 }
@@ -104,8 +107,13 @@ probe_listeners(const config *c, char **cause)
 	if (strcmp(c->otlp_http, "none") != 0 &&
 	    listen_probe("--otlp-http", c->otlp_http, cause) != 0)
 		return -1;
+	if (c->otlp_grpc != NULL &&
+	    listen_probe("--otlp-grpc", c->otlp_grpc, cause) != 0)
+		return -1;
 	if (c->jaeger_http != NULL &&
 	    listen_probe("--jaeger-http", c->jaeger_http, cause) != 0)
+		return -1;
+	if (c->zipkin != NULL && listen_probe("--zipkin", c->zipkin, cause) != 0)
 		return -1;
 	return 0;
 }
@@ -113,7 +121,8 @@ probe_listeners(const config *c, char **cause)
 /* Writes the ready file atomically (temp file + rename). */
 static int
 write_ready(const char *path, const config *c, const otlp_http *h,
-    const jaeger_http *jh, char **cause)
+    const otlp_grpc *g, const jaeger_http *jh, const zipkin *zk,
+    char **cause)
 {
 	char *tmp;
 	FILE *f;
@@ -135,8 +144,12 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 		fprintf(f, "otlp_http=%.*s:%d\n", hostlen, c->otlp_http,
 		    otlp_http_port(h));
 	}
+	if (g != NULL)
+		fprintf(f, "otlp_grpc=%s\n", otlp_grpc_addr(g));
 	if (jh != NULL)
 		fprintf(f, "jaeger_http=%s\n", jaeger_http_addr(jh));
+	if (zk != NULL)
+		fprintf(f, "zipkin=%s\n", zipkin_addr(zk));
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		xasprintf(cause, "ready file %s: %s", path, strerror(errno));
@@ -175,7 +188,10 @@ main(int argc, char **argv)
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
 	retention_timer *ret = NULL;
+	otlp_grpc *grpc = NULL;
+	otlp_grpc_options go = { 0 };
 	jaeger_http *jh = NULL;
+	zipkin *zk = NULL;
 	jaeger_store js = { 0 };
 	http_server_options hopts;
 	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
@@ -220,6 +236,10 @@ main(int argc, char **argv)
 		    "no TLS: anyone who can reach it can send spans",
 		    c.otlp_http);
 
+	if (c.zipkin != NULL && strncmp(c.zipkin, "https://", 8) != 0 &&
+	    !tls_url_is_loopback(c.zipkin))
+		log_warn("Zipkin listener %s is not loopback-only and has no "
+		    "TLS: anyone who can reach it can send spans", c.zipkin);
 	if (c.jaeger_http != NULL && !tls_url_is_loopback(c.jaeger_http))
 		log_warn("Jaeger API listener %s is not loopback-only: anyone "
 		    "who can reach it can read every stored span",
@@ -249,14 +269,21 @@ main(int argc, char **argv)
 	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start_opts(&http,
 	    c.otlp_http, &hopts, p, &cause) != 0)
 		goto fail;
+	go.max_message_bytes = c.max_message_bytes;
+	if (c.otlp_grpc != NULL && otlp_grpc_start(&grpc, c.otlp_grpc, &go,
+	    p, &cause) != 0)
+		goto fail;
 	js = (jaeger_store){ be, p };
 	if (c.jaeger_http != NULL && jaeger_http_start(&jh,
 	    &(jaeger_http_options){ .addr = c.jaeger_http, .ui_dir = c.ui_dir,
 	    .tls = &c.tls, .source = { .ask = jaeger_ask, .arg = &js } },
 	    &cause) != 0)
 		goto fail;
-	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, jh,
+	if (c.zipkin != NULL && zipkin_start(&zk, c.zipkin, &hopts, p,
 	    &cause) != 0)
+		goto fail;
+	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, grpc,
+	    jh, zk, &cause) != 0)
 		goto fail;
 	log_info("ready: store %s, ingest %s, query %s", c.store, c.listen[0],
 	    c.query_listen);
@@ -270,7 +297,9 @@ fail:
 	fprintf(stderr, "tracecollector: %s\n", cause ? cause : "failed");
 	free(cause);
 out:
+	otlp_grpc_stop(grpc);
 	jaeger_http_stop(jh);
+	zipkin_stop(zk);
 	otlp_http_stop(http);
 	ingest_stop(in);
 	query_server_stop(qs);

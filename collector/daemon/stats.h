@@ -41,7 +41,24 @@
 	X(query_errors, "query.errors", "requests")                         \
 	X(query_bad_records, "query.index_records_unreadable", "records")   \
 	X(query_family_lookups, "query.traces_family_lookups", "lookups")   \
-	X(retention_runs, "retention.runs", "runs")
+	X(retention_runs, "retention.runs", "runs")                          \
+	OTLP_GRPC_COUNTERS(X)
+
+/* The OTLP/gRPC receiver's (net/otlp_grpc.c; docs/OTLP.md). */
+#define OTLP_GRPC_COUNTERS(X)                                               \
+	X(grpc_requests, "otlp_grpc.requests", "requests")                  \
+	X(grpc_bytes, "otlp_grpc.bytes", "bytes")                           \
+	X(grpc_rej_invalid, "otlp_grpc.rejected.invalid", "requests")       \
+	X(grpc_rej_framing, "otlp_grpc.rejected.framing", "requests")       \
+	X(grpc_rej_too_large, "otlp_grpc.rejected.too_large", "requests")   \
+	X(grpc_rej_retry, "otlp_grpc.rejected.retry_later", "requests")     \
+	X(grpc_rej_internal, "otlp_grpc.rejected.internal", "requests")     \
+	X(grpc_rej_deadline, "otlp_grpc.rejected.deadline", "requests")     \
+	X(grpc_rej_unimpl, "otlp_grpc.rejected.unimplemented", "requests")  \
+	X(grpc_rej_not_grpc, "otlp_grpc.rejected.not_grpc", "requests")     \
+	X(grpc_rej_busy, "otlp_grpc.rejected.busy", "requests")             \
+	X(grpc_conn_refused, "otlp_grpc.connections_refused", "connections") \
+	X(grpc_conn_errors, "otlp_grpc.connection_errors", "connections")
 
 typedef struct collector_stats {
 #define STATS_FIELD(f, n, u) _Atomic uint64_t f;

@@ -199,7 +199,7 @@ start_ch_collector() {
 	COLL_QUERY="ipc://$TMP/$name-query.sock"
 	rm -f "$TMP/$name.ready"
 	"$BIN/tracecollector" --store "$spec" --listen "$COLL_INGEST" \
-		--query-listen "$COLL_QUERY" --otlp-http none --jaeger-http off \
+		--query-listen "$COLL_QUERY" --otlp-http none --otlp-grpc off --jaeger-http off --zipkin off \
 		--ready-file "$TMP/$name.ready" "$@" >>"$TMP/$name.log" 2>&1 &
 	COLL_PID=$!
 	track "$COLL_PID"

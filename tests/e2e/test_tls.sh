@@ -64,7 +64,7 @@ start_tls() {
 		COLL_QUERY="tls+tcp://127.0.0.1:$(free_port)"
 		"$BIN/tracecollector" --db "$TMP/$name-db" \
 			--listen "$COLL_INGEST" --query-listen "$COLL_QUERY" \
-			--otlp-http none --jaeger-http off --ready-file "$TMP/$name.ready" \
+			--otlp-http none --otlp-grpc off --zipkin off --jaeger-http off --ready-file "$TMP/$name.ready" \
 			--tls-cert "$C/server.crt" --tls-key "$C/server.key" \
 			"$@" >"$TMP/$name.log" 2>&1 &
 		COLL_PID=$!
@@ -226,7 +226,7 @@ start_fails() {
 	timeout 20 "$BIN/tracecollector" --db "$TMP/bad-db" \
 		--listen "tls+tcp://127.0.0.1:$(free_port)" \
 		--query-listen "tls+tcp://127.0.0.1:$(free_port)" \
-		--otlp-http none --jaeger-http off "$@" >"$TMP/bad.log" 2>&1
+		--otlp-http none --otlp-grpc off --zipkin off --jaeger-http off "$@" >"$TMP/bad.log" 2>&1
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] &&
 		grep -q "$pattern" "$TMP/bad.log"; then
@@ -253,7 +253,7 @@ start_fails "--tls-verify-clients without --tls-ca stops the collector" \
 # nothing is exposed; the warning comes before it.
 timeout 20 "$BIN/tracecollector" --db "$TMP/warn-db" \
 	--listen "tcp://192.0.2.1:$(free_port)" \
-	--query-listen "tls+tcp://127.0.0.1:$(free_port)" --otlp-http none --jaeger-http off \
+	--query-listen "tls+tcp://127.0.0.1:$(free_port)" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	--tls-cert "$C/server.crt" --tls-key "$C/server.key" \
 	>"$TMP/warn.log" 2>&1
 check "a non-loopback tcp:// listener without TLS logs a warning" \

@@ -254,7 +254,19 @@ keys u 3
 check "3: most spans, of the traces listed" on_screen u "sorted by most spans (of these)"
 check "most spans: the 11-span trace first" \
 	sh -c "$TM capture-pane -p -t u | sed -n 5p | grep -q ' 11 .* 4bf92f35'"
-keys u Enter
+keys u m
+check "m marks a trace" on_screen u "marked 4bf92f3577b34da6a3ce929d0e0e4736 as A"
+keys u j c
+check "c compares the marked trace with the selected one" wait_screen u "compare: A marked, B selected"
+check "the compare shows db.query slower" on_screen u "db.query"
+check "... with its change" on_screen u "+40ms +67%"
+keys u Escape
+keys u D
+check "D shows the service dependencies" wait_screen u "service dependencies in the 2 traces listed"
+check "... frontend calls payments" on_screen u "payments  2 calls, 2 errors"
+keys u Escape
+check "Esc leaves the deps view" on_screen u "sorted by most spans"
+keys u k Enter
 check "tui opens the waterfall" wait_screen u "11 spans  4 services"
 keys u Escape
 check "Esc goes back to the list" on_screen u "sorted by"
@@ -268,6 +280,20 @@ check "the trace ID box opens that trace" wait_screen u "Trace $TIDB"
 keys u Escape Escape
 sleep 0.3
 check_eq "tui exits 0" "$(cat "$TMP/u.rc" 2>/dev/null)" 0
+
+# Follow mode: a trace imported now joins the top of the list.
+run fo "$CLI --collector $COLL_QUERY tui"
+wait_screen fo "Min span duration" || true
+keys fo Enter
+wait_screen fo "2 traces" || true
+keys fo f
+check "f follows" on_screen fo "following"
+TIDF=7bf92f3577b34da6a3ce929d0e0e4736
+sed "s/@S@/$(date +%s)/g; s/$TID/$TIDF/g" tests/e2e/fixtures/tracecli_checkout.json >"$TMP/f.json"
+"$CLI" import "$TMP/f.json" --ingest "$COLL_INGEST" >/dev/null 2>&1
+check "a new trace joins the list" wait_screen fo "3 traces  sorted by newest"
+check "... on top" sh -c "$TM capture-pane -p -t fo | sed -n 5p | grep -q 7bf92f35"
+keys fo q
 
 # tui takes the search flags: the form starts filled in.
 run v "$CLI --collector $COLL_QUERY tui --service payments --attr card.type=visa --min-duration 5ms --errors"

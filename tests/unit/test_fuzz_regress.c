@@ -40,6 +40,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_postings
 #include "../fuzz/fuzz_postings.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_grpc_frame
+#include "../fuzz/fuzz_grpc_frame.c"
+#undef LLVMFuzzerTestOneInput
 
 #define LLVMFuzzerTestOneInput fuzz_one_jaeger_params
 #include "../fuzz/fuzz_jaeger_params.c"
@@ -187,6 +190,13 @@ test_postings(void **state)
 	replay("postings", fuzz_one_postings);
 }
 
+static void
+test_grpc_frame(void **state)
+{
+	(void)state;
+	replay("grpc_frame", fuzz_one_grpc_frame);
+}
+
 int
 main(void)
 {
@@ -199,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_query_request),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_postings),
+		cmocka_unit_test(test_grpc_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
