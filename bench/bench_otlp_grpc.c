@@ -35,22 +35,10 @@
 #include "otlp_load.h"
 #include "../tests/tools/h2_client.h"
 
-#define CLIENTS 4
 #define EXPORT_PATH \
 	"/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 enum mode { MODE_HTTP_PB, MODE_GRPC };
-
-struct client {
-	enum mode mode;
-	int id;
-	int port;
-	const struct body *tmpl;
-	double t_start, t_end; /* counting window (monotonic seconds) */
-	uint64_t spans;
-	int errors;
-	char err[160];
-};
 
 /* One POST /v1/traces of buf on fd; true when answered 200. */
 static bool
@@ -88,7 +76,7 @@ grpc_send(h2_client *c, const uint8_t *buf, size_t len)
 static void *
 client_main(void *arg)
 {
-	struct client *c = arg;
+	struct load_client *c = arg;
 	const struct body *b = c->tmpl;
 	size_t off = c->mode == MODE_GRPC ? GRPC_PREFIX_LEN : 0;
 	uint8_t *buf = xmalloc(b->len + off);
@@ -136,65 +124,32 @@ out:
 static double
 run(enum mode mode, const struct body *b, double secs)
 {
-	char dir[] = "/tmp/bench-otlp-grpc-XXXXXX", *cause = NULL, cmd[128];
-	store_options so = {
-	    .cache_bytes = 32u << 20, .write_buffer_bytes = 96u << 20};
-	pipeline_limits lim;
-	struct client cl[CLIENTS];
-	pthread_t th[CLIENTS];
-	store *st = NULL;
-	pipeline *p = NULL;
+	struct load_store ls;
 	otlp_http *h = NULL;
 	otlp_grpc *g = NULL;
-	uint64_t spans = 0;
-	double t0;
+	char *cause = NULL;
+	double rate;
 	int port;
 
-	if (mkdtemp(dir) == NULL)
-		fatalx("bench: mkdtemp: %s", strerror(errno));
-	pipeline_limits_default(&lim);
-	if (store_open(&st, dir, &so, &cause) != 0 ||
-	    pipeline_new(&p, st, &lim, &cause) != 0)
-		fatalx("bench: %s", cause);
+	load_store_open(&ls);
 	if (mode == MODE_GRPC) {
 		otlp_grpc_options o = { .max_message_bytes =
-		    lim.max_message_bytes };
+		    ls.lim.max_message_bytes };
 
-		if (otlp_grpc_start(&g, "127.0.0.1:0", &o, p, &cause) != 0)
+		if (otlp_grpc_start(&g, "127.0.0.1:0", &o, ls.p, &cause) != 0)
 			fatalx("bench: %s", cause);
 		port = otlp_grpc_port(g);
 	} else {
-		if (otlp_http_start(&h, "127.0.0.1:0", lim.max_message_bytes,
-		    p, &cause) != 0)
+		if (otlp_http_start(&h, "127.0.0.1:0",
+		    ls.lim.max_message_bytes, ls.p, &cause) != 0)
 			fatalx("bench: %s", cause);
 		port = otlp_http_port(h);
 	}
-	t0 = now_s();
-	for (int i = 0; i < CLIENTS; i++) {
-		memset(&cl[i], 0, sizeof cl[i]);
-		cl[i].mode = mode;
-		cl[i].id = (int)mode * CLIENTS + i + 1;
-		cl[i].port = port;
-		cl[i].tmpl = b;
-		cl[i].t_start = t0 + WARMUP_S;
-		cl[i].t_end = t0 + WARMUP_S + secs;
-		pthread_create(&th[i], NULL, client_main, &cl[i]);
-	}
-	for (int i = 0; i < CLIENTS; i++) {
-		pthread_join(th[i], NULL);
-		spans += cl[i].spans;
-		if (cl[i].errors > 0 || cl[i].err[0] != '\0')
-			fprintf(stderr, "bench_otlp_grpc: client %d: %d "
-			    "errors (%s)\n", i, cl[i].errors, cl[i].err);
-	}
+	rate = load_run_clients(client_main, mode, port, b, secs);
 	otlp_grpc_stop(g);
 	otlp_http_stop(h);
-	pipeline_free(p);
-	store_close(st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_otlp_grpc: could not remove %s\n", dir);
-	return (double)spans / secs;
+	load_store_close(&ls);
+	return rate;
 }
 
 int

@@ -44,7 +44,6 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#include "backend/rocksdb_backend.h"
 #include "daemon/collector.h"
 #include "net/otlp_http.h"
 #include "otlp_json.h"
@@ -52,26 +51,12 @@
 
 #include "otlp_load.h"
 
-#define CLIENTS 4
 enum mode { MODE_NNG, MODE_HTTP_PB, MODE_HTTP_JSON };
-
-struct client {
-	enum mode mode;
-	int id;
-	int port;
-	const struct body *tmpl;
-	double t_start, t_end; /* counting window (monotonic seconds) */
-	uint64_t spans;
-	int errors;
-	char err[160];
-};
-
-/* ------------------------------------------------------------ clients */
 
 static void *
 client_main(void *arg)
 {
-	struct client *c = arg;
+	struct load_client *c = arg;
 	const struct body *b = c->tmpl;
 	uint8_t *buf = xmalloc(b->len);
 	char hdr[256], resp[4096];
@@ -180,75 +165,34 @@ free_port(void)
 static double
 run(enum mode mode, const struct body *b, double secs)
 {
-	char dir[] = "/tmp/bench-otlp-http-XXXXXX", *cause = NULL, cmd[128];
-	char url[64];
+	struct load_store ls;
+	char url[64], *cause = NULL;
 	const char *urls[1];
-	store_options so = {
-	    .cache_bytes = 32u << 20, .write_buffer_bytes = 96u << 20};
-	backend_options bo;
-	pipeline_limits lim;
-	struct client cl[CLIENTS];
-	pthread_t th[CLIENTS];
-	store *st = NULL;
-	backend *be = NULL;
-	pipeline *p = NULL;
 	ingest *in = NULL;
 	otlp_http *h = NULL;
-	uint64_t spans = 0;
-	double t0;
+	double rate;
 	int port;
 
-	if (mkdtemp(dir) == NULL)
-		fatalx("bench: mkdtemp: %s", strerror(errno));
-	backend_options_default(&bo);
-	pipeline_limits_default(&lim);
-	if (store_open(&st, dir, &so, &cause) != 0 ||
-	    rocksdb_backend_new(&be, st, &bo, &cause) != 0 ||
-	    pipeline_new(&p, be, &lim, &cause) != 0)
-		fatalx("bench: %s", cause);
+	load_store_open(&ls);
 	if (mode == MODE_NNG) {
 		port = free_port();
 		snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
 		urls[0] = url;
-		if (ingest_start(&in, urls, 1, 4, lim.max_message_bytes, p,
-		        &cause) != 0)
+		if (ingest_start(&in, urls, 1, 4, ls.lim.max_message_bytes,
+		        ls.p, &cause) != 0)
 			fatalx("bench: %s", cause);
 	} else {
-		if (otlp_http_start(&h, "127.0.0.1:0", lim.max_message_bytes,
-		        p, &cause) != 0)
+		if (otlp_http_start(&h, "127.0.0.1:0",
+		        ls.lim.max_message_bytes, ls.p, &cause) != 0)
 			fatalx("bench: %s", cause);
 		port = otlp_http_port(h);
 	}
-	t0 = now_s();
-	for (int i = 0; i < CLIENTS; i++) {
-		memset(&cl[i], 0, sizeof cl[i]);
-		cl[i].mode = mode;
-		cl[i].id = (int)mode * CLIENTS + i + 1;
-		cl[i].port = port;
-		cl[i].tmpl = b;
-		cl[i].t_start = t0 + WARMUP_S;
-		cl[i].t_end = t0 + WARMUP_S + secs;
-		pthread_create(&th[i], NULL, client_main, &cl[i]);
-	}
-	for (int i = 0; i < CLIENTS; i++) {
-		pthread_join(th[i], NULL);
-		spans += cl[i].spans;
-		if (cl[i].errors > 0 || cl[i].err[0] != '\0')
-			fprintf(stderr,
-			    "bench_otlp_http: client %d: %d "
-			    "errors (%s)\n",
-			    i, cl[i].errors, cl[i].err);
-	}
+	rate = load_run_clients(client_main, mode, port, b, secs);
 	otlp_http_stop(h);
 	if (in != NULL)
 		ingest_stop(in);
-	pipeline_free(p);
-	backend_close(be);
-	store_close(st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_otlp_http: could not remove %s\n", dir);
-	return (double)spans / secs;
+	load_store_close(&ls);
+	return rate;
 }
 
 int

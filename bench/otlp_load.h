@@ -25,7 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include "backend/rocksdb_backend.h"
 #include "common.h"
+#include "daemon/collector.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 #define TRACES_PER_REQ 10
@@ -364,6 +368,99 @@ protobuf_body(struct body *b,
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(
 	    &req, b->data);
 	find_ids(b, trace_ids);
+}
+
+/* ------------------------------------------------------------ runs */
+
+#define LOAD_CLIENTS 4
+
+/* One client thread's load: its transport, window and what it counted. */
+struct load_client {
+	int mode;
+	int id;
+	int port;
+	const struct body *tmpl;
+	double t_start, t_end; /* counting window (monotonic seconds) */
+	uint64_t spans;
+	int errors;
+	char err[160];
+};
+
+/* A fresh store (temp dir, WAL on, no fsync, as the collector's default)
+ * and pipeline for one run. */
+struct load_store {
+	char dir[64];
+	store *st;
+	backend *be;
+	pipeline *p;
+	pipeline_limits lim;
+};
+
+__attribute__((unused)) static void
+load_store_open(struct load_store *s)
+{
+	store_options so = {
+	    .cache_bytes = 32u << 20, .write_buffer_bytes = 96u << 20};
+	backend_options bo;
+	char *cause = NULL;
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->dir, sizeof s->dir, "/tmp/bench-otlp-XXXXXX");
+	if (mkdtemp(s->dir) == NULL)
+		fatalx("bench: mkdtemp: %s", strerror(errno));
+	backend_options_default(&bo);
+	pipeline_limits_default(&s->lim);
+	if (store_open(&s->st, s->dir, &so, &cause) != 0 ||
+	    rocksdb_backend_new(&s->be, s->st, &bo, &cause) != 0 ||
+	    pipeline_new(&s->p, s->be, &s->lim, &cause) != 0)
+		fatalx("bench: %s", cause);
+}
+
+__attribute__((unused)) static void
+load_store_close(struct load_store *s)
+{
+	char cmd[128];
+
+	pipeline_free(s->p);
+	backend_close(s->be);
+	store_close(s->st);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench: could not remove %s\n", s->dir);
+}
+
+/*
+ * Runs LOAD_CLIENTS threads of fn, each on its own struct load_client
+ * sending b to port, counting spans acknowledged between a warm-up and
+ * secs later. Returns spans per second; prints each client's errors.
+ */
+__attribute__((unused)) static double
+load_run_clients(void *(*fn)(void *), int mode, int port,
+    const struct body *b, double secs)
+{
+	struct load_client cl[LOAD_CLIENTS];
+	pthread_t th[LOAD_CLIENTS];
+	double t0 = now_s();
+	uint64_t spans = 0;
+
+	for (int i = 0; i < LOAD_CLIENTS; i++) {
+		memset(&cl[i], 0, sizeof cl[i]);
+		cl[i].mode = mode;
+		cl[i].id = mode * LOAD_CLIENTS + i + 1;
+		cl[i].port = port;
+		cl[i].tmpl = b;
+		cl[i].t_start = t0 + WARMUP_S;
+		cl[i].t_end = t0 + WARMUP_S + secs;
+		pthread_create(&th[i], NULL, fn, &cl[i]);
+	}
+	for (int i = 0; i < LOAD_CLIENTS; i++) {
+		pthread_join(th[i], NULL);
+		spans += cl[i].spans;
+		if (cl[i].errors > 0 || cl[i].err[0] != '\0')
+			fprintf(stderr, "bench: client %d: %d errors (%s)\n",
+			    i, cl[i].errors, cl[i].err);
+	}
+	return (double)spans / secs;
 }
 
 #endif /* BENCH_OTLP_LOAD_H */

@@ -114,6 +114,37 @@ parser_for(size_t len, bool *cached)
 	return thread_parser.get();
 }
 
+/* The type is read once, when the value is handed out. */
+static json_read_type
+type_of(const element &e)
+{
+	switch (e.type()) {
+	case simdjson::dom::element_type::ARRAY:
+		return JSON_READ_ARRAY;
+	case simdjson::dom::element_type::OBJECT:
+		return JSON_READ_OBJECT;
+	case simdjson::dom::element_type::INT64:
+		return JSON_READ_INT64;
+	case simdjson::dom::element_type::UINT64:
+		return JSON_READ_UINT64;
+	case simdjson::dom::element_type::DOUBLE:
+		return JSON_READ_DOUBLE;
+	case simdjson::dom::element_type::STRING:
+		return JSON_READ_STRING;
+	case simdjson::dom::element_type::BOOL:
+		return JSON_READ_BOOL;
+	default:
+		return JSON_READ_NULL;
+	}
+}
+
+static void
+set_value(json_read_value *v, const element &e)
+{
+	to_opaque(v->opaque, e);
+	v->type = type_of(e);
+}
+
 extern "C" int
 json_read_parse(json_read_doc **doc, const char *text, size_t len,
     json_read_value *root, char **cause)
@@ -135,7 +166,7 @@ json_read_parse(json_read_doc **doc, const char *text, size_t len,
 		xasprintf(cause, "invalid JSON: %s", why(err));
 		return -1;
 	}
-	to_opaque(root->opaque, e);
+	set_value(root, e);
 	*doc = d;
 	return 0;
 }
@@ -150,29 +181,6 @@ json_read_free(json_read_doc *d)
 	else
 		delete d->parser;
 	free(d);
-}
-
-extern "C" json_read_type
-json_read_type_of(const json_read_value *v)
-{
-	switch (from_opaque<element>(v->opaque).type()) {
-	case simdjson::dom::element_type::ARRAY:
-		return JSON_READ_ARRAY;
-	case simdjson::dom::element_type::OBJECT:
-		return JSON_READ_OBJECT;
-	case simdjson::dom::element_type::INT64:
-		return JSON_READ_INT64;
-	case simdjson::dom::element_type::UINT64:
-		return JSON_READ_UINT64;
-	case simdjson::dom::element_type::DOUBLE:
-		return JSON_READ_DOUBLE;
-	case simdjson::dom::element_type::STRING:
-		return JSON_READ_STRING;
-	case simdjson::dom::element_type::BOOL:
-		return JSON_READ_BOOL;
-	default:
-		return JSON_READ_NULL;
-	}
 }
 
 extern "C" bool
@@ -251,7 +259,7 @@ json_read_next_member(json_read_iter *it, const char **key, size_t *key_len,
 	k = cur.key();
 	*key = k.data();
 	*key_len = k.size();
-	to_opaque(v->opaque, cur.value());
+	set_value(v, cur.value());
 	++cur;
 	to_opaque(it->opaque, cur);
 	return true;
@@ -278,7 +286,7 @@ json_read_next_element(json_read_iter *it, json_read_value *v)
 
 	if (!it->opaque[4] || !(cur != end))
 		return false;
-	to_opaque(v->opaque, *cur);
+	set_value(v, *cur);
 	++cur;
 	to_opaque(it->opaque, cur);
 	return true;

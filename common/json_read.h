@@ -24,10 +24,6 @@ extern "C" {
 
 typedef struct json_read_doc json_read_doc;
 
-/* A value in a document (opaque: a document pointer and a position). */
-typedef struct json_read_value {
-	uint64_t opaque[2];
-} json_read_value;
 
 /* A walk over an object's members or an array's elements (opaque: two
  * positions and whether the value was of the walked type). */
@@ -46,6 +42,13 @@ typedef enum json_read_type {
 	JSON_READ_OBJECT,
 } json_read_type;
 
+/* A value in a document: its type, and (opaque) a document pointer and a
+ * position. */
+typedef struct json_read_value {
+	uint64_t opaque[2];
+	json_read_type type;
+} json_read_value;
+
 /* JSON_READ_MAX_DEPTH bounds nesting; a deeper document is refused. */
 #define JSON_READ_MAX_DEPTH 1024
 
@@ -59,7 +62,12 @@ int json_read_parse(json_read_doc **doc, const char *text, size_t len,
 /* json_read_free releases the document; NULL is a no-op. */
 void json_read_free(json_read_doc *doc);
 
-json_read_type json_read_type_of(const json_read_value *v);
+static inline json_read_type
+json_read_type_of(const json_read_value *v)
+{
+	return v->type;
+}
+
 bool json_read_bool(const json_read_value *v);
 int64_t json_read_int64(const json_read_value *v);
 uint64_t json_read_uint64(const json_read_value *v);

@@ -382,6 +382,9 @@ check_flags(const cli_args *c)
 		cli_usage_error(c->cmd, "%s", "--json does not apply to tui");
 	if (client_url_check(c->co.url, &cause) != CLIENT_OK)
 		cli_usage_error(c->cmd, "%s", cause);
+	if (c->ingest_url != NULL &&
+	    client_url_check(c->ingest_url, &cause) != CLIENT_OK)
+		cli_usage_error(c->cmd, "--ingest: %s", cause);
 }
 
 void

@@ -137,9 +137,28 @@ table_row(FILE *f, const table_col *c, int n, const char *const *cells,
 void
 table_head(FILE *f, const table_col *c, int n, san_mode san)
 {
-	const char *heads[32];
+	const char *heads[TABLE_MAX_COLS];
 
-	for (int i = 0; i < n && i < 32; i++)
+	for (int i = 0; i < n && i < TABLE_MAX_COLS; i++)
 		heads[i] = c[i].head;
 	table_row(f, c, n, heads, san);
+}
+
+void
+table_print(FILE *f, table_col *c, int ncols, size_t nrows,
+    table_cells_fn cells_of, const void *arg, int width, san_mode san)
+{
+	table_buf b;
+	const char *cells[TABLE_MAX_COLS];
+
+	for (size_t i = 0; i < nrows; i++) {
+		cells_of(arg, i, &b, cells);
+		table_measure(c, ncols, cells, san);
+	}
+	table_fit(c, ncols, width);
+	table_head(f, c, ncols, san);
+	for (size_t i = 0; i < nrows; i++) {
+		cells_of(arg, i, &b, cells);
+		table_row(f, c, ncols, cells, san);
+	}
 }

@@ -294,6 +294,22 @@ typedef struct table_col {
 	int w;          /* after table_fit; 0 = dropped */
 } table_col;
 
+#define TABLE_MAX_COLS 8
+#define TABLE_CELL 1100
+
+/* Room for one row's cell texts. */
+typedef struct table_buf {
+	char s[TABLE_MAX_COLS][TABLE_CELL];
+} table_buf;
+
+/* Fills cells[] (texts in b, or pointers to arg's strings) for row i. */
+typedef void (*table_cells_fn)(const void *arg, size_t i, table_buf *b,
+    const char **cells);
+
+/* table_print measures every row, fits the columns to width, and prints
+ * the header and the rows: the one way every text table is printed. */
+void table_print(FILE *f, table_col *c, int ncols, size_t nrows,
+    table_cells_fn cells_of, const void *arg, int width, san_mode san);
 /* table_measure widens the columns to one row of raw cells. */
 void table_measure(table_col *c, int n, const char *const *cells,
     san_mode san);

@@ -270,6 +270,7 @@ main(int argc, char **argv)
 	    c.otlp_http, &hopts, p, &cause) != 0)
 		goto fail;
 	go.max_message_bytes = c.max_message_bytes;
+	go.tls = &c.tls;
 	if (c.otlp_grpc != NULL && otlp_grpc_start(&grpc, c.otlp_grpc, &go,
 	    p, &cause) != 0)
 		goto fail;

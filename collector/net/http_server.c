@@ -486,7 +486,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 /* libmicrohttpd's own messages (bad requests, dropped connections). */
-static void
+static void PRINTFLIKE(2, 0)
 on_log(void *cls, const char *fmt, va_list ap)
 {
 	http_server *s = cls;

@@ -39,6 +39,7 @@
 #include "daemon/log.h"
 #include "daemon/stats.h"
 #include "net/grpc_frame.h"
+#include "net/grpc_tls.h"
 #include "net/listen_probe.h"
 #include "net/otlp_grpc.h"
 
@@ -101,6 +102,8 @@ struct conn {
 	struct conn *next, *prev;
 	otlp_grpc *g;
 	int fd;
+	grpc_tls_session *tls;    /* NULL: h2c */
+	bool handshaking;         /* TLS handshake not finished */
 	nghttp2_session *s;
 	struct call *calls;
 	uint8_t *out;       /* frames gathered for one send(), malloc'd */
@@ -117,6 +120,7 @@ struct otlp_grpc {
 	pipeline *p;
 	otlp_grpc_options o;
 	int listen_fd, wake_fd, port;
+	grpc_tls *tls;                 /* https:// listener; NULL: h2c */
 	char addr[300];                /* HOST:PORT as bound */
 	size_t budget;                 /* bytes of bodies held at once */
 	_Atomic size_t buffered;
@@ -692,6 +696,7 @@ conn_free(otlp_grpc *g, struct conn *c)
 	while (c->calls != NULL)
 		call_release(g, c->calls);
 	nghttp2_session_del(c->s);
+	grpc_tls_close(c->tls);
 	close(c->fd);
 	free(c->out);
 	if (c->prev != NULL)
@@ -748,10 +753,65 @@ conn_accept(otlp_grpc *g)
 			g->conns->prev = c;
 		g->conns = c;
 		g->n_conns++;
-		if (conn_session(g, c) != 0) {
-			log_warn("otlp-grpc: cannot start an HTTP/2 session");
+		if (g->tls != NULL) {
+			c->tls = grpc_tls_accept(g->tls, fd);
+			c->handshaking = true;
+		}
+		if ((g->tls != NULL && c->tls == NULL) ||
+		    conn_session(g, c) != 0) {
+			log_warn("otlp-grpc: cannot start a session");
 			conn_free(g, c);
 		}
+	}
+}
+
+/* recv() or its TLS equivalent: bytes, 0 at EOF, -1 with errno. */
+static ssize_t
+conn_recv(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls == NULL)
+		return recv(c->fd, buf, len, 0);
+	n = grpc_tls_recv(c->tls, buf, len);
+	if (n == -2)
+		errno = EPROTO;
+	return n < 0 ? -1 : n;
+}
+
+/* send() or its TLS equivalent: bytes or -1 with errno. */
+static ssize_t
+conn_send(struct conn *c, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls == NULL)
+		return send(c->fd, buf, len, MSG_NOSIGNAL);
+	n = grpc_tls_send(c->tls, buf, len);
+	if (n == -2)
+		errno = EPROTO;
+	return n < 0 ? -1 : n;
+}
+
+static void conn_read(struct conn *c);
+
+/* Advances a TLS handshake; a failed or stalled one ends the connection. */
+static void
+conn_handshake(struct conn *c, short revents)
+{
+	const char *why = "stalled";
+	int rv = revents != 0 ? grpc_tls_handshake(c->tls, &why) : 1;
+
+	if (rv == 1 && now_mono_ns() - c->last_recv_ns > STALL_NS)
+		rv = -1;
+
+	if (rv == 0) {
+		c->handshaking = false;
+		conn_read(c); /* what arrived with the last flight */
+	} else if (rv < 0) {
+		STATS_INC(grpc_conn_errors, 1);
+		log_debug("otlp-grpc: TLS handshake: %s", why);
+		c->dead = true;
 	}
 }
 
@@ -793,8 +853,7 @@ conn_not_http2(struct conn *c, const uint8_t *buf, size_t len)
 	STATS_INC(grpc_conn_errors, 1);
 	if (len > 0 && buf[0] >= 'A' && buf[0] <= 'Z' &&
 	    memcmp(buf, "PRI ", len < 4 ? len : 4) != 0 &&
-	    send(c->fd, NOT_HTTP2_REPLY, sizeof NOT_HTTP2_REPLY - 1,
-	    MSG_NOSIGNAL) < 0)
+	    conn_send(c, NOT_HTTP2_REPLY, sizeof NOT_HTTP2_REPLY - 1) < 0)
 		log_debug("otlp-grpc: 505 reply: %s", strerror(errno));
 	conn_shut(c);
 }
@@ -807,7 +866,7 @@ conn_read(struct conn *c)
 	ssize_t n, rv;
 
 	for (;;) {
-		n = recv(c->fd, buf, sizeof buf, 0);
+		n = conn_recv(c, buf, sizeof buf);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n < 0 && errno == EINTR)
@@ -887,7 +946,7 @@ conn_write(struct conn *c)
 	for (;;) {
 		if (c->out_len == 0 && conn_gather(c) <= 0)
 			return;
-		n = send(c->fd, c->out + c->out_off, c->out_len, MSG_NOSIGNAL);
+		n = conn_send(c, c->out + c->out_off, c->out_len);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n < 0 && errno == EINTR)
@@ -977,7 +1036,10 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 		pc[n] = c;
 		pfd[n].fd = c->fd;
 		pfd[n].events = c->peer_done ? 0 : POLLIN;
-		if (conn_may_write(c))
+		if (c->handshaking)
+			pfd[n].events = grpc_tls_wants_write(c->tls) ?
+			    POLLOUT : POLLIN;
+		else if (conn_may_write(c))
 			pfd[n].events |= POLLOUT;
 		pfd[n].revents = 0;
 	}
@@ -990,6 +1052,11 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 		if (c->linger_ns != 0) {
 			conn_linger(c, pfd[i].revents);
 			continue;
+		}
+		if (c->handshaking) {
+			conn_handshake(c, pfd[i].revents);
+			if (c->handshaking || c->dead)
+				continue;
 		}
 		if (!c->peer_done &&
 		    (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -1069,6 +1136,11 @@ listen_on(otlp_grpc *g, const char *addr, char **cause)
 
 	if (strncmp(addr, "http://", 7) == 0)
 		addr += 7;
+	else if (strncmp(addr, "https://", 8) == 0) {
+		addr += 8;
+		if (grpc_tls_new(&g->tls, g->o.tls, cause) != 0)
+			return -1;
+	}
 	if (listen_probe_split(addr, host, sizeof host, port, sizeof port) !=
 	    0) {
 		xasprintf(cause, "otlp-grpc %s: want HOST:PORT", addr);
@@ -1185,6 +1257,7 @@ otlp_grpc_stop(otlp_grpc *g)
 	nghttp2_option_del(g->opt);
 	if (g->listen_fd >= 0)
 		close(g->listen_fd);
+	grpc_tls_free(g->tls);
 	if (g->wake_fd >= 0)
 		close(g->wake_fd);
 	pthread_mutex_destroy(&g->mu);

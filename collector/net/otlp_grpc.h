@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "common.h"
 #include "pipeline/pipeline.h"
 
 typedef struct otlp_grpc otlp_grpc;
@@ -21,10 +22,12 @@ typedef struct otlp_grpc_options {
 	unsigned max_connections; /* more are closed at accept (64) */
 	unsigned max_streams;     /* SETTINGS_MAX_CONCURRENT_STREAMS (32) */
 	unsigned idle_timeout_s;  /* no open call this long: GOAWAY (300) */
+	const tls_opts *tls;      /* PEM files for an https:// address */
 } otlp_grpc_options;
 
-/* otlp_grpc_start listens on addr ("HOST:PORT" or "http://HOST:PORT";
- * port 0 picks a free one) and serves until otlp_grpc_stop. Every
+/* otlp_grpc_start listens on addr ("HOST:PORT" or "http://HOST:PORT" for
+ * h2c, "https://HOST:PORT" for TLS with ALPN h2 from o->tls; port 0 picks
+ * a free one) and serves until otlp_grpc_stop. Every
  * accepted Export is answered only after pipeline p made it durable.
  * Returns 0 with *out, or -1 with a malloc'd *cause. */
 int otlp_grpc_start(otlp_grpc **out, const char *addr,

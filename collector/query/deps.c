@@ -339,7 +339,8 @@ count_calls(const deps *d, deps_result *r)
 			;
 		add_link(r, d, pairs[i], j - i);
 	}
-	qsort(r->links, r->n_links, sizeof *r->links, cmp_link);
+	if (r->n_links > 1)
+		qsort(r->links, r->n_links, sizeof *r->links, cmp_link);
 	free(pairs);
 	free(t.slot);
 }

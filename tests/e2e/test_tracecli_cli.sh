@@ -26,6 +26,10 @@ check_eq "a malformed --collector is a usage error" "$?" 2
 check "... that names the address" grep -q "bad collector address 'foo'" "$TMP/err"
 "$CLI" --collector tcp://127.0.0.1 services >/dev/null 2>&1
 check_eq "a --collector without a port is a usage error" "$?" 2
+"$CLI" --collector 'tcp://x@' services >/dev/null 2>&1
+check_eq "a --collector with userinfo is refused before NNG parses it" "$?" 2
+"$CLI" import /dev/null --ingest 'tcp://@' >/dev/null 2>&1
+check_eq "so is an --ingest address" "$?" 2
 "$CLI" show 00000000000000000000000000000000 >/dev/null 2>"$TMP/err"
 check_eq "an all-zero trace ID exits 2" "$?" 2
 check "... saying it is all zeros" grep -q "all zeros is the invalid trace ID" "$TMP/err"

@@ -48,6 +48,10 @@
 #include "../fuzz/fuzz_jaeger_params.c"
 #undef LLVMFuzzerTestOneInput
 
+#define LLVMFuzzerTestOneInput fuzz_one_zipkin
+#include "../fuzz/fuzz_zipkin.c"
+#undef LLVMFuzzerTestOneInput
+
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
 /* Reads a whole file into a malloc'd buffer. */
@@ -197,6 +201,13 @@ test_grpc_frame(void **state)
 	replay("grpc_frame", fuzz_one_grpc_frame);
 }
 
+static void
+test_zipkin(void **state)
+{
+	(void)state;
+	replay("zipkin", fuzz_one_zipkin);
+}
+
 int
 main(void)
 {
@@ -210,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_postings),
 		cmocka_unit_test(test_grpc_frame),
+		cmocka_unit_test(test_zipkin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
