@@ -24,6 +24,8 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
+static_assert(JSON_READ_MAX_DEPTH == simdjson::DEFAULT_MAX_DEPTH,
+    "the parsers are made with simdjson's default depth");
 static_assert(sizeof(element) <= sizeof(json_read_value), "element size");
 static_assert(std::is_trivially_copyable<element>::value, "element copy");
 static_assert(sizeof(object::iterator) <= 2 * sizeof(uint64_t),

@@ -680,6 +680,8 @@ NORETURN void cli_usage_error(const cmd_entry *cmd, const char *fmt, ...)
     PRINTFLIKE(2, 3);
 /* cli_fail prints "tracecli: cause" and returns rv (cause is freed). */
 int cli_fail(int rv, char *cause);
+/* cli_query runs req; a failure is reported and its status returned. */
+int cli_query(const cli_args *c, const pb_request *req, pb_response **resp);
 /* cli_finish flushes stdout: a write error turns rv into 1. */
 int cli_finish(int rv);
 plain_opts cli_plain_opts(const cli_args *c);
