@@ -192,6 +192,9 @@ check_eq "services, alphabetically" "$("$CLI" $Q services | tr '\n' ' ')" \
     'cart evil\x1b]0;pwned\x07svc frontend payments '
 check_eq "services --json" "$("$CLI" $Q services --json | jq -r 'length')" 4
 check "operations" sh -c "'$CLI' $Q operations payments | grep -q '^db.query .*client'"
+check_eq "operations, alphabetically" \
+    "$("$CLI" $Q operations payments | sed 1d | awk '{print $1}' | tr '\n' ' ')" \
+    "POST db.query fraud.check retry.callback "
 "$CLI" $Q stats >"$TMP/stats"
 check_eq "stats exits 0" "$?" 0
 check "stats has a table" grep -q "^STAT" "$TMP/stats"
