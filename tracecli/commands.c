@@ -55,8 +55,8 @@ const cmd_entry cmd_table[] = {
 	    cmd_tui},
 	{"export", "TRACE_ID...", "write traces as OTLP JSON (lossless)",
 	    NULL, 1, 1000, 0, cmd_export},
-	{"import", "FILE", "send an OTLP JSON file (or JSON Lines; - is "
-	    "stdin) to the collector", NULL, 1, 1, OPT_BIT(O_INGEST),
+	{"import", "FILE", "send OTLP JSON (or JSON Lines; - is stdin) to "
+	    "the collector", NULL, 1, 1, OPT_BIT(O_INGEST),
 	    cmd_import},
 };
 

@@ -292,6 +292,7 @@ typedef struct table_col {
 	bool right;     /* right-aligned */
 	int want_w;     /* widest cell (table_measure) */
 	int w;          /* after table_fit; 0 = dropped */
+	bool safe;      /* cells already sanitised (the model's, our own) */
 } table_col;
 
 #define TABLE_MAX_COLS 8

@@ -516,7 +516,7 @@ index_service_name(const Opentelemetry__Proto__Resource__V1__Resource *res)
 {
 	const char *svc = otlp_service_name(res);
 
-	return svc != NULL ? svc : "unknown_service";
+	return svc != NULL ? svc : OTLP_UNKNOWN_SERVICE;
 }
 
 /* Queues a catalog record unless the shared cache or this batch has it. */

@@ -21,7 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/collector.h"
+#include "common.h"
+#include "daemon/log.h"
+#include "daemon/stats.h"
+#include "index/index.h"
 #include "index/index_buffer.h"
 #include "format/keys.h"
 #include "format/span_block.h"

@@ -21,6 +21,7 @@
 #include "index/index.h"
 #include "format/keys.h"
 #include "format/postings.h"
+#include "backend/backend.h"
 #include "query/deps.h"
 #include "query/query.h"
 #include "daemon/stats.h"
@@ -72,24 +73,6 @@ typedef struct ltrace {
 } ltrace;
 
 /* ---------------------------------------------------------------- helpers */
-
-static response *
-resp_new(Tracequery__V1__Response__Code code, const char *msg)
-{
-	response *r = xmalloc(sizeof *r);
-
-	tracequery__v1__response__init(r);
-	r->code = code;
-	r->message = xstrdup(msg ? msg : "");
-	return r;
-}
-
-void
-query_response_free(response *r)
-{
-	if (r != NULL)
-		tracequery__v1__response__free_unpacked(r, NULL);
-}
 
 /* Appends to a malloc'd pointer array. */
 #define PUSH(arr, n, v)                                                  \
@@ -357,11 +340,11 @@ get_trace(qctx *q, const Tracequery__V1__GetTrace *g)
 	scope_spans **oss; /* per origin: its scope spans in the result */
 
 	if (g->trace_id.len != KEY_TRACE_ID_LEN)
-		return resp_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		return backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
 		    "trace_id must be 16 bytes");
 	if (load_trace(q, g->trace_id.data, &t) == 0) {
 		ltrace_free(&t);
-		return resp_new(TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
+		return backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
 		    "trace not found");
 	}
 	og = xcalloc(q->n_origins, sizeof *og);
@@ -431,7 +414,7 @@ get_trace(qctx *q, const Tracequery__V1__GetTrace *g)
 	tracequery__v1__trace_result__init(tr);
 	tr->resource_spans = groups;
 	tr->n_resource_spans = n_groups;
-	r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
+	r = backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
 	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_TRACE;
 	r->trace = tr;
 	return r;
@@ -506,7 +489,7 @@ free_names(char **names, size_t n)
 static response *
 services(qctx *q)
 {
-	response *r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
+	response *r = backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
 	Tracequery__V1__ServicesResult *s = xmalloc(sizeof *s);
 
 	tracequery__v1__services_result__init(s);
@@ -528,10 +511,10 @@ operations(qctx *q, const Tracequery__V1__ListOperations *lo)
 	if (n == 0) {
 		free(names);
 		free(kinds);
-		return resp_new(TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
+		return backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
 		    "no such service");
 	}
-	r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
+	r = backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
 	o = xmalloc(sizeof *o);
 	tracequery__v1__operations_result__init(o);
 	o->operations = xcalloc(n, sizeof *o->operations);
@@ -1663,7 +1646,7 @@ search(qctx *q, const Tracequery__V1__Search *s)
 
 	for (size_t i = 0; i < s->n_attributes; i++)
 		if (s->attributes[i]->key[0] == '\0')
-			return resp_new(
+			return backend_response_new(
 			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
 			    "attribute filter without a key");
 	res.limit = s->limit ? s->limit : DEFAULT_LIMIT;
@@ -1689,7 +1672,7 @@ search(qctx *q, const Tracequery__V1__Search *s)
 	tracequery__v1__search_result__init(sr);
 	sr->traces = res.v;
 	sr->n_traces = res.n;
-	r = resp_new(res.n ? TRACEQUERY__V1__RESPONSE__CODE__OK :
+	r = backend_response_new(res.n ? TRACEQUERY__V1__RESPONSE__CODE__OK :
 	    TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
 	    res.n ? "" : "no traces match");
 	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_SEARCH;
@@ -1978,7 +1961,7 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 	free(all);
 	free(h);
 	free_pairs(pairs, n_pairs);
-	r = resp_new(sr->n_spans || sr->n_percentiles ?
+	r = backend_response_new(sr->n_spans || sr->n_percentiles ?
 	    TRACEQUERY__V1__RESPONSE__CODE__OK :
 	    TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
 	    sr->n_spans || sr->n_percentiles ? "" : "no spans in the window");
@@ -1989,73 +1972,64 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 
 /* ---------------------------------------------------------------- entry */
 
-response *
-query_execute(store *st, uint64_t retention_ns,
-    const Tracequery__V1__Request *req)
+static void
+qctx_init(qctx *q, store *st, uint64_t retention_ns)
 {
-	qctx q = { 0 };
-	response *r;
-
-	q.st = st;
-	q.dict = dict_reader_new(st);
-	q.now = now_unix_ns();
-	if (retention_ns != 0 && retention_ns < q.now)
-		q.cutoff = q.now - retention_ns;
-	switch (req->query_case) {
-	case TRACEQUERY__V1__REQUEST__QUERY_GET_TRACE:
-		r = get_trace(&q, req->get_trace);
-		break;
-	case TRACEQUERY__V1__REQUEST__QUERY_SEARCH:
-		r = search(&q, req->search);
-		break;
-	case TRACEQUERY__V1__REQUEST__QUERY_SLOW:
-		r = slow(&q, req->slow);
-		break;
-	case TRACEQUERY__V1__REQUEST__QUERY_SERVICES:
-		r = services(&q);
-		break;
-	case TRACEQUERY__V1__REQUEST__QUERY_OPERATIONS:
-		r = operations(&q, req->operations);
-		break;
-	case TRACEQUERY__V1__REQUEST__QUERY_STATS:
-		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
-		r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_STATS;
-		r->stats = stats_result(st);
-		break;
-	case TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES:
-		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__OK, "");
-		r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_DEPENDENCIES;
-		r->dependencies = deps_compute(st, q.cutoff,
-		    req->dependencies->start_unix_nano,
-		    req->dependencies->end_unix_nano ?
-		    req->dependencies->end_unix_nano : q.now);
-		break;
-	default:
-		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
-		    "empty or unknown request");
-		break;
-	}
-	qctx_fini(&q);
-	return r;
+	memset(q, 0, sizeof *q);
+	q->st = st;
+	q->dict = dict_reader_new(st);
+	q->now = now_unix_ns();
+	if (retention_ns != 0 && retention_ns < q->now)
+		q->cutoff = q->now - retention_ns;
 }
 
-void
-query_handle_bytes(store *st, uint64_t retention_ns, const uint8_t *buf,
-    size_t len, uint8_t **out, size_t *out_len)
-{
-	Tracequery__V1__Request *req;
-	response *r;
+/* Runs one question with a fresh query context. */
+#define QUERY_RUN(st, retention_ns, call)                                 	do {                                                                		qctx q;                                                     		response *r;                                                                                                                            		qctx_init(&q, st, retention_ns);                            		r = call;                                                   		qctx_fini(&q);                                              		return r;                                                   	} while (0)
 
-	req = tracequery__v1__request__unpack(NULL, len, buf);
-	if (req == NULL)
-		r = resp_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
-		    "malformed request");
-	else
-		r = query_execute(st, retention_ns, req);
-	if (req != NULL)
-		tracequery__v1__request__free_unpacked(req, NULL);
-	*out_len = tracequery__v1__response__get_packed_size(r);
-	*out = xmalloc(*out_len + 1);
-	tracequery__v1__response__pack(r, *out);
-	query_response_free(r);
+response *
+query_get_trace(store *st, uint64_t retention_ns,
+    const Tracequery__V1__GetTrace *g)
+{
+	QUERY_RUN(st, retention_ns, get_trace(&q, g));
+}
+
+response *
+query_search(store *st, uint64_t retention_ns, const Tracequery__V1__Search *s)
+{
+	QUERY_RUN(st, retention_ns, search(&q, s));
+}
+
+response *
+query_slow(store *st, uint64_t retention_ns, const Tracequery__V1__Slow *s)
+{
+	QUERY_RUN(st, retention_ns, slow(&q, s));
+}
+
+response *
+query_services(store *st, uint64_t retention_ns)
+{
+	QUERY_RUN(st, retention_ns, services(&q));
+}
+
+response *
+query_operations(store *st, uint64_t retention_ns,
+    const Tracequery__V1__ListOperations *lo)
+{
+	QUERY_RUN(st, retention_ns, operations(&q, lo));
+}
+
+response *
+query_dependencies(store *st, uint64_t retention_ns,
+    const Tracequery__V1__Dependencies *d)
+{
+	uint64_t now = now_unix_ns();
+	uint64_t cutoff = retention_ns != 0 && retention_ns < now ?
+	    now - retention_ns : 0;
+	response *r = backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__OK,
+	    "");
+
+	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_DEPENDENCIES;
+	r->dependencies = deps_compute(st, cutoff, d->start_unix_nano,
+	    d->end_unix_nano ? d->end_unix_nano : now);
+	return r;
 }

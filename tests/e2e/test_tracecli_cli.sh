@@ -49,6 +49,11 @@ check_eq "--version" "$("$CLI" --version)" "tracecli 0.1.0"
 for w in --longest --ascii --sort 1h30m 7d span-level "at most 1000"; do
 	check "search --help mentions $w" grep -qF -- "$w" "$TMP/help"
 done
+for cmd in "" services operations search show diff deps tail slow stats tui export import; do
+	"$CLI" $cmd --help >"$TMP/help"
+	width=$(while IFS= read -r l; do printf '%s' "$l" | wc -m; done <"$TMP/help" | sort -n | tail -n 1)
+	check "$cmd --help fits 80 columns (widest $width)" [ "$width" -le 80 ]
+done
 "$CLI" --help >"$TMP/help"
 for cmd in services operations search show diff slow stats tui export import; do
 	check "--help lists $cmd" grep -q "^  $cmd " "$TMP/help"
@@ -187,6 +192,9 @@ check_eq "services, alphabetically" "$("$CLI" $Q services | tr '\n' ' ')" \
     'cart evil\x1b]0;pwned\x07svc frontend payments '
 check_eq "services --json" "$("$CLI" $Q services --json | jq -r 'length')" 4
 check "operations" sh -c "'$CLI' $Q operations payments | grep -q '^db.query .*client'"
+check_eq "operations, alphabetically" \
+    "$("$CLI" $Q operations payments | sed 1d | awk '{print $1}' | tr '\n' ' ')" \
+    "POST db.query fraud.check retry.callback "
 "$CLI" $Q stats >"$TMP/stats"
 check_eq "stats exits 0" "$?" 0
 check "stats has a table" grep -q "^STAT" "$TMP/stats"

@@ -22,7 +22,8 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "daemon/collector.h"
+#include "common.h"
+#include "pipeline/pipeline.h"
 #include "format/span_block.h"
 #include "varint.h"
 
@@ -68,12 +69,16 @@ submit_both(two *t, const pipeline_limits *lim, const export_req *req,
 	pipeline *pp, *pc;
 	char *cause = NULL;
 
-	assert_int_equal(pipeline_new(&pp, t->packed.st, lim, &cause), 0);
-	assert_int_equal(pipeline_new(&pc, t->copied.st, lim, &cause), 0);
+	assert_int_equal(pipeline_new(&pp, store_fixture_backend(&t->packed),
+	    lim, &cause), 0);
+	assert_int_equal(pipeline_new(&pc, store_fixture_backend(&t->copied),
+	    lim, &cause), 0);
 	pipeline_submit_request(pp, req, packed);
 	pipeline_submit_protobuf(pc, buf, len, copied);
 	pipeline_free(pp);
 	pipeline_free(pc);
+	assert_int_equal(backend_sync(t->packed.be, 0), 0);
+	assert_int_equal(backend_sync(t->copied.be, 0), 0);
 }
 
 /* Asserts that family cf has the same keys in both stores, with the same
