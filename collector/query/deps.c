@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otlp_types.h"
 #include "common.h"
 #include "format/keys.h"
 #include "format/span_block.h"
@@ -64,7 +65,7 @@ svc_intern(deps *d, const char *name)
 static uint32_t
 origin_service(deps *d, uint64_t hash)
 {
-	Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = NULL;
+	ResourceSpans *rs = NULL;
 	char *v = NULL, *cause = NULL;
 	size_t vlen, i;
 	const char *name;
@@ -112,7 +113,7 @@ origin_service(deps *d, uint64_t hash)
 static void
 entry_parent(const span_block_entry *e, uint8_t out[KEY_SPAN_ID_LEN])
 {
-	Opentelemetry__Proto__Trace__V1__Span *sp;
+	Span *sp;
 
 	memset(out, 0, KEY_SPAN_ID_LEN);
 	if (e->parent_id != NULL) {

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otlp_types.h"
 #include "common.h"
+#include "hash_set.h"
 #include "format/hist.h"
 #include "format/span_block.h"
 #include "index/index.h"
@@ -28,10 +30,6 @@
 #include "index/trace_dict.h"
 #include "store/trace_locator.h"
 
-typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
-typedef Opentelemetry__Proto__Trace__V1__ScopeSpans scope_spans;
-typedef Opentelemetry__Proto__Trace__V1__Span span_t;
-typedef Opentelemetry__Proto__Common__V1__KeyValue key_value;
 typedef Tracequery__V1__Response response;
 
 #define DEFAULT_LIMIT 20
@@ -43,7 +41,7 @@ typedef Tracequery__V1__Response response;
 /* An origin (resource + scope) loaded once per query. */
 typedef struct origin {
 	uint64_t hash;
-	resource_spans *rs; /* NULL when missing from the catalog */
+	ResourceSpans *rs; /* NULL when missing from the catalog */
 	const char *svc;
 	uint64_t res_hash;  /* identifies the resource alone */
 } origin;
@@ -62,7 +60,7 @@ typedef struct qctx {
 } qctx;
 
 typedef struct lspan {
-	span_t *sp;
+	Span *sp;
 	origin *o; /* index into q->origins is stable: see origin_get */
 	size_t oi;
 } lspan;
@@ -123,7 +121,7 @@ origin_get(qctx *q, uint64_t hash)
 	free(cause);
 	o->svc = index_service_name(o->rs ? o->rs->resource : NULL);
 	if (o->rs != NULL && o->rs->resource != NULL) {
-		resource_spans r = *o->rs;
+		ResourceSpans r = *o->rs;
 		size_t len;
 		uint8_t *buf;
 
@@ -290,7 +288,7 @@ load_span(qctx *q, const uint8_t *trace_id, const span_block_entry *e,
     void *arg)
 {
 	ltrace *t = arg;
-	span_t *sp;
+	Span *sp;
 
 	sp = span_block_unpack(e);
 	if (sp == NULL)
@@ -334,10 +332,10 @@ get_trace(qctx *q, const Tracequery__V1__GetTrace *g)
 	response *r;
 	Tracequery__V1__TraceResult *tr;
 	size_t *og = NULL; /* per origin: its group (resource) */
-	resource_spans **groups = NULL;
+	ResourceSpans **groups = NULL;
 	uint64_t *group_res = NULL;
 	size_t n_groups = 0;
-	scope_spans **oss; /* per origin: its scope spans in the result */
+	ScopeSpans **oss; /* per origin: its scope spans in the result */
 
 	if (g->trace_id.len != KEY_TRACE_ID_LEN)
 		return backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
@@ -351,7 +349,7 @@ get_trace(qctx *q, const Tracequery__V1__GetTrace *g)
 	oss = xcalloc(q->n_origins, sizeof *oss);
 	for (size_t i = 0; i < q->n_origins; i++) {
 		origin *o = &q->origins[i];
-		resource_spans *fresh;
+		ResourceSpans *fresh;
 		size_t j;
 
 		/* A fresh copy per origin: the result owns it. */
@@ -401,7 +399,7 @@ get_trace(qctx *q, const Tracequery__V1__GetTrace *g)
 		PUSH(groups[j]->scope_spans, groups[j]->n_scope_spans, oss[i]);
 	}
 	for (size_t i = 0; i < t.n; i++) {
-		scope_spans *ss = oss[t.spans[i].oi];
+		ScopeSpans *ss = oss[t.spans[i].oi];
 
 		PUSH(ss->spans, ss->n_spans, t.spans[i].sp);
 		t.spans[i].sp = NULL;
@@ -584,7 +582,7 @@ make_window(qctx *q, uint64_t start, uint64_t end)
 
 /* Does attribute filter f hold on one of kv? */
 static bool
-attr_match(key_value *const *kv, size_t n,
+attr_match(KeyValue *const *kv, size_t n,
     const Tracequery__V1__AttrFilter *f)
 {
 	char buf[64];
@@ -606,7 +604,7 @@ static bool
 span_matches(const lspan *ls, const Tracequery__V1__Search *s,
     const window *w)
 {
-	const span_t *sp = ls->sp;
+	const Span *sp = ls->sp;
 	uint64_t d = sp->end_time_unix_nano - sp->start_time_unix_nano;
 
 	if (sp->start_time_unix_nano < w->from ||
@@ -625,7 +623,7 @@ span_matches(const lspan *ls, const Tracequery__V1__Search *s,
 		return false;
 	for (size_t i = 0; i < s->n_attributes; i++) {
 		const Tracequery__V1__AttrFilter *f = s->attributes[i];
-		const resource_spans *rs = ls->o->rs;
+		const ResourceSpans *rs = ls->o->rs;
 
 		if (attr_match(sp->attributes, sp->n_attributes, f))
 			continue;
@@ -658,7 +656,7 @@ summarize(const ltrace *t, const Tracequery__V1__Search *s, const window *w)
 
 	for (size_t i = 0; i < t->n; i++) {
 		const lspan *ls = &t->spans[i];
-		const span_t *sp = ls->sp;
+		const Span *sp = ls->sp;
 		size_t j;
 
 		if (!match && span_matches(ls, s, w))
@@ -882,51 +880,12 @@ ts_fini(tstream *s)
 	free(s->buf);
 }
 
-/* A set of trace IDs already considered. */
-typedef struct tset {
-	uint64_t *h;
-	size_t cap, n;
-} tset;
-
-static bool
-tset_add(tset *t, const uint8_t *trace_id)
-{
-	uint64_t v = hash64(trace_id, KEY_TRACE_ID_LEN, 5) | 1;
-
-	if (t->n * 2 >= t->cap) {
-		tset old = *t;
-
-		t->cap = t->cap ? t->cap * 2 : 256;
-		t->h = xcalloc(t->cap, sizeof *t->h);
-		t->n = 0;
-		for (size_t i = 0; i < old.cap; i++) {
-			if (old.h[i] == 0)
-				continue;
-			size_t j = old.h[i] & (t->cap - 1);
-			while (t->h[j] != 0)
-				j = (j + 1) & (t->cap - 1);
-			t->h[j] = old.h[i];
-			t->n++;
-		}
-		free(old.h);
-	}
-	for (size_t i = v & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-		if (t->h[i] == v)
-			return false;
-		if (t->h[i] == 0) {
-			t->h[i] = v;
-			t->n++;
-			return true;
-		}
-	}
-}
-
 typedef struct results {
 	Tracequery__V1__TraceSummary **v;
 	size_t n;
 	size_t limit;
 	size_t checked;
-	tset seen;
+	hash_set seen; /* the traces considered (hash64 of their IDs) */
 } results;
 
 /* Loads and checks one candidate; returns true when the search is done. */
@@ -937,7 +896,7 @@ consider(qctx *q, results *res, const uint8_t *trace_id,
 	ltrace t;
 	Tracequery__V1__TraceSummary *ts;
 
-	if (!tset_add(&res->seen, trace_id))
+	if (!hash_set_add(&res->seen, hash64(trace_id, KEY_TRACE_ID_LEN, 5)))
 		return false;
 	res->checked++;
 	load_trace(q, trace_id, &t);
@@ -1604,8 +1563,7 @@ search_by_duration(qctx *q, results *res, const Tracequery__V1__Search *s,
 			    NULL);
 		res->n = 0;
 		res->checked = 0;
-		free(res->seen.h);
-		memset(&res->seen, 0, sizeof res->seen);
+		hash_set_clear(&res->seen);
 		return false;
 	}
 	return true;
@@ -1667,7 +1625,7 @@ search(qctx *q, const Tracequery__V1__Search *s)
 	while (res.n > res.limit)
 		tracequery__v1__trace_summary__free_unpacked(res.v[--res.n],
 		    NULL);
-	free(res.seen.h);
+	hash_set_clear(&res.seen);
 	sr = xmalloc(sizeof *sr);
 	tracequery__v1__search_result__init(sr);
 	sr->traces = res.v;
@@ -1766,7 +1724,7 @@ cand_is(qctx *q, const span_cand *c, const svc_op *pair)
 {
 	/* origin_get may move q->origins: index it after the call. */
 	size_t oi = origin_get(q, c->e.origin_hash);
-	span_t *sp = span_block_unpack(&c->e);
+	Span *sp = span_block_unpack(&c->e);
 	bool is = sp != NULL && strcmp(sp->name, pair->op) == 0 &&
 	    strcmp(q->origins[oi].svc, pair->svc) == 0;
 
