@@ -278,7 +278,7 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 
 	(void)flags;
 	STATS_INC(grpc_bytes, len);
-	if (k == NULL || k->answered || k->pending)
+	if (k == NULL || k->answered || k->pending || len == 0)
 		return 0;
 	need = k->len + len;
 	if (need > g->o.max_message_bytes + GRPC_PREFIX_LEN) {
