@@ -49,7 +49,7 @@ grpc_call_release(otlp_grpc *g, struct call *k)
 
 	call_unlink(k);
 	pthread_mutex_lock(&g->mu);
-	held = k->in_worker || k->in_done;
+	held = k->in_worker;
 	k->c = NULL;
 	pthread_mutex_unlock(&g->mu);
 	if (!held)
