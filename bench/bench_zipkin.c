@@ -35,18 +35,7 @@
 
 #include "otlp_load.h"
 
-#define CLIENTS 4
 enum mode { MODE_OTLP_PB, MODE_ZIPKIN };
-
-struct client {
-	enum mode mode;
-	int id;
-	int port;
-	const struct body *tmpl;
-	double t_start, t_end; /* counting window (monotonic seconds) */
-	uint64_t spans;
-	int errors;
-};
 
 /* ------------------------------------------------------------ body */
 
@@ -124,7 +113,7 @@ zipkin_body(struct body *b,
 static void *
 client_main(void *arg)
 {
-	struct client *c = arg;
+	struct load_client *c = arg;
 	const struct body *b = c->tmpl;
 	uint8_t *buf = xmalloc(b->len);
 	char hdr[256], resp[4096];
@@ -133,7 +122,7 @@ client_main(void *arg)
 
 	memcpy(buf, b->data, b->len);
 	if ((fd = http_connect(c->port)) < 0) {
-		c->errors++;
+		snprintf(c->err, sizeof c->err, "connect: %s", strerror(errno));
 		free(buf);
 		return NULL;
 	}
@@ -150,6 +139,7 @@ client_main(void *arg)
 		    read_response(fd, resp, sizeof resp) : -1;
 		if (status != 200 && status != 202) {
 			c->errors++;
+			snprintf(c->err, sizeof c->err, "status %d", status);
 			break; /* the connection state is unknown */
 		}
 		if (now_s() >= c->t_start)
@@ -184,52 +174,19 @@ listener_start(enum mode mode, pipeline *p, size_t max_body,
 static double
 run(enum mode mode, const struct body *b, double secs)
 {
-	char dir[] = "/tmp/bench-zipkin-XXXXXX", *cause = NULL, cmd[128];
-	store_options so = {
-	    .cache_bytes = 32u << 20, .write_buffer_bytes = 96u << 20};
-	pipeline_limits lim;
-	struct client cl[CLIENTS];
-	pthread_t th[CLIENTS];
-	store *st = NULL;
-	pipeline *p = NULL;
+	struct load_store ls;
 	otlp_http *h = NULL;
 	zipkin *z = NULL;
-	uint64_t spans = 0;
-	double t0;
+	double rate;
 	int port;
 
-	if (mkdtemp(dir) == NULL)
-		fatalx("bench: mkdtemp: %s", strerror(errno));
-	pipeline_limits_default(&lim);
-	if (store_open(&st, dir, &so, &cause) != 0 ||
-	    pipeline_new(&p, st, &lim, &cause) != 0)
-		fatalx("bench: %s", cause);
-	port = listener_start(mode, p, lim.max_message_bytes, &h, &z);
-	t0 = now_s();
-	for (int i = 0; i < CLIENTS; i++) {
-		memset(&cl[i], 0, sizeof cl[i]);
-		cl[i].mode = mode;
-		cl[i].id = (int)mode * CLIENTS + i + 1;
-		cl[i].port = port;
-		cl[i].tmpl = b;
-		cl[i].t_start = t0 + WARMUP_S;
-		cl[i].t_end = t0 + WARMUP_S + secs;
-		pthread_create(&th[i], NULL, client_main, &cl[i]);
-	}
-	for (int i = 0; i < CLIENTS; i++) {
-		pthread_join(th[i], NULL);
-		spans += cl[i].spans;
-		if (cl[i].errors > 0)
-			fprintf(stderr, "bench_zipkin: client %d failed\n", i);
-	}
+	load_store_open(&ls);
+	port = listener_start(mode, ls.p, ls.lim.max_message_bytes, &h, &z);
+	rate = load_run_clients(client_main, (int)mode, port, b, secs);
 	zipkin_stop(z);
 	otlp_http_stop(h);
-	pipeline_free(p);
-	store_close(st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_zipkin: could not remove %s\n", dir);
-	return (double)spans / secs;
+	load_store_close(&ls);
+	return rate;
 }
 
 int

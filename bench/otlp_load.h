@@ -27,6 +27,7 @@
 
 #include <pthread.h>
 
+#include "backend/rocksdb_backend.h"
 #include "common.h"
 #include "daemon/collector.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
@@ -390,6 +391,7 @@ struct load_client {
 struct load_store {
 	char dir[64];
 	store *st;
+	backend *be;
 	pipeline *p;
 	pipeline_limits lim;
 };
@@ -399,15 +401,18 @@ load_store_open(struct load_store *s)
 {
 	store_options so = {
 	    .cache_bytes = 32u << 20, .write_buffer_bytes = 96u << 20};
+	backend_options bo;
 	char *cause = NULL;
 
 	memset(s, 0, sizeof *s);
 	snprintf(s->dir, sizeof s->dir, "/tmp/bench-otlp-XXXXXX");
 	if (mkdtemp(s->dir) == NULL)
 		fatalx("bench: mkdtemp: %s", strerror(errno));
+	backend_options_default(&bo);
 	pipeline_limits_default(&s->lim);
 	if (store_open(&s->st, s->dir, &so, &cause) != 0 ||
-	    pipeline_new(&s->p, s->st, &s->lim, &cause) != 0)
+	    rocksdb_backend_new(&s->be, s->st, &bo, &cause) != 0 ||
+	    pipeline_new(&s->p, s->be, &s->lim, &cause) != 0)
 		fatalx("bench: %s", cause);
 }
 
@@ -417,6 +422,7 @@ load_store_close(struct load_store *s)
 	char cmd[128];
 
 	pipeline_free(s->p);
+	backend_close(s->be);
 	store_close(s->st);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
 	if (system(cmd) != 0)

@@ -183,13 +183,13 @@ plain_search(FILE *f, const Tracequery__V1__SearchResult *r, uint32_t limit,
 {
 	/* ROOT gives way last; SERVICES first, then START goes. */
 	table_col c[] = {
-		{"TRACE ID", 32, 0, 0, false, 0, 0},
-		{"START", 19, 0, 2, false, 0, 0},
-		{"DURATION", 8, 0, 0, true, 0, 0},
-		{"SPANS", 5, 0, 0, true, 0, 0},
-		{"ERRORS", 6, 0, 3, true, 0, 0},
-		{"ROOT", 16, 2, 0, false, 0, 0},
-		{"SERVICES", 8, 1, 1, false, 0, 0},
+		{"TRACE ID", 32, 0, 0, false, 0, 0, false},
+		{"START", 19, 0, 2, false, 0, 0, false},
+		{"DURATION", 8, 0, 0, true, 0, 0, false},
+		{"SPANS", 5, 0, 0, true, 0, 0, false},
+		{"ERRORS", 6, 0, 3, true, 0, 0, false},
+		{"ROOT", 16, 2, 0, false, 0, 0, false},
+		{"SERVICES", 8, 1, 1, false, 0, 0, false},
 	};
 
 	table_print(f, c, 7, r->n_traces, search_cells, r, o->width, san_of(o));
@@ -255,12 +255,12 @@ slow_spans(FILE *f, const Tracequery__V1__SlowResult *r, uint32_t top,
     const plain_opts *o)
 {
 	table_col c[] = {
-		{"DURATION", 8, 0, 0, true, 0, 0},
-		{"SERVICE", 8, 2, 0, false, 0, 0},
-		{"OPERATION", 12, 3, 0, false, 0, 0},
-		{"START", 19, 0, 2, false, 0, 0},
-		{"TRACE ID", 32, 0, 0, false, 0, 0},
-		{"SPAN ID", 16, 0, 1, false, 0, 0},
+		{"DURATION", 8, 0, 0, true, 0, 0, false},
+		{"SERVICE", 8, 2, 0, false, 0, 0, false},
+		{"OPERATION", 12, 3, 0, false, 0, 0, false},
+		{"START", 19, 0, 2, false, 0, 0, false},
+		{"TRACE ID", 32, 0, 0, false, 0, 0, false},
+		{"SPAN ID", 16, 0, 1, false, 0, 0, false},
 	};
 
 	fprintf(f, "Slowest spans (span-level: each row is one span, not a "
@@ -293,13 +293,13 @@ slow_percentiles(FILE *f, const Tracequery__V1__SlowResult *r,
     size_t nops_all, const plain_opts *o)
 {
 	table_col c[] = {
-		{"SERVICE", 8, 1, 0, false, 0, 0},
-		{"OPERATION", 12, 2, 0, false, 0, 0},
-		{"COUNT", 5, 0, 0, true, 0, 0},
-		{"P50", 8, 0, 0, true, 0, 0},
-		{"P90", 8, 0, 1, true, 0, 0},
-		{"P99", 8, 0, 0, true, 0, 0},
-		{"MAX", 8, 0, 2, true, 0, 0},
+		{"SERVICE", 8, 1, 0, false, 0, 0, false},
+		{"OPERATION", 12, 2, 0, false, 0, 0, false},
+		{"COUNT", 5, 0, 0, true, 0, 0, false},
+		{"P50", 8, 0, 0, true, 0, 0, false},
+		{"P90", 8, 0, 1, true, 0, 0, false},
+		{"P99", 8, 0, 0, true, 0, 0, false},
+		{"MAX", 8, 0, 2, true, 0, 0, false},
 	};
 
 	fprintf(f, "\nPercentiles per operation, worst p99 first\n");
@@ -351,8 +351,8 @@ plain_operations(FILE *f, const Tracequery__V1__OperationsResult *r,
     const plain_opts *o)
 {
 	table_col c[] = {
-		{"OPERATION", 12, 1, 0, false, 0, 0},
-		{"KIND", 11, 0, 0, false, 0, 0},
+		{"OPERATION", 12, 1, 0, false, 0, 0, false},
+		{"KIND", 11, 0, 0, false, 0, 0, false},
 	};
 
 	table_print(f, c, 2, r->n_operations, op_cells, r, o->width, san_of(o));
@@ -396,8 +396,8 @@ plain_stats(FILE *f, const Tracequery__V1__StatsResult *r,
     const plain_opts *o)
 {
 	table_col c[] = {
-		{"STAT", 16, 1, 0, false, 0, 0},
-		{"VALUE", 12, 0, 0, false, 0, 0},
+		{"STAT", 16, 1, 0, false, 0, 0, false},
+		{"VALUE", 12, 0, 0, false, 0, 0, false},
 	};
 
 	table_print(f, c, 2, r->n_stats, stat_cells, r, o->width, san_of(o));

@@ -26,12 +26,12 @@ static void
 deps_table(FILE *f, const deps *d, const plain_opts *o, san_mode san)
 {
 	table_col c[NCOLS] = {
-		{"CALLER", 8, 2, 0, false, 0, 0},
-		{"CALLEE", 8, 1, 0, false, 0, 0},
-		{"CALLS", 5, 0, 0, true, 0, 0},
-		{"ERRORS", 6, 0, 0, true, 0, 0},
-		{"P50", 8, 0, 1, true, 0, 0},
-		{"P99", 8, 0, 0, true, 0, 0},
+		{"CALLER", 8, 2, 0, false, 0, 0, false},
+		{"CALLEE", 8, 1, 0, false, 0, 0, false},
+		{"CALLS", 5, 0, 0, true, 0, 0, false},
+		{"ERRORS", 6, 0, 0, true, 0, 0, false},
+		{"P50", 8, 0, 1, true, 0, 0, false},
+		{"P99", 8, 0, 0, true, 0, 0, false},
 	};
 
 	table_print(f, c, NCOLS, (size_t)d->n, edge_cells, d, o->width, san);

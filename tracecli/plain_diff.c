@@ -88,15 +88,17 @@ void
 plain_diff(FILE *f, const trace_diff *d, const plain_opts *o)
 {
 	table_col c[NCOLS] = {
-		{"", 1, 0, 0, false, 0, 0},
-		{"SPAN", 16, 2, 0, false, 0, 0},
-		{"SERVICE", 8, 1, 1, false, 0, 0},
-		{"A", 8, 0, 0, true, 0, 0},
-		{"B", 8, 0, 0, true, 0, 0},
-		{"CHANGE", 8, 0, 0, false, 0, 0},
+		{"", 1, 0, 0, false, 0, 0, false},
+		{"SPAN", 16, 2, 0, false, 0, 0, false},
+		{"SERVICE", 8, 1, 1, false, 0, 0, false},
+		{"A", 8, 0, 0, true, 0, 0, false},
+		{"B", 8, 0, 0, true, 0, 0, false},
+		{"CHANGE", 8, 0, 0, false, 0, 0, false},
 	};
 	diff_text t = {d, NULL, o->width / 3 > 12 ? o->width / 3 : 12, o->ascii};
 
+	for (int k = 0; k < NCOLS; k++)	/* the model's names, our numbers */
+		c[k].safe = true;
 	t.pre = xmalloc(((size_t)d->tree.nspans + 1) * sizeof *t.pre);
 	header(f, "A", d->a);
 	header(f, "B", d->b);

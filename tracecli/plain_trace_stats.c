@@ -61,18 +61,20 @@ plain_trace_stats(FILE *f, const model_trace *m, const tstats *ts,
     const plain_opts *o)
 {
 	table_col c[NCOLS] = {
-		{"SERVICE / OPERATION", 12, 1, 0, false, 0, 0},
-		{"SPANS", 5, 0, 0, true, 0, 0},
-		{"TOTAL", 8, 0, 3, true, 0, 0},
-		{"AVG", 8, 0, 2, true, 0, 0},
-		{"MAX", 8, 0, 1, true, 0, 0},
-		{"SELF", 8, 0, 0, true, 0, 0},
-		{"SELF%", 6, 0, 0, true, 0, 0},
-		{"ERRORS", 6, 0, 4, true, 0, 0},
+		{"SERVICE / OPERATION", 12, 1, 0, false, 0, 0, false},
+		{"SPANS", 5, 0, 0, true, 0, 0, false},
+		{"TOTAL", 8, 0, 3, true, 0, 0, false},
+		{"AVG", 8, 0, 2, true, 0, 0, false},
+		{"MAX", 8, 0, 1, true, 0, 0, false},
+		{"SELF", 8, 0, 0, true, 0, 0, false},
+		{"SELF%", 6, 0, 0, true, 0, 0, false},
+		{"ERRORS", 6, 0, 4, true, 0, 0, false},
 	};
 	stats_text t = {ts, NULL, NULL};
 	char dur[32];
 
+	for (int k = 0; k < NCOLS; k++)	/* the model's names, our numbers */
+		c[k].safe = true;
 	fprintf(f, "Trace %s  %s  %d span%s  %d service%s\n", m->trace_hex,
 	    duration_format(ts->duration_ns, dur, sizeof dur), m->nspans,
 	    m->nspans == 1 ? "" : "s", m->nservices,

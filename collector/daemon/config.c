@@ -15,7 +15,9 @@ config_usage(FILE *f)
 "Receives spans (OTLP protobuf over NNG, and OTLP/HTTP), stores them in an\n"
 "embedded RocksDB and answers tracecli's queries.\n"
 "\n"
-"  --db DIR                 data directory (default ./trace-data)\n"
+"  --store SPEC             where spans live: rocksdb:DIR (an embedded\n"
+"                           RocksDB in DIR; default rocksdb:./trace-data)\n"
+"  --db DIR                 the same as --store rocksdb:DIR\n"
 "  --listen URL             ingest socket, repeatable, tcp://, tls+tcp://\n"
 "                           or ipc://\n"
 "                           (default tcp://127.0.0.1:7070)\n"
@@ -84,11 +86,13 @@ config_parse(config *c, int argc, char **argv, char **cause)
 {
 	enum { O_DB = 256, O_LISTEN, O_QUERY, O_OTLP, O_RET, O_SYNC, O_MAX,
 		O_READY, O_LOG, O_HELP, O_IW, O_QW, O_TLS_CERT, O_TLS_KEY,
-		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS, O_OTLP_GRPC };
+		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS, O_OTLP_GRPC,
+		O_STORE };
 	enum { O_JAEGER_HTTP = 0x400, O_UI_DIR };
 	enum { O_ZIPKIN = 0x500 };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, O_DB },
+		{ "store", required_argument, NULL, O_STORE },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "query-listen", required_argument, NULL, O_QUERY },
 		{ "otlp-http", required_argument, NULL, O_OTLP },
@@ -116,7 +120,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 	int ch;
 
 	memset(c, 0, sizeof *c);
-	c->db_dir = "./trace-data";
+	c->store = "rocksdb:./trace-data";
 	c->query_listen = "tcp://127.0.0.1:7071";
 	c->otlp_http = "127.0.0.1:4318";
 	c->otlp_grpc = "127.0.0.1:4317";
@@ -134,7 +138,8 @@ config_parse(config *c, int argc, char **argv, char **cause)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_DB:
-			c->db_dir = optarg;
+		case O_STORE:
+			c->store = optarg; /* backend_open reads a bare DIR */
 			break;
 		case O_LISTEN:
 			if (c->n_listen == CONFIG_MAX_LISTEN) {

@@ -1,5 +1,5 @@
 /*
- * main.c - tracecollector: flags, startup in dependency order (store,
+ * main.c - tracecollector: flags, startup in dependency order (backend,
  * pipeline, listeners, ready file), signals, and shutdown in reverse
  * (listeners stop, in-flight batches finish, the store closes).
  */
@@ -20,7 +20,6 @@
 #include "net/otlp_http.h"
 #include "net/zipkin.h"
 #include "jaeger/jaeger_http.h"
-#include "query/query.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -162,12 +161,11 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 	return 0;
 }
 
-/* What the Jaeger API asks: the query engine, after the index has caught
- * up, as the NNG query server does (query_server.c). */
+/* What the Jaeger API asks: the backend, through the NNG query server's
+ * answer (read your writes first, GetStats with the collector's own). */
 typedef struct jaeger_store {
-	store *st;
+	backend *b;
 	pipeline *p;
-	uint64_t retention_ns;
 } jaeger_store;
 
 static Tracequery__V1__Response *
@@ -175,29 +173,27 @@ jaeger_ask(void *arg, const Tracequery__V1__Request *req)
 {
 	jaeger_store *js = arg;
 
-	if (pipeline_sync_within(js->p, 1000) != 0)
-		STATS_INC(query_index_lag, 1);
-	return query_execute(js->st, js->retention_ns, req);
+	return query_server_answer(js->b, js->p, req);
 }
 
 int
 main(int argc, char **argv)
 {
 	config c;
-	store_options so = { 0 };
+	backend_options bo;
 	pipeline_limits lim;
-	store *st = NULL;
+	backend *be = NULL;
 	pipeline *p = NULL;
 	ingest *in = NULL;
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
+	retention_timer *ret = NULL;
 	otlp_grpc *grpc = NULL;
 	otlp_grpc_options go = { 0 };
 	jaeger_http *jh = NULL;
 	zipkin *zk = NULL;
 	jaeger_store js = { 0 };
 	http_server_options hopts;
-	retention *ret = NULL;
 	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
 	char *cause = NULL;
 	struct sigaction sa;
@@ -250,24 +246,21 @@ main(int argc, char **argv)
 		    c.jaeger_http);
 	if (probe_listeners(&c, &cause) != 0)
 		goto fail;
-	so.sync = c.sync;
-	so.retention_ns = c.retention_ns;
-	so.cache_bytes = 32u << 20;
-	/* Index records no longer dominate the memtables (index_buffer.c):
-	 * 48 MiB of them ingest as fast as 96 and keep the RSS in bounds. */
-	so.write_buffer_bytes = 48u << 20;
-	if (store_open(&st, c.db_dir, &so, &cause) != 0)
+	backend_options_default(&bo);
+	bo.sync = c.sync;
+	bo.retention_ns = c.retention_ns;
+	bo.index_flush_ms = (uint32_t)(c.index_flush_ns / 1000000ULL);
+	bo.index_flush_spans = c.index_flush_spans;
+	if (backend_open(&be, c.store, &bo, &cause) != 0)
 		goto fail;
 	pipeline_limits_default(&lim);
 	lim.max_message_bytes = c.max_message_bytes;
-	lim.index_flush_ms = (uint32_t)(c.index_flush_ns / 1000000ULL);
-	lim.index_flush_spans = c.index_flush_spans;
-	if (pipeline_new(&p, st, &lim, &cause) != 0)
+	if (pipeline_new(&p, be, &lim, &cause) != 0)
 		goto fail;
-	if (retention_start(&ret, st, c.retention_ns, &cause) != 0)
+	if (retention_timer_start(&ret, be, c.retention_ns, &cause) != 0)
 		goto fail;
-	if (query_server_start(&qs, c.query_listen, c.query_workers, st, p,
-	    c.retention_ns, &cause) != 0)
+	if (query_server_start(&qs, c.query_listen, c.query_workers, be, p,
+	    &cause) != 0)
 		goto fail;
 	if (ingest_start(&in, c.listen, c.n_listen, c.ingest_workers,
 	    c.max_message_bytes, p, &cause) != 0)
@@ -281,7 +274,7 @@ main(int argc, char **argv)
 	if (c.otlp_grpc != NULL && otlp_grpc_start(&grpc, c.otlp_grpc, &go,
 	    p, &cause) != 0)
 		goto fail;
-	js = (jaeger_store){ st, p, c.retention_ns };
+	js = (jaeger_store){ be, p };
 	if (c.jaeger_http != NULL && jaeger_http_start(&jh,
 	    &(jaeger_http_options){ .addr = c.jaeger_http, .ui_dir = c.ui_dir,
 	    .tls = &c.tls, .source = { .ask = jaeger_ask, .arg = &js } },
@@ -293,7 +286,7 @@ main(int argc, char **argv)
 	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, grpc,
 	    jh, zk, &cause) != 0)
 		goto fail;
-	log_info("ready: db %s, ingest %s, query %s", c.db_dir, c.listen[0],
+	log_info("ready: store %s, ingest %s, query %s", c.store, c.listen[0],
 	    c.query_listen);
 
 	while (!got_signal)
@@ -311,9 +304,9 @@ out:
 	otlp_http_stop(http);
 	ingest_stop(in);
 	query_server_stop(qs);
-	retention_stop(ret);
+	retention_timer_stop(ret);
 	pipeline_free(p);
-	store_close(st);
+	backend_close(be);
 	if (tls_srv != NULL)
 		nng_tls_config_free(tls_srv);
 	if (tls_probe != NULL)

@@ -10,8 +10,6 @@
 
 #include "tracequery.pb-c.h"
 
-struct store;
-
 /* X(field, "dotted.name", "unit") */
 #define STATS_COUNTERS(X)                                                   \
 	X(requests, "ingest.requests", "requests")                          \
@@ -66,8 +64,6 @@ typedef struct collector_stats {
 #define STATS_FIELD(f, n, u) _Atomic uint64_t f;
 	STATS_COUNTERS(STATS_FIELD)
 #undef STATS_FIELD
-	_Atomic int64_t backlog_bytes; /* request bytes being processed */
-	_Atomic int64_t backlog_requests;
 	uint64_t start_ns;
 } collector_stats;
 
@@ -113,8 +109,11 @@ void listener_stats_reject(listener_stats *ls, stats_reject why);
 void listener_stats_reply(listener_stats *ls,
     Tracequery__V1__IngestReply__Code code);
 
-/* stats_fill builds a StatsResult (free with stats_result_free). */
-Tracequery__V1__StatsResult *stats_result(struct store *s);
+/* stats_result builds a StatsResult of the counters, the pipeline's
+ * backlog (pipeline_backlog) and the process's figures (free with
+ * stats_result_free); the query server adds the backend's after them. */
+Tracequery__V1__StatsResult *stats_result(int64_t backlog_requests,
+    int64_t backlog_bytes);
 void stats_result_free(Tracequery__V1__StatsResult *r);
 
 #endif /* COLLECTOR_STATS_H */

@@ -275,6 +275,16 @@ http_response_header(http_response *res, const char *name, const char *value)
 }
 
 void
+http_response_retry_after(http_response *res, uint32_t retry_ms)
+{
+	char secs[16];
+
+	snprintf(secs, sizeof secs, "%u",
+	    retry_ms == 0 ? 1u : (unsigned)((retry_ms + 999u) / 1000u));
+	http_response_header(res, "Retry-After", secs);
+}
+
+void
 http_response_close(http_response *res)
 {
 	res->close = true;

@@ -47,7 +47,7 @@ refuse(http_response *res, stats_reject why, unsigned status,
 static void
 result_res(http_response *res, const pipeline_result *pr, size_t n_spans)
 {
-	char msg[400], retry[16];
+	char msg[400];
 
 	listener_stats_reply(&zipkin_stats,
 	    (Tracequery__V1__IngestReply__Code)pr->code);
@@ -71,10 +71,7 @@ result_res(http_response *res, const pipeline_result *pr, size_t n_spans)
 	case PIPELINE_RETRY_LATER:
 		text_res(res, 503, pr->message[0] ? pr->message
 		                                  : "store busy, retry later");
-		snprintf(retry, sizeof retry, "%" PRIu32,
-		    pr->retry_after_ms == 0 ? 1
-		                            : (pr->retry_after_ms + 999) / 1000);
-		http_response_header(res, "Retry-After", retry);
+		http_response_retry_after(res, pr->retry_after_ms);
 		return;
 	default:
 		text_res(res, 500, pr->message[0] ? pr->message

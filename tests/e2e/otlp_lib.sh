@@ -107,6 +107,20 @@ sdk_install() {
 	fi
 }
 
+# sdk_send WHAT ARGS...: runs tests/otel-js/send.js ARGS (the transport
+# and its address), which writes what it sent to $TMP/expected.json;
+# passes "WHAT exports succeed", or fails it and returns 1.
+sdk_send() {
+	what=$1; shift
+	if (cd tests && node otel-js/send.js "$@" \
+		--out "$TMP/expected.json") >"$TMP/send.log" 2>&1; then
+		pass "$what exports succeed"
+	else
+		fail "$what exports succeed: $(tail -n 3 "$TMP/send.log")"
+		return 1
+	fi
+}
+
 # sdk_verify EXPECTED_JSON: what tests/otel-js/send.js sent (EXPECTED_JSON)
 # must come back from tracecli ($CLI) exactly: show and export of every
 # trace, checked span by span by tests/otel-js/check.js, and the services.

@@ -23,13 +23,7 @@ ADDR=$(sed -n 's/^otlp_grpc=//p' "$TMP/sdk.ready")
 pass "collector starts with OTLP/gRPC on $ADDR"
 CLI="$BIN/tracecli --collector $COLL_QUERY"
 
-if (cd tests && node otel-js/send.js --grpc "$ADDR" \
-	--out "$TMP/expected.json") >"$TMP/send.log" 2>&1; then
-	pass "gRPC SDK exports succeed (plain and gzip)"
-else
-	fail "gRPC SDK exports succeed: $(tail -n 3 "$TMP/send.log")"
-	finish
-fi
+sdk_send "gRPC SDK (plain and gzip)" --grpc "$ADDR" || finish
 sdk_verify "$TMP/expected.json"
 check "tracecli stats counts the gRPC calls" sh -c \
 	"$CLI stats | grep -Eq '^otlp_grpc.requests +[1-9]'"

@@ -25,13 +25,7 @@ ZK=$(sed -n 's/^zipkin=//p' "$TMP/zsdk.ready")
 pass "collector starts with Zipkin on $ZK"
 CLI="$BIN/tracecli --collector $COLL_QUERY"
 
-if (cd tests && node otel-js/send.js --zipkin "$ZK" \
-	--out "$TMP/expected.json") >"$TMP/send.log" 2>&1; then
-	pass "Zipkin exports succeed"
-else
-	fail "Zipkin exports succeed: $(tail -n 3 "$TMP/send.log")"
-	finish
-fi
+sdk_send "Zipkin" --zipkin "$ZK" || finish
 
 sdk_verify "$TMP/expected.json"
 stat() { $CLI stats --json | jq -r --arg n "$1" '.[] | select(.name == $n) | .value'; }
