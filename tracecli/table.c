@@ -160,17 +160,26 @@ void
 table_print(FILE *f, table_col *c, int ncols, size_t nrows,
     table_cells_fn cells_of, const void *arg, int width, san_mode san)
 {
+	/* Each row's texts are made once: formatting durations is the
+	 * dearest part of a big table. */
+	char **texts = xcalloc(nrows * (size_t)ncols + 1, sizeof *texts);
 	table_buf b;
 	const char *cells[TABLE_MAX_COLS];
 
 	for (size_t i = 0; i < nrows; i++) {
 		cells_of(arg, i, &b, cells);
-		table_measure(c, ncols, cells, san);
+		for (int k = 0; k < ncols; k++)
+			texts[i * (size_t)ncols + (size_t)k] =
+			    xstrdup(cells[k] ? cells[k] : "");
+		table_measure(c, ncols, (const char *const *)&texts[i *
+		    (size_t)ncols], san);
 	}
 	table_fit(c, ncols, width);
 	table_head(f, c, ncols, san);
-	for (size_t i = 0; i < nrows; i++) {
-		cells_of(arg, i, &b, cells);
-		table_row(f, c, ncols, cells, san);
-	}
+	for (size_t i = 0; i < nrows; i++)
+		table_row(f, c, ncols, (const char *const *)&texts[i *
+		    (size_t)ncols], san);
+	for (size_t i = 0; i < nrows * (size_t)ncols; i++)
+		free(texts[i]);
+	free(texts);
 }

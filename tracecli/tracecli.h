@@ -272,11 +272,16 @@ typedef struct dep_edge {
 typedef struct deps {
 	dep_edge *edges;         /* by caller, then callee, after deps_finish */
 	int n;
-	int traces;              /* traces read */
+	int traces;              /* traces read (deps_add_trace) */
+	uint64_t spans_read;     /* spans the collector read for its count */
+	bool truncated;          /* ... and the window held more */
 } deps;
 
 /* deps_add_trace counts m's cross-service calls into d (zeroed first). */
 void deps_add_trace(deps *d, const model_trace *m);
+/* deps_add_edge adds an edge counted elsewhere (the collector). */
+void deps_add_edge(deps *d, const char *caller, const char *callee,
+    uint64_t calls, uint64_t errors, uint64_t p50_ns, uint64_t p99_ns);
 void deps_finish(deps *d);
 void deps_free(deps *d);
 

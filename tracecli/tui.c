@@ -473,7 +473,12 @@ follow_poll(tui *t)
 		free(cause);
 		return;
 	}
-	if (n > 0 && t->n + (int)n <= FOLLOW_MAX) {
+	if (n > 0 && t->n + (int)n > FOLLOW_MAX) {
+		snprintf(t->status, sizeof t->status, "follow: the list holds "
+		    "%d traces, the most it keeps; r searches again", t->n);
+		n = 0;
+	}
+	if (n > 0) {
 		t->list = xrealloc(t->list, ((size_t)t->n + n + 1) * sizeof *t->list);
 		memmove(t->list + n, t->list, (size_t)t->n * sizeof *t->list);
 		for (size_t i = 0; i < n; i++)
@@ -483,6 +488,10 @@ follow_poll(tui *t)
 		snprintf(t->status, sizeof t->status, "following: %zu new", n);
 	}
 	free(fresh);
+	if (n == 0) {	/* nothing of it is listed */
+		tracequery__v1__response__free_unpacked(resp, NULL);
+		return;
+	}
 	t->kept = xrealloc(t->kept, ((size_t)t->nkept + 1) * sizeof *t->kept);
 	t->kept[t->nkept++] = resp;
 }

@@ -1,11 +1,12 @@
 /*
  * query.h - the query engine over the RocksDB store: get trace, search,
  * slow spans with percentiles, services, operations, dependencies. The
- * RocksDB backend (rocksdb_backend.c) answers the seam's queries with it. Each function
- * hides records older than now - retention_ns (0: none) and returns a
- * Response (backend.h) the caller frees with backend_response_free; never
- * NULL. Thread-safe: queries run concurrently with each other and with
- * ingest.
+ * RocksDB backend (rocksdb_backend.c) answers the seam's queries with it.
+ * Each function hides records older than now - retention_ns (0: none)
+ * and returns a Response (backend.h) the caller frees with
+ * backend_response_free; never NULL. Thread-safe: queries run
+ * concurrently with each other and with ingest. query_impl.h is the
+ * room's private header.
  */
 #ifndef COLLECTOR_QUERY_H
 #define COLLECTOR_QUERY_H

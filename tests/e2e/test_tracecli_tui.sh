@@ -20,6 +20,7 @@ trap 'stop_tmux; cleanup' EXIT
 
 start_collector c1 || { fail "collector start"; finish; }
 s=$(($(date +%s) - 60))
+T0=$s	# the fixture's start ($s is reused by loops below)
 TIDB=5bf92f3577b34da6a3ce929d0e0e4736
 # The checkout trace, its "charge" span linking to trace B (the same trace
 # with db.query 40 ms slower and no render span).
@@ -302,5 +303,22 @@ check "... and the attribute" on_screen v "card.type=visa"
 check "... and the duration" on_screen v "Min span duration      5ms"
 check "... and errors only" on_screen v "[x]"
 keys v Escape
+
+# Longest over the whole window, not among the newest: C started 30 s
+# before the others and lasts 500 ms; with a limit of 1 the newest is A
+# or B, the longest must be C.
+TIDC=8bf92f3577b34da6a3ce929d0e0e4736
+sed "s/@S@/$((T0 - 30))/g; s/$TID/$TIDC/g" tests/e2e/fixtures/tracecli_checkout.json |
+	jq '(.. | objects | select(.name=="GET /checkout") | .endTimeUnixNano) |= ((tonumber + 380000000)|tostring)' >"$TMP/c.json"
+"$CLI" import "$TMP/c.json" --ingest "$COLL_INGEST" >/dev/null 2>&1
+run lo "$CLI --collector $COLL_QUERY tui --limit 1"
+wait_screen lo "Min span duration" || true
+keys lo Enter
+check "a list cut at its limit says so" wait_screen lo "1+ trace  sorted by newest"
+check "newest: not C" sh -c "! $TM capture-pane -p -t lo | grep -q 8bf92f35"
+keys lo 2
+check "longest asks the collector: C, the longest of the window" \
+	wait_screen lo "500ms    11    1 8bf92f35"
+keys lo q
 
 finish
