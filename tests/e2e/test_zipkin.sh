@@ -10,7 +10,7 @@
 # the refusals counted in `tracecli stats`.
 . tests/e2e/lib.sh
 
-for tool in curl jq gzip; do
+for tool in curl jq gzip xxd python3; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		skip "$tool is not installed"
 		finish
