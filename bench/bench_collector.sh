@@ -32,14 +32,17 @@ now_ns() { date +%s%N; }
 BASE=$(($(now_ns) - 7200000000000))
 STEP=$((7200000000000 / TRACES))
 
+# start_coll NAME [flags...]: a collector on $TMP/NAME-db; flags override.
 start_coll() {
-	"$COLL" --db "$TMP/$1-db" --listen "ipc://$TMP/$1-in.sock" \
-		--query-listen "ipc://$TMP/$1-q.sock" --otlp-http none --jaeger-http off \
-		--ready-file "$TMP/$1.ready" >"$TMP/$1.log" 2>&1 &
+	n=$1; shift
+	rm -f "$TMP/$n.ready"
+	"$COLL" --db "$TMP/$n-db" --listen "ipc://$TMP/$n-in.sock" \
+		--query-listen "ipc://$TMP/$n-q.sock" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
+		--ready-file "$TMP/$n.ready" "$@" >"$TMP/$n.log" 2>&1 &
 	CPID=$!
 	PIDS="$PIDS $CPID"
-	while [ ! -s "$TMP/$1.ready" ]; do
-		kill -0 "$CPID" 2>/dev/null || { cat "$TMP/$1.log" >&2; exit 1; }
+	while [ ! -s "$TMP/$n.ready" ]; do
+		kill -0 "$CPID" 2>/dev/null || { cat "$TMP/$n.log" >&2; exit 1; }
 		sleep 0.05
 	done
 }
@@ -95,6 +98,16 @@ done
 echo "BENCH query.stored_spans $stored spans"
 hwm2=$(awk '/^VmHWM/ { print $2 }' "/proc/$CPID/status")
 echo "BENCH collector.rss_mb $(echo "$hwm" | awk '{ printf "%.1f", $1 / 1024 }') MB"
+kill "$CPID"; wait "$CPID" 2>/dev/null
+
+# The Jaeger HTTP API beside NNG, both on loopback TCP, over this store
+# (bench/bench_jaeger_api.c).
+QPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_coll four --query-listen "tcp://127.0.0.1:$QPORT" \
+	--jaeger-http 127.0.0.1:0
+"$BUILD/bench/bench_jaeger_api" "tcp://127.0.0.1:$QPORT" \
+	"$(sed -n 's/^jaeger_http=//p' "$TMP/four.ready")" "$PRODUCERS" "$TRACES" \
+	"$BASE" "$STEP" "$ITER" || exit 1
 kill "$CPID"; wait "$CPID" 2>/dev/null
 disk=$(du -sb "$TMP/four-db" | awk '{ print $1 }')
 echo "BENCH collector.disk_bytes_per_span $(echo "$disk $stored" | awk '{ printf "%.1f", $1 / $2 }') bytes"

@@ -2,6 +2,9 @@
  * bench_otlp_http.c - OTLP/HTTP ingest throughput against NNG ingest, in the
  * same run, on the same machine, through the same pipeline and store.
  *
+ * The requests, their IDs and the HTTP/1.1 client are bench/otlp_load.h's,
+ * shared with bench_otlp_grpc.c.
+ *
  * For each transport a fresh RocksDB store (temp dir, WAL on, no fsync, as
  * the collector's default) gets a pipeline and a listener on loopback TCP;
  * 4 client threads, each with its own connection, send requests of 100
@@ -46,324 +49,14 @@
 #include "otlp_json.h"
 #include "tracequery.pb-c.h"
 
-#define CLIENTS 4
-#define TRACES_PER_REQ 10
-#define SPANS_PER_TRACE 10
-#define SPANS_PER_REQ (TRACES_PER_REQ * SPANS_PER_TRACE)
-#define WARMUP_S 0.5
-
-typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
-typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
-typedef Opentelemetry__Proto__Trace__V1__Span Span;
+#include "otlp_load.h"
 
 enum mode { MODE_NNG, MODE_HTTP_PB, MODE_HTTP_JSON };
-
-/* A request body and where its trace IDs sit, to rewrite them per send. */
-struct body {
-	uint8_t *data;
-	size_t len;
-	size_t id_off[TRACES_PER_REQ][SPANS_PER_TRACE];
-	bool hex; /* IDs as 32 hex digits (JSON) or 16 bytes (protobuf) */
-};
-
-struct client {
-	enum mode mode;
-	int id;
-	int port;
-	const struct body *tmpl;
-	double t_start, t_end; /* counting window (monotonic seconds) */
-	uint64_t spans;
-	int errors;
-	char err[160];
-};
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ------------------------------------------------------------ spans */
-
-static KeyValue *
-kv_str(const char *k, const char *v)
-{
-	KeyValue *kv = xcalloc(1, sizeof *kv);
-	AnyValue *a = xcalloc(1, sizeof *a);
-
-	opentelemetry__proto__common__v1__key_value__init(kv);
-	opentelemetry__proto__common__v1__any_value__init(a);
-	a->value_case =
-	    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-	a->string_value = xstrdup(v);
-	kv->key = xstrdup(k);
-	kv->value = a;
-	return kv;
-}
-
-static KeyValue *
-kv_int(const char *k, int64_t v)
-{
-	KeyValue *kv = kv_str(k, "");
-
-	free(kv->value->string_value);
-	kv->value->value_case =
-	    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
-	kv->value->int_value = v;
-	return kv;
-}
-
-static void
-kv_free(KeyValue *kv)
-{
-	if (kv->value->value_case ==
-	    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
-		free(kv->value->string_value);
-	free(kv->value);
-	free(kv->key);
-	free(kv);
-}
-
-static void
-random_bytes(uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(random() >> 7);
-	b[0] |= 1; /* never all zero */
-}
-
-/*
- * Builds the template request: one resource, one scope, 10 traces of 10
- * spans (a root and its children), each span with 8 attributes.
- */
-static Opentelemetry__Proto__Trace__V1__ResourceSpans *
-build_template(uint8_t trace_ids[TRACES_PER_REQ][16])
-{
-	Opentelemetry__Proto__Trace__V1__ResourceSpans *rs =
-	    xcalloc(1, sizeof *rs);
-	Opentelemetry__Proto__Resource__V1__Resource *res =
-	    xcalloc(1, sizeof *res);
-	Opentelemetry__Proto__Trace__V1__ScopeSpans *ss =
-	    xcalloc(1, sizeof *ss);
-	Opentelemetry__Proto__Common__V1__InstrumentationScope *sc =
-	    xcalloc(1, sizeof *sc);
-	uint64_t now = now_unix_ns();
-
-	opentelemetry__proto__trace__v1__resource_spans__init(rs);
-	opentelemetry__proto__resource__v1__resource__init(res);
-	opentelemetry__proto__trace__v1__scope_spans__init(ss);
-	opentelemetry__proto__common__v1__instrumentation_scope__init(sc);
-	res->n_attributes = 2;
-	res->attributes = xcalloc(2, sizeof(KeyValue *));
-	res->attributes[0] = kv_str("service.name", "bench-orders");
-	res->attributes[1] = kv_str("service.version", "1.4.2");
-	rs->resource = res;
-	sc->name = xstrdup("bench");
-	ss->scope = sc;
-	rs->n_scope_spans = 1;
-	rs->scope_spans = xcalloc(1, sizeof *rs->scope_spans);
-	rs->scope_spans[0] = ss;
-	ss->n_spans = SPANS_PER_REQ;
-	ss->spans = xcalloc(SPANS_PER_REQ, sizeof(Span *));
-	for (int t = 0; t < TRACES_PER_REQ; t++) {
-		uint8_t root[8];
-		random_bytes(trace_ids[t], 16);
-		for (int i = 0; i < SPANS_PER_TRACE; i++) {
-			Span *s = xcalloc(1, sizeof *s);
-			opentelemetry__proto__trace__v1__span__init(s);
-			s->trace_id.len = 16;
-			s->trace_id.data = xmalloc(16);
-			memcpy(s->trace_id.data, trace_ids[t], 16);
-			s->span_id.len = 8;
-			s->span_id.data = xmalloc(8);
-			random_bytes(s->span_id.data, 8);
-			if (i == 0) {
-				memcpy(root, s->span_id.data, 8);
-			} else {
-				s->parent_span_id.len = 8;
-				s->parent_span_id.data = xmalloc(8);
-				memcpy(s->parent_span_id.data, root, 8);
-			}
-			s->name = xstrdup(i == 0 ? "GET /api/v1/orders/{id}"
-			                         : "SELECT orders");
-			s->kind = i == 0 ? 2 : 3;
-			s->start_time_unix_nano =
-			    now - 1000000000 + (uint64_t)i * 1000;
-			s->end_time_unix_nano = s->start_time_unix_nano +
-			                        2500000 + (uint64_t)i * 7000;
-			s->n_attributes = 8;
-			s->attributes = xcalloc(8, sizeof(KeyValue *));
-			s->attributes[0] =
-			    kv_str("http.request.method", "GET");
-			s->attributes[1] =
-			    kv_str("http.route", "/api/v1/orders/{id}");
-			s->attributes[2] =
-			    kv_int("http.response.status_code", 200);
-			s->attributes[3] = kv_str("url.full",
-			    "http://orders:8080/api/v1/orders/8812");
-			s->attributes[4] =
-			    kv_str("server.address", "orders.internal");
-			s->attributes[5] = kv_int("server.port", 8080);
-			s->attributes[6] =
-			    kv_str("user_agent.original", "bench/1.0");
-			s->attributes[7] = kv_int("app.order_id", 8812 + i);
-			ss->spans[t * SPANS_PER_TRACE + i] = s;
-		}
-	}
-	return rs;
-}
-
-static void
-free_template(Opentelemetry__Proto__Trace__V1__ResourceSpans *rs)
-{
-	Opentelemetry__Proto__Trace__V1__ScopeSpans *ss = rs->scope_spans[0];
-
-	for (size_t i = 0; i < ss->n_spans; i++) {
-		Span *s = ss->spans[i];
-		for (size_t k = 0; k < s->n_attributes; k++)
-			kv_free(s->attributes[k]);
-		free(s->attributes);
-		free(s->trace_id.data);
-		free(s->span_id.data);
-		free(s->parent_span_id.data);
-		free(s->name);
-		free(s);
-	}
-	free(ss->spans);
-	free(ss->scope->name);
-	free(ss->scope);
-	free(ss);
-	free(rs->scope_spans);
-	kv_free(rs->resource->attributes[0]);
-	kv_free(rs->resource->attributes[1]);
-	free(rs->resource->attributes);
-	free(rs->resource);
-	free(rs);
-}
-
-/* Records where each trace ID (bytes or hex) occurs in b. */
-static void
-find_ids(struct body *b, uint8_t trace_ids[TRACES_PER_REQ][16])
-{
-	for (int t = 0; t < TRACES_PER_REQ; t++) {
-		char hex[33];
-		const uint8_t *pat = trace_ids[t];
-		size_t plen = 16, from = 0;
-		hex_encode(trace_ids[t], 16, hex);
-		if (b->hex) {
-			pat = (const uint8_t *)hex;
-			plen = 32;
-		}
-		for (int i = 0; i < SPANS_PER_TRACE; i++) {
-			uint8_t *p =
-			    memmem(b->data + from, b->len - from, pat, plen);
-			if (p == NULL)
-				fatalx(
-				    "bench: trace id %d/%d not found", t, i);
-			b->id_off[t][i] = (size_t)(p - b->data);
-			from = b->id_off[t][i] + plen;
-		}
-	}
-}
-
-/* Gives every trace of buf a new ID: its first 8 bytes become seq. */
-static void
-rewrite_ids(const struct body *b, uint8_t *buf, uint64_t seq)
-{
-	for (int t = 0; t < TRACES_PER_REQ; t++) {
-		uint8_t id[8];
-		char hex[17];
-		uint64_t v = seq * TRACES_PER_REQ + (uint64_t)t + 1;
-		for (int k = 0; k < 8; k++)
-			id[k] = (uint8_t)(v >> (56 - 8 * k));
-		hex_encode(id, 8, hex);
-		for (int i = 0; i < SPANS_PER_TRACE; i++) {
-			if (b->hex)
-				memcpy(buf + b->id_off[t][i], hex, 16);
-			else
-				memcpy(buf + b->id_off[t][i], id, 8);
-		}
-	}
-}
-
-/* ------------------------------------------------------------ clients */
-
-static int
-http_connect(int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return fd;
-}
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads one response; returns its status code or -1. */
-static int
-read_response(int fd, char *buf, size_t cap)
-{
-	size_t have = 0, body = 0, hdr_end;
-	char *end, *cl;
-	int status;
-
-	for (;;) {
-		ssize_t n = read(fd, buf + have, cap - 1 - have);
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-		buf[have] = '\0';
-		if ((end = strstr(buf, "\r\n\r\n")) != NULL)
-			break;
-		if (have == cap - 1)
-			return -1;
-	}
-	hdr_end = (size_t)(end - buf) + 4;
-	if (sscanf(buf, "HTTP/1.1 %d", &status) != 1)
-		return -1;
-	if ((cl = strcasestr(buf, "\r\nContent-Length:")) != NULL && cl < end)
-		body = strtoul(cl + 17, NULL, 10);
-	while (have < hdr_end + body) {
-		ssize_t n = read(fd, buf, cap - 1);
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-	}
-	return status;
-}
 
 static void *
 client_main(void *arg)
 {
-	struct client *c = arg;
+	struct load_client *c = arg;
 	const struct body *b = c->tmpl;
 	uint8_t *buf = xmalloc(b->len);
 	char hdr[256], resp[4096];
@@ -472,85 +165,34 @@ free_port(void)
 static double
 run(enum mode mode, const struct body *b, double secs)
 {
-	char dir[] = "/tmp/bench-otlp-http-XXXXXX", *cause = NULL, cmd[128];
-	char url[64];
+	struct load_store ls;
+	char url[64], *cause = NULL;
 	const char *urls[1];
-	store_options so = {
-	    .cache_bytes = 32u << 20, .write_buffer_bytes = 96u << 20};
-	pipeline_limits lim;
-	struct client cl[CLIENTS];
-	pthread_t th[CLIENTS];
-	store *st = NULL;
-	pipeline *p = NULL;
 	ingest *in = NULL;
 	otlp_http *h = NULL;
-	uint64_t spans = 0;
-	double t0;
+	double rate;
 	int port;
 
-	if (mkdtemp(dir) == NULL)
-		fatalx("bench: mkdtemp: %s", strerror(errno));
-	pipeline_limits_default(&lim);
-	if (store_open(&st, dir, &so, &cause) != 0 ||
-	    pipeline_new(&p, st, &lim, &cause) != 0)
-		fatalx("bench: %s", cause);
+	load_store_open(&ls);
 	if (mode == MODE_NNG) {
 		port = free_port();
 		snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
 		urls[0] = url;
-		if (ingest_start(&in, urls, 1, 4, lim.max_message_bytes, p,
-		        &cause) != 0)
+		if (ingest_start(&in, urls, 1, 4, ls.lim.max_message_bytes,
+		        ls.p, &cause) != 0)
 			fatalx("bench: %s", cause);
 	} else {
-		if (otlp_http_start(&h, "127.0.0.1:0", lim.max_message_bytes,
-		        p, &cause) != 0)
+		if (otlp_http_start(&h, "127.0.0.1:0",
+		        ls.lim.max_message_bytes, ls.p, &cause) != 0)
 			fatalx("bench: %s", cause);
 		port = otlp_http_port(h);
 	}
-	t0 = now_s();
-	for (int i = 0; i < CLIENTS; i++) {
-		memset(&cl[i], 0, sizeof cl[i]);
-		cl[i].mode = mode;
-		cl[i].id = (int)mode * CLIENTS + i + 1;
-		cl[i].port = port;
-		cl[i].tmpl = b;
-		cl[i].t_start = t0 + WARMUP_S;
-		cl[i].t_end = t0 + WARMUP_S + secs;
-		pthread_create(&th[i], NULL, client_main, &cl[i]);
-	}
-	for (int i = 0; i < CLIENTS; i++) {
-		pthread_join(th[i], NULL);
-		spans += cl[i].spans;
-		if (cl[i].errors > 0 || cl[i].err[0] != '\0')
-			fprintf(stderr,
-			    "bench_otlp_http: client %d: %d "
-			    "errors (%s)\n",
-			    i, cl[i].errors, cl[i].err);
-	}
+	rate = load_run_clients(client_main, mode, port, b, secs);
 	otlp_http_stop(h);
 	if (in != NULL)
 		ingest_stop(in);
-	pipeline_free(p);
-	store_close(st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_otlp_http: could not remove %s\n", dir);
-	return (double)spans / secs;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return v[n / 2];
+	load_store_close(&ls);
+	return rate;
 }
 
 int
@@ -558,8 +200,6 @@ main(void)
 {
 	uint8_t ids[TRACES_PER_REQ][16];
 	Opentelemetry__Proto__Trace__V1__ResourceSpans *rs;
-	Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
-	    req;
 	struct body pb, js;
 	bool quick = getenv("BENCH_QUICK") != NULL;
 	double secs = quick ? 1.0 : 3.0;
@@ -570,18 +210,7 @@ main(void)
 	srandom((unsigned)now_unix_ns());
 	log_set_level(LOG_ERROR);
 	rs = build_template(ids);
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(
-	    &req);
-	req.n_resource_spans = 1;
-	req.resource_spans = &rs;
-	memset(&pb, 0, sizeof pb);
-	pb.len =
-	    opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
-	        &req);
-	pb.data = xmalloc(pb.len);
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(
-	    &req, pb.data);
-	find_ids(&pb, ids);
+	protobuf_body(&pb, rs, ids);
 	memset(&js, 0, sizeof js);
 	js.hex = true;
 	if ((js.data = (uint8_t *)otlp_json_encode(&rs, 1, 0, &cause)) == NULL)

@@ -37,7 +37,7 @@ die() {
 INGEST="ipc://$TMP/ingest.sock"
 QUERY="ipc://$TMP/query.sock"
 "$BUILD/bin/tracecollector" --db "$TMP/db" --listen "$INGEST" \
-	--query-listen "$QUERY" --otlp-http none --jaeger-http off \
+	--query-listen "$QUERY" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	--ready-file "$TMP/ready" >"$TMP/collector.log" 2>&1 &
 COLL=$!
 PIDS="$PIDS $COLL"

@@ -24,6 +24,8 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
+static_assert(JSON_READ_MAX_DEPTH == simdjson::DEFAULT_MAX_DEPTH,
+    "the parsers are made with simdjson's default depth");
 static_assert(sizeof(element) <= sizeof(json_read_value), "element size");
 static_assert(std::is_trivially_copyable<element>::value, "element copy");
 static_assert(sizeof(object::iterator) <= 2 * sizeof(uint64_t),
@@ -114,6 +116,62 @@ parser_for(size_t len, bool *cached)
 	return thread_parser.get();
 }
 
+/* The type is read once, when the value is handed out. */
+static json_read_type
+type_of(const element &e)
+{
+	switch (e.type()) {
+	case simdjson::dom::element_type::ARRAY:
+		return JSON_READ_ARRAY;
+	case simdjson::dom::element_type::OBJECT:
+		return JSON_READ_OBJECT;
+	case simdjson::dom::element_type::INT64:
+		return JSON_READ_INT64;
+	case simdjson::dom::element_type::UINT64:
+		return JSON_READ_UINT64;
+	case simdjson::dom::element_type::DOUBLE:
+		return JSON_READ_DOUBLE;
+	case simdjson::dom::element_type::STRING:
+		return JSON_READ_STRING;
+	case simdjson::dom::element_type::BOOL:
+		return JSON_READ_BOOL;
+	default:
+		return JSON_READ_NULL;
+	}
+}
+
+/* Fills *v from e, reading a scalar's value out (e is known to hold
+ * the type asked for, so the gets cannot fail). */
+static void
+set_value(json_read_value *v, const element &e)
+{
+	std::string_view sv;
+
+	to_opaque(v->opaque, e);
+	v->type = type_of(e);
+	switch (v->type) {
+	case JSON_READ_BOOL:
+		v->as.b = e.get_bool().value_unsafe();
+		break;
+	case JSON_READ_INT64:
+		v->as.i = e.get_int64().value_unsafe();
+		break;
+	case JSON_READ_UINT64:
+		v->as.u = e.get_uint64().value_unsafe();
+		break;
+	case JSON_READ_DOUBLE:
+		v->as.d = e.get_double().value_unsafe();
+		break;
+	case JSON_READ_STRING:
+		sv = e.get_string().value_unsafe();
+		v->as.s.p = sv.data();
+		v->as.s.len = sv.size();
+		break;
+	default:
+		break;
+	}
+}
+
 extern "C" int
 json_read_parse(json_read_doc **doc, const char *text, size_t len,
     json_read_value *root, char **cause)
@@ -135,7 +193,7 @@ json_read_parse(json_read_doc **doc, const char *text, size_t len,
 		xasprintf(cause, "invalid JSON: %s", why(err));
 		return -1;
 	}
-	to_opaque(root->opaque, e);
+	set_value(root, e);
 	*doc = d;
 	return 0;
 }
@@ -150,79 +208,6 @@ json_read_free(json_read_doc *d)
 	else
 		delete d->parser;
 	free(d);
-}
-
-extern "C" json_read_type
-json_read_type_of(const json_read_value *v)
-{
-	switch (from_opaque<element>(v->opaque).type()) {
-	case simdjson::dom::element_type::ARRAY:
-		return JSON_READ_ARRAY;
-	case simdjson::dom::element_type::OBJECT:
-		return JSON_READ_OBJECT;
-	case simdjson::dom::element_type::INT64:
-		return JSON_READ_INT64;
-	case simdjson::dom::element_type::UINT64:
-		return JSON_READ_UINT64;
-	case simdjson::dom::element_type::DOUBLE:
-		return JSON_READ_DOUBLE;
-	case simdjson::dom::element_type::STRING:
-		return JSON_READ_STRING;
-	case simdjson::dom::element_type::BOOL:
-		return JSON_READ_BOOL;
-	default:
-		return JSON_READ_NULL;
-	}
-}
-
-extern "C" bool
-json_read_bool(const json_read_value *v)
-{
-	bool b = false;
-	if (from_opaque<element>(v->opaque).get_bool().get(b) != simdjson::SUCCESS)
-		b = 0;
-	return b;
-}
-
-extern "C" int64_t
-json_read_int64(const json_read_value *v)
-{
-	int64_t i = 0;
-	if (from_opaque<element>(v->opaque).get_int64().get(i) != simdjson::SUCCESS)
-		i = 0;
-	return i;
-}
-
-extern "C" uint64_t
-json_read_uint64(const json_read_value *v)
-{
-	uint64_t u = 0;
-	if (from_opaque<element>(v->opaque).get_uint64().get(u) != simdjson::SUCCESS)
-		u = 0;
-	return u;
-}
-
-extern "C" double
-json_read_double(const json_read_value *v)
-{
-	double x = 0;
-	if (from_opaque<element>(v->opaque).get_double().get(x) != simdjson::SUCCESS)
-		x = 0;
-	return x;
-}
-
-extern "C" const char *
-json_read_string(const json_read_value *v, size_t *len)
-{
-	std::string_view s;
-
-	if (from_opaque<element>(v->opaque).get_string().get(s) !=
-	    simdjson::SUCCESS) {
-		*len = 0;
-		return "";
-	}
-	*len = s.size();
-	return s.data();
 }
 
 extern "C" void
@@ -251,7 +236,7 @@ json_read_next_member(json_read_iter *it, const char **key, size_t *key_len,
 	k = cur.key();
 	*key = k.data();
 	*key_len = k.size();
-	to_opaque(v->opaque, cur.value());
+	set_value(v, cur.value());
 	++cur;
 	to_opaque(it->opaque, cur);
 	return true;
@@ -278,7 +263,7 @@ json_read_next_element(json_read_iter *it, json_read_value *v)
 
 	if (!it->opaque[4] || !(cur != end))
 		return false;
-	to_opaque(v->opaque, *cur);
+	set_value(v, *cur);
 	++cur;
 	to_opaque(it->opaque, cur);
 	return true;

@@ -21,9 +21,11 @@
  * the spans under it; a wrong envelope (resourceSpans, scopeSpans, spans
  * not arrays of objects) makes the document unusable.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -179,7 +181,8 @@ read_decimal(struct dec *d, const char *s, size_t len, struct whole *w)
 		if (digit > 9)
 			return fail(d, "\"%.32s\" is not a decimal integer",
 			    s);
-		if (w->mag > (UINT64_MAX - digit) / 10)
+		if (w->mag > UINT64_MAX / 10 ||
+		    (w->mag == UINT64_MAX / 10 && digit > UINT64_MAX % 10))
 			return fail(d, "\"%.32s\" out of range", s);
 		w->mag = w->mag * 10 + digit;
 	}
@@ -516,35 +519,85 @@ write_field(struct dec *d, const ProtobufCFieldDescriptor *f, const char *key,
 	return rv;
 }
 
-/* Whether key is the lowerCamelCase form of snake_case name ("span_id" is
- * "spanId"); OTLP JSON knows fields by those names only. */
-static bool
-is_camel_of(const char *key, size_t len, const char *name)
-{
-	size_t i = 0;
+/* ------------------------------------------------------------ keys */
 
-	for (; *name != '\0'; name++, i++) {
-		char c = *name;
-		if (c == '_' && name[1] >= 'a' && name[1] <= 'z')
-			c = (char)(*++name - 'a' + 'A');
-		if (i >= len || key[i] != c)
-			return false;
+/* The lowerCamelCase JSON names of one message type's fields ("span_id" is
+ * "spanId"); OTLP JSON knows fields by those names only. */
+struct json_names {
+	const ProtobufCMessageDescriptor *desc;
+	uint8_t len[MAX_FIELDS];
+	char name[MAX_FIELDS][32];
+};
+
+#define MAX_TYPES 24 /* message types under ExportTraceServiceRequest */
+
+static struct json_names names_of[MAX_TYPES];
+static size_t n_types;
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void
+camel_case(const char *snake, char *out, uint8_t *len)
+{
+	size_t n = 0;
+
+	for (; *snake != '\0' && n + 1 < sizeof names_of[0].name[0]; snake++) {
+		if (*snake == '_' && snake[1] >= 'a' && snake[1] <= 'z')
+			out[n++] = (char)(*++snake - 'a' + 'A');
+		else
+			out[n++] = *snake;
 	}
-	return i == len;
+	out[n] = '\0';
+	*len = (uint8_t)n;
+}
+
+/* Adds desc and, depth first, the message types of its fields. */
+static void
+names_add(const ProtobufCMessageDescriptor *desc)
+{
+	struct json_names *jn;
+
+	for (size_t i = 0; i < n_types; i++)
+		if (names_of[i].desc == desc)
+			return;
+	assert(n_types < MAX_TYPES && desc->n_fields <= MAX_FIELDS);
+	jn = &names_of[n_types++];
+	jn->desc = desc;
+	for (size_t i = 0; i < desc->n_fields; i++)
+		camel_case(desc->fields[i].name, jn->name[i], &jn->len[i]);
+	for (size_t i = 0; i < desc->n_fields; i++)
+		if (desc->fields[i].type == PROTOBUF_C_TYPE_MESSAGE)
+			names_add(desc->fields[i].descriptor);
+}
+
+static void
+names_init(void)
+{
+	names_add(&opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor);
+}
+
+static const struct json_names *
+names_for(const ProtobufCMessageDescriptor *desc)
+{
+	pthread_once(&names_once, names_init);
+	for (size_t i = 0; i < n_types; i++)
+		if (names_of[i].desc == desc)
+			return &names_of[i];
+	return NULL; /* not an OTLP trace type: never asked */
 }
 
 /* The field key names, or NULL (unknown: snake_case keys too). Keys
  * usually come in field order, so the search starts after *hint, the
  * previous match. */
 static const ProtobufCFieldDescriptor *
-field_for_key(const ProtobufCMessageDescriptor *desc, const char *key,
-    size_t len, unsigned *hint)
+field_for_key(const struct json_names *jn, const char *key, size_t len,
+    unsigned *hint)
 {
-	for (unsigned k = 0; k < desc->n_fields; k++) {
-		unsigned i = (*hint + k) % desc->n_fields;
-		if (is_camel_of(key, len, desc->fields[i].name)) {
+	unsigned n = jn->desc->n_fields, i = *hint < n ? *hint : 0;
+
+	for (unsigned k = 0; k < n; k++, i = i + 1 < n ? i + 1 : 0) {
+		if (jn->len[i] == len && memcmp(jn->name[i], key, len) == 0) {
 			*hint = i + 1;
-			return &desc->fields[i];
+			return &jn->desc->fields[i];
 		}
 	}
 	return NULL;
@@ -565,11 +618,12 @@ dec_fields(struct dec *d, const json_read_value *obj,
 	const char *key;
 	size_t key_len;
 	unsigned hint = 0;
+	const struct json_names *jn = names_for(desc);
 
 	json_read_members(obj, &it);
 	while (json_read_next_member(&it, &key, &key_len, &v)) {
 		const ProtobufCFieldDescriptor *f =
-		    field_for_key(desc, key, key_len, &hint);
+		    field_for_key(jn, key, key_len, &hint);
 		size_t i;
 		if (f == NULL || is_a(&v, JSON_READ_NULL))
 			continue; /* unknown, or null: the default */
@@ -717,27 +771,37 @@ check_envelope(struct dec *d, const json_read_value *root)
 	return 0;
 }
 
-static size_t
-spans_in_scope(const json_read_value *ss)
-{
-	struct envelope e;
+/* One envelope level: ResourceSpans (resource, scopeSpans) or ScopeSpans
+ * (scope, spans). */
+struct level {
+	const ProtobufCMessageDescriptor *desc;
+	const char *head, *list; /* JSON keys */
+	const char *list_field;  /* the list's protobuf field */
+	const struct level *child; /* NULL: the list holds spans */
+};
 
-	envelope_read(ss, "scope", "spans", &e);
-	return e.has_list ? json_read_array_size(&e.list) : 0;
-}
+static const struct level scope_level = {
+    &opentelemetry__proto__trace__v1__scope_spans__descriptor, "scope",
+    "spans", "spans", NULL};
+static const struct level resource_level = {
+    &opentelemetry__proto__trace__v1__resource_spans__descriptor,
+    "resource", "scopeSpans", "scope_spans", &scope_level};
 
+/* Counts the spans under obj, an envelope of level lv. */
 static size_t
-spans_in_resource(const json_read_value *rs)
+spans_under(const json_read_value *obj, const struct level *lv)
 {
 	struct envelope e;
 	json_read_iter it;
-	json_read_value ss;
+	json_read_value v;
 	size_t n = 0;
 
-	envelope_read(rs, "resource", "scopeSpans", &e);
+	envelope_read(obj, lv->head, lv->list, &e);
+	if (lv->child == NULL)
+		return e.has_list ? json_read_array_size(&e.list) : 0;
 	list_walk(&e, &it);
-	while (json_read_next_element(&it, &ss))
-		n += spans_in_scope(&ss);
+	while (json_read_next_element(&it, &v))
+		n += spans_under(&v, lv->child);
 	return n;
 }
 
@@ -786,56 +850,36 @@ dec_span(struct dec *d, const json_read_value *span, uint32_t field)
 	pb_write_end(&d->out, m);
 }
 
+/* Writes obj, an envelope of level lv, as protobuf field `field`: its head
+ * and schemaUrl (a bad one leaves out every span under it), then its list,
+ * each span on its own. */
 static void
-dec_scope_spans(struct dec *d, const json_read_value *ss, uint32_t field)
+dec_level(struct dec *d, const json_read_value *obj, const struct level *lv,
+    uint32_t field)
 {
-	const ProtobufCMessageDescriptor *desc =
-	    &opentelemetry__proto__trace__v1__scope_spans__descriptor;
 	pb_mark m = pb_write_begin(&d->out, field);
+	uint32_t list_id = field_named(lv->desc, lv->list_field)->id;
 	struct envelope e;
 	json_read_iter it;
-	json_read_value span;
+	json_read_value v;
 	long i = 0;
 
-	envelope_read(ss, "scope", "spans", &e);
-	if (write_head(d, desc, &e) != 0) {
+	envelope_read(obj, lv->head, lv->list, &e);
+	if (write_head(d, lv->desc, &e) != 0) {
 		pb_write_rollback(&d->out, m);
-		reject(d, spans_in_scope(ss));
+		reject(d, spans_under(obj, lv));
 		return;
 	}
-	path_push(d, "spans", 5, -1);
-	for (list_walk(&e, &it); json_read_next_element(&it, &span); i++) {
+	path_push(d, lv->list, strlen(lv->list), -1);
+	for (list_walk(&e, &it); json_read_next_element(&it, &v); i++) {
 		path_index(d, i);
-		dec_span(d, &span, field_named(desc, "spans")->id);
+		if (lv->child != NULL)
+			dec_level(d, &v, lv->child, list_id);
+		else
+			dec_span(d, &v, list_id);
 	}
 	path_pop(d);
-	write_schema_url(d, desc, &e);
-	pb_write_end(&d->out, m);
-}
-
-static void
-dec_resource_spans(struct dec *d, const json_read_value *rs, uint32_t field)
-{
-	const ProtobufCMessageDescriptor *desc =
-	    &opentelemetry__proto__trace__v1__resource_spans__descriptor;
-	pb_mark m = pb_write_begin(&d->out, field);
-	struct envelope e;
-	json_read_iter it;
-	json_read_value ss;
-	long i = 0;
-
-	envelope_read(rs, "resource", "scopeSpans", &e);
-	if (write_head(d, desc, &e) != 0) {
-		pb_write_rollback(&d->out, m);
-		reject(d, spans_in_resource(rs));
-		return;
-	}
-	for (list_walk(&e, &it); json_read_next_element(&it, &ss); i++) {
-		path_push(d, "scopeSpans", 10, i);
-		dec_scope_spans(d, &ss, field_named(desc, "scope_spans")->id);
-		path_pop(d);
-	}
-	write_schema_url(d, desc, &e);
+	write_schema_url(d, lv->desc, &e);
 	pb_write_end(&d->out, m);
 }
 
@@ -856,12 +900,13 @@ dec_document(struct dec *d, const json_read_value *root)
 	if (check_envelope(d, root) != 0)
 		return -1;
 	envelope_read(root, "", "resourceSpans", &e);
+	path_push(d, "resourceSpans", 13, -1);
 	for (list_walk(&e, &it); json_read_next_element(&it, &rs); i++) {
-		path_push(d, "resourceSpans", 13, i);
-		dec_resource_spans(
-		    d, &rs, field_named(desc, "resource_spans")->id);
-		path_pop(d);
+		path_index(d, i);
+		dec_level(d, &rs, &resource_level,
+		    field_named(desc, "resource_spans")->id);
 	}
+	path_pop(d);
 	return 0;
 }
 
@@ -880,6 +925,9 @@ otlp_json_decode(const char *json, size_t len, uint8_t **pb, size_t *pb_len,
 	if (json_read_parse(&doc, json, len, &root, cause) != 0)
 		return -1;
 	memset(&d, 0, sizeof d);
+	/* Protobuf is about half the size of its JSON: grow once at most. */
+	d.out.cap = len / 2 + 64;
+	d.out.buf = xmalloc(d.out.cap);
 	if (dec_document(&d, &root) != 0) {
 		json_read_free(doc);
 		free(d.out.buf);
@@ -888,7 +936,7 @@ otlp_json_decode(const char *json, size_t len, uint8_t **pb, size_t *pb_len,
 		return -1;
 	}
 	json_read_free(doc);
-	*pb = d.out.buf != NULL ? d.out.buf : xmalloc(1);
+	*pb = d.out.buf;
 	*pb_len = d.out.len;
 	*rejected_spans = d.rejected;
 	*cause = d.first;

@@ -24,6 +24,9 @@ typedef Opentelemetry__Proto__Trace__V1__Status Status;
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
     ExportRequest;
 
+/* The service of a resource without a service.name. */
+#define OTLP_UNKNOWN_SERVICE "unknown_service"
+
 /* otlp_service_name returns the string value of the resource's
  * service.name attribute, or NULL when it has none or it is empty. */
 static inline const char *

@@ -81,7 +81,7 @@ QUERY="ipc://$TMP/query.sock"
 # the services to receive their last spans; cleanup stops it last.
 SETSID=$(command -v setsid)
 $SETSID "$BIN/tracecollector" --db "$DB" --listen "$INGEST" \
-	--query-listen "$QUERY" --otlp-http none --jaeger-http off \
+	--query-listen "$QUERY" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	--ready-file "$TMP/collector.ready" >"$TMP/collector.log" 2>&1 &
 COLL_PID=$!
 wait_for "$TMP/collector.ready" ||

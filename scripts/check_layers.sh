@@ -13,7 +13,7 @@ allowed() {
 	format) echo "" ;;
 	store) echo "format" ;;
 	index) echo "format store" ;;
-	query) echo "format store index" ;;
+	query) echo "format store index backend" ;; # backend.h: Response helpers
 	backend) echo "format store index query" ;;
 	clickhouse) echo "backend format" ;;
 	pipeline) echo "backend format" ;;

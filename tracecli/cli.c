@@ -25,8 +25,8 @@ typedef struct opt_entry {
 
 /* Every flag, in the order --help lists them. */
 static const opt_entry opts[] = {
-	{"service", 0, "S", O_SERVICE, "only traces with a span of service S"},
-	{"operation", 0, "O", O_OPERATION, "only spans named O (with --service)"},
+	{"service", 0, "S", O_SERVICE, "only spans of service S"},
+	{"operation", 0, "O", O_OPERATION, "only spans named O"},
 	{"attr", 0, "KEY=VALUE", O_ATTR,
 	    "a span attribute as text; repeat to AND several"},
 	{"min-duration", 0, "D", O_MIN_DUR,
@@ -43,7 +43,8 @@ static const opt_entry opts[] = {
 	{"sort", 0, "ORDER", O_SORT,
 	    "newest or longest first, over the whole window"},
 	{"top", 0, "N", O_TOP,
-	    "N slowest spans and N operations by p99 (default 20, at most 1000)"},
+	    "the N slowest spans (default 20) and the N worst operations by "
+	    "p99 (default all); at most 1000"},
 	{"histogram", 0, NULL, O_HISTOGRAM,
 	    "a latency histogram (needs --service and --operation)"},
 	{"plain", 0, NULL, O_PLAIN, "text even on a terminal"},
@@ -121,6 +122,27 @@ cli_find_command(const char *name)
 	return NULL;
 }
 
+#define HELP_WIDTH 80
+#define HELP_INDENT 23
+
+/* Prints text from column HELP_INDENT, wrapped at HELP_WIDTH. */
+static void
+print_wrapped(FILE *f, const char *text)
+{
+	int room = HELP_WIDTH - HELP_INDENT;
+
+	while ((int)strlen(text) > room) {
+		int cut = room;
+		while (cut > 0 && text[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			cut = room;
+		fprintf(f, "%.*s\n%*s", cut, text, HELP_INDENT, "");
+		text += cut + (text[cut] == ' ');
+	}
+	fprintf(f, "%s\n", text);
+}
+
 static void
 print_flag(FILE *f, const opt_entry *o)
 {
@@ -131,10 +153,11 @@ print_flag(FILE *f, const opt_entry *o)
 		    o->arg ? " " : "", o->arg ? o->arg : "");
 	else
 		snprintf(left, sizeof left, "-%c %s", o->short_name, o->arg);
-	if (strlen(left) > 20)
-		fprintf(f, "  %s\n  %20s %s\n", left, "", o->help);
+	if ((int)strlen(left) > HELP_INDENT - 3)
+		fprintf(f, "  %s\n%*s", left, HELP_INDENT, "");
 	else
-		fprintf(f, "  %-20s %s\n", left, o->help);
+		fprintf(f, "  %-*s ", HELP_INDENT - 3, left);
+	print_wrapped(f, o->help);
 }
 
 void
@@ -166,7 +189,7 @@ cli_help(FILE *f, const cmd_entry *cmd)
 	    "\ndurations: 250us 100ms 1.5s 2m 1h 7d, or sums such as 1h30m\n"
 	    "times: RFC 3339 (2026-01-02T15:04:05Z) or unix seconds\n"
 	    "exit: 0 ok, 1 not found / no results, 2 usage, 3 collector "
-	    "unreachable or failing,\n      130/143 interrupted (Ctrl-C / "
+	    "unreachable\n      or failing, 130/143 interrupted (Ctrl-C / "
 	    "SIGTERM)\n");
 }
 
@@ -382,6 +405,9 @@ check_flags(const cli_args *c)
 		cli_usage_error(c->cmd, "%s", "--json does not apply to tui");
 	if (client_url_check(c->co.url, &cause) != CLIENT_OK)
 		cli_usage_error(c->cmd, "%s", cause);
+	if (c->ingest_url != NULL &&
+	    client_url_check(c->ingest_url, &cause) != CLIENT_OK)
+		cli_usage_error(c->cmd, "--ingest: %s", cause);
 }
 
 void

@@ -18,6 +18,15 @@ cli_fail(int rv, char *cause)
 }
 
 int
+cli_query(const cli_args *c, const pb_request *req, pb_response **resp)
+{
+	char *cause = NULL;
+	int rv = query_run(&c->co, req, resp, &cause);
+
+	return rv == EXIT_OK_ ? rv : cli_fail(rv, cause);
+}
+
+int
 cli_finish(int rv)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -1,78 +1,70 @@
 /*
- * cmd_deps.c - tracecli deps: which service calls which, from the newest
- * traces of the window (--limit of them, default 200): a span whose
- * parent is in another service is one call. The sample is read trace by
- * trace, so the output says how many traces it covers.
+ * cmd_deps.c - tracecli deps: which service calls which in the window,
+ * counted by the collector over every span it holds there (a span whose
+ * parent is in another service is one call): calls, errors, p50 and p99
+ * of the callee spans. --service keeps the calls to or from S.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tracecli.h"
 
-#define DEPS_DEFAULT_SAMPLE 200
-
-/* Reads every trace of the search result into d. */
-static int
-read_traces(const cli_args *c, const Tracequery__V1__SearchResult *r,
-    deps *d)
+/* The collector's links as edges; only those touching svc when set. */
+static void
+take_links(deps *d, const Tracequery__V1__DependenciesResult *r,
+    const char *svc)
 {
-	for (size_t i = 0; i < r->n_traces; i++) {
-		model_trace m;
-		char *cause = NULL;
-		int rv;
-		if (r->traces[i]->trace_id.len != 16)
+	for (size_t i = 0; i < r->n_links; i++) {
+		const Tracequery__V1__DependencyLink *l = r->links[i];
+		const char *p = l->parent ? l->parent : "";
+		const char *ch = l->child ? l->child : "";
+		if (svc != NULL && strcmp(p, svc) != 0 && strcmp(ch, svc) != 0)
 			continue;
-		rv = trace_load(&c->co, r->traces[i]->trace_id.data, c->san, &m,
-		    &cause);
-		if (rv == EXIT_NOTFOUND) {	/* gone to retention meanwhile */
-			free(cause);
-			continue;
-		}
-		if (rv != EXIT_OK_)
-			return cli_fail(rv, cause);
-		deps_add_trace(d, &m);
-		model_free(&m);
+		deps_add_edge(d, p, ch, l->call_count, l->error_count,
+		    l->p50_ns, l->p99_ns);
 	}
-	return EXIT_OK_;
+	d->spans_read = r->spans_read;
+	d->truncated = r->truncated;
+}
+
+static void
+print_deps(const cli_args *c, const deps *d)
+{
+	plain_opts o = cli_plain_opts(c);
+
+	if (c->json) {
+		json_deps(stdout, d);
+		return;
+	}
+	printf("Service calls in the window (%llu spans read%s)\n",
+	    (unsigned long long)d->spans_read, d->truncated ? "; the window "
+	    "holds more: the counts cover the newest" : "");
+	plain_deps(stdout, d, &o);
 }
 
 int
 cmd_deps(const cli_args *c)
 {
-	search_spec s = c->search;
+	Tracequery__V1__Request req = TRACEQUERY__V1__REQUEST__INIT;
+	Tracequery__V1__Dependencies q = TRACEQUERY__V1__DEPENDENCIES__INIT;
 	pb_response *resp = NULL;
-	char *cause = NULL;
 	deps d = {0};
 	int rv;
 
-	s.limit = s.limit ? s.limit : DEPS_DEFAULT_SAMPLE;
-	if ((rv = search_run(&c->co, &s, &resp, &cause)) != 0) {
-		if (rv != EXIT_NOTFOUND)
-			return cli_fail(rv, cause);
-		free(cause);
-		if (!c->json)
-			fprintf(stderr, "tracecli: no traces in the window\n");
+	q.start_unix_nano = c->search.from;
+	q.end_unix_nano = c->search.to;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES;
+	req.dependencies = &q;
+	if ((rv = cli_query(c, &req, &resp)) != 0)
 		return rv;
-	}
-	rv = read_traces(c, resp->search, &d);
-	uint32_t fetched = (uint32_t)resp->search->n_traces;
+	if (resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_DEPENDENCIES)
+		take_links(&d, resp->dependencies, c->search.service);
 	tracequery__v1__response__free_unpacked(resp, NULL);
-	if (rv != EXIT_OK_) {
-		deps_free(&d);
-		return rv;
-	}
-	deps_finish(&d);
-	plain_opts o = cli_plain_opts(c);
-	if (c->json) {
-		json_deps(stdout, &d);
-	} else {
-		printf("Service calls in the %d newest trace%s of the window%s\n",
-		    d.traces, d.traces == 1 ? "" : "s", fetched >= s.limit ?
-		    " (the --limit: more traces may exist)" : "");
-		plain_deps(stdout, &d, &o);
-	}
+	print_deps(c, &d);
 	rv = d.n > 0 ? EXIT_OK_ : EXIT_NOTFOUND;
 	if (rv && !c->json)
-		fprintf(stderr, "tracecli: no calls between services\n");
+		fprintf(stderr, "tracecli: no calls between services in the "
+		    "window\n");
 	deps_free(&d);
 	return cli_finish(rv);
 }

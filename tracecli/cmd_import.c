@@ -258,7 +258,9 @@ cmd_import(const cli_args *c)
 		url_owned = xstrndup(io.url, (size_t)(strchr(io.url, ',') - io.url));
 		io.url = url_owned;
 	}
-	int crv = client_open(&st.cl, &io, &cause);
+	int crv = client_url_check(io.url, &cause);
+	if (crv == CLIENT_OK)
+		crv = client_open(&st.cl, &io, &cause);
 	if (crv != CLIENT_OK) {
 		fprintf(stderr, "tracecli: import: %s\n", cause);
 		free(cause);

@@ -23,15 +23,14 @@ cmd_operations(const cli_args *c)
 	Tracequery__V1__OperationsResult empty =
 	    TRACEQUERY__V1__OPERATIONS_RESULT__INIT;
 	pb_response *resp = NULL;
-	char *cause = NULL;
 	int rv;
 
 	tracequery__v1__list_operations__init(&lo);
 	lo.service = c->args[0];
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_OPERATIONS;
 	req.operations = &lo;
-	if ((rv = query_run(&c->co, &req, &resp, &cause)) != 0)
-		return cli_fail(rv, cause);
+	if ((rv = cli_query(c, &req, &resp)) != 0)
+		return rv;
 	Tracequery__V1__OperationsResult *r =
 	    resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_OPERATIONS ?
 	    resp->operations : &empty;

@@ -20,13 +20,12 @@ cmd_services(const cli_args *c)
 	Tracequery__V1__ServicesResult empty =
 	    TRACEQUERY__V1__SERVICES_RESULT__INIT;
 	pb_response *resp = NULL;
-	char *cause = NULL;
 	int rv;
 
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SERVICES;
 	req.services = &ls;
-	if ((rv = query_run(&c->co, &req, &resp, &cause)) != 0)
-		return cli_fail(rv, cause);
+	if ((rv = cli_query(c, &req, &resp)) != 0)
+		return rv;
 	Tracequery__V1__ServicesResult *r =
 	    resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_SERVICES ?
 	    resp->services : &empty;

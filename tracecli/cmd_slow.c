@@ -24,7 +24,6 @@ cmd_slow(const cli_args *c)
 	Tracequery__V1__Slow s;
 	Tracequery__V1__SlowResult empty = TRACEQUERY__V1__SLOW_RESULT__INIT;
 	pb_response *resp = NULL;
-	char *cause = NULL;
 	int rv;
 
 	tracequery__v1__slow__init(&s);
@@ -42,8 +41,8 @@ cmd_slow(const cli_args *c)
 	s.histogram = c->histogram;
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SLOW;
 	req.slow = &s;
-	if ((rv = query_run(&c->co, &req, &resp, &cause)) != 0)
-		return cli_fail(rv, cause);
+	if ((rv = cli_query(c, &req, &resp)) != 0)
+		return rv;
 	Tracequery__V1__SlowResult *r =
 	    resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_SLOW ?
 	    resp->slow : &empty;

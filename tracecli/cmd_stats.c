@@ -8,13 +8,12 @@ cmd_stats(const cli_args *c)
 	Tracequery__V1__GetStats gs = TRACEQUERY__V1__GET_STATS__INIT;
 	Tracequery__V1__StatsResult empty = TRACEQUERY__V1__STATS_RESULT__INIT;
 	pb_response *resp = NULL;
-	char *cause = NULL;
 	int rv;
 
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_STATS;
 	req.stats = &gs;
-	if ((rv = query_run(&c->co, &req, &resp, &cause)) != 0)
-		return cli_fail(rv, cause);
+	if ((rv = cli_query(c, &req, &resp)) != 0)
+		return rv;
 	const Tracequery__V1__StatsResult *r =
 	    resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_STATS ?
 	    resp->stats : &empty;

@@ -31,11 +31,11 @@ const cmd_entry cmd_table[] = {
 	    1, 2, OPT_BIT(O_BASELINE) | OPT_BIT(O_SINCE), cmd_diff},
 	{"deps", "", "service dependencies: who calls whom, calls, errors, "
 	    "p50/p99",
-	    "Read from the newest traces of the window (--limit of them, "
-	    "default 200):\na span whose parent is in another service is one "
-	    "call. A table, then a graph.",
+	    "Counted by the collector over the spans of the window: a span "
+	    "whose parent\nis in another service is one call. --service keeps "
+	    "the calls to or from S.\nA table, then a graph.",
 	    0, 0, OPT_BIT(O_SERVICE) | OPT_BIT(O_SINCE) | OPT_BIT(O_FROM) |
-	    OPT_BIT(O_TO) | OPT_BIT(O_LIMIT) | OPT_BIT(O_ERRORS), cmd_deps},
+	    OPT_BIT(O_TO), cmd_deps},
 	{"tail", "", "print traces as they arrive, until interrupted",
 	    "Each second it searches the last minute of span starts, so a "
 	    "span that\narrives later than a minute after it started is not "
@@ -55,8 +55,8 @@ const cmd_entry cmd_table[] = {
 	    cmd_tui},
 	{"export", "TRACE_ID...", "write traces as OTLP JSON (lossless)",
 	    NULL, 1, 1000, 0, cmd_export},
-	{"import", "FILE", "send an OTLP JSON file (or JSON Lines; - is "
-	    "stdin) to the collector", NULL, 1, 1, OPT_BIT(O_INGEST),
+	{"import", "FILE", "send OTLP JSON (or JSON Lines; - is stdin) to "
+	    "the collector", NULL, 1, 1, OPT_BIT(O_INGEST),
 	    cmd_import},
 };
 

@@ -1,8 +1,10 @@
 /*
- * deps.c - service dependencies from traces: every span whose parent is
- * in another service is one call from the parent's service to its own,
- * with the span's duration and error. Calls are gathered per (caller,
- * callee) edge; p50 and p99 come from the exact durations. No curses.
+ * deps.c - service dependencies: every span whose parent is in another
+ * service is one call from the parent's service to its own, with the
+ * span's duration and error. Edges come from the collector's count over
+ * a window (deps_add_edge, `tracecli deps`) or from traces read here
+ * (deps_add_trace, the tui's view of the traces listed: p50 and p99 from
+ * the exact durations). No curses.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,18 @@ deps_add_trace(deps *d, const model_trace *m)
 	d->traces++;
 }
 
+void
+deps_add_edge(deps *d, const char *caller, const char *callee, uint64_t calls,
+    uint64_t errors, uint64_t p50_ns, uint64_t p99_ns)
+{
+	dep_edge *e = edge_of(d, caller, callee);
+
+	e->calls = (int)calls;
+	e->errors = (int)errors;
+	e->p50_ns = p50_ns;
+	e->p99_ns = p99_ns;
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -83,6 +97,8 @@ deps_finish(deps *d)
 {
 	for (int i = 0; i < d->n; i++) {
 		dep_edge *e = &d->edges[i];
+		if (e->durs == NULL)	/* counted elsewhere (deps_add_edge) */
+			continue;
 		qsort(e->durs, (size_t)e->calls, sizeof *e->durs, cmp_u64);
 		e->p50_ns = rank(e->durs, e->calls, 0.50);
 		e->p99_ns = rank(e->durs, e->calls, 0.99);

@@ -263,7 +263,9 @@ json_deps(FILE *f, const deps *d)
 {
 	json_t *o = json_object(), *edges = json_array();
 
-	json_object_set_new(o, "traces", json_integer(d->traces));
+	json_object_set_new(o, "spans_read",
+	    json_integer((json_int_t)d->spans_read));
+	json_object_set_new(o, "truncated", json_boolean(d->truncated));
 	for (int i = 0; i < d->n; i++) {
 		const dep_edge *e = &d->edges[i];
 		json_t *j = json_object();

@@ -150,30 +150,31 @@ id_hex(const ProtobufCBinaryData *b, size_t want, char *out)
 		strcpy(out, "?");
 }
 
-/* The cells of one search row; bufs holds their text. */
+/* The cells of search row i; b holds their text. */
 static void
-search_cells(const Tracequery__V1__TraceSummary *t, char bufs[][CELL_MAX],
-    const char **cells)
+search_cells(const void *arg, size_t i, table_buf *b, const char **cells)
 {
+	const Tracequery__V1__TraceSummary *t =
+	    ((const Tracequery__V1__SearchResult *)arg)->traces[i];
 	size_t so = 0;
 
-	id_hex(&t->trace_id, 16, bufs[0]);
-	time_format(t->start_unix_nano, bufs[1], CELL_MAX);
-	bufs[1][19] = '\0';	/* to the second */
-	duration_format(t->duration_ns, bufs[2], CELL_MAX);
-	snprintf(bufs[3], CELL_MAX, "%u", t->span_count);
-	snprintf(bufs[4], CELL_MAX, "%u", t->error_count);
-	snprintf(bufs[5], CELL_MAX, "%s: %s",
+	id_hex(&t->trace_id, 16, b->s[0]);
+	time_format(t->start_unix_nano, b->s[1], TABLE_CELL);
+	b->s[1][19] = '\0';	/* to the second */
+	duration_format(t->duration_ns, b->s[2], TABLE_CELL);
+	snprintf(b->s[3], TABLE_CELL, "%u", t->span_count);
+	snprintf(b->s[4], TABLE_CELL, "%u", t->error_count);
+	snprintf(b->s[5], TABLE_CELL, "%s: %s",
 	    t->root_service ? t->root_service : "",
 	    t->root_name ? t->root_name : "");
-	bufs[6][0] = '\0';
-	for (size_t k = 0; k < t->n_services && so + 2 < CELL_MAX; k++) {
-		int w = snprintf(bufs[6] + so, CELL_MAX - so, "%s%s",
+	b->s[6][0] = '\0';
+	for (size_t k = 0; k < t->n_services && so + 2 < TABLE_CELL; k++) {
+		int w = snprintf(b->s[6] + so, TABLE_CELL - so, "%s%s",
 		    k ? "," : "", t->services[k] ? t->services[k] : "");
 		so = w < 0 ? so : so + (size_t)w;
 	}
 	for (int k = 0; k < 7; k++)
-		cells[k] = bufs[k];
+		cells[k] = b->s[k];
 }
 
 void
@@ -182,27 +183,16 @@ plain_search(FILE *f, const Tracequery__V1__SearchResult *r, uint32_t limit,
 {
 	/* ROOT gives way last; SERVICES first, then START goes. */
 	table_col c[] = {
-		{"TRACE ID", 32, 0, 0, false, 0, 0},
-		{"START", 19, 0, 2, false, 0, 0},
-		{"DURATION", 8, 0, 0, true, 0, 0},
-		{"SPANS", 5, 0, 0, true, 0, 0},
-		{"ERRORS", 6, 0, 3, true, 0, 0},
-		{"ROOT", 16, 2, 0, false, 0, 0},
-		{"SERVICES", 8, 1, 1, false, 0, 0},
+		{"TRACE ID", 32, 0, 0, false, 0, 0, false},
+		{"START", 19, 0, 2, false, 0, 0, false},
+		{"DURATION", 8, 0, 0, true, 0, 0, false},
+		{"SPANS", 5, 0, 0, true, 0, 0, false},
+		{"ERRORS", 6, 0, 3, true, 0, 0, false},
+		{"ROOT", 16, 2, 0, false, 0, 0, false},
+		{"SERVICES", 8, 1, 1, false, 0, 0, false},
 	};
-	char bufs[7][CELL_MAX];
-	const char *cells[7];
 
-	for (size_t i = 0; i < r->n_traces; i++) {
-		search_cells(r->traces[i], bufs, cells);
-		table_measure(c, 7, cells, san_of(o));
-	}
-	table_fit(c, 7, o->width);
-	table_head(f, c, 7, san_of(o));
-	for (size_t i = 0; i < r->n_traces; i++) {
-		search_cells(r->traces[i], bufs, cells);
-		table_row(f, c, 7, cells, san_of(o));
-	}
+	table_print(f, c, 7, r->n_traces, search_cells, r, o->width, san_of(o));
 	if (r->n_traces >= limit)
 		fprintf(f, "%zu trace%s: the limit, more may match (--limit N, "
 		    "at most %d)\n", r->n_traces, r->n_traces == 1 ? "" : "s",
@@ -244,20 +234,20 @@ plain_histogram(FILE *f, Tracequery__V1__HistogramBucket *const *b, size_t n,
 }
 
 static void
-slow_cells(const Tracequery__V1__SlowSpan *s, char bufs[][CELL_MAX],
-    const char **cells)
+slow_cells(const void *arg, size_t i, table_buf *b, const char **cells)
 {
-	duration_format(s->duration_ns, bufs[0], CELL_MAX);
+	const Tracequery__V1__SlowSpan *s =
+	    ((const Tracequery__V1__SlowResult *)arg)->spans[i];
+
+	duration_format(s->duration_ns, b->s[0], TABLE_CELL);
+	time_format(s->start_unix_nano, b->s[3], TABLE_CELL);
+	b->s[3][19] = '\0';
+	id_hex(&s->trace_id, 16, b->s[4]);
+	id_hex(&s->span_id, 8, b->s[5]);
+	for (int k = 0; k < 6; k++)
+		cells[k] = b->s[k];
 	cells[1] = s->service;
 	cells[2] = s->name;
-	time_format(s->start_unix_nano, bufs[3], CELL_MAX);
-	bufs[3][19] = '\0';
-	id_hex(&s->trace_id, 16, bufs[4]);
-	id_hex(&s->span_id, 8, bufs[5]);
-	cells[0] = bufs[0];
-	cells[3] = bufs[3];
-	cells[4] = bufs[4];
-	cells[5] = bufs[5];
 }
 
 static void
@@ -265,46 +255,37 @@ slow_spans(FILE *f, const Tracequery__V1__SlowResult *r, uint32_t top,
     const plain_opts *o)
 {
 	table_col c[] = {
-		{"DURATION", 8, 0, 0, true, 0, 0},
-		{"SERVICE", 8, 2, 0, false, 0, 0},
-		{"OPERATION", 12, 3, 0, false, 0, 0},
-		{"START", 19, 0, 2, false, 0, 0},
-		{"TRACE ID", 32, 0, 0, false, 0, 0},
-		{"SPAN ID", 16, 0, 1, false, 0, 0},
+		{"DURATION", 8, 0, 0, true, 0, 0, false},
+		{"SERVICE", 8, 2, 0, false, 0, 0, false},
+		{"OPERATION", 12, 3, 0, false, 0, 0, false},
+		{"START", 19, 0, 2, false, 0, 0, false},
+		{"TRACE ID", 32, 0, 0, false, 0, 0, false},
+		{"SPAN ID", 16, 0, 1, false, 0, 0, false},
 	};
-	char bufs[6][CELL_MAX];
-	const char *cells[6];
 
 	fprintf(f, "Slowest spans (span-level: each row is one span, not a "
 		   "trace)\n");
-	for (size_t i = 0; i < r->n_spans; i++) {
-		slow_cells(r->spans[i], bufs, cells);
-		table_measure(c, 6, cells, san_of(o));
-	}
-	table_fit(c, 6, o->width);
-	table_head(f, c, 6, san_of(o));
-	for (size_t i = 0; i < r->n_spans; i++) {
-		slow_cells(r->spans[i], bufs, cells);
-		table_row(f, c, 6, cells, san_of(o));
-	}
+	table_print(f, c, 6, r->n_spans, slow_cells, r, o->width, san_of(o));
 	if (r->n_spans >= top)
 		fprintf(f, "%zu spans: the limit (--top N, at most %d)\n",
 		    r->n_spans, SEARCH_MAX_LIMIT);
 }
 
 static void
-pct_cells(const Tracequery__V1__OperationPercentiles *p,
-    char bufs[][CELL_MAX], const char **cells)
+pct_cells(const void *arg, size_t i, table_buf *b, const char **cells)
 {
+	const Tracequery__V1__OperationPercentiles *p =
+	    ((const Tracequery__V1__SlowResult *)arg)->percentiles[i];
+
+	snprintf(b->s[2], TABLE_CELL, "%llu", (unsigned long long)p->count);
+	duration_format(p->p50_ns, b->s[3], TABLE_CELL);
+	duration_format(p->p90_ns, b->s[4], TABLE_CELL);
+	duration_format(p->p99_ns, b->s[5], TABLE_CELL);
+	duration_format(p->max_ns, b->s[6], TABLE_CELL);
+	for (int k = 2; k < 7; k++)
+		cells[k] = b->s[k];
 	cells[0] = p->service;
 	cells[1] = p->operation;
-	snprintf(bufs[2], CELL_MAX, "%llu", (unsigned long long)p->count);
-	duration_format(p->p50_ns, bufs[3], CELL_MAX);
-	duration_format(p->p90_ns, bufs[4], CELL_MAX);
-	duration_format(p->p99_ns, bufs[5], CELL_MAX);
-	duration_format(p->max_ns, bufs[6], CELL_MAX);
-	for (int k = 2; k < 7; k++)
-		cells[k] = bufs[k];
 }
 
 static void
@@ -312,28 +293,18 @@ slow_percentiles(FILE *f, const Tracequery__V1__SlowResult *r,
     size_t nops_all, const plain_opts *o)
 {
 	table_col c[] = {
-		{"SERVICE", 8, 1, 0, false, 0, 0},
-		{"OPERATION", 12, 2, 0, false, 0, 0},
-		{"COUNT", 5, 0, 0, true, 0, 0},
-		{"P50", 8, 0, 0, true, 0, 0},
-		{"P90", 8, 0, 1, true, 0, 0},
-		{"P99", 8, 0, 0, true, 0, 0},
-		{"MAX", 8, 0, 2, true, 0, 0},
+		{"SERVICE", 8, 1, 0, false, 0, 0, false},
+		{"OPERATION", 12, 2, 0, false, 0, 0, false},
+		{"COUNT", 5, 0, 0, true, 0, 0, false},
+		{"P50", 8, 0, 0, true, 0, 0, false},
+		{"P90", 8, 0, 1, true, 0, 0, false},
+		{"P99", 8, 0, 0, true, 0, 0, false},
+		{"MAX", 8, 0, 2, true, 0, 0, false},
 	};
-	char bufs[7][CELL_MAX];
-	const char *cells[7];
 
 	fprintf(f, "\nPercentiles per operation, worst p99 first\n");
-	for (size_t i = 0; i < r->n_percentiles; i++) {
-		pct_cells(r->percentiles[i], bufs, cells);
-		table_measure(c, 7, cells, san_of(o));
-	}
-	table_fit(c, 7, o->width);
-	table_head(f, c, 7, san_of(o));
-	for (size_t i = 0; i < r->n_percentiles; i++) {
-		pct_cells(r->percentiles[i], bufs, cells);
-		table_row(f, c, 7, cells, san_of(o));
-	}
+	table_print(f, c, 7, r->n_percentiles, pct_cells, r, o->width,
+	    san_of(o));
 	if (r->n_percentiles < nops_all)
 		fprintf(f, "%zu of %zu operations (--top)\n", r->n_percentiles,
 		    nops_all);
@@ -364,29 +335,29 @@ plain_services(FILE *f, const Tracequery__V1__ServicesResult *r,
 	}
 }
 
+static void
+op_cells(const void *arg, size_t i, table_buf *b, const char **cells)
+{
+	const Tracequery__V1__Operation *op =
+	    ((const Tracequery__V1__OperationsResult *)arg)->operations[i];
+
+	(void)b;
+	cells[0] = op->name;
+	cells[1] = kind_name((int)op->kind);
+}
+
 void
 plain_operations(FILE *f, const Tracequery__V1__OperationsResult *r,
     const plain_opts *o)
 {
 	table_col c[] = {
-		{"OPERATION", 12, 1, 0, false, 0, 0},
-		{"KIND", 11, 0, 0, false, 0, 0},
+		{"OPERATION", 12, 1, 0, false, 0, 0, false},
+		{"KIND", 11, 0, 0, false, 0, 0, false},
 	};
-	const char *cells[2];
 
-	for (size_t i = 0; i < r->n_operations; i++) {
-		cells[0] = r->operations[i]->name;
-		cells[1] = kind_name((int)r->operations[i]->kind);
-		table_measure(c, 2, cells, san_of(o));
-	}
-	table_fit(c, 2, o->width);
-	table_head(f, c, 2, san_of(o));
-	for (size_t i = 0; i < r->n_operations; i++) {
-		cells[0] = r->operations[i]->name;
-		cells[1] = kind_name((int)r->operations[i]->kind);
-		table_row(f, c, 2, cells, san_of(o));
-	}
+	table_print(f, c, 2, r->n_operations, op_cells, r, o->width, san_of(o));
 }
+
 /* Formats a statistic by its unit. */
 static void
 stat_value(const Tracequery__V1__Stat *s, char *buf, size_t len)
@@ -409,27 +380,25 @@ stat_value(const Tracequery__V1__Stat *s, char *buf, size_t len)
 	}
 }
 
+static void
+stat_cells(const void *arg, size_t i, table_buf *b, const char **cells)
+{
+	const Tracequery__V1__Stat *st =
+	    ((const Tracequery__V1__StatsResult *)arg)->stats[i];
+
+	stat_value(st, b->s[1], TABLE_CELL);
+	cells[0] = st->name;
+	cells[1] = b->s[1];
+}
+
 void
 plain_stats(FILE *f, const Tracequery__V1__StatsResult *r,
     const plain_opts *o)
 {
 	table_col c[] = {
-		{"STAT", 16, 1, 0, false, 0, 0},
-		{"VALUE", 12, 0, 0, false, 0, 0},
+		{"STAT", 16, 1, 0, false, 0, 0, false},
+		{"VALUE", 12, 0, 0, false, 0, 0, false},
 	};
-	char val[64];
-	const char *cells[2] = {NULL, val};
 
-	for (size_t i = 0; i < r->n_stats; i++) {
-		cells[0] = r->stats[i]->name;
-		stat_value(r->stats[i], val, sizeof val);
-		table_measure(c, 2, cells, san_of(o));
-	}
-	table_fit(c, 2, o->width);
-	table_head(f, c, 2, san_of(o));
-	for (size_t i = 0; i < r->n_stats; i++) {
-		cells[0] = r->stats[i]->name;
-		stat_value(r->stats[i], val, sizeof val);
-		table_row(f, c, 2, cells, san_of(o));
-	}
+	table_print(f, c, 2, r->n_stats, stat_cells, r, o->width, san_of(o));
 }

@@ -8,42 +8,33 @@
 #define NCOLS 6
 
 static void
-edge_cells(const dep_edge *e, char bufs[][32], const char **cells)
+edge_cells(const void *arg, size_t i, table_buf *b, const char **cells)
 {
+	const dep_edge *e = &((const deps *)arg)->edges[i];
+
+	snprintf(b->s[2], TABLE_CELL, "%d", e->calls);
+	snprintf(b->s[3], TABLE_CELL, "%d", e->errors);
+	duration_format(e->p50_ns, b->s[4], TABLE_CELL);
+	duration_format(e->p99_ns, b->s[5], TABLE_CELL);
+	for (int k = 2; k < NCOLS; k++)
+		cells[k] = b->s[k];
 	cells[0] = e->caller;
 	cells[1] = e->callee;
-	snprintf(bufs[2], 32, "%d", e->calls);
-	snprintf(bufs[3], 32, "%d", e->errors);
-	duration_format(e->p50_ns, bufs[4], 32);
-	duration_format(e->p99_ns, bufs[5], 32);
-	for (int k = 2; k < NCOLS; k++)
-		cells[k] = bufs[k];
 }
 
 static void
 deps_table(FILE *f, const deps *d, const plain_opts *o, san_mode san)
 {
 	table_col c[NCOLS] = {
-		{"CALLER", 8, 2, 0, false, 0, 0},
-		{"CALLEE", 8, 1, 0, false, 0, 0},
-		{"CALLS", 5, 0, 0, true, 0, 0},
-		{"ERRORS", 6, 0, 0, true, 0, 0},
-		{"P50", 8, 0, 1, true, 0, 0},
-		{"P99", 8, 0, 0, true, 0, 0},
+		{"CALLER", 8, 2, 0, false, 0, 0, false},
+		{"CALLEE", 8, 1, 0, false, 0, 0, false},
+		{"CALLS", 5, 0, 0, true, 0, 0, false},
+		{"ERRORS", 6, 0, 0, true, 0, 0, false},
+		{"P50", 8, 0, 1, true, 0, 0, false},
+		{"P99", 8, 0, 0, true, 0, 0, false},
 	};
-	char bufs[NCOLS][32];
-	const char *cells[NCOLS];
 
-	for (int i = 0; i < d->n; i++) {
-		edge_cells(&d->edges[i], bufs, cells);
-		table_measure(c, NCOLS, cells, san);
-	}
-	table_fit(c, NCOLS, o->width);
-	table_head(f, c, NCOLS, san);
-	for (int i = 0; i < d->n; i++) {
-		edge_cells(&d->edges[i], bufs, cells);
-		table_row(f, c, NCOLS, cells, san);
-	}
+	table_print(f, c, NCOLS, (size_t)d->n, edge_cells, d, o->width, san);
 }
 
 /* The graph: each caller, its callees hanging from it. */

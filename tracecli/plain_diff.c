@@ -46,21 +46,31 @@ change_cell(const diff_row *r, char *out, size_t len)
 	    a ? 100.0 * ((double)b - (double)a) / (double)a : 0.0);
 }
 
+/* What the rows of the text diff need: the diff, rows in tree order,
+ * the tree column's width. */
+typedef struct diff_text {
+	const trace_diff *d;
+	int *pre;
+	int tree_w;
+	bool ascii;
+} diff_text;
+
 static void
-row_cells(const trace_diff *d, int i, int tree_w, bool ascii,
-    char bufs[][1100], const char **cells)
+row_cells(const void *arg, size_t k, table_buf *b, const char **cells)
 {
-	const mspan *s = &d->tree.spans[i];
+	const diff_text *t = arg;
+	int i = t->pre[k];
+	const mspan *s = &t->d->tree.spans[i];
 	char prefix[600];
 
-	snprintf(bufs[0], 8, "%c", marks[d->rows[i].change]);
-	tree_prefix(&d->tree, i, tree_w, ascii, prefix, sizeof prefix);
-	snprintf(bufs[1], 1100, "%s%s", prefix, s->name);
-	side_cell(&d->rows[i], 0, bufs[3], 64);
-	side_cell(&d->rows[i], 1, bufs[4], 64);
-	change_cell(&d->rows[i], bufs[5], 64);
-	for (int k = 0; k < NCOLS; k++)
-		cells[k] = bufs[k];
+	snprintf(b->s[0], TABLE_CELL, "%c", marks[t->d->rows[i].change]);
+	tree_prefix(&t->d->tree, i, t->tree_w, t->ascii, prefix, sizeof prefix);
+	snprintf(b->s[1], TABLE_CELL, "%s%s", prefix, s->name);
+	side_cell(&t->d->rows[i], 0, b->s[3], TABLE_CELL);
+	side_cell(&t->d->rows[i], 1, b->s[4], TABLE_CELL);
+	change_cell(&t->d->rows[i], b->s[5], TABLE_CELL);
+	for (int c = 0; c < NCOLS; c++)
+		cells[c] = b->s[c];
 	cells[2] = s->service;
 }
 
@@ -78,35 +88,26 @@ void
 plain_diff(FILE *f, const trace_diff *d, const plain_opts *o)
 {
 	table_col c[NCOLS] = {
-		{"", 1, 0, 0, false, 0, 0},
-		{"SPAN", 16, 2, 0, false, 0, 0},
-		{"SERVICE", 8, 1, 1, false, 0, 0},
-		{"A", 8, 0, 0, true, 0, 0},
-		{"B", 8, 0, 0, true, 0, 0},
-		{"CHANGE", 8, 0, 0, false, 0, 0},
+		{"", 1, 0, 0, false, 0, 0, false},
+		{"SPAN", 16, 2, 0, false, 0, 0, false},
+		{"SERVICE", 8, 1, 1, false, 0, 0, false},
+		{"A", 8, 0, 0, true, 0, 0, false},
+		{"B", 8, 0, 0, true, 0, 0, false},
+		{"CHANGE", 8, 0, 0, false, 0, 0, false},
 	};
-	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
-	char bufs[NCOLS][1100];
-	const char *cells[NCOLS];
-	int *pre = xmalloc(((size_t)d->tree.nspans + 1) * sizeof *pre);
-	int tree_w = o->width / 3 > 12 ? o->width / 3 : 12;
+	diff_text t = {d, NULL, o->width / 3 > 12 ? o->width / 3 : 12, o->ascii};
 
+	for (int k = 0; k < NCOLS; k++)	/* the model's names, our numbers */
+		c[k].safe = true;
+	t.pre = xmalloc(((size_t)d->tree.nspans + 1) * sizeof *t.pre);
 	header(f, "A", d->a);
 	header(f, "B", d->b);
-	model_preorder(&d->tree, pre);
-	for (int k = 0; k < d->tree.nspans; k++) {
-		row_cells(d, pre[k], tree_w, o->ascii, bufs, cells);
-		table_measure(c, NCOLS, cells, san);
-	}
-	table_fit(c, NCOLS, o->width);
-	table_head(f, c, NCOLS, san);
-	for (int k = 0; k < d->tree.nspans; k++) {
-		row_cells(d, pre[k], tree_w, o->ascii, bufs, cells);
-		table_row(f, c, NCOLS, cells, san);
-	}
+	model_preorder(&d->tree, t.pre);
+	table_print(f, c, NCOLS, (size_t)d->tree.nspans, row_cells, &t,
+	    o->width, o->ascii ? SAN_ASCII : SAN_UTF8);
 	fprintf(f, "%d added (+), %d missing (-), %d slower (>), %d faster (<)\n"
 	    "(spans match by service and operation along the path from the "
 	    "root)\n", d->count[DIFF_ADDED], d->count[DIFF_MISSING],
 	    d->count[DIFF_SLOWER], d->count[DIFF_FASTER]);
-	free(pre);
+	free(t.pre);
 }

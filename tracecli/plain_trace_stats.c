@@ -1,55 +1,59 @@
 /* plain_tstats.c - `show --stats` as text: per service, then its
  * operations indented, the time each took and its share of the trace. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "tracecli.h"
 
 #define NCOLS 8
 
+/* The rows: each service, then its operations indented under it. */
+typedef struct stats_text {
+	const tstats *ts;
+	const tstat_row **rows;
+	bool *is_op;
+} stats_text;
+
 static void
-stat_cells(const tstats *ts, const tstat_row *r, char bufs[][64],
-    const char **cells)
+stat_cells(const void *arg, size_t i, table_buf *b, const char **cells)
 {
-	snprintf(bufs[1], 64, "%d", r->count);
-	duration_format(r->total_ns, bufs[2], 64);
+	const stats_text *t = arg;
+	const tstat_row *r = t->rows[i];
+
+	snprintf(b->s[0], TABLE_CELL, "%s%s", t->is_op[i] ? "  " : "", r->name);
+	snprintf(b->s[1], TABLE_CELL, "%d", r->count);
+	duration_format(r->total_ns, b->s[2], TABLE_CELL);
 	duration_format(r->count ? r->total_ns / (uint64_t)r->count : 0,
-	    bufs[3], 64);
-	duration_format(r->max_ns, bufs[4], 64);
-	duration_format(r->self_ns, bufs[5], 64);
-	snprintf(bufs[6], 64, "%.1f%%", 100.0 * tstats_share(ts, r));
-	snprintf(bufs[7], 64, "%d", r->errors);
-	for (int k = 1; k < NCOLS; k++)
-		cells[k] = bufs[k];
+	    b->s[3], TABLE_CELL);
+	duration_format(r->max_ns, b->s[4], TABLE_CELL);
+	duration_format(r->self_ns, b->s[5], TABLE_CELL);
+	snprintf(b->s[6], TABLE_CELL, "%.1f%%", 100.0 * tstats_share(t->ts, r));
+	snprintf(b->s[7], TABLE_CELL, "%d", r->errors);
+	for (int k = 0; k < NCOLS; k++)
+		cells[k] = b->s[k];
 }
 
-/* Operations are indented under their service: the indent is part of
- * the (already sanitised) name cell. */
-static void
-emit_row(FILE *f, table_col *c, const tstats *ts, const tstat_row *r,
-    bool op, san_mode san, bool measure)
+/* Flattens services and their operations into rows; returns how many. */
+static size_t
+flatten(stats_text *t)
 {
-	char bufs[NCOLS][64], name[1100];
-	const char *cells[NCOLS];
+	size_t n = 0;
 
-	stat_cells(ts, r, bufs, cells);
-	snprintf(name, sizeof name, "%s%s", op ? "  " : "", r->name);
-	cells[0] = name;
-	if (measure)
-		table_measure(c, NCOLS, cells, san);
-	else
-		table_row(f, c, NCOLS, cells, san);
-}
-
-static void
-emit_all(FILE *f, table_col *c, const tstats *ts, san_mode san,
-    bool measure)
-{
-	for (int k = 0; k < ts->nservices; k++) {
-		const tstat_service *sv = &ts->services[k];
-		emit_row(f, c, ts, &sv->total, false, san, measure);
-		for (int j = 0; j < sv->nops; j++)
-			emit_row(f, c, ts, &sv->ops[j], true, san, measure);
+	for (int k = 0; k < t->ts->nservices; k++)
+		n += 1 + (size_t)t->ts->services[k].nops;
+	t->rows = xmalloc((n + 1) * sizeof *t->rows);
+	t->is_op = xmalloc(n + 1);
+	n = 0;
+	for (int k = 0; k < t->ts->nservices; k++) {
+		const tstat_service *sv = &t->ts->services[k];
+		t->is_op[n] = false;
+		t->rows[n++] = &sv->total;
+		for (int j = 0; j < sv->nops; j++) {
+			t->is_op[n] = true;
+			t->rows[n++] = &sv->ops[j];
+		}
 	}
+	return n;
 }
 
 void
@@ -57,26 +61,29 @@ plain_trace_stats(FILE *f, const model_trace *m, const tstats *ts,
     const plain_opts *o)
 {
 	table_col c[NCOLS] = {
-		{"SERVICE / OPERATION", 12, 1, 0, false, 0, 0},
-		{"SPANS", 5, 0, 0, true, 0, 0},
-		{"TOTAL", 8, 0, 3, true, 0, 0},
-		{"AVG", 8, 0, 2, true, 0, 0},
-		{"MAX", 8, 0, 1, true, 0, 0},
-		{"SELF", 8, 0, 0, true, 0, 0},
-		{"SELF%", 6, 0, 0, true, 0, 0},
-		{"ERRORS", 6, 0, 4, true, 0, 0},
+		{"SERVICE / OPERATION", 12, 1, 0, false, 0, 0, false},
+		{"SPANS", 5, 0, 0, true, 0, 0, false},
+		{"TOTAL", 8, 0, 3, true, 0, 0, false},
+		{"AVG", 8, 0, 2, true, 0, 0, false},
+		{"MAX", 8, 0, 1, true, 0, 0, false},
+		{"SELF", 8, 0, 0, true, 0, 0, false},
+		{"SELF%", 6, 0, 0, true, 0, 0, false},
+		{"ERRORS", 6, 0, 4, true, 0, 0, false},
 	};
-	san_mode san = o->ascii ? SAN_ASCII : SAN_UTF8;
+	stats_text t = {ts, NULL, NULL};
 	char dur[32];
 
+	for (int k = 0; k < NCOLS; k++)	/* the model's names, our numbers */
+		c[k].safe = true;
 	fprintf(f, "Trace %s  %s  %d span%s  %d service%s\n", m->trace_hex,
 	    duration_format(ts->duration_ns, dur, sizeof dur), m->nspans,
 	    m->nspans == 1 ? "" : "s", m->nservices,
 	    m->nservices == 1 ? "" : "s");
-	emit_all(f, c, ts, san, true);
-	table_fit(c, NCOLS, o->width);
-	table_head(f, c, NCOLS, san);
-	emit_all(f, c, ts, san, false);
+	size_t n = flatten(&t);
+	table_print(f, c, NCOLS, n, stat_cells, &t, o->width,
+	    o->ascii ? SAN_ASCII : SAN_UTF8);
 	fprintf(f, "SELF: time in the span not covered by its children; "
 		   "SELF%%: of the trace's %s\n", dur);
+	free(t.rows);
+	free(t.is_op);
 }

@@ -17,14 +17,26 @@ safe_text(const char *raw, san_mode san, char *out, size_t len)
 	sanitize_buf(raw ? raw : "", raw ? strlen(raw) : 0, san, out, len);
 }
 
+/* The cell as it may be drawn: sanitised into buf unless the column's
+ * cells already are. */
+static const char *
+cell_text(const table_col *c, const char *raw, san_mode san, char *buf,
+    size_t len)
+{
+	if (c->safe)
+		return raw ? raw : "";
+	safe_text(raw, san, buf, len);
+	return buf;
+}
+
 void
 table_measure(table_col *c, int n, const char *const *cells, san_mode san)
 {
-	char safe[CELL_MAX];
+	char buf[CELL_MAX];
 
 	for (int i = 0; i < n; i++) {
-		safe_text(cells[i], san, safe, sizeof safe);
-		int w = utf8_width(safe);
+		int w = utf8_width(cell_text(&c[i], cells[i], san, buf,
+		    sizeof buf));
 		if (w > c[i].want_w)
 			c[i].want_w = w;
 	}
@@ -118,7 +130,7 @@ void
 table_row(FILE *f, const table_col *c, int n, const char *const *cells,
     san_mode san)
 {
-	char safe[CELL_MAX];
+	char buf[CELL_MAX];
 	int last = last_kept(c, n);
 	bool first = true;
 
@@ -128,8 +140,8 @@ table_row(FILE *f, const table_col *c, int n, const char *const *cells,
 		if (!first)
 			fputc(' ', f);
 		first = false;
-		safe_text(cells[i], san, safe, sizeof safe);
-		put_cell(f, &c[i], safe, i == last, san);
+		put_cell(f, &c[i], cell_text(&c[i], cells[i], san, buf,
+		    sizeof buf), i == last, san);
 	}
 	fputc('\n', f);
 }
@@ -137,9 +149,37 @@ table_row(FILE *f, const table_col *c, int n, const char *const *cells,
 void
 table_head(FILE *f, const table_col *c, int n, san_mode san)
 {
-	const char *heads[32];
+	const char *heads[TABLE_MAX_COLS];
 
-	for (int i = 0; i < n && i < 32; i++)
+	for (int i = 0; i < n && i < TABLE_MAX_COLS; i++)
 		heads[i] = c[i].head;
 	table_row(f, c, n, heads, san);
+}
+
+void
+table_print(FILE *f, table_col *c, int ncols, size_t nrows,
+    table_cells_fn cells_of, const void *arg, int width, san_mode san)
+{
+	/* Each row's texts are made once: formatting durations is the
+	 * dearest part of a big table. */
+	char **texts = xcalloc(nrows * (size_t)ncols + 1, sizeof *texts);
+	table_buf b;
+	const char *cells[TABLE_MAX_COLS];
+
+	for (size_t i = 0; i < nrows; i++) {
+		cells_of(arg, i, &b, cells);
+		for (int k = 0; k < ncols; k++)
+			texts[i * (size_t)ncols + (size_t)k] =
+			    xstrdup(cells[k] ? cells[k] : "");
+		table_measure(c, ncols, (const char *const *)&texts[i *
+		    (size_t)ncols], san);
+	}
+	table_fit(c, ncols, width);
+	table_head(f, c, ncols, san);
+	for (size_t i = 0; i < nrows; i++)
+		table_row(f, c, ncols, (const char *const *)&texts[i *
+		    (size_t)ncols], san);
+	for (size_t i = 0; i < nrows * (size_t)ncols; i++)
+		free(texts[i]);
+	free(texts);
 }

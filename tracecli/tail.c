@@ -29,8 +29,8 @@ tail_fini(tail_state *t)
 
 /* Marks id as seen; returns false when it already was. A full table
  * forgets everything (a trace may then be reported twice). */
-static bool
-seen_add(tail_state *t, const uint8_t *id)
+bool
+tail_poll_seen(tail_state *t, const uint8_t *id)
 {
 	uint64_t h;
 
@@ -72,7 +72,7 @@ tail_poll(tail_state *t, const client_opts *co, pb_response **resp,
 	/* Oldest first, so a printed stream reads in time order. */
 	for (size_t i = r->n_traces; i-- > 0;)
 		if (r->traces[i]->trace_id.len == 16 &&
-		    seen_add(t, r->traces[i]->trace_id.data))
+		    tail_poll_seen(t, r->traces[i]->trace_id.data))
 			(*fresh)[(*nfresh)++] = r->traces[i];
 	return EXIT_OK_;
 }

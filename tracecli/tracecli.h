@@ -272,11 +272,16 @@ typedef struct dep_edge {
 typedef struct deps {
 	dep_edge *edges;         /* by caller, then callee, after deps_finish */
 	int n;
-	int traces;              /* traces read */
+	int traces;              /* traces read (deps_add_trace) */
+	uint64_t spans_read;     /* spans the collector read for its count */
+	bool truncated;          /* ... and the window held more */
 } deps;
 
 /* deps_add_trace counts m's cross-service calls into d (zeroed first). */
 void deps_add_trace(deps *d, const model_trace *m);
+/* deps_add_edge adds an edge counted elsewhere (the collector). */
+void deps_add_edge(deps *d, const char *caller, const char *callee,
+    uint64_t calls, uint64_t errors, uint64_t p50_ns, uint64_t p99_ns);
 void deps_finish(deps *d);
 void deps_free(deps *d);
 
@@ -292,8 +297,25 @@ typedef struct table_col {
 	bool right;     /* right-aligned */
 	int want_w;     /* widest cell (table_measure) */
 	int w;          /* after table_fit; 0 = dropped */
+	bool safe;      /* cells already sanitised (the model's, our own) */
 } table_col;
 
+#define TABLE_MAX_COLS 8
+#define TABLE_CELL 1100
+
+/* Room for one row's cell texts. */
+typedef struct table_buf {
+	char s[TABLE_MAX_COLS][TABLE_CELL];
+} table_buf;
+
+/* Fills cells[] (texts in b, or pointers to arg's strings) for row i. */
+typedef void (*table_cells_fn)(const void *arg, size_t i, table_buf *b,
+    const char **cells);
+
+/* table_print measures every row, fits the columns to width, and prints
+ * the header and the rows: the one way every text table is printed. */
+void table_print(FILE *f, table_col *c, int ncols, size_t nrows,
+    table_cells_fn cells_of, const void *arg, int width, san_mode san);
 /* table_measure widens the columns to one row of raw cells. */
 void table_measure(table_col *c, int n, const char *const *cells,
     san_mode san);
@@ -464,7 +486,7 @@ typedef enum {
 	A_ZOOM_SPAN, A_ZOOM_RESET, A_PAN_LEFT, A_PAN_RIGHT, A_DETAIL,
 	A_DETAIL_DOWN, A_DETAIL_UP, A_OPEN_LINK, A_STATS, A_HELP, A_REDRAW,
 	A_OPEN, A_SORT_NEXT, A_SORT_NEWEST, A_SORT_LONGEST, A_SORT_SPANS,
-	A_SORT_ERRORS, A_RERUN, A_MOUSE,
+	A_SORT_ERRORS, A_RERUN, A_MOUSE, A_FOLLOW, A_DEPS, A_MARK, A_COMPARE,
 } key_action;
 
 #define KEYS_PER_ACTION 4
@@ -484,6 +506,12 @@ void keys_help_draw(const key_binding *t, size_t n, const char *title,
     int *top);
 /* keys_help_key scrolls the help; false means the key closes it. */
 bool keys_help_key(int ch, int *top);
+
+/* ---------------------------------------------------------------- pager.c */
+
+/* pager_run shows text (its lines are cut in place) until Esc or q;
+ * returns true when the program should quit (a signal or -n). */
+bool pager_run(const char *title, char *text);
 
 /* ---------------------------------------------------------------- view.c */
 
@@ -583,6 +611,9 @@ typedef struct tail_state {
 } tail_state;
 
 void tail_init(tail_state *t, const search_spec *filter);
+/* tail_poll_seen marks a trace ID (16 bytes) as reported; false when it
+ * already was. */
+bool tail_poll_seen(tail_state *t, const uint8_t *id);
 void tail_fini(tail_state *t);
 /* tail_poll searches the last TAIL_LOOKBACK_NS; *fresh (malloc'd, its
  * entries owned by *resp) lists the traces not seen before, oldest first.
@@ -655,6 +686,8 @@ NORETURN void cli_usage_error(const cmd_entry *cmd, const char *fmt, ...)
     PRINTFLIKE(2, 3);
 /* cli_fail prints "tracecli: cause" and returns rv (cause is freed). */
 int cli_fail(int rv, char *cause);
+/* cli_query runs req; a failure is reported and its status returned. */
+int cli_query(const cli_args *c, const pb_request *req, pb_response **resp);
 /* cli_finish flushes stdout: a write error turns rv into 1. */
 int cli_finish(int rv);
 plain_opts cli_plain_opts(const cli_args *c);

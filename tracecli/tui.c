@@ -5,7 +5,9 @@
  *
  * Newest and longest are orders the collector sorts by over the whole
  * window, so switching between them searches again; most spans and most
- * errors re-sort the traces fetched, and the header says so.
+ * errors re-sort the traces fetched, and the header says so. Follow mode
+ * (tail.c) adds new traces on top; D shows the service dependencies of
+ * the traces listed, m and c compare two traces (pager.c).
  */
 #include <curses.h>
 #include <stdlib.h>
@@ -16,6 +18,9 @@
 #define TUI_LIMIT 500
 #define FIELD_MAX 120
 #define FORM_ATTRS 3
+#define FOLLOW_TICKS 8      /* getch timeouts (250 ms) between polls */
+#define FOLLOW_MAX 5000     /* traces kept in a followed list */
+#define DEPS_MAX 200        /* traces read for the deps view */
 
 enum {
 	F_SERVICE, F_OPERATION, F_ATTR1, F_ATTR2, F_ATTR3, F_MINDUR, F_MAXDUR,
@@ -58,6 +63,12 @@ typedef struct tui {
 	list_order order;
 	bool help;
 	int help_top;
+	bool follow;                    /* new traces join the list */
+	tail_state tail;
+	pb_response **kept;             /* follow replies the list points into */
+	int nkept, ticks;
+	uint8_t mark[16];               /* the trace marked for compare */
+	bool marked;
 } tui;
 
 static const key_binding list_keys[] = {
@@ -77,6 +88,11 @@ static const key_binding list_keys[] = {
 	{{'3'}, A_SORT_SPANS, "most spans first (of the traces listed)"},
 	{{'4'}, A_SORT_ERRORS, "most errors first (of the traces listed)"},
 	{{'r'}, A_RERUN, "search again"},
+	{{'f'}, A_FOLLOW, "follow: add new traces on top as they arrive"},
+	{{0}, A_NONE, "Views"},
+	{{'D'}, A_DEPS, "service dependencies of the traces listed"},
+	{{'m'}, A_MARK, "mark this trace for a compare"},
+	{{'c'}, A_COMPARE, "compare the marked trace (A) with this one (B)"},
 	{{0}, A_NONE, "Other"},
 	{{'?'}, A_HELP, "this help"},
 	{{27}, A_BACK, "back to the search form"},
@@ -368,11 +384,11 @@ draw_list_head(tui *t)
 	uint64_t maxd = 0;
 	bool cut = t->n > 0 && (uint32_t)t->n >= t->limit;
 
-	snprintf(line, sizeof line, " %d%s trace%s  sorted by %s%s  %d/%d  "
+	snprintf(line, sizeof line, " %d%s trace%s  sorted by %s%s  %d/%d%s  "
 	    "(? help)",
 	    t->n, cut ? "+" : "", t->n == 1 ? "" : "s", order_name[t->order],
 	    t->order > LIST_LONGEST ? " (of these)" : "", t->n ? t->sel + 1 : 0,
-	    t->n);
+	    t->n, t->follow ? "  following" : "");
 	draw_bar(0, line, CLR_HEADER);
 	for (int i = 0; i < t->n; i++)
 		maxd = t->list[i]->duration_ns > maxd ? t->list[i]->duration_ns : maxd;
@@ -433,6 +449,175 @@ open_trace(tui *t, const uint8_t id[16])
 	view_free(v);
 	model_free(&m);
 	return r;
+}
+
+/* ---------------------------------------------------------------- views */
+
+/* Follow: every FOLLOW_TICKS getch timeouts, the traces that arrived
+ * since join the top of the list (newest first). */
+static void
+follow_poll(tui *t)
+{
+	pb_response *resp = NULL;
+	Tracequery__V1__TraceSummary **fresh;
+	char *cause = NULL;
+	size_t n;
+
+	if (++t->ticks < FOLLOW_TICKS)
+		return;
+	t->ticks = 0;
+	int rv = tail_poll(&t->tail, t->co, &resp, &fresh, &n, &cause);
+	if (rv != EXIT_OK_) {
+		if (rv != EXIT_NOTFOUND)
+			set_status(t, cause);
+		free(cause);
+		return;
+	}
+	if (n > 0 && t->n + (int)n > FOLLOW_MAX) {
+		snprintf(t->status, sizeof t->status, "follow: the list holds "
+		    "%d traces, the most it keeps; r searches again", t->n);
+		n = 0;
+	}
+	if (n > 0) {
+		t->list = xrealloc(t->list, ((size_t)t->n + n + 1) * sizeof *t->list);
+		memmove(t->list + n, t->list, (size_t)t->n * sizeof *t->list);
+		for (size_t i = 0; i < n; i++)
+			t->list[i] = fresh[n - 1 - i];
+		t->n += (int)n;
+		t->sel += t->sel > 0 ? (int)n : 0;
+		snprintf(t->status, sizeof t->status, "following: %zu new", n);
+	}
+	free(fresh);
+	if (n == 0) {	/* nothing of it is listed */
+		tracequery__v1__response__free_unpacked(resp, NULL);
+		return;
+	}
+	t->kept = xrealloc(t->kept, ((size_t)t->nkept + 1) * sizeof *t->kept);
+	t->kept[t->nkept++] = resp;
+}
+
+static void
+toggle_follow(tui *t)
+{
+	search_spec s;
+
+	if (t->follow) {
+		t->follow = false;
+		tail_fini(&t->tail);
+		snprintf(t->status, sizeof t->status, "follow off");
+		return;
+	}
+	if (form_spec(t, &s) != 0)
+		return;
+	set_order(t, LIST_NEWEST);
+	tail_init(&t->tail, &s);
+	for (int i = 0; i < t->n; i++)	/* already listed: not new */
+		tail_poll_seen(&t->tail, t->list[i]->trace_id.data);
+	t->follow = true;
+	t->ticks = FOLLOW_TICKS;	/* poll at the next tick */
+	snprintf(t->status, sizeof t->status, "following new traces (f: stop)");
+}
+
+/* Shows text from a plain_* writer in the pager; true to quit. */
+static bool
+show_text(const char *title, void (*write)(FILE *, const void *, int),
+    const void *arg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return false;
+	write(f, arg, COLS);
+	fclose(f);
+	bool quit = pager_run(title, text);
+	free(text);
+	return quit;
+}
+
+static void
+write_deps(FILE *f, const void *arg, int width)
+{
+	plain_opts o = {width, term_ascii()};
+
+	plain_deps(f, arg, &o);
+}
+
+/* D: the service calls in (up to DEPS_MAX of) the traces listed. */
+static bool
+show_deps(tui *t)
+{
+	deps d = {0};
+	char title[128];
+
+	for (int i = 0; i < t->n && i < DEPS_MAX; i++) {
+		model_trace m;
+		char *cause = NULL;
+		if (t->list[i]->trace_id.len != 16 || trace_load(t->co,
+		    t->list[i]->trace_id.data, t->san, &m, &cause) != EXIT_OK_) {
+			free(cause);
+			continue;
+		}
+		deps_add_trace(&d, &m);
+		model_free(&m);
+	}
+	deps_finish(&d);
+	snprintf(title, sizeof title, " service dependencies in the %d "
+	    "trace%s listed%s", d.traces, d.traces == 1 ? "" : "s",
+	    t->n > DEPS_MAX ? " first" : "");
+	bool quit = show_text(title, write_deps, &d);
+	deps_free(&d);
+	return quit;
+}
+
+static void
+write_diff(FILE *f, const void *arg, int width)
+{
+	plain_opts o = {width, term_ascii()};
+
+	plain_diff(f, arg, &o);
+}
+
+/* c: the marked trace (A) against the selected one (B). */
+static bool
+compare(tui *t)
+{
+	model_trace a, b;
+	trace_diff d;
+	char *cause = NULL;
+
+	if (!t->marked || t->n == 0 || t->list[t->sel]->trace_id.len != 16) {
+		snprintf(t->status, sizeof t->status, "mark a trace with m first");
+		return false;
+	}
+	if (trace_load(t->co, t->mark, t->san, &a, &cause) != EXIT_OK_ ||
+	    trace_load(t->co, t->list[t->sel]->trace_id.data, t->san, &b,
+	    &cause) != EXIT_OK_) {
+		set_status(t, cause);
+		free(cause);
+		return false;
+	}
+	diff_build(&d, &a, &b);
+	bool quit = show_text(" compare: A marked, B selected", write_diff, &d);
+	diff_free(&d);
+	model_free(&a);
+	model_free(&b);
+	return quit;
+}
+
+static void
+mark(tui *t)
+{
+	char hex[33];
+
+	if (t->n == 0 || t->list[t->sel]->trace_id.len != 16)
+		return;
+	memcpy(t->mark, t->list[t->sel]->trace_id.data, 16);
+	t->marked = true;
+	hex_encode(t->mark, 16, hex);
+	snprintf(t->status, sizeof t->status, "marked %s as A: select B and "
+	    "press c", hex);
 }
 
 /* Enter on the form: the trace ID box opens that trace; else search.
@@ -557,6 +742,10 @@ list_key(tui *t, int ch)
 		case A_SORT_SPANS: set_order(t, LIST_SPANS); break;
 		case A_SORT_ERRORS: set_order(t, LIST_ERRORS); break;
 		case A_RERUN: run_search(t); set_order(t, t->order); break;
+		case A_FOLLOW: toggle_follow(t); break;
+		case A_DEPS: return show_deps(t) ? 1 : 0;
+		case A_MARK: mark(t); break;
+		case A_COMPARE: return compare(t) ? 1 : 0;
 		case A_OPEN:
 			if (t->n > 0 && t->list[t->sel]->trace_id.len == 16 &&
 			    open_trace(t, t->list[t->sel]->trace_id.data) ==
@@ -605,6 +794,20 @@ tui_key(tui *t, int ch, bool *in_list)
 	return true;
 }
 
+static void
+tui_free(tui *t)
+{
+	if (t->follow)
+		tail_fini(&t->tail);
+	for (int i = 0; i < t->nkept; i++)
+		if (t->kept[i] != NULL)
+			tracequery__v1__response__free_unpacked(t->kept[i], NULL);
+	free(t->kept);
+	if (t->result != NULL)
+		tracequery__v1__response__free_unpacked(t->result, NULL);
+	free(t->list);
+}
+
 int
 tui_run(const client_opts *co, san_mode san, const search_spec *spec,
     const char *const *texts)
@@ -628,7 +831,10 @@ tui_run(const client_opts *co, san_mode san, const search_spec *spec,
 		}
 		int ch = getch();
 		if (ch == ERR) {
-			dirty = term_counting();
+			int before = t.n;
+			if (t.follow && in_list)
+				follow_poll(&t);
+			dirty = term_counting() || t.n != before;
 			continue;
 		}
 		dirty = true;
@@ -636,8 +842,6 @@ tui_run(const client_opts *co, san_mode san, const search_spec *spec,
 			break;
 	}
 	curs_set(0);
-	if (t.result != NULL)
-		tracequery__v1__response__free_unpacked(t.result, NULL);
-	free(t.list);
+	tui_free(&t);
 	return 0;
 }

@@ -47,6 +47,8 @@ struct view {
 	const client_opts *co; /* for links; NULL: links cannot open */
 	int *minimap;       /* span starts per minimap cell */
 	int minimap_w;
+	tstats stats;       /* the statistics view, built on first use */
+	bool stats_built;
 };
 
 /* The waterfall's keys: handling and help both come from here. */
@@ -131,6 +133,8 @@ view_free(view *v)
 		return;
 	free_lines(v);
 	free(v->minimap);
+	if (v->stats_built)
+		tstats_free(&v->stats);
 	free(v);
 }
 
@@ -566,13 +570,16 @@ stats_line(const tstats *ts, const tstat_row *r, bool op, int name_w,
 static void
 stats_draw(view *v)
 {
-	tstats ts;
 	char line[1200];
 	int name_w = v->cols - 48 > 12 ? v->cols - 48 : 12, n = 0, y = v->list_y;
 
-	tstats_build(&ts, v->m);
-	for (int k = 0; k < ts.nservices; k++)
-		n += 1 + ts.services[k].nops;
+	if (!v->stats_built) {	/* once: the trace does not change */
+		tstats_build(&v->stats, v->m);
+		v->stats_built = true;
+	}
+	const tstats *ts = &v->stats;
+	for (int k = 0; k < ts->nservices; k++)
+		n += 1 + ts->services[k].nops;
 	int body = v->rows - v->list_y - 2;
 	if (v->stats_top > n - body)
 		v->stats_top = n - body;
@@ -585,13 +592,13 @@ stats_draw(view *v)
 	    "SERVICE / OPERATION", "SPANS", "TOTAL", "AVG", "SELF", "SELF%",
 	    "ERR");
 	attrset(A_NORMAL);
-	for (int k = 0, i = 0; k < ts.nservices; k++) {
-		for (int j = -1; j < ts.services[k].nops; j++, i++) {
+	for (int k = 0, i = 0; k < ts->nservices; k++) {
+		for (int j = -1; j < ts->services[k].nops; j++, i++) {
 			if (i < v->stats_top || y >= v->list_y + body)
 				continue;
 			bool op = j >= 0;
-			stats_line(&ts, op ? &ts.services[k].ops[j] :
-			    &ts.services[k].total, op, name_w, line, sizeof line);
+			stats_line(ts, op ? &ts->services[k].ops[j] :
+			    &ts->services[k].total, op, name_w, line, sizeof line);
 			attrset(op ? 0 : term_attr(CLR_KEY));
 			put_fit(y++, 0, line, v->cols, false);
 			attrset(A_NORMAL);
@@ -604,7 +611,6 @@ stats_draw(view *v)
 	attrset(term_attr(CLR_STATUS));
 	put_fit(v->rows - 2, 0, line, v->cols, true);
 	attrset(A_NORMAL);
-	tstats_free(&ts);
 }
 
 /* The minimap: the whole trace, span starts per cell, the zoomed window

@@ -1,40 +1,23 @@
 /*
- * backend.c - the seam's entry points (backend.h): picks the backend a
- * --store spec names, and forwards each call to its operations.
+ * backend.c - the seam's entry points (backend.h): forwards each call to
+ * the backend's operations; Response and statistics helpers.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/backend.h"
-#include "backend/rocksdb_backend.h"
-#include "clickhouse/ch_backend.h"
 #include "common.h"
 
 typedef Tracequery__V1__Response response;
 
-/* The backends a --store spec can name: "scheme:rest". */
-static const struct {
-	const char *scheme;
-	int (*open)(backend **out, const char *rest, const backend_options *o,
-	    char **cause);
-} backend_kinds[] = {
-	{ "rocksdb:", rocksdb_backend_open },
-	{ "clickhouse://", ch_backend_open },
-};
-
-int
-backend_open(backend **out, const char *spec, const backend_options *o,
-    char **cause)
+void
+backend_options_default(backend_options *o)
 {
-	*out = NULL;
-	for (size_t i = 0; i < ARRAY_LEN(backend_kinds); i++) {
-		size_t n = strlen(backend_kinds[i].scheme);
-
-		if (strncmp(spec, backend_kinds[i].scheme, n) == 0)
-			return backend_kinds[i].open(out, spec + n, o, cause);
-	}
-	/* No scheme: a directory, as --db gives it. */
-	return rocksdb_backend_open(out, spec, o, cause);
+	memset(o, 0, sizeof *o);
+	o->index_flush_spans = 32768;
+	o->index_flush_ms = 1000;
+	o->idle_flush_ms = 5000;
+	o->min_free_bytes = 16u << 20;
 }
 
 void

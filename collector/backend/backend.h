@@ -125,8 +125,12 @@ struct backend {
 	const backend_ops *ops;
 };
 
-/* backend_open opens the backend spec names: "rocksdb:DIR", or a bare
- * DIR (the --db shorthand). Returns 0, or -1 with a malloc'd *cause. */
+/* backend_options_default fills o with the documented defaults. */
+void backend_options_default(backend_options *o);
+/* backend_open (daemon/backend_open.c, the one place that knows every
+ * backend) opens the backend spec names: "rocksdb:DIR", a bare DIR (the
+ * --db shorthand), "clickhouse://...". Returns 0, or -1 with a malloc'd
+ * *cause. */
 int backend_open(backend **out, const char *spec, const backend_options *o,
     char **cause);
 /* backend_close closes b (NULL: no-op). */
@@ -168,5 +172,12 @@ void backend_response_free(Tracequery__V1__Response *r);
 /* backend_stat_add appends one figure (name and unit copied) to r. */
 void backend_stat_add(Tracequery__V1__StatsResult *r, const char *name,
     double value, const char *unit);
+
+/* retention_timer.c: a thread that runs backend_retention_run every
+ * tenth of retention_ns (between 1 s and 10 min); 0: none. */
+typedef struct retention_timer retention_timer;
+int retention_timer_start(retention_timer **out, backend *b,
+    uint64_t retention_ns, char **cause);
+void retention_timer_stop(retention_timer *t);
 
 #endif /* COLLECTOR_BACKEND_H */

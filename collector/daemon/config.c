@@ -15,13 +15,18 @@ config_usage(FILE *f)
 "Receives spans (OTLP protobuf over NNG, and OTLP/HTTP), stores them in an\n"
 "embedded RocksDB and answers tracecli's queries.\n"
 "\n"
-"  --db DIR                 data directory (default ./trace-data)\n"
+"  --store SPEC             where spans live: rocksdb:DIR (an embedded\n"
+"                           RocksDB in DIR; default rocksdb:./trace-data)\n"
+"  --db DIR                 the same as --store rocksdb:DIR\n"
 "  --listen URL             ingest socket, repeatable, tcp://, tls+tcp://\n"
 "                           or ipc://\n"
 "                           (default tcp://127.0.0.1:7070)\n"
 "  --query-listen URL       query socket (default tcp://127.0.0.1:7071)\n"
 "  --otlp-http ADDR         OTLP/HTTP listener HOST:PORT, port 0 picks one,\n"
 "                           `none` disables (default 127.0.0.1:4318)\n"
+"  --otlp-grpc ADDR         OTLP/gRPC listener HOST:PORT (h2c) or\n"
+"                           https://HOST:PORT (TLS, ALPN h2), port 0 picks\n"
+"                           one, `off` disables (default 127.0.0.1:4317)\n"
 "  --retention DURATION     keep spans this long by start time (default 72h,\n"
 "                           0 keeps everything)\n"
 "  --sync                   fsync the WAL before acknowledging (survives power\n"
@@ -39,8 +44,12 @@ config_usage(FILE *f)
 "                           picks one, `off` disables (default\n"
 "                           127.0.0.1:16686; docs/JAEGER.md)\n"
 "  --ui-dir DIR             serve this Jaeger UI build at / on --jaeger-http\n"
-"  --ready-file PATH        write ingest=, query=, otlp_http= and pid= lines\n"
-"                           here once every listener is up\n"
+"  --zipkin ADDR            Zipkin v2 receiver (POST /api/v2/spans) HOST:PORT,\n"
+"                           or https://HOST:PORT; port 0 picks one, `off`\n"
+"                           disables (default 127.0.0.1:9411; docs/ZIPKIN.md)\n"
+"  --ready-file PATH        write ingest=, query=, otlp_http=, zipkin= (and\n"
+"                           the other listeners') and pid= lines here once\n"
+"                           every listener is up\n"
 "  --log-level LEVEL        error, warn (default), info or debug\n"
 "  --tls-cert FILE          PEM server certificate (chain) for every\n"
 "                           tls+tcp:// listener (ingest and query)\n"
@@ -77,13 +86,17 @@ config_parse(config *c, int argc, char **argv, char **cause)
 {
 	enum { O_DB = 256, O_LISTEN, O_QUERY, O_OTLP, O_RET, O_SYNC, O_MAX,
 		O_READY, O_LOG, O_HELP, O_IW, O_QW, O_TLS_CERT, O_TLS_KEY,
-		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS };
+		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS, O_OTLP_GRPC,
+		O_STORE };
 	enum { O_JAEGER_HTTP = 0x400, O_UI_DIR };
+	enum { O_ZIPKIN = 0x500 };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, O_DB },
+		{ "store", required_argument, NULL, O_STORE },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "query-listen", required_argument, NULL, O_QUERY },
 		{ "otlp-http", required_argument, NULL, O_OTLP },
+		{ "otlp-grpc", required_argument, NULL, O_OTLP_GRPC },
 		{ "retention", required_argument, NULL, O_RET },
 		{ "sync", no_argument, NULL, O_SYNC },
 		{ "max-message-bytes", required_argument, NULL, O_MAX },
@@ -100,16 +113,19 @@ config_parse(config *c, int argc, char **argv, char **cause)
 		{ "tls-ca", required_argument, NULL, O_TLS_CA },
 		{ "tls-verify-clients", no_argument, NULL, O_TLS_VERIFY },
 		{ "jaeger-http", required_argument, NULL, O_JAEGER_HTTP },
+		{ "zipkin", required_argument, NULL, O_ZIPKIN },
 		{ "ui-dir", required_argument, NULL, O_UI_DIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	memset(c, 0, sizeof *c);
-	c->db_dir = "./trace-data";
+	c->store = "rocksdb:./trace-data";
 	c->query_listen = "tcp://127.0.0.1:7071";
 	c->otlp_http = "127.0.0.1:4318";
+	c->otlp_grpc = "127.0.0.1:4317";
 	c->jaeger_http = "127.0.0.1:16686";
+	c->zipkin = "127.0.0.1:9411";
 	c->retention_ns = 72 * 3600ULL * 1000000000ULL;
 	c->max_message_bytes = 16u << 20;
 	c->ingest_workers = 4;
@@ -122,7 +138,8 @@ config_parse(config *c, int argc, char **argv, char **cause)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_DB:
-			c->db_dir = optarg;
+		case O_STORE:
+			c->store = optarg; /* backend_open reads a bare DIR */
 			break;
 		case O_LISTEN:
 			if (c->n_listen == CONFIG_MAX_LISTEN) {
@@ -137,6 +154,10 @@ config_parse(config *c, int argc, char **argv, char **cause)
 			break;
 		case O_OTLP:
 			c->otlp_http = optarg;
+			break;
+		case O_OTLP_GRPC:
+			c->otlp_grpc = strcmp(optarg, "off") == 0 ||
+			    strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
 		case O_RET:
 			if (strcmp(optarg, "0") == 0)
@@ -193,6 +214,10 @@ config_parse(config *c, int argc, char **argv, char **cause)
 			break;
 		case O_JAEGER_HTTP:
 			c->jaeger_http = strcmp(optarg, "off") == 0 ||
+			    strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case O_ZIPKIN:
+			c->zipkin = strcmp(optarg, "off") == 0 ||
 			    strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
 		case O_UI_DIR:

@@ -1,5 +1,5 @@
 /*
- * main.c - tracecollector: flags, startup in dependency order (store,
+ * main.c - tracecollector: flags, startup in dependency order (backend,
  * pipeline, listeners, ready file), signals, and shutdown in reverse
  * (listeners stop, in-flight batches finish, the store closes).
  */
@@ -16,9 +16,10 @@
 #include "daemon/collector.h"
 #include "net/listen_guard.h"
 #include "net/listen_probe.h"
+#include "net/otlp_grpc.h"
 #include "net/otlp_http.h"
+#include "net/zipkin.h"
 #include "jaeger/jaeger_http.h"
-#include "query/query.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -43,6 +44,7 @@ static bool
 uses_https(const config *c)
 {
 	return strncmp(c->otlp_http, "https://", 8) == 0 ||
+	    (c->zipkin != NULL && strncmp(c->zipkin, "https://", 8) == 0) ||
 	    (c->jaeger_http != NULL &&
 	    strncmp(c->jaeger_http, "https://", 8) == 0);
 }
@@ -105,8 +107,13 @@ probe_listeners(const config *c, char **cause)
 	if (strcmp(c->otlp_http, "none") != 0 &&
 	    listen_probe("--otlp-http", c->otlp_http, cause) != 0)
 		return -1;
+	if (c->otlp_grpc != NULL &&
+	    listen_probe("--otlp-grpc", c->otlp_grpc, cause) != 0)
+		return -1;
 	if (c->jaeger_http != NULL &&
 	    listen_probe("--jaeger-http", c->jaeger_http, cause) != 0)
+		return -1;
+	if (c->zipkin != NULL && listen_probe("--zipkin", c->zipkin, cause) != 0)
 		return -1;
 	return 0;
 }
@@ -114,7 +121,8 @@ probe_listeners(const config *c, char **cause)
 /* Writes the ready file atomically (temp file + rename). */
 static int
 write_ready(const char *path, const config *c, const otlp_http *h,
-    const jaeger_http *jh, char **cause)
+    const otlp_grpc *g, const jaeger_http *jh, const zipkin *zk,
+    char **cause)
 {
 	char *tmp;
 	FILE *f;
@@ -136,8 +144,12 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 		fprintf(f, "otlp_http=%.*s:%d\n", hostlen, c->otlp_http,
 		    otlp_http_port(h));
 	}
+	if (g != NULL)
+		fprintf(f, "otlp_grpc=%s\n", otlp_grpc_addr(g));
 	if (jh != NULL)
 		fprintf(f, "jaeger_http=%s\n", jaeger_http_addr(jh));
+	if (zk != NULL)
+		fprintf(f, "zipkin=%s\n", zipkin_addr(zk));
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		xasprintf(cause, "ready file %s: %s", path, strerror(errno));
@@ -149,12 +161,11 @@ write_ready(const char *path, const config *c, const otlp_http *h,
 	return 0;
 }
 
-/* What the Jaeger API asks: the query engine, after the index has caught
- * up, as the NNG query server does (query_server.c). */
+/* What the Jaeger API asks: the backend, through the NNG query server's
+ * answer (read your writes first, GetStats with the collector's own). */
 typedef struct jaeger_store {
-	store *st;
+	backend *b;
 	pipeline *p;
-	uint64_t retention_ns;
 } jaeger_store;
 
 static Tracequery__V1__Response *
@@ -162,26 +173,27 @@ jaeger_ask(void *arg, const Tracequery__V1__Request *req)
 {
 	jaeger_store *js = arg;
 
-	if (pipeline_sync_within(js->p, 1000) != 0)
-		STATS_INC(query_index_lag, 1);
-	return query_execute(js->st, js->retention_ns, req);
+	return query_server_answer(js->b, js->p, req);
 }
 
 int
 main(int argc, char **argv)
 {
 	config c;
-	store_options so = { 0 };
+	backend_options bo;
 	pipeline_limits lim;
-	store *st = NULL;
+	backend *be = NULL;
 	pipeline *p = NULL;
 	ingest *in = NULL;
 	query_server *qs = NULL;
 	otlp_http *http = NULL;
+	retention_timer *ret = NULL;
+	otlp_grpc *grpc = NULL;
+	otlp_grpc_options go = { 0 };
 	jaeger_http *jh = NULL;
+	zipkin *zk = NULL;
 	jaeger_store js = { 0 };
 	http_server_options hopts;
-	retention *ret = NULL;
 	nng_tls_config *tls_srv = NULL, *tls_probe = NULL;
 	char *cause = NULL;
 	struct sigaction sa;
@@ -224,30 +236,31 @@ main(int argc, char **argv)
 		    "no TLS: anyone who can reach it can send spans",
 		    c.otlp_http);
 
+	if (c.zipkin != NULL && strncmp(c.zipkin, "https://", 8) != 0 &&
+	    !tls_url_is_loopback(c.zipkin))
+		log_warn("Zipkin listener %s is not loopback-only and has no "
+		    "TLS: anyone who can reach it can send spans", c.zipkin);
 	if (c.jaeger_http != NULL && !tls_url_is_loopback(c.jaeger_http))
 		log_warn("Jaeger API listener %s is not loopback-only: anyone "
 		    "who can reach it can read every stored span",
 		    c.jaeger_http);
 	if (probe_listeners(&c, &cause) != 0)
 		goto fail;
-	so.sync = c.sync;
-	so.retention_ns = c.retention_ns;
-	so.cache_bytes = 32u << 20;
-	/* Index records no longer dominate the memtables (index_buffer.c):
-	 * 48 MiB of them ingest as fast as 96 and keep the RSS in bounds. */
-	so.write_buffer_bytes = 48u << 20;
-	if (store_open(&st, c.db_dir, &so, &cause) != 0)
+	backend_options_default(&bo);
+	bo.sync = c.sync;
+	bo.retention_ns = c.retention_ns;
+	bo.index_flush_ms = (uint32_t)(c.index_flush_ns / 1000000ULL);
+	bo.index_flush_spans = c.index_flush_spans;
+	if (backend_open(&be, c.store, &bo, &cause) != 0)
 		goto fail;
 	pipeline_limits_default(&lim);
 	lim.max_message_bytes = c.max_message_bytes;
-	lim.index_flush_ms = (uint32_t)(c.index_flush_ns / 1000000ULL);
-	lim.index_flush_spans = c.index_flush_spans;
-	if (pipeline_new(&p, st, &lim, &cause) != 0)
+	if (pipeline_new(&p, be, &lim, &cause) != 0)
 		goto fail;
-	if (retention_start(&ret, st, c.retention_ns, &cause) != 0)
+	if (retention_timer_start(&ret, be, c.retention_ns, &cause) != 0)
 		goto fail;
-	if (query_server_start(&qs, c.query_listen, c.query_workers, st, p,
-	    c.retention_ns, &cause) != 0)
+	if (query_server_start(&qs, c.query_listen, c.query_workers, be, p,
+	    &cause) != 0)
 		goto fail;
 	if (ingest_start(&in, c.listen, c.n_listen, c.ingest_workers,
 	    c.max_message_bytes, p, &cause) != 0)
@@ -256,16 +269,24 @@ main(int argc, char **argv)
 	if (strcmp(c.otlp_http, "none") != 0 && otlp_http_start_opts(&http,
 	    c.otlp_http, &hopts, p, &cause) != 0)
 		goto fail;
-	js = (jaeger_store){ st, p, c.retention_ns };
+	go.max_message_bytes = c.max_message_bytes;
+	go.tls = &c.tls;
+	if (c.otlp_grpc != NULL && otlp_grpc_start(&grpc, c.otlp_grpc, &go,
+	    p, &cause) != 0)
+		goto fail;
+	js = (jaeger_store){ be, p };
 	if (c.jaeger_http != NULL && jaeger_http_start(&jh,
 	    &(jaeger_http_options){ .addr = c.jaeger_http, .ui_dir = c.ui_dir,
 	    .tls = &c.tls, .source = { .ask = jaeger_ask, .arg = &js } },
 	    &cause) != 0)
 		goto fail;
-	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, jh,
+	if (c.zipkin != NULL && zipkin_start(&zk, c.zipkin, &hopts, p,
 	    &cause) != 0)
 		goto fail;
-	log_info("ready: db %s, ingest %s, query %s", c.db_dir, c.listen[0],
+	if (c.ready_file != NULL && write_ready(c.ready_file, &c, http, grpc,
+	    jh, zk, &cause) != 0)
+		goto fail;
+	log_info("ready: store %s, ingest %s, query %s", c.store, c.listen[0],
 	    c.query_listen);
 
 	while (!got_signal)
@@ -277,13 +298,15 @@ fail:
 	fprintf(stderr, "tracecollector: %s\n", cause ? cause : "failed");
 	free(cause);
 out:
+	otlp_grpc_stop(grpc);
 	jaeger_http_stop(jh);
+	zipkin_stop(zk);
 	otlp_http_stop(http);
 	ingest_stop(in);
 	query_server_stop(qs);
-	retention_stop(ret);
+	retention_timer_stop(ret);
 	pipeline_free(p);
-	store_close(st);
+	backend_close(be);
 	if (tls_srv != NULL)
 		nng_tls_config_free(tls_srv);
 	if (tls_probe != NULL)

@@ -5,24 +5,9 @@
 
 #include "common.h"
 #include "daemon/stats.h"
-#include "store/store.h"
-#include "store/trace_locator.h"
+#include "backend/backend.h"
 
 collector_stats stats;
-
-static void
-add(Tracequery__V1__StatsResult *r, const char *name, double v,
-    const char *unit)
-{
-	Tracequery__V1__Stat *st = xmalloc(sizeof *st);
-
-	tracequery__v1__stat__init(st);
-	st->name = xstrdup(name);
-	st->unit = xstrdup(unit);
-	st->value = v;
-	r->stats = xrealloc(r->stats, (r->n_stats + 1) * sizeof *r->stats);
-	r->stats[r->n_stats++] = st;
-}
 
 /* Reads the resident set size of this process in bytes (0 if unknown). */
 static uint64_t
@@ -107,50 +92,38 @@ add_listeners(Tracequery__V1__StatsResult *r)
 
 	for (listener_stats *l = atomic_load(&listeners); l; l = l->next) {
 		snprintf(name, sizeof name, "%s.requests", l->name);
-		add(r, name, (double)atomic_load(&l->requests), "requests");
+		backend_stat_add(r, name, (double)atomic_load(&l->requests),
+		    "requests");
 		snprintf(name, sizeof name, "%s.bytes", l->name);
-		add(r, name, (double)atomic_load(&l->bytes), "bytes");
+		backend_stat_add(r, name, (double)atomic_load(&l->bytes),
+		    "bytes");
 		for (int i = 0; i < STATS_REJECT_COUNT; i++) {
 			snprintf(name, sizeof name, "%s.rejected.%s", l->name,
 			    reject_names[i]);
-			add(r, name, (double)atomic_load(&l->rejected[i]),
-			    "requests");
+			backend_stat_add(r, name,
+			    (double)atomic_load(&l->rejected[i]), "requests");
 		}
 	}
 }
 
 Tracequery__V1__StatsResult *
-stats_result(store *s)
+stats_result(int64_t backlog_requests, int64_t backlog_bytes)
 {
 	Tracequery__V1__StatsResult *r = xmalloc(sizeof *r);
 
 	tracequery__v1__stats_result__init(r);
 #define STATS_ADD(f, n, u) \
-	add(r, n, (double)atomic_load(&stats.f), u);
+	backend_stat_add(r, n, (double)atomic_load(&stats.f), u);
 	STATS_COUNTERS(STATS_ADD)
 #undef STATS_ADD
-	add(r, "ingest.backlog_requests",
-	    (double)atomic_load(&stats.backlog_requests), "requests");
-	add(r, "ingest.backlog_bytes",
-	    (double)atomic_load(&stats.backlog_bytes), "bytes");
-	add(r, "process.uptime", (double)(now_mono_ns() - stats.start_ns),
+	backend_stat_add(r, "ingest.backlog_requests",
+	    (double)backlog_requests, "requests");
+	backend_stat_add(r, "ingest.backlog_bytes", (double)backlog_bytes,
+	    "bytes");
+	backend_stat_add(r, "process.uptime", (double)(now_mono_ns() - stats.start_ns),
 	    "ns");
-	add(r, "process.rss", (double)rss_bytes(), "bytes");
+	backend_stat_add(r, "process.rss", (double)rss_bytes(), "bytes");
 	add_listeners(r);
-	if (s != NULL) {
-		add(r, "store.disk_size", (double)store_disk_bytes(s),
-		    "bytes");
-		add(r, "store.stall_time", (double)store_stall_us(s) * 1000.0,
-		    "ns");
-		add(r, "store.estimated_keys",
-		    (double)store_property_sum(s, "rocksdb.estimate-num-keys"),
-		    "records");
-		add(r, "store.pending_compaction",
-		    (double)store_property_sum(s,
-		    "rocksdb.estimate-pending-compaction-bytes"), "bytes");
-		add(r, "store.trace_locator_size",
-		    (double)trace_locator_bytes(store_locator(s)), "bytes");
-	}
 	return r;
 }
 

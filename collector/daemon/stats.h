@@ -10,8 +10,6 @@
 
 #include "tracequery.pb-c.h"
 
-struct store;
-
 /* X(field, "dotted.name", "unit") */
 #define STATS_COUNTERS(X)                                                   \
 	X(requests, "ingest.requests", "requests")                          \
@@ -41,16 +39,32 @@ struct store;
 	X(queries, "query.requests", "requests")                            \
 	X(query_index_lag, "query.index_not_synced", "requests")            \
 	X(query_errors, "query.errors", "requests")                         \
+	X(query_read_errors, "query.read_errors", "requests")               \
 	X(query_bad_records, "query.index_records_unreadable", "records")   \
 	X(query_family_lookups, "query.traces_family_lookups", "lookups")   \
-	X(retention_runs, "retention.runs", "runs")
+	X(retention_runs, "retention.runs", "runs")                          \
+	OTLP_GRPC_COUNTERS(X)
+
+/* The OTLP/gRPC receiver's (net/otlp_grpc.c; docs/OTLP.md). */
+#define OTLP_GRPC_COUNTERS(X)                                               \
+	X(grpc_requests, "otlp_grpc.requests", "requests")                  \
+	X(grpc_bytes, "otlp_grpc.bytes", "bytes")                           \
+	X(grpc_rej_invalid, "otlp_grpc.rejected.invalid", "requests")       \
+	X(grpc_rej_framing, "otlp_grpc.rejected.framing", "requests")       \
+	X(grpc_rej_too_large, "otlp_grpc.rejected.too_large", "requests")   \
+	X(grpc_rej_retry, "otlp_grpc.rejected.retry_later", "requests")     \
+	X(grpc_rej_internal, "otlp_grpc.rejected.internal", "requests")     \
+	X(grpc_rej_deadline, "otlp_grpc.rejected.deadline", "requests")     \
+	X(grpc_rej_unimpl, "otlp_grpc.rejected.unimplemented", "requests")  \
+	X(grpc_rej_not_grpc, "otlp_grpc.rejected.not_grpc", "requests")     \
+	X(grpc_rej_busy, "otlp_grpc.rejected.busy", "requests")             \
+	X(grpc_conn_refused, "otlp_grpc.connections_refused", "connections") \
+	X(grpc_conn_errors, "otlp_grpc.connection_errors", "connections")
 
 typedef struct collector_stats {
 #define STATS_FIELD(f, n, u) _Atomic uint64_t f;
 	STATS_COUNTERS(STATS_FIELD)
 #undef STATS_FIELD
-	_Atomic int64_t backlog_bytes; /* request bytes being processed */
-	_Atomic int64_t backlog_requests;
 	uint64_t start_ns;
 } collector_stats;
 
@@ -96,8 +110,11 @@ void listener_stats_reject(listener_stats *ls, stats_reject why);
 void listener_stats_reply(listener_stats *ls,
     Tracequery__V1__IngestReply__Code code);
 
-/* stats_fill builds a StatsResult (free with stats_result_free). */
-Tracequery__V1__StatsResult *stats_result(struct store *s);
+/* stats_result builds a StatsResult of the counters, the pipeline's
+ * backlog (pipeline_backlog) and the process's figures (free with
+ * stats_result_free); the query server adds the backend's after them. */
+Tracequery__V1__StatsResult *stats_result(int64_t backlog_requests,
+    int64_t backlog_bytes);
 void stats_result_free(Tracequery__V1__StatsResult *r);
 
 #endif /* COLLECTOR_STATS_H */

@@ -344,3 +344,17 @@ hash64(const void *p, size_t n, uint64_t seed)
 	h ^= h >> 33;
 	return h;
 }
+
+void
+key_prefix_next(keybuf *k)
+{
+	for (size_t i = k->len; i > 0; i--) {
+		if (k->b[i - 1] != 0xff) {
+			k->b[i - 1]++;
+			k->len = i;
+			return;
+		}
+	}
+	/* All 0xff: no upper bound beyond; append a byte instead. */
+	key_put_u8(k, 0xff);
+}

@@ -91,6 +91,9 @@ typedef struct keybuf {
 } keybuf;
 
 void key_reset(keybuf *k);
+/* key_prefix_next makes k the smallest key above every key that starts
+ * with k (an exclusive upper bound for a prefix scan). */
+void key_prefix_next(keybuf *k);
 
 /* A cursor reading a key; any short read sets err. */
 typedef struct keyreader {

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otlp_types.h"
 #include "common.h"
 #include "format/keys.h"
 #include "format/span_block.h"
 #include "format/span_wire.h"
 #include "varint.h"
 
-typedef Opentelemetry__Proto__Trace__V1__Span span_t;
 
 void
 span_block_begin(span_block_writer *w, uint8_t *buf, uint64_t min_start_ns)
@@ -24,10 +24,10 @@ span_block_begin(span_block_writer *w, uint8_t *buf, uint64_t min_start_ns)
 }
 
 /* sp without what is stored beside it: its IDs and times. */
-static span_t
-stripped(const span_t *sp)
+static Span
+stripped(const Span *sp)
 {
-	span_t c = *sp;
+	Span c = *sp;
 
 	c.trace_id.len = 0;
 	c.trace_id.data = NULL;
@@ -39,16 +39,16 @@ stripped(const span_t *sp)
 }
 
 size_t
-span_block_packed_len(const span_t *sp)
+span_block_packed_len(const Span *sp)
 {
-	span_t c = stripped(sp);
+	Span c = stripped(sp);
 
 	return opentelemetry__proto__trace__v1__span__get_packed_size(&c);
 }
 
 /* Where the entry of sp's parent starts in w, or 0 when it is not there. */
 static size_t
-parent_entry(const span_block_writer *w, const span_t *sp)
+parent_entry(const span_block_writer *w, const Span *sp)
 {
 	if (sp->parent_span_id.len != KEY_SPAN_ID_LEN)
 		return 0;
@@ -63,7 +63,7 @@ parent_entry(const span_block_writer *w, const span_t *sp)
  * and counts the entry; returns where its body goes. parent is
  * parent_entry(w, sp). */
 static size_t
-put_header(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
+put_header(span_block_writer *w, uint64_t origin_hash, const Span *sp,
     size_t parent, size_t body_len)
 {
 	size_t at = w->len, n = at + KEY_SPAN_ID_LEN;
@@ -87,10 +87,10 @@ put_header(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
 }
 
 void
-span_block_add(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
+span_block_add(span_block_writer *w, uint64_t origin_hash, const Span *sp,
     size_t packed_len)
 {
-	span_t c = stripped(sp);
+	Span c = stripped(sp);
 	size_t parent = parent_entry(w, sp);
 
 	if (parent) {
@@ -105,7 +105,7 @@ span_block_add(span_block_writer *w, uint64_t origin_hash, const span_t *sp,
 
 void
 span_block_add_wire(span_block_writer *w, uint64_t origin_hash,
-    const span_t *sp, const uint8_t *wire, size_t wire_len)
+    const Span *sp, const uint8_t *wire, size_t wire_len)
 {
 	/* Linked as span_block_add links: by the parent that sp, the span
 	 * unpacked from wire, names (the last of its parent_span_ids). */
@@ -170,10 +170,10 @@ span_block_next(const uint8_t *v, size_t vlen, size_t *off,
 	return 1;
 }
 
-span_t *
+Span *
 span_block_unpack(const span_block_entry *e)
 {
-	span_t *sp = opentelemetry__proto__trace__v1__span__unpack(NULL,
+	Span *sp = opentelemetry__proto__trace__v1__span__unpack(NULL,
 	    e->packed_len, e->packed);
 
 	if (sp == NULL)

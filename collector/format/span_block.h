@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "opentelemetry/proto/trace/v1/trace.pb-c.h"
+#include "otlp_types.h"
 
 #define SPAN_BLOCK_MAX_SPANS 256
 #define SPAN_BLOCK_HEADER 8
@@ -64,16 +64,16 @@ void span_block_begin(span_block_writer *w, uint8_t *buf,
  * SPAN_BLOCK_MAX_SPANS per block; packed_len is
  * span_block_packed_len(sp). */
 void span_block_add(span_block_writer *w, uint64_t origin_hash,
-    const Opentelemetry__Proto__Trace__V1__Span *sp, size_t packed_len);
+    const Span *sp, size_t packed_len);
 /* span_block_add_wire appends sp like span_block_add, but copies the
  * span's fields from wire, the bytes sp was unpacked from (span_wire.h),
  * instead of packing sp. */
 void span_block_add_wire(span_block_writer *w, uint64_t origin_hash,
-    const Opentelemetry__Proto__Trace__V1__Span *sp, const uint8_t *wire,
+    const Span *sp, const uint8_t *wire,
     size_t wire_len);
 /* span_block_packed_len is the size of sp packed without its IDs and
  * times. */
-size_t span_block_packed_len(const Opentelemetry__Proto__Trace__V1__Span *sp);
+size_t span_block_packed_len(const Span *sp);
 
 /* One span of a block, pointing into the value. */
 typedef struct span_block_entry {
@@ -94,7 +94,7 @@ int span_block_next(const uint8_t *v, size_t vlen, size_t *off,
 /* span_block_unpack unpacks e's span with its times and its parent's ID
  * (not its own IDs); NULL
  * when the bytes do not parse. Free with ..._span__free_unpacked. */
-Opentelemetry__Proto__Trace__V1__Span *span_block_unpack(
+Span *span_block_unpack(
     const span_block_entry *e);
 
 #endif /* COLLECTOR_SPAN_BLOCK_H */

@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otlp_types.h"
 #include "common.h"
 #include "format/span_wire.h"
 #include "varint.h"
 
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
-    export_req;
 
 /* Field numbers: ExportTraceServiceRequest.resource_spans,
  * ResourceSpans.scope_spans, ScopeSpans.spans, and the Span's fields a
@@ -199,14 +198,14 @@ span_wire_scan(span_wire_index *x, const uint8_t *buf, size_t len)
 }
 
 bool
-span_wire_matches(const span_wire_index *x, const export_req *req)
+span_wire_matches(const span_wire_index *x, const ExportRequest *req)
 {
 	size_t s = 0;
 
 	if (x->n_resources != req->n_resource_spans)
 		return false;
 	for (size_t i = 0; i < req->n_resource_spans; i++) {
-		const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs =
+		const ResourceSpans *rs =
 		    req->resource_spans[i];
 
 		if (x->scopes[i] != rs->n_scope_spans)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "hash_set.h"
 #include "format/hist.h"
 #include "index/index.h"
 #include "format/keys.h"
@@ -22,67 +23,12 @@
 #include "index/trace_dict.h"
 #include "typed_sort.h"
 
-typedef Opentelemetry__Proto__Common__V1__AnyValue any_value;
-typedef Opentelemetry__Proto__Common__V1__KeyValue key_value;
 
 #define CATALOG_MAX 65536
 
-/* A set of 64-bit hashes (open addressing, 0 = empty). */
-typedef struct hset {
-	uint64_t *slots;
-	size_t cap, n;
-} hset;
-
-static bool
-hset_has(const hset *s, uint64_t h)
-{
-	if (s->cap == 0)
-		return false;
-	h |= 1;
-	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (s->slots[i] == h)
-			return true;
-		if (s->slots[i] == 0)
-			return false;
-	}
-}
-
-static void
-hset_add(hset *s, uint64_t h)
-{
-	if (s->n * 2 >= s->cap) {
-		hset old = *s;
-
-		s->cap = s->cap ? s->cap * 2 : 256;
-		s->slots = xcalloc(s->cap, sizeof *s->slots);
-		s->n = 0;
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.slots[i] != 0)
-				hset_add(s, old.slots[i]);
-		free(old.slots);
-	}
-	h |= 1;
-	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (s->slots[i] == h)
-			return;
-		if (s->slots[i] == 0) {
-			s->slots[i] = h;
-			s->n++;
-			return;
-		}
-	}
-}
-
-static void
-hset_clear(hset *s)
-{
-	free(s->slots);
-	memset(s, 0, sizeof *s);
-}
-
 struct index_catalog {
 	pthread_mutex_t mu;
-	hset known; /* services, operations and origins already written */
+	hash_set known; /* services, operations and origins already written */
 	_Atomic uint64_t last_flush; /* flush numbers keep records apart */
 };
 
@@ -122,7 +68,7 @@ index_catalog_free(index_catalog *c)
 {
 	if (c == NULL)
 		return;
-	hset_clear(&c->known);
+	hash_set_clear(&c->known);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -133,7 +79,7 @@ catalog_has(index_catalog *c, uint64_t h)
 	bool r;
 
 	pthread_mutex_lock(&c->mu);
-	r = hset_has(&c->known, h);
+	r = hash_set_has(&c->known, h);
 	pthread_mutex_unlock(&c->mu);
 	return r;
 }
@@ -187,8 +133,8 @@ struct index_builder {
 	size_t table_cap;
 	uint8_t *keys;
 	size_t keys_len, keys_cap;
-	hset pending; /* catalog hashes written by this batch */
-	hset seen;    /* catalog hashes already queued in this batch */
+	hash_set pending; /* catalog hashes written by this batch */
+	hash_set seen;    /* catalog hashes already queued in this batch */
 	keybuf k;
 	trace_dict *dict;
 	uint64_t flush; /* this flush's number, once prepared */
@@ -233,8 +179,8 @@ index_builder_free(index_builder *ib)
 	free(ib->enc);
 	free(ib->map);
 	trace_dict_free(ib->dict);
-	hset_clear(&ib->pending);
-	hset_clear(&ib->seen);
+	hash_set_clear(&ib->pending);
+	hash_set_clear(&ib->seen);
 	free(ib);
 }
 
@@ -250,8 +196,8 @@ index_begin(index_builder *ib)
 	if (ib->table != NULL)
 		memset(ib->table, 0, ib->table_cap * sizeof *ib->table);
 	trace_dict_reset(ib->dict);
-	hset_clear(&ib->pending);
-	hset_clear(&ib->seen);
+	hash_set_clear(&ib->pending);
+	hash_set_clear(&ib->seen);
 }
 
 static void
@@ -481,7 +427,7 @@ int_text(int64_t v, char *buf, size_t buflen)
 }
 
 bool
-index_value_text(const any_value *v, char *buf, size_t buflen,
+index_value_text(const AnyValue *v, char *buf, size_t buflen,
     const char **out, size_t *out_len)
 {
 	if (v == NULL)
@@ -512,11 +458,11 @@ index_value_text(const any_value *v, char *buf, size_t buflen,
 }
 
 const char *
-index_service_name(const Opentelemetry__Proto__Resource__V1__Resource *res)
+index_service_name(const Resource *res)
 {
 	const char *svc = otlp_service_name(res);
 
-	return svc != NULL ? svc : "unknown_service";
+	return svc != NULL ? svc : OTLP_UNKNOWN_SERVICE;
 }
 
 /* Queues a catalog record unless the shared cache or this batch has it. */
@@ -526,19 +472,19 @@ catalog_put(index_builder *ib, store_batch *b, const keybuf *k,
 {
 	uint64_t h = hash64(k->b, k->len, 2);
 
-	if (hset_has(&ib->seen, h))
+	if (hash_set_has(&ib->seen, h))
 		return;
 	/* Seen either way: the shared cache is asked (under its lock) once
 	 * a batch, not once a span. */
-	hset_add(&ib->seen, h);
+	hash_set_add(&ib->seen, h);
 	if (catalog_has(ib->cat, h))
 		return;
-	hset_add(&ib->pending, h);
+	hash_set_add(&ib->pending, h);
 	store_batch_put(b, STORE_CF_META, k->b, k->len, v, vlen);
 }
 
 static void
-index_attrs(index_builder *ib, key_value *const *attrs, size_t n,
+index_attrs(index_builder *ib, KeyValue *const *attrs, size_t n,
     uint64_t start_ns, uint32_t ord, bool skip_service)
 {
 	char buf[64];
@@ -546,7 +492,7 @@ index_attrs(index_builder *ib, key_value *const *attrs, size_t n,
 	size_t txt_len, klen;
 
 	for (size_t i = 0; i < n; i++) {
-		const key_value *kv = attrs[i];
+		const KeyValue *kv = attrs[i];
 
 		if (kv->key == NULL || (klen = strlen(kv->key)) > KEY_STR_MAX)
 			continue;
@@ -565,7 +511,7 @@ index_attrs(index_builder *ib, key_value *const *attrs, size_t n,
  * it in the trace (query.c). */
 static void
 index_duration(index_builder *ib, const char *svc, size_t svc_len,
-    const Opentelemetry__Proto__Trace__V1__Span *sp, size_t op_len,
+    const Span *sp, size_t op_len,
     uint32_t ord)
 {
 	uint64_t start = sp->start_time_unix_nano;
@@ -582,8 +528,8 @@ index_duration(index_builder *ib, const char *svc, size_t svc_len,
 
 void
 index_span(index_builder *ib, store_batch *b, const char *svc,
-    const Opentelemetry__Proto__Resource__V1__Resource *res,
-    const Opentelemetry__Proto__Trace__V1__Span *sp)
+    const Resource *res,
+    const Span *sp)
 {
 	uint64_t start = sp->start_time_unix_nano;
 	uint32_t ord = trace_dict_ord(ib->dict, sp->trace_id.data, start);
@@ -899,9 +845,9 @@ index_commit(index_builder *ib)
 	pthread_mutex_lock(&ib->cat->mu);
 	/* A bounded cache: forgetting only costs a rewrite of a record. */
 	if (ib->cat->known.n > CATALOG_MAX)
-		hset_clear(&ib->cat->known);
+		hash_set_clear(&ib->cat->known);
 	for (size_t i = 0; i < ib->pending.cap; i++)
 		if (ib->pending.slots[i] != 0)
-			hset_add(&ib->cat->known, ib->pending.slots[i]);
+			hash_set_add(&ib->cat->known, ib->pending.slots[i]);
 	pthread_mutex_unlock(&ib->cat->mu);
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "opentelemetry/proto/trace/v1/trace.pb-c.h"
+#include "otlp_types.h"
 #include "store/store.h"
 
 typedef struct index_builder index_builder;
@@ -32,8 +32,8 @@ void index_begin(index_builder *ib);
 /* index_span records the entries of one valid span of service svc whose
  * resource is res (may be NULL). */
 void index_span(index_builder *ib, store_batch *b, const char *svc,
-    const Opentelemetry__Proto__Resource__V1__Resource *res,
-    const Opentelemetry__Proto__Trace__V1__Span *sp);
+    const Resource *res,
+    const Span *sp);
 /* index_merge adds the entries of src (one request's, built by
  * index_span outside any lock) to dst; src is left as it was. Why: a
  * request's spans share most of their entries, so dst's big table is
@@ -55,12 +55,12 @@ void index_commit(index_builder *ib);
  * search compares with (strings as is, ints in decimal, bools as
  * true/false, doubles shortest round-trip). Returns false for arrays,
  * kvlists, bytes and unset values. *out points into buf or the value. */
-bool index_value_text(const Opentelemetry__Proto__Common__V1__AnyValue *v,
+bool index_value_text(const AnyValue *v,
     char *buf, size_t buflen, const char **out, size_t *out_len);
 
 /* index_service_name returns the resource's service.name, or
  * "unknown_service". */
 const char *index_service_name(
-    const Opentelemetry__Proto__Resource__V1__Resource *res);
+    const Resource *res);
 
 #endif /* COLLECTOR_INDEX_H */

@@ -21,13 +21,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/collector.h"
+#include "otlp_types.h"
+#include "common.h"
+#include "daemon/log.h"
+#include "daemon/stats.h"
+#include "index/index.h"
 #include "index/index_buffer.h"
 #include "format/keys.h"
 #include "format/span_block.h"
 
-typedef Opentelemetry__Proto__Trace__V1__Span span_t;
-typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;
 
 #define FLUSH_PART (4u << 20)
 /* Free disk an idle flush needs: the memtables are capped at 48 MiB, and
@@ -308,8 +310,8 @@ index_buffer_sync_within(index_buffer *ib, uint32_t timeout_ms)
 /* ------------------------------------------------------------- recovery */
 
 /* The resource of an origin (NULL when unknown); *rs to free. */
-static const Opentelemetry__Proto__Resource__V1__Resource *
-origin_resource(store *st, uint64_t hash, resource_spans **rs)
+static const Resource *
+origin_resource(store *st, uint64_t hash, ResourceSpans **rs)
 {
 	char *v = NULL, *cause = NULL;
 	size_t vlen;
@@ -331,9 +333,9 @@ recover_span(store *st, generation *g, const uint8_t *trace_id,
     const span_block_entry *e)
 {
 	uint8_t ids[KEY_SPAN_LEN];
-	resource_spans *rs;
+	ResourceSpans *rs;
 	indexed_span is;
-	span_t *sp = span_block_unpack(e);
+	Span *sp = span_block_unpack(e);
 
 	if (sp == NULL)
 		return;

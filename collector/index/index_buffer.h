@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "otlp_types.h"
 #include "index/index.h"
 #include "store/store.h"
 
@@ -21,8 +22,8 @@ typedef struct index_buffer index_buffer;
 /* One accepted span and the resource it came with. */
 typedef struct indexed_span {
 	const char *svc;
-	const Opentelemetry__Proto__Resource__V1__Resource *res;
-	const Opentelemetry__Proto__Trace__V1__Span *sp;
+	const Resource *res;
+	const Span *sp;
 } indexed_span;
 
 typedef struct index_buffer_limits {

@@ -275,6 +275,16 @@ http_response_header(http_response *res, const char *name, const char *value)
 }
 
 void
+http_response_retry_after(http_response *res, uint32_t retry_ms)
+{
+	char secs[16];
+
+	snprintf(secs, sizeof secs, "%u",
+	    retry_ms == 0 ? 1u : (unsigned)((retry_ms + 999u) / 1000u));
+	http_response_header(res, "Retry-After", secs);
+}
+
+void
 http_response_close(http_response *res)
 {
 	res->close = true;
@@ -486,7 +496,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 /* libmicrohttpd's own messages (bad requests, dropped connections). */
-static void
+static void PRINTFLIKE(2, 0)
 on_log(void *cls, const char *fmt, va_list ap)
 {
 	http_server *s = cls;

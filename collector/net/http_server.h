@@ -135,6 +135,10 @@ void http_response_take(http_response *res, unsigned status,
 void http_response_header(http_response *res, const char *name,
     const char *value);
 
+/* http_response_retry_after adds "Retry-After" with retry_ms rounded up
+ * to whole seconds (at least 1), for a 503. */
+void http_response_retry_after(http_response *res, uint32_t retry_ms);
+
 /* http_response_close asks for the connection to be closed after this
  * response (e.g. after a malformed request). */
 void http_response_close(http_response *res);

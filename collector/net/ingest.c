@@ -9,7 +9,10 @@
 
 #include <nng/nng.h>
 
-#include "daemon/collector.h"
+#include "common.h"
+#include "daemon/log.h"
+#include "daemon/stats.h"
+#include "net/net.h"
 #include "net/rep_server.h"
 #include "tracequery.pb-c.h"
 

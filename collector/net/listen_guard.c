@@ -7,7 +7,8 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#include "daemon/collector.h"
+#include "common.h"
+#include "daemon/log.h"
 #include "net/listen_guard.h"
 
 #define GUARD_MAX 8

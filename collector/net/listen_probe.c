@@ -14,10 +14,8 @@
 #include "common.h"
 #include "net/listen_probe.h"
 
-/* Splits "tcp://H:P", "tls+tcp://H:P" or "H:P" ("[v6]:P" too) into host
- * and port. Returns 0, 1 for a scheme that is not TCP, -1 when malformed. */
-static int
-split_host_port(const char *addr, char *host, size_t hostsz, char *port,
+int
+listen_probe_split(const char *addr, char *host, size_t hostsz, char *port,
     size_t portsz)
 {
 	const char *sep = strstr(addr, "://"), *hp = addr, *colon;
@@ -27,7 +25,9 @@ split_host_port(const char *addr, char *host, size_t hostsz, char *port,
 		size_t sl = (size_t)(sep - addr);
 
 		if (!(sl == 3 && strncmp(addr, "tcp", 3) == 0) &&
-		    !(sl == 7 && strncmp(addr, "tls+tcp", 7) == 0))
+		    !(sl == 7 && strncmp(addr, "tls+tcp", 7) == 0) &&
+		    !(sl == 4 && strncmp(addr, "http", 4) == 0) &&
+		    !(sl == 5 && strncmp(addr, "https", 5) == 0))
 			return 1;
 		hp = sep + 3;
 	}
@@ -71,7 +71,7 @@ listen_probe(const char *what, const char *addr, char **cause)
 	struct addrinfo hints, *res = NULL;
 	int rv, err;
 
-	rv = split_host_port(addr, host, sizeof host, port, sizeof port);
+	rv = listen_probe_split(addr, host, sizeof host, port, sizeof port);
 	if (rv == 1 || (rv == 0 && strcmp(port, "0") == 0))
 		return 0;
 	if (rv < 0) {

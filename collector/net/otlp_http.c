@@ -173,7 +173,7 @@ static void
 result_res(http_response *res, enum body_type t, const pipeline_result *pr,
     size_t json_rejected, const char *json_msg)
 {
-	char msg[512], retry[16];
+	char msg[512];
 
 	listener_stats_reply(&otlp_stats,
 	    (Tracequery__V1__IngestReply__Code)pr->code);
@@ -197,10 +197,7 @@ result_res(http_response *res, enum body_type t, const pipeline_result *pr,
 		status_res(res, 503, RPC_UNAVAILABLE,
 		    pr->message[0] ? pr->message : "store busy, retry later",
 		    t);
-		snprintf(retry, sizeof retry, "%" PRIu32,
-		    pr->retry_after_ms == 0 ? 1
-		                            : (pr->retry_after_ms + 999) / 1000);
-		http_response_header(res, "Retry-After", retry);
+		http_response_retry_after(res, pr->retry_after_ms);
 		return;
 	default:
 		status_res(res, 500, RPC_INTERNAL,

@@ -12,7 +12,8 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "daemon/collector.h"
+#include "common.h"
+#include "daemon/log.h"
 #include "net/listen_guard.h"
 #include "daemon/log.h"
 #include "net/rep_server.h"

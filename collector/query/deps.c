@@ -12,22 +12,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otlp_types.h"
 #include "common.h"
 #include "format/keys.h"
 #include "format/span_block.h"
 #include "index/index.h"
 #include "query/deps.h"
+#include "query/deps_status.h"
 
 typedef Tracequery__V1__DependenciesResult deps_result;
 typedef Tracequery__V1__DependencyLink deps_link;
 
-/* What a span contributes: 36 bytes. */
+/* What a span contributes: 48 bytes. */
 typedef struct dspan {
 	uint8_t trace_id[KEY_TRACE_ID_LEN];
 	uint8_t span_id[KEY_SPAN_ID_LEN];
 	uint8_t parent_id[KEY_SPAN_ID_LEN]; /* zero: a root */
 	uint32_t svc;
+	uint64_t dur_ns;
+	bool error;
 } dspan;
+
+/* One call: its (parent, child) service pair and the child's span. */
+typedef struct dcall {
+	uint64_t pair;
+	uint64_t dur_ns;
+	bool error;
+} dcall;
 
 typedef struct dorigin {
 	uint64_t hash;
@@ -64,7 +75,7 @@ svc_intern(deps *d, const char *name)
 static uint32_t
 origin_service(deps *d, uint64_t hash)
 {
-	Opentelemetry__Proto__Trace__V1__ResourceSpans *rs = NULL;
+	ResourceSpans *rs = NULL;
 	char *v = NULL, *cause = NULL;
 	size_t vlen, i;
 	const char *name;
@@ -112,7 +123,7 @@ origin_service(deps *d, uint64_t hash)
 static void
 entry_parent(const span_block_entry *e, uint8_t out[KEY_SPAN_ID_LEN])
 {
-	Opentelemetry__Proto__Trace__V1__Span *sp;
+	Span *sp;
 
 	memset(out, 0, KEY_SPAN_ID_LEN);
 	if (e->parent_id != NULL) {
@@ -146,6 +157,8 @@ add_entry(deps *d, const uint8_t *trace_id, const span_block_entry *e)
 	memcpy(s->span_id, e->span_id, KEY_SPAN_ID_LEN);
 	entry_parent(e, s->parent_id);
 	s->svc = origin_service(d, e->origin_hash);
+	s->dur_ns = e->end_ns > e->start_ns ? e->end_ns - e->start_ns : 0;
+	s->error = deps_span_is_error(e->packed, e->packed_len);
 }
 
 /* Reads the blocks of one minute. */
@@ -284,12 +297,15 @@ table_find(const span_table *t, const deps *d, const uint8_t *trace_id,
 	return NULL;
 }
 
+/* By pair, then duration (for the percentiles). */
 static int
-cmp_u64(const void *a, const void *b)
+cmp_call(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	const dcall *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->pair != y->pair)
+		return x->pair < y->pair ? -1 : 1;
+	return x->dur_ns < y->dur_ns ? -1 : x->dur_ns > y->dur_ns;
 }
 
 static int
@@ -302,15 +318,29 @@ cmp_link(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->child, y->child);
 }
 
+/* Nearest-rank percentile q of the n calls at c, sorted by duration. */
+static uint64_t
+call_rank(const dcall *c, size_t n, double q)
+{
+	size_t k = (size_t)(q * (double)n + 0.999999);
+
+	return c[k > 0 ? (k > n ? n : k) - 1 : 0].dur_ns;
+}
+
+/* One link from the n calls at c, all of one pair. */
 static void
-add_link(deps_result *r, const deps *d, uint64_t pair, uint64_t count)
+add_link(deps_result *r, const deps *d, const dcall *c, size_t n)
 {
 	deps_link *l = xmalloc(sizeof *l);
 
 	tracequery__v1__dependency_link__init(l);
-	l->parent = xstrdup(d->svcs[pair >> 32]);
-	l->child = xstrdup(d->svcs[pair & 0xffffffffu]);
-	l->call_count = count;
+	l->parent = xstrdup(d->svcs[c->pair >> 32]);
+	l->child = xstrdup(d->svcs[c->pair & 0xffffffffu]);
+	l->call_count = n;
+	for (size_t i = 0; i < n; i++)
+		l->error_count += c[i].error;
+	l->p50_ns = call_rank(c, n, 0.50);
+	l->p99_ns = call_rank(c, n, 0.99);
 	r->links = xrealloc(r->links, (r->n_links + 1) * sizeof *r->links);
 	r->links[r->n_links++] = l;
 }
@@ -320,7 +350,7 @@ static void
 count_calls(const deps *d, deps_result *r)
 {
 	span_table t;
-	uint64_t *pairs = xmalloc((d->n_spans + 1) * sizeof *pairs);
+	dcall *calls = xmalloc((d->n_spans + 1) * sizeof *calls);
 	size_t n = 0;
 
 	table_build(&t, d);
@@ -331,16 +361,18 @@ count_calls(const deps *d, deps_result *r)
 			continue;
 		p = table_find(&t, d, c->trace_id, c->parent_id);
 		if (p != NULL && p->svc != c->svc)
-			pairs[n++] = (uint64_t)p->svc << 32 | c->svc;
+			calls[n++] = (dcall){ (uint64_t)p->svc << 32 | c->svc,
+			    c->dur_ns, c->error };
 	}
-	qsort(pairs, n, sizeof *pairs, cmp_u64);
+	qsort(calls, n, sizeof *calls, cmp_call);
 	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i; j < n && pairs[j] == pairs[i]; j++)
+		for (j = i; j < n && calls[j].pair == calls[i].pair; j++)
 			;
-		add_link(r, d, pairs[i], j - i);
+		add_link(r, d, &calls[i], j - i);
 	}
-	qsort(r->links, r->n_links, sizeof *r->links, cmp_link);
-	free(pairs);
+	if (r->n_links > 1)
+		qsort(r->links, r->n_links, sizeof *r->links, cmp_link);
+	free(calls);
 	free(t.slot);
 }
 

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/collector.h"
+#include "common.h"
+#include "daemon/log.h"
 #include "format/keys.h"
 #include "daemon/log.h"
 #include "store/store.h"

@@ -58,7 +58,7 @@ restart_collector() {
 	name=$1; shift
 	rm -f "$TMP/$name.ready"
 	"$BIN/tracecollector" --db "$COLL_DB" --listen "$COLL_INGEST" \
-		--query-listen "$COLL_QUERY" --otlp-http none --jaeger-http off \
+		--query-listen "$COLL_QUERY" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 		--ready-file "$TMP/$name.ready" "$@" >>"$TMP/$name.log" 2>&1 &
 	COLL_PID=$!
 	track "$COLL_PID"

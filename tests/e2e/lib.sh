@@ -86,7 +86,7 @@ start_collector() {
 	COLL_INGEST="ipc://$TMP/$name-ingest.sock"
 	COLL_QUERY="ipc://$TMP/$name-query.sock"
 	"$BIN/tracecollector" --db "$COLL_DB" --listen "$COLL_INGEST" \
-		--query-listen "$COLL_QUERY" --otlp-http none --jaeger-http off \
+		--query-listen "$COLL_QUERY" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 		--ready-file "$TMP/$name.ready" "$@" >"$TMP/$name.log" 2>&1 &
 	COLL_PID=$!
 	track "$COLL_PID"

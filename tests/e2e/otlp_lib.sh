@@ -88,3 +88,61 @@ header() {
 
 # body_hex: the last response body in hex.
 body_hex() { xxd -p "$TMP/resp.body" | tr -d '\n'; }
+
+# sdk_install PACKAGE...: makes sure the pinned OpenTelemetry JS SDK (and
+# each @opentelemetry/PACKAGE) is in tests/node_modules (gitignored),
+# running `npm ci` when one is missing. Returns 1 after a skip when npm
+# cannot install it (offline).
+sdk_install() {
+	missing=""
+	for p in sdk-trace-base "$@"; do
+		[ -d "tests/node_modules/@opentelemetry/$p" ] || missing=1
+	done
+	[ -z "$missing" ] && return 0
+	if ! (cd tests && timeout 120 npm ci --no-audit --no-fund \
+		--loglevel=error) >"$TMP/npm.log" 2>&1; then
+		sed 's/^/    /' "$TMP/npm.log" | tail -n 5
+		skip "npm could not install the OpenTelemetry JS SDK (offline?)"
+		return 1
+	fi
+}
+
+# sdk_send WHAT ARGS...: runs tests/otel-js/send.js ARGS (the transport
+# and its address), which writes what it sent to $TMP/expected.json;
+# passes "WHAT exports succeed", or fails it and returns 1.
+sdk_send() {
+	what=$1; shift
+	if (cd tests && node otel-js/send.js "$@" \
+		--out "$TMP/expected.json") >"$TMP/send.log" 2>&1; then
+		pass "$what exports succeed"
+	else
+		fail "$what exports succeed: $(tail -n 3 "$TMP/send.log")"
+		return 1
+	fi
+}
+
+# sdk_verify EXPECTED_JSON: what tests/otel-js/send.js sent (EXPECTED_JSON)
+# must come back from tracecli ($CLI) exactly: show and export of every
+# trace, checked span by span by tests/otel-js/check.js, and the services.
+sdk_verify() {
+	mkdir -p "$TMP/got"
+	for t in $(jq -r '.traces[]' "$1"); do
+		$CLI show "$t" --json >"$TMP/got/show-$t.json" 2>"$TMP/show.err"
+		check_eq "tracecli show $t exits 0" "$?" 0
+		$CLI export "$t" >"$TMP/got/export-$t.json" 2>"$TMP/export.err"
+		check_eq "tracecli export $t exits 0" "$?" 0
+	done
+	node tests/otel-js/check.js "$1" "$TMP/got" >"$TMP/check.out" 2>&1
+	[ -s "$TMP/check.out" ] ||
+		echo "not ok - check.js produced nothing" >"$TMP/check.out"
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) pass "${line#ok - }" ;;
+		"not ok - "*) fail "${line#not ok - }" ;;
+		*) fail "check.js: $line" ;;
+		esac
+	done <"$TMP/check.out"
+	check "tracecli services lists web, api and db" sh -c \
+		"$CLI services >'$TMP/svcs' 2>&1 && grep -qx web '$TMP/svcs' &&
+		 grep -qx api '$TMP/svcs' && grep -qx db '$TMP/svcs'"
+}

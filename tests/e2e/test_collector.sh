@@ -22,7 +22,7 @@ check "ready file names the query socket" \
 
 # A second collector on the same store is refused, clearly.
 "$BIN/tracecollector" --db "$COLL_DB" --listen "ipc://$TMP/b-in.sock" \
-	--query-listen "ipc://$TMP/b-q.sock" --otlp-http none --jaeger-http off \
+	--query-listen "ipc://$TMP/b-q.sock" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	>"$TMP/locked.log" 2>&1
 rc=$?
 check "a second collector on a locked store exits non-zero" test "$rc" -ne 0
@@ -33,13 +33,13 @@ check "...saying the store is locked" grep -q "locked" "$TMP/locked.log"
 # stranded NNG connections are never freed, which LeakSanitizer reports.
 VICTIM_IN="ipc://$TMP/victim-in.sock"
 "$BIN/tracecollector" --db "$TMP/victim-db" --listen "$VICTIM_IN" \
-	--query-listen "ipc://$TMP/victim-q.sock" --otlp-http none --jaeger-http off \
+	--query-listen "ipc://$TMP/victim-q.sock" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	--ready-file "$TMP/victim.ready" >"$TMP/victim.log" 2>&1 &
 VICTIM=$!
 track "$VICTIM"
 wait_for_file "$TMP/victim.ready" 10
 "$BIN/tracecollector" --db "$TMP/other-db" --listen "$VICTIM_IN" \
-	--query-listen "ipc://$TMP/c-q.sock" --otlp-http none --jaeger-http off \
+	--query-listen "ipc://$TMP/c-q.sock" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	>"$TMP/inuse.log" 2>&1
 rc=$?
 check "an address in use exits non-zero" test "$rc" -ne 0
@@ -108,7 +108,7 @@ stop_pid "$COLL_PID" TERM
 check_eq "SIGTERM exits 0" "$?" 0
 rm -f "$TMP/main.ready"
 "$BIN/tracecollector" --db "$COLL_DB" --listen "$COLL_INGEST" \
-	--query-listen "$COLL_QUERY" --otlp-http none --jaeger-http off \
+	--query-listen "$COLL_QUERY" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	--ready-file "$TMP/main.ready" >"$TMP/main2.log" 2>&1 &
 COLL_PID=$!
 track "$COLL_PID"

@@ -29,7 +29,7 @@ check "the producer had not finished" sh -c \
 
 rm -f "$TMP/crash.ready"
 "$BIN/tracecollector" --db "$COLL_DB" --listen "$COLL_INGEST" \
-	--query-listen "$COLL_QUERY" --otlp-http none --jaeger-http off \
+	--query-listen "$COLL_QUERY" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	--ready-file "$TMP/crash.ready" >"$TMP/crash2.log" 2>&1 &
 COLL_PID=$!
 track "$COLL_PID"

@@ -14,7 +14,7 @@ CLI="$BIN/tracecli"
 restart() {
 	rm -f "$TMP/ibuf.ready"
 	"$BIN/tracecollector" --db "$COLL_DB" --listen "$COLL_INGEST" \
-		--query-listen "$COLL_QUERY" --otlp-http none --jaeger-http off --log-level info \
+		--query-listen "$COLL_QUERY" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off --log-level info \
 		--ready-file "$TMP/ibuf.ready" >"$TMP/$1.log" 2>&1 &
 	COLL_PID=$!
 	track "$COLL_PID"

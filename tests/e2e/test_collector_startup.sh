@@ -21,7 +21,7 @@ refused() {
 	db="$TMP/$3-db"
 	"$BIN/tracecollector" --db "$db" \
 		--listen "ipc://$TMP/$3-ingest.sock" \
-		--query-listen "ipc://$TMP/$3-query.sock" --otlp-http none --jaeger-http off \
+		--query-listen "ipc://$TMP/$3-query.sock" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 		"$1" "$2" >"$TMP/$3.log" 2>&1
 	rc=$?
 	check_eq "$1 in use: exit status" "$rc" 1
@@ -33,6 +33,8 @@ refused() {
 refused --listen "tcp://127.0.0.1:$PORT" ingest
 refused --query-listen "tcp://127.0.0.1:$PORT" query
 refused --otlp-http "127.0.0.1:$PORT" otlp
+refused --zipkin "127.0.0.1:$PORT" zipkin
+refused --zipkin "https://127.0.0.1:$PORT" zipkin-tls
 
 # The same flags with a free port start normally (the check is not a
 # blanket refusal): port 0 picks one.

@@ -70,7 +70,7 @@ COLL_QUERY="ipc://$TMP/sd-query.sock"
 sh -c 'cg=$1; shift; echo $$ >"$cg/cgroup.procs" || exit 97; exec "$@"' \
 	sh "$CG" "$BIN/tracecollector" --db "$COLL_DB" \
 	--listen "$COLL_INGEST" --query-listen "$COLL_QUERY" \
-	--otlp-http none --jaeger-http off --ready-file "$TMP/sd.ready" >"$TMP/sd.log" 2>&1 &
+	--otlp-http none --otlp-grpc off --zipkin off --jaeger-http off --ready-file "$TMP/sd.ready" >"$TMP/sd.log" 2>&1 &
 COLL_PID=$!
 track "$COLL_PID"
 if ! wait_for_file "$TMP/sd.ready" "$COLL_START_SECONDS"; then

@@ -22,6 +22,7 @@ GOLD=tests/e2e/fixtures/jaeger
 start_otlp_collector jaeger --retention 0 --jaeger-http 127.0.0.1:0 ||
 	{ fail "collector starts with --jaeger-http 127.0.0.1:0"; finish; }
 J="http://$(sed -n 's/^jaeger_http=//p' "$TMP/jaeger.ready")"
+QUERY_URL=$COLL_QUERY
 check "ready file names the Jaeger listener" \
 	sh -c "echo '$J' | grep -Eq '^http://127\.0\.0\.1:[1-9][0-9]*$'"
 check_eq "seed spans accepted" "$(post "$GOLD/seed.json" application/json)" 200
@@ -164,8 +165,29 @@ get "$J/api/services/%ff%c0/operations"
 check "operations of a non-UTF-8 service: an empty list" \
 	jq -e '.data == []' "$TMP/body" >/dev/null
 
+# ---------------------------------------------------------------- TLS
+# https:// with the collector's --tls-cert/--tls-key, as the other
+# listeners; a plain-HTTP client gets no answer.
+if command -v openssl >/dev/null 2>&1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext "subjectAltName=IP:127.0.0.1" -keyout "$TMP/k.pem" \
+		-out "$TMP/c.pem" >/dev/null 2>&1; then
+	start_collector jtls --jaeger-http https://127.0.0.1:0 \
+		--tls-cert "$TMP/c.pem" --tls-key "$TMP/k.pem" ||
+		fail "collector starts with --jaeger-http https://"
+	JT="$(sed -n 's/^jaeger_http=//p' "$TMP/jtls.ready")"
+	get --cacert "$TMP/c.pem" "https://$JT/api/services"
+	check_eq "Jaeger API over https://" "$STATUS" 200
+	get "http://$JT/api/services"
+	check "plain HTTP to the https:// listener gets no 200" \
+		sh -c "[ '$STATUS' != 200 ]"
+	stop_pid "$COLL_PID"
+else
+	skip "openssl cannot make a test certificate: no TLS check"
+fi
+
 # ---------------------------------------------------------------- counters
-"$BIN/tracecli" --collector "$COLL_QUERY" stats --json >"$TMP/stats.json" 2>/dev/null
+"$BIN/tracecli" --collector "$QUERY_URL" stats --json >"$TMP/stats.json" 2>/dev/null
 check "jaeger_http.requests counted" \
 	jq -e '[.. | objects | select(.name? == "jaeger_http.requests") | .value] | .[0] > 50' "$TMP/stats.json" >/dev/null
 check "jaeger_http.rejected.invalid counted" \

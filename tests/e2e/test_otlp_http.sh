@@ -262,6 +262,19 @@ check "after all the bad input: span is stored" stored "$T9" "$S9"
 check "tracecli services lists the OTLP services" \
 	sh -c "$CLI services 2>/dev/null | grep -q hand-json"
 
+# ---------------------------------------------------------------- stats
+# Every refusal above shows up in tracecli stats, by reason.
+stat() { $CLI stats --json | jq -r --arg n "$1" '.[] | select(.name == $n) | .value'; }
+check "otlp_http.rejected.invalid counts the undecodable bodies" \
+	test "$(stat otlp_http.rejected.invalid)" -ge 9
+check_eq "otlp_http.rejected.too_large counts the 413s" \
+	"$(stat otlp_http.rejected.too_large)" 3
+check_eq "otlp_http.rejected.protocol counts 404, 405, 411, 415" \
+	"$(stat otlp_http.rejected.protocol)" 9
+check "otlp_http.requests and bytes are counted" \
+	test "$(stat otlp_http.requests)" -ge 30 -a \
+	"$(stat otlp_http.bytes)" -gt "$LIMIT"
+
 stop_pid "$COLL_PID" TERM
 check_eq "collector stops cleanly on SIGTERM" "$?" 0
 finish

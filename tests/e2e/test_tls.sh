@@ -11,6 +11,7 @@
 # tracecli exits 3); that the collector keeps serving after each refusal;
 # and that unusable TLS files stop the collector at startup.
 . tests/e2e/lib.sh
+. tests/e2e/tls_lib.sh
 
 for tool in openssl python3 jq; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -20,39 +21,7 @@ for tool in openssl python3 jq; do
 done
 
 # ---------------------------------------------------------------- certs
-C="$TMP/certs"
-mkdir -p "$C"
-# mkca NAME: a self-signed CA in $C/NAME.crt, $C/NAME.key.
-mkca() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
-		-keyout "$C/$1.key" -out "$C/$1.crt" >/dev/null 2>&1
-}
-# mkcert NAME CA CN [EXTFILE]: a key and a certificate signed by CA.
-mkcert() {
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=$3" \
-		-keyout "$C/$1.key" -out "$C/$1.csr" >/dev/null 2>&1 &&
-	openssl x509 -req -in "$C/$1.csr" -CA "$C/$2.crt" \
-		-CAkey "$C/$2.key" -CAcreateserial -days 2 \
-		-out "$C/$1.crt" ${4:+-extfile "$4"} >/dev/null 2>&1
-}
-# mbedTLS 2.28 (under Debian 12's NNG) matches the name only against DNS
-# entries of the SAN, so 127.0.0.1 is there both as DNS and as IP.
-printf 'subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\n' \
-	>"$C/server.ext"
-if ! { mkca ca && mkca badca &&
-	mkcert server ca 127.0.0.1 "$C/server.ext" &&
-	mkcert client ca tls-test-client &&
-	mkcert evil badca tls-test-client; }; then
-	fail "openssl makes the test certificates"
-	finish
-fi
-pass "openssl makes the test certificates"
-
-# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+make_certs || finish
 
 # start_tls NAME [flags...]: a collector whose ingest and query sockets
 # are tls+tcp:// on free loopback ports; sets COLL_PID, COLL_INGEST,
@@ -64,7 +33,7 @@ start_tls() {
 		COLL_QUERY="tls+tcp://127.0.0.1:$(free_port)"
 		"$BIN/tracecollector" --db "$TMP/$name-db" \
 			--listen "$COLL_INGEST" --query-listen "$COLL_QUERY" \
-			--otlp-http none --jaeger-http off --ready-file "$TMP/$name.ready" \
+			--otlp-http none --otlp-grpc off --zipkin off --jaeger-http off --ready-file "$TMP/$name.ready" \
 			--tls-cert "$C/server.crt" --tls-key "$C/server.key" \
 			"$@" >"$TMP/$name.log" 2>&1 &
 		COLL_PID=$!
@@ -226,7 +195,7 @@ start_fails() {
 	timeout 20 "$BIN/tracecollector" --db "$TMP/bad-db" \
 		--listen "tls+tcp://127.0.0.1:$(free_port)" \
 		--query-listen "tls+tcp://127.0.0.1:$(free_port)" \
-		--otlp-http none --jaeger-http off "$@" >"$TMP/bad.log" 2>&1
+		--otlp-http none --otlp-grpc off --zipkin off --jaeger-http off "$@" >"$TMP/bad.log" 2>&1
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] &&
 		grep -q "$pattern" "$TMP/bad.log"; then
@@ -253,7 +222,7 @@ start_fails "--tls-verify-clients without --tls-ca stops the collector" \
 # nothing is exposed; the warning comes before it.
 timeout 20 "$BIN/tracecollector" --db "$TMP/warn-db" \
 	--listen "tcp://192.0.2.1:$(free_port)" \
-	--query-listen "tls+tcp://127.0.0.1:$(free_port)" --otlp-http none --jaeger-http off \
+	--query-listen "tls+tcp://127.0.0.1:$(free_port)" --otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
 	--tls-cert "$C/server.crt" --tls-key "$C/server.key" \
 	>"$TMP/warn.log" 2>&1
 check "a non-loopback tcp:// listener without TLS logs a warning" \

@@ -26,6 +26,10 @@ check_eq "a malformed --collector is a usage error" "$?" 2
 check "... that names the address" grep -q "bad collector address 'foo'" "$TMP/err"
 "$CLI" --collector tcp://127.0.0.1 services >/dev/null 2>&1
 check_eq "a --collector without a port is a usage error" "$?" 2
+"$CLI" --collector 'tcp://x@' services >/dev/null 2>&1
+check_eq "a --collector with userinfo is refused before NNG parses it" "$?" 2
+"$CLI" import /dev/null --ingest 'tcp://@' >/dev/null 2>&1
+check_eq "so is an --ingest address" "$?" 2
 "$CLI" show 00000000000000000000000000000000 >/dev/null 2>"$TMP/err"
 check_eq "an all-zero trace ID exits 2" "$?" 2
 check "... saying it is all zeros" grep -q "all zeros is the invalid trace ID" "$TMP/err"
@@ -44,6 +48,11 @@ check_eq "--version" "$("$CLI" --version)" "tracecli 0.1.0"
 "$CLI" search --help >"$TMP/help"
 for w in --longest --ascii --sort 1h30m 7d span-level "at most 1000"; do
 	check "search --help mentions $w" grep -qF -- "$w" "$TMP/help"
+done
+for cmd in "" services operations search show diff deps tail slow stats tui export import; do
+	"$CLI" $cmd --help >"$TMP/help"
+	width=$(while IFS= read -r l; do printf '%s' "$l" | wc -m; done <"$TMP/help" | sort -n | tail -n 1)
+	check "$cmd --help fits 80 columns (widest $width)" [ "$width" -le 80 ]
 done
 "$CLI" --help >"$TMP/help"
 for cmd in services operations search show diff slow stats tui export import; do
@@ -183,6 +192,9 @@ check_eq "services, alphabetically" "$("$CLI" $Q services | tr '\n' ' ')" \
     'cart evil\x1b]0;pwned\x07svc frontend payments '
 check_eq "services --json" "$("$CLI" $Q services --json | jq -r 'length')" 4
 check "operations" sh -c "'$CLI' $Q operations payments | grep -q '^db.query .*client'"
+check_eq "operations, alphabetically" \
+    "$("$CLI" $Q operations payments | sed 1d | awk '{print $1}' | tr '\n' ' ')" \
+    "POST db.query fraud.check retry.callback "
 "$CLI" $Q stats >"$TMP/stats"
 check_eq "stats exits 0" "$?" 0
 check "stats has a table" grep -q "^STAT" "$TMP/stats"
@@ -221,20 +233,28 @@ check_eq "diff with one trace and no --baseline exits 2" "$?" 2
 "$CLI" $Q diff $TID 0123456789abcdef0123456789abcdef >/dev/null 2>&1
 check_eq "diff with an unknown trace exits 1" "$?" 1
 
-# deps: frontend calls cart and payments (and the evil service).
+# deps, counted by the collector over the window: frontend calls cart
+# and payments (and the evil service) in both traces; POST /charge is an
+# error in both, and db.query (payments -> payments) is no call.
 COLUMNS=100 "$CLI" $Q deps --ascii >"$TMP/deps"
 check_eq "deps exits 0" "$?" 0
-check "deps says what it read" grep -q "^Service calls in the 2 newest traces of the window$" "$TMP/deps"
-check "deps table: frontend -> payments, errors, p99" \
+check "deps says what the collector read" \
+    grep -q "^Service calls in the window (21 spans read)$" "$TMP/deps"
+check "deps table: frontend -> payments, errors, p50, p99" \
     grep -q "^frontend  *payments  *2  *2  *77ms  *77ms$" "$TMP/deps"
+check "deps table: frontend -> cart" \
+    grep -q "^frontend  *cart  *2  *0  *13ms  *13ms$" "$TMP/deps"
 check "deps graph: frontend's callees hang from it" \
     sh -c "grep -A3 '^frontend$' '$TMP/deps' | grep -q '^\`-> payments  2 calls, 2 errors  p99 77ms$'"
 check "deps is inert" sh -c "! grep -q '$ESC' '$TMP/deps'"
 check_eq "deps --json shape" \
-    "$("$CLI" $Q deps --json | jq -c '[keys_unsorted, (.edges[0] | keys_unsorted), .edges[0].callee]')" \
-    '[["traces","edges"],["caller","callee","call_count","error_count","p50_ns","p99_ns"],"cart"]'
-"$CLI" $Q deps --service nosuchservice >/dev/null 2>&1
-check_eq "deps without traces exits 1" "$?" 1
+    "$("$CLI" $Q deps --json | jq -c '[keys_unsorted, (.edges[0] | keys_unsorted), .edges[0].callee, .spans_read, .truncated]')" \
+    '[["spans_read","truncated","edges"],["caller","callee","call_count","error_count","p50_ns","p99_ns"],"cart",21,false]'
+check_eq "deps --service keeps the calls to or from it" \
+    "$("$CLI" $Q deps --service cart --json | jq -c '[.edges[] | [.caller, .callee]]')" \
+    '[["frontend","cart"]]'
+"$CLI" $Q deps --since 1s >/dev/null 2>&1
+check_eq "deps of an empty window exits 1" "$?" 1
 
 # tail: a trace imported after it starts is printed once; it stops by PID.
 "$CLI" $Q tail --service frontend >"$TMP/tail" 2>&1 &

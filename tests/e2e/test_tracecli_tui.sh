@@ -20,6 +20,7 @@ trap 'stop_tmux; cleanup' EXIT
 
 start_collector c1 || { fail "collector start"; finish; }
 s=$(($(date +%s) - 60))
+T0=$s	# the fixture's start ($s is reused by loops below)
 TIDB=5bf92f3577b34da6a3ce929d0e0e4736
 # The checkout trace, its "charge" span linking to trace B (the same trace
 # with db.query 40 ms slower and no render span).
@@ -254,7 +255,19 @@ keys u 3
 check "3: most spans, of the traces listed" on_screen u "sorted by most spans (of these)"
 check "most spans: the 11-span trace first" \
 	sh -c "$TM capture-pane -p -t u | sed -n 5p | grep -q ' 11 .* 4bf92f35'"
-keys u Enter
+keys u m
+check "m marks a trace" on_screen u "marked 4bf92f3577b34da6a3ce929d0e0e4736 as A"
+keys u j c
+check "c compares the marked trace with the selected one" wait_screen u "compare: A marked, B selected"
+check "the compare shows db.query slower" on_screen u "db.query"
+check "... with its change" on_screen u "+40ms +67%"
+keys u Escape
+keys u D
+check "D shows the service dependencies" wait_screen u "service dependencies in the 2 traces listed"
+check "... frontend calls payments" on_screen u "payments  2 calls, 2 errors"
+keys u Escape
+check "Esc leaves the deps view" on_screen u "sorted by most spans"
+keys u k Enter
 check "tui opens the waterfall" wait_screen u "11 spans  4 services"
 keys u Escape
 check "Esc goes back to the list" on_screen u "sorted by"
@@ -269,6 +282,20 @@ keys u Escape Escape
 sleep 0.3
 check_eq "tui exits 0" "$(cat "$TMP/u.rc" 2>/dev/null)" 0
 
+# Follow mode: a trace imported now joins the top of the list.
+run fo "$CLI --collector $COLL_QUERY tui"
+wait_screen fo "Min span duration" || true
+keys fo Enter
+wait_screen fo "2 traces" || true
+keys fo f
+check "f follows" on_screen fo "following"
+TIDF=7bf92f3577b34da6a3ce929d0e0e4736
+sed "s/@S@/$(date +%s)/g; s/$TID/$TIDF/g" tests/e2e/fixtures/tracecli_checkout.json >"$TMP/f.json"
+"$CLI" import "$TMP/f.json" --ingest "$COLL_INGEST" >/dev/null 2>&1
+check "a new trace joins the list" wait_screen fo "3 traces  sorted by newest"
+check "... on top" sh -c "$TM capture-pane -p -t fo | sed -n 5p | grep -q 7bf92f35"
+keys fo q
+
 # tui takes the search flags: the form starts filled in.
 run v "$CLI --collector $COLL_QUERY tui --service payments --attr card.type=visa --min-duration 5ms --errors"
 check "tui --service pre-fills the form" wait_screen v "Service                payments"
@@ -276,5 +303,22 @@ check "... and the attribute" on_screen v "card.type=visa"
 check "... and the duration" on_screen v "Min span duration      5ms"
 check "... and errors only" on_screen v "[x]"
 keys v Escape
+
+# Longest over the whole window, not among the newest: C started 30 s
+# before the others and lasts 500 ms; with a limit of 1 the newest is A
+# or B, the longest must be C.
+TIDC=8bf92f3577b34da6a3ce929d0e0e4736
+sed "s/@S@/$((T0 - 30))/g; s/$TID/$TIDC/g" tests/e2e/fixtures/tracecli_checkout.json |
+	jq '(.. | objects | select(.name=="GET /checkout") | .endTimeUnixNano) |= ((tonumber + 380000000)|tostring)' >"$TMP/c.json"
+"$CLI" import "$TMP/c.json" --ingest "$COLL_INGEST" >/dev/null 2>&1
+run lo "$CLI --collector $COLL_QUERY tui --limit 1"
+wait_screen lo "Min span duration" || true
+keys lo Enter
+check "a list cut at its limit says so" wait_screen lo "1+ trace  sorted by newest"
+check "newest: not C" sh -c "! $TM capture-pane -p -t lo | grep -q 8bf92f35"
+keys lo 2
+check "longest asks the collector: C, the longest of the window" \
+	wait_screen lo "500ms    11    1 8bf92f35"
+keys lo q
 
 finish

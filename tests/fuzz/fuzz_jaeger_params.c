@@ -20,20 +20,24 @@
 
 #include <jansson.h>
 
-#include "daemon/collector.h"
+#include "backend/rocksdb_backend.h"
+#include "common.h"
 #include "fuzz.h"
 #include "jaeger/jaeger_api.h"
-#include "query/query.h"
+#include "pipeline/pipeline.h"
 #include "../tools/spangen.h"
 
 #define JP_MAX_ARGS 64
 
 static store *jp_store;
+static backend *jp_backend;
 static char jp_dir[256];
 
 static void
 jp_cleanup(void)
 {
+	backend_close(jp_backend);
+	jp_backend = NULL;
 	store_close(jp_store);
 	jp_store = NULL;
 	if (jp_dir[0] != '\0')
@@ -47,6 +51,7 @@ jp_setup(void)
 {
 	store_options so = { .cache_bytes = 8u << 20,
 		.write_buffer_bytes = 8u << 20 };
+	backend_options bo;
 	pipeline_limits lim;
 	pipeline_result res;
 	pipeline *p;
@@ -59,21 +64,25 @@ jp_setup(void)
 	FUZZ_CHECK(mkdtemp(jp_dir) != NULL);
 	FUZZ_CHECK(store_open(&jp_store, jp_dir, &so, &cause) == 0);
 	atexit(jp_cleanup);
+	backend_options_default(&bo);
+	FUZZ_CHECK(rocksdb_backend_new(&jp_backend, jp_store, &bo, &cause) ==
+	    0);
 	pipeline_limits_default(&lim);
-	FUZZ_CHECK(pipeline_new(&p, jp_store, &lim, &cause) == 0);
+	FUZZ_CHECK(pipeline_new(&p, jp_backend, &lim, &cause) == 0);
 	req = sg_request_new(7, 0, 3, now_unix_ns() - 3600ULL * 1000000000ULL,
 	    10000000ULL);
 	pipeline_submit_request(p, req, &res);
 	FUZZ_CHECK(res.code == PIPELINE_OK);
 	sg_request_free(req);
 	pipeline_free(p);
+	FUZZ_CHECK(backend_sync(jp_backend, 0) == 0);
 }
 
 static Tracequery__V1__Response *
 jp_ask(void *arg, const Tracequery__V1__Request *req)
 {
 	(void)arg;
-	return query_execute(jp_store, 0, req);
+	return backend_query(jp_backend, req);
 }
 
 /* Splits "k=v&k=v" (in place) into args; returns how many. */

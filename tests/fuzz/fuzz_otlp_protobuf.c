@@ -19,17 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "otlp_types.h"
 #include "daemon/collector.h"
 #include "fuzz.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
-    pb_req;
 
 #define PB_DEPTH 64	 /* pipeline_limits_default's max_depth */
 #define PB_DEPTH_MAX 127 /* the most pipeline_prescan tracks */
 
-static pb_req *
+static ExportRequest *
 pb_unpack(const uint8_t *buf, size_t len)
 {
 	return opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
@@ -37,14 +36,14 @@ pb_unpack(const uint8_t *buf, size_t len)
 }
 
 static void
-pb_free(pb_req *r)
+pb_free(ExportRequest *r)
 {
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
 	    r, NULL);
 }
 
 static uint8_t *
-pb_pack(const pb_req *r, size_t *len)
+pb_pack(const ExportRequest *r, size_t *len)
 {
 	uint8_t *buf;
 
@@ -59,11 +58,11 @@ pb_pack(const pb_req *r, size_t *len)
 
 /* pack -> pre-scan -> unpack -> pack gives the same bytes. */
 static void
-pb_round_trip(const pb_req *r)
+pb_round_trip(const ExportRequest *r)
 {
 	uint8_t *a, *b;
 	size_t alen, blen;
-	pb_req *r2;
+	ExportRequest *r2;
 
 	a = pb_pack(r, &alen);
 	FUZZ_CHECK(pipeline_prescan(a, alen, PB_DEPTH_MAX) == 0);
@@ -83,7 +82,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int rv, rv_max;
-	pb_req *r;
+	ExportRequest *r;
 
 	rv = pipeline_prescan(data, size, PB_DEPTH);
 	rv_max = pipeline_prescan(data, size, PB_DEPTH_MAX);

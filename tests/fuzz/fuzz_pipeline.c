@@ -21,10 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/collector.h"
+#include "backend/rocksdb_backend.h"
+#include "common.h"
+#include "pipeline/pipeline.h"
 #include "fuzz.h"
 
 static store *pl_store;
+static backend *pl_backend;
 static pipeline *pl_pipe;
 static char pl_dir[256];
 
@@ -37,6 +40,8 @@ pl_cleanup(void)
 
 	pipeline_free(pl_pipe);
 	pl_pipe = NULL;
+	backend_close(pl_backend);
+	pl_backend = NULL;
 	store_close(pl_store);
 	pl_store = NULL;
 	if (pl_dir[0] == '\0')
@@ -61,6 +66,7 @@ static void
 pl_setup(void)
 {
 	store_options so = { 0 };
+	backend_options bo;
 	pipeline_limits lim;
 	char *cause = NULL;
 	const char *tmp = getenv("TMPDIR");
@@ -75,8 +81,11 @@ pl_setup(void)
 		abort();
 	}
 	atexit(pl_cleanup);
+	backend_options_default(&bo);
+	FUZZ_CHECK(rocksdb_backend_new(&pl_backend, pl_store, &bo, &cause) ==
+	    0);
 	pipeline_limits_default(&lim);
-	FUZZ_CHECK(pipeline_new(&pl_pipe, pl_store, &lim, &cause) == 0);
+	FUZZ_CHECK(pipeline_new(&pl_pipe, pl_backend, &lim, &cause) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -92,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pre = pipeline_prescan(data, size, 64);
 	pipeline_submit_protobuf(pl_pipe, data, size, &res);
 	/* Index this input's spans now, so a crash names this input. */
-	FUZZ_CHECK(pipeline_sync(pl_pipe) == 0);
+	FUZZ_CHECK(backend_sync(pl_backend, 0) == 0);
 	FUZZ_CHECK(memchr(res.message, '\0', sizeof res.message) != NULL);
 	FUZZ_CHECK(res.accepted_spans >= 0 && res.rejected_spans >= 0);
 	switch (res.code) {

@@ -1,15 +1,15 @@
 /*
  * fuzz_query_request.c - libFuzzer target for the query service's decoder
  * and engine: tracequery.v1.Request bytes, as a query_server worker gets
- * them from the network, through query_handle_bytes() against a real
- * RocksDB store (a temp dir, removed at exit) holding a few generated
- * traces, with a 2 h retention.
+ * them from the network, through query_server_handle_bytes() against a
+ * real RocksDB store (a temp dir, removed at exit) holding a few
+ * generated traces, with a 2 h retention.
  *
  * Input: the bytes of one query request.
  *
  * Invariants: every request gets a Response that unpacks and whose code is
  * one of the protocol's; an undecodable request gets BAD_REQUEST; a
- * decodable one gets the same code from query_execute() directly.
+ * decodable one gets the same code from backend_query() directly.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -18,9 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/collector.h"
+#include "backend/rocksdb_backend.h"
+#include "common.h"
+#include "net/net.h"
 #include "fuzz.h"
-#include "query/query.h"
 #include "tracequery.pb-c.h"
 #include "../tools/spangen.h"
 
@@ -31,11 +32,17 @@
 #define Q_TRACES 5
 
 static store *q_store;
+static backend *q_backend;
+static pipeline *q_pipe;
 static char q_dir[256];
 
 static void
 q_cleanup(void)
 {
+	pipeline_free(q_pipe);
+	q_pipe = NULL;
+	backend_close(q_backend);
+	q_backend = NULL;
 	store_close(q_store);
 	q_store = NULL;
 	if (q_dir[0] != '\0')
@@ -48,9 +55,9 @@ static void
 q_setup(void)
 {
 	store_options so = { 0 };
+	backend_options bo;
 	pipeline_limits lim;
 	pipeline_result res;
-	pipeline *p;
 	sg_request *req;
 	char *cause = NULL;
 	const char *tmp = getenv("TMPDIR");
@@ -67,14 +74,17 @@ q_setup(void)
 		abort();
 	}
 	atexit(q_cleanup);
+	backend_options_default(&bo);
+	bo.retention_ns = Q_RETENTION_NS;
+	FUZZ_CHECK(rocksdb_backend_new(&q_backend, q_store, &bo, &cause) == 0);
 	pipeline_limits_default(&lim);
-	FUZZ_CHECK(pipeline_new(&p, q_store, &lim, &cause) == 0);
+	FUZZ_CHECK(pipeline_new(&q_pipe, q_backend, &lim, &cause) == 0);
 	req = sg_request_new(42, 0, Q_TRACES, now - 3600ULL * 1000000000ULL,
 	    10000000ULL);
-	pipeline_submit_request(p, req, &res);
+	pipeline_submit_request(q_pipe, req, &res);
 	FUZZ_CHECK(res.code == PIPELINE_OK);
 	sg_request_free(req);
-	pipeline_free(p);
+	FUZZ_CHECK(backend_sync(q_backend, 0) == 0);
 }
 
 static bool
@@ -99,7 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (q_store == NULL)
 		q_setup();
-	query_handle_bytes(q_store, Q_RETENTION_NS, data, size, &out,
+	query_server_handle_bytes(q_backend, q_pipe, data, size, &out,
 	    &out_len);
 	FUZZ_CHECK(out != NULL);
 	resp = tracequery__v1__response__unpack(NULL, out_len, out);
@@ -110,11 +120,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(resp->code ==
 		    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST);
 	} else {
-		direct = query_execute(q_store, Q_RETENTION_NS, req);
+		direct = backend_query(q_backend, req);
 		FUZZ_CHECK(direct != NULL);
 		FUZZ_CHECK(direct->code == resp->code);
 		FUZZ_CHECK(direct->result_case == resp->result_case);
-		query_response_free(direct);
+		backend_response_free(direct);
 		tracequery__v1__request__free_unpacked(req, NULL);
 	}
 	tracequery__v1__response__free_unpacked(resp, NULL);

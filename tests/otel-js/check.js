@@ -85,6 +85,10 @@ for (const traceId of expected.traces) {
     report(x !== undefined, `${tag}: in tracecli export`);
     if (x === undefined) continue;
     eq(`${tag}: status message`, (x.status && x.status.message) || '', w.status_message);
+    if (w.start_unix_nano !== undefined) {
+      eq(`${tag}: start time to the nanosecond`, x.startTimeUnixNano,
+        w.start_unix_nano);
+    }
     eq(`${tag}: links`, (x.links || []).map((l) => ({
       trace_id: l.traceId,
       span_id: l.spanId,

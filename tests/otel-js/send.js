@@ -10,7 +10,19 @@
 // as it would over real HTTP. Spans carry attributes of every type, events
 // (one an exception), links (one to the other trace) and statuses.
 //
-// Usage: node send.js --url http://127.0.0.1:PORT --out expected.json
+// With --grpc HOST:PORT instead of --url, the three services export over
+// OTLP/gRPC (@opentelemetry/exporter-trace-otlp-grpc): web and api plain,
+// db with gzip.
+//
+// With --zipkin HOST:PORT, they export Zipkin v2 JSON to POST /api/v2/spans
+// (@opentelemetry/exporter-zipkin), and what is expected back is what
+// docs/ZIPKIN.md's mapping gives: every attribute and resource attribute
+// as a string attribute (service.name as the service), events without
+// attributes, no links (the exporter drops both), and the start time to
+// the nanosecond of the exporter's fractional microseconds.
+//
+// Usage: node send.js (--url http://127.0.0.1:PORT | --grpc 127.0.0.1:PORT
+//        | --zipkin 127.0.0.1:PORT) --out expected.json
 // Writes what was sent (ids in lowercase hex) to --out; exits 1 if any
 // export did not succeed.
 'use strict';
@@ -28,16 +40,19 @@ const ProtoExporter =
 const JsonExporter =
   require('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter;
 
-function arg(name) {
+function arg(name, optional) {
   const i = process.argv.indexOf(name);
   if (i < 0 || i + 1 >= process.argv.length) {
-    console.error(`usage: node send.js --url URL --out FILE (missing ${name})`);
+    if (optional) return null;
+    console.error(`usage: node send.js --url URL|--grpc ADDR --out FILE (missing ${name})`);
     process.exit(2);
   }
   return process.argv[i + 1];
 }
 
-const base = arg('--url').replace(/\/$/, '');
+const grpcAddr = arg('--grpc', true);
+const zipkinAddr = arg('--zipkin', true);
+const base = grpcAddr || zipkinAddr ? null : arg('--url').replace(/\/$/, '');
 const outFile = arg('--out');
 const url = `${base}/v1/traces`;
 
@@ -72,11 +87,35 @@ function attrs(a) {
   return o;
 }
 
+// Epoch nanoseconds (a decimal string) of the exporter's microseconds
+// (hrTimeToMicroseconds: a double with a fraction), as the collector
+// reads them: whole microseconds, plus the exact fraction.
+function zipkinNanos(t) {
+  const us = t[0] * 1e6 + t[1] / 1e3;
+  const whole = Math.floor(us);
+  return (BigInt(whole) * 1000n + BigInt(Math.round((us - whole) * 1000)))
+    .toString();
+}
+
+// What docs/ZIPKIN.md's mapping gives back for span s described as d.
+function asZipkin(d, s) {
+  const a = {};
+  for (const [k, v] of Object.entries(s.attributes || {})) a[k] = String(v);
+  for (const [k, v] of Object.entries(s.resource.attributes)) {
+    if (k !== 'service.name') a[k] = String(v);
+  }
+  d.attributes = a;
+  d.events = d.events.map((e) => ({ name: e.name, attributes: {} }));
+  d.links = [];
+  d.start_unix_nano = zipkinNanos(s.startTime);
+  return d;
+}
+
 function describe(s, encoding) {
   const ctx = s.spanContext();
   const parent = s.parentSpanContext ? s.parentSpanContext.spanId :
     (s.parentSpanId || '');
-  return {
+  const d = {
     encoding,
     trace_id: ctx.traceId,
     span_id: ctx.spanId,
@@ -94,6 +133,7 @@ function describe(s, encoding) {
       attributes: attrs(l.attributes),
     })),
   };
+  return encoding.startsWith('zipkin') ? asZipkin(d, s) : d;
 }
 
 function provider(service, exporter, encoding) {
@@ -109,10 +149,33 @@ function provider(service, exporter, encoding) {
   });
 }
 
-const web = provider('web', new ProtoExporter({ url }), 'protobuf');
-const apiSvc = provider('api', new JsonExporter({ url }), 'json');
-const db = provider('db', new ProtoExporter({ url, compression: 'gzip' }),
-  'protobuf+gzip');
+// The three services' exporters: OTLP/HTTP in three encodings, gRPC or
+// Zipkin.
+function exporters() {
+  if (zipkinAddr) {
+    const { ZipkinExporter } = require('@opentelemetry/exporter-zipkin');
+    const z = `http://${zipkinAddr}/api/v2/spans`;
+    return [[new ZipkinExporter({ url: z }), 'zipkin'],
+      [new ZipkinExporter({ url: z }), 'zipkin'],
+      [new ZipkinExporter({ url: z }), 'zipkin']];
+  }
+  if (grpcAddr) {
+    const GrpcExporter =
+      require('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter;
+    const g = `http://${grpcAddr}`;
+    return [[new GrpcExporter({ url: g }), 'grpc'],
+      [new GrpcExporter({ url: g }), 'grpc'],
+      [new GrpcExporter({ url: g, compression: 'gzip' }), 'grpc+gzip']];
+  }
+  return [[new ProtoExporter({ url }), 'protobuf'],
+    [new JsonExporter({ url }), 'json'],
+    [new ProtoExporter({ url, compression: 'gzip' }), 'protobuf+gzip']];
+}
+
+const [webExp, apiExp, dbExp] = exporters();
+const web = provider('web', ...webExp);
+const apiSvc = provider('api', ...apiExp);
+const db = provider('db', ...dbExp);
 const propagator = new W3CTraceContextPropagator();
 
 // Crosses a process boundary: inject into headers, extract on the other side.

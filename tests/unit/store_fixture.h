@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "backend/rocksdb_backend.h"
 #include "store/store.h"
 
 typedef struct store_fixture {
 	char dir[64];
 	store *st;
+	backend *be; /* store_fixture_backend's, over st */
 } store_fixture;
 
 static int
@@ -35,6 +37,7 @@ store_fixture_open_with(store_fixture *f, const char *name,
 {
 	char *cause = NULL;
 
+	f->be = NULL;
 	snprintf(f->dir, sizeof f->dir, "/tmp/test-%s.XXXXXX", name);
 	if (mkdtemp(f->dir) == NULL) {
 		perror(f->dir);
@@ -57,10 +60,47 @@ store_fixture_open(store_fixture *f, const char *name)
 	return store_fixture_open_with(f, name, &o);
 }
 
-/* store_fixture_close closes the store and removes its directory. */
+/* store_fixture_backend_with opens the RocksDB backend over f's store
+ * with o (NULL: the defaults) unless open; returns it, or NULL with
+ * *cause. */
+static inline backend *
+store_fixture_backend_with(store_fixture *f, const backend_options *o,
+    char **cause)
+{
+	backend_options d;
+
+	if (f->be != NULL)
+		return f->be;
+	if (o == NULL) {
+		backend_options_default(&d);
+		o = &d;
+	}
+	if (rocksdb_backend_new(&f->be, f->st, o, cause) != 0)
+		return NULL;
+	return f->be;
+}
+
+/* store_fixture_backend: store_fixture_backend_with the defaults; NULL
+ * (said on stderr) when it cannot open. */
+static inline backend *
+store_fixture_backend(store_fixture *f)
+{
+	char *cause = NULL;
+	backend *b = store_fixture_backend_with(f, NULL, &cause);
+
+	if (b == NULL)
+		fprintf(stderr, "store_fixture_backend: %s\n", cause);
+	free(cause);
+	return b;
+}
+
+/* store_fixture_close closes the backend and the store and removes the
+ * store's directory. */
 static void
 store_fixture_close(store_fixture *f)
 {
+	backend_close(f->be);
+	f->be = NULL;
 	store_close(f->st);
 	f->st = NULL;
 	nftw(f->dir, store_fixture_rm, 16, FTW_DEPTH | FTW_PHYS);

@@ -40,6 +40,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_postings
 #include "../fuzz/fuzz_postings.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_grpc_frame
+#include "../fuzz/fuzz_grpc_frame.c"
+#undef LLVMFuzzerTestOneInput
 
 #define LLVMFuzzerTestOneInput fuzz_one_jaeger_params
 #include "../fuzz/fuzz_jaeger_params.c"
@@ -47,6 +50,10 @@
 
 #define LLVMFuzzerTestOneInput fuzz_one_clickhouse_reply
 #include "../fuzz/fuzz_clickhouse_reply.c"
+#undef LLVMFuzzerTestOneInput
+
+#define LLVMFuzzerTestOneInput fuzz_one_zipkin
+#include "../fuzz/fuzz_zipkin.c"
 #undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
@@ -198,6 +205,20 @@ test_postings(void **state)
 	replay("postings", fuzz_one_postings);
 }
 
+static void
+test_grpc_frame(void **state)
+{
+	(void)state;
+	replay("grpc_frame", fuzz_one_grpc_frame);
+}
+
+static void
+test_zipkin(void **state)
+{
+	(void)state;
+	replay("zipkin", fuzz_one_zipkin);
+}
+
 int
 main(void)
 {
@@ -211,6 +232,8 @@ main(void)
 		cmocka_unit_test(test_query_request),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_postings),
+		cmocka_unit_test(test_grpc_frame),
+		cmocka_unit_test(test_zipkin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
  * Unit tests for collector/query/deps.c (the Jaeger API's
  * /api/dependencies): spans go in through the pipeline into a real store,
- * the Dependencies query answers through query_execute, and the counts
+ * the Dependencies query answers through backend_query, and the counts
  * are checked against a brute-force pass over the generator
  * (tests/tools/spangen.h: span j's parent is span (j - 1) / 2).
  */
@@ -18,10 +18,10 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "daemon/collector.h"
+#include "common.h"
+#include "pipeline/pipeline.h"
 #include "format/keys.h"
 #include "query/deps.h"
-#include "query/query.h"
 
 #define TRACES 200
 #define STEP_NS 1000000000ULL /* one trace a second: 200 s, 4 minutes */
@@ -40,7 +40,7 @@ setup(void **state)
 	if (store_fixture_open(&fx, "jaeger-deps") != 0)
 		return -1;
 	pipeline_limits_default(&lim);
-	if (pipeline_new(&p, fx.st, &lim, &cause) != 0)
+	if (pipeline_new(&p, store_fixture_backend(&fx), &lim, &cause) != 0)
 		return -1;
 	base_ns = (now_unix_ns() / KEY_MINUTE_NS - 30) * KEY_MINUTE_NS;
 	for (uint64_t t = 0; t < TRACES; t += 10) {
@@ -96,7 +96,8 @@ ask_deps(uint64_t start_ns, uint64_t end_ns)
 	d.end_unix_nano = end_ns;
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES;
 	req.dependencies = &d;
-	return query_execute(fx.st, 0, &req);
+	backend_sync(fx.be, 0);
+	return backend_query(fx.be, &req);
 }
 
 /* Checks one answer against the brute force, link by link. */
@@ -132,7 +133,7 @@ check_window(uint64_t t_lo, uint64_t t_hi)
 			    l->parent) < 0 || strcmp(r->dependencies->links[i -
 			    1]->child, l->child) < 0);
 	}
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 static void
@@ -164,7 +165,7 @@ test_deps_empty_and_far_windows(void **state)
 	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
 	assert_int_equal(r->dependencies->spans_read,
 	    TRACES * SPANGEN_PER_TRACE);
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 int

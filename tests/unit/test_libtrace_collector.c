@@ -41,7 +41,7 @@ collector_start(void)
 	if (pid == 0) {
 		execl(bin, bin, "--db", dir, "--listen", ingest,
 		    "--query-listen", query, "--otlp-http", "none",
-		    "--jaeger-http", "off",
+		    "--jaeger-http", "off", "--otlp-grpc", "off",
 		    "--ready-file", ready, "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}

@@ -18,17 +18,16 @@
 
 #include <cmocka.h>
 
+#include "otlp_types.h"
 #include "span_block_fixture.h"
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "daemon/collector.h"
+#include "common.h"
+#include "pipeline/pipeline.h"
 #include "format/span_block.h"
 #include "varint.h"
 
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
-    export_req;
-typedef Opentelemetry__Proto__Trace__V1__Span span_t;
 
 /* The store written by packing, and the one written by copying. */
 typedef struct two {
@@ -61,19 +60,23 @@ teardown(void **state)
 /* Submits req to a pipeline over t->packed and buf, the bytes req was
  * packed or unpacked from, to one over t->copied. */
 static void
-submit_both(two *t, const pipeline_limits *lim, const export_req *req,
+submit_both(two *t, const pipeline_limits *lim, const ExportRequest *req,
     const uint8_t *buf, size_t len, pipeline_result *packed,
     pipeline_result *copied)
 {
 	pipeline *pp, *pc;
 	char *cause = NULL;
 
-	assert_int_equal(pipeline_new(&pp, t->packed.st, lim, &cause), 0);
-	assert_int_equal(pipeline_new(&pc, t->copied.st, lim, &cause), 0);
+	assert_int_equal(pipeline_new(&pp, store_fixture_backend(&t->packed),
+	    lim, &cause), 0);
+	assert_int_equal(pipeline_new(&pc, store_fixture_backend(&t->copied),
+	    lim, &cause), 0);
 	pipeline_submit_request(pp, req, packed);
 	pipeline_submit_protobuf(pc, buf, len, copied);
 	pipeline_free(pp);
 	pipeline_free(pc);
+	assert_int_equal(backend_sync(t->packed.be, 0), 0);
+	assert_int_equal(backend_sync(t->copied.be, 0), 0);
 }
 
 /* Asserts that family cf has the same keys in both stores, with the same
@@ -125,7 +128,7 @@ static void
 put_span(wire *w, uint8_t id, uint8_t parent, uint64_t start)
 {
 	sg_info in = { .op = id % 50, .service = id % 5, .user = id };
-	span_t *sp;
+	Span *sp;
 	uint8_t *b;
 	size_t len;
 
@@ -141,7 +144,7 @@ put_span(wire *w, uint8_t id, uint8_t parent, uint64_t start)
 	opentelemetry__proto__trace__v1__span__free_unpacked(sp, NULL);
 }
 
-/* Request { resource_spans { resource: service.name=odd, scope_spans {
+/* Request { ResourceSpans { resource: service.name=odd, ScopeSpans {
  * scope: name=t, spans: spans[0..n) } } }. */
 static void
 put_request(wire *req, const wire *spans, size_t n)
@@ -166,10 +169,10 @@ put_request(wire *req, const wire *spans, size_t n)
 	put_len_field(req, 1, rs.b, rs.len);
 }
 
-static export_req *
+static ExportRequest *
 unpack_request(const wire *req)
 {
-	export_req *r =
+	ExportRequest *r =
 	    opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
 	    NULL, req->len, req->b);
 
@@ -178,7 +181,7 @@ unpack_request(const wire *req)
 }
 
 static void
-free_request(export_req *req)
+free_request(ExportRequest *req)
 {
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
 	    req, NULL);
@@ -225,7 +228,7 @@ test_odd_spans_store_same_spans(void **state)
 	two *t = *state;
 	uint64_t base = now_unix_ns() - 60ULL * 1000000000ULL;
 	wire spans[3] = { 0 }, req = { 0 };
-	export_req *r;
+	ExportRequest *r;
 	pipeline_limits lim;
 	pipeline_result rp, rc;
 	size_t bytes[2] = { 0, 0 };
@@ -260,7 +263,7 @@ test_span_limit_counts_stored_bytes(void **state)
 	uint64_t base = now_unix_ns() - 60ULL * 1000000000ULL;
 	wire span = { 0 }, req = { 0 };
 	char name[700];
-	export_req *r;
+	ExportRequest *r;
 	pipeline_limits lim;
 	pipeline_result rp, rc;
 
@@ -290,7 +293,7 @@ test_uncopyable_span_is_packed(void **state)
 	two *t = *state;
 	uint64_t base = now_unix_ns() - 60ULL * 1000000000ULL;
 	wire spans[2] = { 0 }, req = { 0 };
-	export_req *r;
+	ExportRequest *r;
 	pipeline_limits lim;
 	pipeline_result rp, rc;
 	size_t bytes[2] = { 0, 0 };

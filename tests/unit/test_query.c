@@ -1,6 +1,6 @@
 /*
- * Unit tests for collector/query/query.c: spans go in through the pipeline,
- * questions go to query_execute, and the answers are checked against a
+ * Unit tests for collector/query/: spans go in through the pipeline,
+ * questions through the RocksDB backend (backend_query), and the answers are checked against a
  * brute-force pass over the generator (tests/tools/spangen.h).
  */
 #define _GNU_SOURCE
@@ -18,9 +18,9 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "daemon/collector.h"
+#include "common.h"
+#include "pipeline/pipeline.h"
 #include "format/keys.h"
-#include "query/query.h"
 #include "store/trace_locator.h"
 
 #define SEEDS 2
@@ -45,7 +45,7 @@ setup(void **state)
 		return -1;
 	st = fx.st;
 	pipeline_limits_default(&lim);
-	pipeline_new(&p, st, &lim, &cause);
+	pipeline_new(&p, store_fixture_backend(&fx), &lim, &cause);
 	base_ns = now_unix_ns() - 20ULL * 60 * 1000000000ULL;
 	for (uint64_t s = 1; s <= SEEDS; s++) {
 		for (uint64_t t = 0; t < TRACES; t += 10) {
@@ -77,7 +77,8 @@ teardown(void **state)
 static response *
 run(Tracequery__V1__Request *req)
 {
-	return query_execute(st, 0, req);
+	backend_sync(fx.be, 0);
+	return backend_query(fx.be, req);
 }
 
 static response *
@@ -152,17 +153,17 @@ test_get_trace_groups_by_resource(void **state)
 		}
 	}
 	assert_int_equal(spans, SPANGEN_PER_TRACE);
-	query_response_free(r);
+	backend_response_free(r);
 
 	/* Unknown and malformed IDs. */
 	g.trace_id.data = (uint8_t *)(uintptr_t)"0123456789abcdef";
 	r = run(&req);
 	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND);
-	query_response_free(r);
+	backend_response_free(r);
 	g.trace_id.len = 3;
 	r = run(&req);
 	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST);
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 static void
@@ -181,7 +182,7 @@ test_services_and_operations(void **state)
 	r = run(&req);
 	assert_int_equal(r->services->n_services, SPANGEN_SERVICES);
 	assert_string_equal(r->services->services[0], "svc-0");
-	query_response_free(r);
+	backend_response_free(r);
 	tracequery__v1__list_operations__init(&lo);
 	lo.service = "svc-2";
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_OPERATIONS;
@@ -192,11 +193,11 @@ test_services_and_operations(void **state)
 	for (size_t i = 0; i < r->operations->n_operations; i++)
 		assert_int_equal(atoi(r->operations->operations[i]->name + 3) %
 		    5, 2);
-	query_response_free(r);
+	backend_response_free(r);
 	lo.service = "nope";
 	r = run(&req);
 	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND);
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 /* Brute force: does trace (s, t) have one span matching all of these? */
@@ -243,7 +244,7 @@ check_search(Tracequery__V1__Search *se, int svc, int op, int user,
 		if (se->order == TRACEQUERY__V1__SEARCH__ORDER__NEWEST)
 			assert_true(r->search->traces[i - 1]->start_unix_nano >=
 			    r->search->traces[i]->start_unix_nano);
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 static void
@@ -314,7 +315,7 @@ test_search_trace_level_and_order(void **state)
 	assert_true(r->search->n_traces > 0);
 	for (size_t i = 0; i < r->search->n_traces; i++)
 		assert_true(r->search->traces[i]->duration_ns >= 400000000);
-	query_response_free(r);
+	backend_response_free(r);
 
 	tracequery__v1__search__init(&se);
 	se.order = TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
@@ -324,7 +325,7 @@ test_search_trace_level_and_order(void **state)
 	for (size_t i = 1; i < r->search->n_traces; i++)
 		assert_true(r->search->traces[i - 1]->duration_ns >=
 		    r->search->traces[i]->duration_ns);
-	query_response_free(r);
+	backend_response_free(r);
 
 	/* A limit and a window. */
 	tracequery__v1__search__init(&se);
@@ -336,7 +337,7 @@ test_search_trace_level_and_order(void **state)
 	for (size_t i = 0; i < r->search->n_traces; i++)
 		assert_true(r->search->traces[i]->start_unix_nano <=
 		    base_ns + 60 * STEP_NS);
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 #define ALL_SPANS (SEEDS * TRACES * SPANGEN_PER_TRACE)
@@ -446,7 +447,7 @@ test_slow_top_and_percentiles(void **state)
 			assert_true(p->count == count_op);
 	}
 	assert_true(r->slow->n_histogram > 0);
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 /* A top 20 over a window that cuts the data's minute: exactly the
@@ -485,7 +486,7 @@ test_slow_window(void **state)
 		assert_true(r->slow->spans[i]->start_unix_nano <= to);
 		check_slow_span(r->slow, i, all);
 	}
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 /* Order longest: the traces of the longest spans, taken longest first
@@ -529,7 +530,7 @@ test_search_longest_traces(void **state)
 			    want[k], 16) == 0;
 		assert_true(found);
 	}
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 /*
@@ -593,7 +594,7 @@ setup_alike(void **state)
 	req = sg_request_new(7, 0, 1, base, STEP_NS);
 	make_alike(req, base + STEP_NS);
 	pipeline_limits_default(&lim);
-	pipeline_new(&p, fx_alike.st, &lim, &cause);
+	pipeline_new(&p, store_fixture_backend(&fx_alike), &lim, &cause);
 	for (int k = 0; k < 2; k++) {
 		pipeline_result res;
 
@@ -628,7 +629,8 @@ slow_alike(uint32_t top)
 	sl.top = top;
 	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SLOW;
 	req.slow = &sl;
-	return query_execute(fx_alike.st, 0, &req);
+	backend_sync(fx_alike.be, 0);
+	return backend_query(fx_alike.be, &req);
 }
 
 /* Which span of alike slow's span ss is, by ID (checking that it is that
@@ -675,7 +677,7 @@ test_slow_alike_spans(void **state)
 			seen[n] = true;
 			assert_true(i >= ALIKE || n < ALIKE);
 		}
-		query_response_free(r);
+		backend_response_free(r);
 	}
 }
 
@@ -697,7 +699,7 @@ test_slow_lost_spans(void **state)
 	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
 	assert_int_equal(r->slow->n_spans, 0);
 	assert_true(r->slow->n_percentiles > 0);
-	query_response_free(r);
+	backend_response_free(r);
 }
 
 /* Moves every span of req minutes later and gives it (and its parent
@@ -753,7 +755,8 @@ get_trace_across_minutes(enum minutes_from from)
 	    0);
 	trace_locator_wait(store_locator(mfx.st));
 	pipeline_limits_default(&lim);
-	assert_int_equal(pipeline_new(&p, mfx.st, &lim, &cause), 0);
+	assert_int_equal(pipeline_new(&p, store_fixture_backend(&mfx), &lim,
+	    &cause), 0);
 	req = sg_request_new(11, 0, 1, base, STEP_NS);
 	memcpy(trace_id,
 	    req->resource_spans[0]->scope_spans[0]->spans[0]->trace_id.data,
@@ -777,7 +780,8 @@ get_trace_across_minutes(enum minutes_from from)
 	g.trace_id.len = 16;
 	q.query_case = TRACEQUERY__V1__REQUEST__QUERY_GET_TRACE;
 	q.get_trace = &g;
-	r = query_execute(mfx.st, 0, &q);
+	backend_sync(mfx.be, 0);
+	r = backend_query(mfx.be, &q);
 	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
 	for (size_t i = 0; i < r->trace->n_resource_spans; i++) {
 		Opentelemetry__Proto__Trace__V1__ScopeSpans *ss =
@@ -790,7 +794,7 @@ get_trace_across_minutes(enum minutes_from from)
 	}
 	assert_int_equal(n, 2 * SPANGEN_PER_TRACE);
 	assert_int_equal(roots, 2);
-	query_response_free(r);
+	backend_response_free(r);
 	store_fixture_close(&mfx);
 }
 

@@ -15,15 +15,15 @@
 
 #include <cmocka.h>
 
+#include "otlp_types.h"
 #include "format/keys.h"
 #include "format/span_block.h"
 
-typedef Opentelemetry__Proto__Trace__V1__Span span_t;
 
 #define T0 1735689600000000000ULL
 
 typedef struct test_span {
-	span_t sp;
+	Span sp;
 	uint8_t id[8], parent[8];
 	char name[32];
 } test_span;
@@ -78,7 +78,7 @@ check_block(const uint8_t *buf, size_t len, test_span *spans,
 	int rv;
 
 	while ((rv = span_block_next(buf, len, &off, &e)) == 1) {
-		span_t *sp = span_block_unpack(&e);
+		Span *sp = span_block_unpack(&e);
 
 		assert_true(i < n);
 		assert_non_null(sp);

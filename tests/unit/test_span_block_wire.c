@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "otlp_types.h"
 #include "span_block_fixture.h"
 
 #include "../tools/spangen.h"
@@ -26,9 +27,6 @@
 #include "format/span_wire.h"
 #include "varint.h"
 
-typedef Opentelemetry__Proto__Trace__V1__Span span_t;
-typedef Opentelemetry__Proto__Trace__V1__Span__Event event_t;
-typedef Opentelemetry__Proto__Trace__V1__Span__Link link_t;
 
 #define T0 1735689600000000000ULL
 #define MAX_SPANS 8
@@ -57,7 +55,7 @@ put_id_field(wire *w, uint64_t num, uint8_t byte, size_t n)
 
 /* Appends sp packed by protobuf-c, then frees sp. */
 static void
-put_span(wire *w, span_t *sp)
+put_span(wire *w, Span *sp)
 {
 	size_t len;
 	uint8_t *b = sbf_pack(sp, &len);
@@ -89,10 +87,10 @@ kv_list(const char *k)
 	return kv;
 }
 
-static event_t *
+static Event *
 event(uint64_t t)
 {
-	event_t *e = malloc(sizeof *e);
+	Event *e = malloc(sizeof *e);
 
 	opentelemetry__proto__trace__v1__span__event__init(e);
 	e->time_unix_nano = t;
@@ -104,10 +102,10 @@ event(uint64_t t)
 	return e;
 }
 
-static link_t *
+static Link *
 link_to(uint8_t id)
 {
-	link_t *l = malloc(sizeof *l);
+	Link *l = malloc(sizeof *l);
 	uint8_t trace[16], span[8];
 
 	memset(trace, 0x5a, sizeof trace);
@@ -128,11 +126,11 @@ link_to(uint8_t id)
  * attributes (a nested list among them), an error status, an event, a
  * link, trace state, dropped counts and flags. Free with
  * ..._span__free_unpacked. */
-static span_t *
+static Span *
 full_span(uint8_t id, uint8_t parent)
 {
 	sg_info in = { .op = 7, .service = 2, .error = 1, .user = 42 };
-	span_t *sp;
+	Span *sp;
 
 	memset(in.trace_id, 0xab, sizeof in.trace_id);
 	memset(in.span_id, id, sizeof in.span_id);
@@ -172,7 +170,7 @@ typedef struct blocks {
 static void
 write_both(blocks *bl, const wire *w, size_t n)
 {
-	span_t *sp[MAX_SPANS];
+	Span *sp[MAX_SPANS];
 	size_t plen = SPAN_BLOCK_HEADER, clen = SPAN_BLOCK_HEADER;
 	span_block_writer pw, cw;
 
@@ -227,11 +225,11 @@ entry(const uint8_t *v, size_t len, size_t i)
 }
 
 /* The span of entry i, unpacked. */
-static span_t *
+static Span *
 nth_span(const uint8_t *v, size_t len, size_t i)
 {
 	span_block_entry e = entry(v, len, i);
-	span_t *sp = span_block_unpack(&e);
+	Span *sp = span_block_unpack(&e);
 
 	assert_non_null(sp);
 	return sp;
@@ -266,7 +264,7 @@ test_repeated_fields(void **state)
 {
 	wire w[2] = { 0 };
 	blocks bl;
-	span_t *sp;
+	Span *sp;
 
 	(void)state;
 	put_span(&w[0], full_span(0x11, 0));
@@ -298,7 +296,7 @@ test_unknown_fields_survive(void **state)
 	wire w[1] = { 0 };
 	blocks bl;
 	span_block_entry e;
-	span_t *sp;
+	Span *sp;
 
 	(void)state;
 	put_raw(&w[0], field100, sizeof field100);
@@ -326,7 +324,7 @@ test_parents_linked_and_not(void **state)
 {
 	wire w[7] = { 0 };
 	blocks bl;
-	span_t *sp;
+	Span *sp;
 
 	(void)state;
 	put_span(&w[0], full_span(0x11, 0));
@@ -356,7 +354,7 @@ test_flags_kept(void **state)
 {
 	static const uint8_t flags[] = { 0x85, 0x01, 0x01, 0x03, 0, 0 };
 	wire w[1] = { 0 };
-	span_t *sp = full_span(0x11, 0);
+	Span *sp = full_span(0x11, 0);
 	blocks bl;
 	span_block_entry e;
 
@@ -407,17 +405,15 @@ test_length_and_copy_agree(void **state)
 
 /* ---------------------------------------------------------------- walk */
 
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
-    export_req;
 
 /* A request of n_res ResourceSpans, resource i holding scopes[i]
  * ScopeSpans, which hold spans[0], spans[1], ... Spans (all resources'
  * scopes in a row), with span IDs 1, 2, ... Resources and scopes carry
  * other fields for the walk to step over. */
-static export_req *
+static ExportRequest *
 make_request(size_t n_res, const uint32_t *scopes, const uint32_t *spans)
 {
-	export_req *req = malloc(sizeof *req);
+	ExportRequest *req = malloc(sizeof *req);
 	size_t s = 0;
 	uint8_t id = 1;
 
@@ -455,14 +451,14 @@ make_request(size_t n_res, const uint32_t *scopes, const uint32_t *spans)
 }
 
 static void
-free_request(export_req *req)
+free_request(ExportRequest *req)
 {
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
 	    req, NULL);
 }
 
 static uint8_t *
-pack_request(const export_req *req, size_t *len)
+pack_request(const ExportRequest *req, size_t *len)
 {
 	uint8_t *buf;
 
@@ -479,7 +475,7 @@ test_walk_finds_every_span(void **state)
 {
 	static const uint32_t scopes[] = { 2, 0, 3 };
 	static const uint32_t spans[] = { 2, 0, 1, 3, 1 };
-	export_req *req = make_request(3, scopes, spans), *got;
+	ExportRequest *req = make_request(3, scopes, spans), *got;
 	span_wire_index x = { 0 };
 	size_t len, n = 0;
 	uint8_t *buf = pack_request(req, &len);
@@ -502,7 +498,7 @@ test_walk_finds_every_span(void **state)
 		for (size_t j = 0; j < rs->n_scope_spans; j++) {
 			for (size_t k = 0; k < rs->scope_spans[j]->n_spans;
 			    k++, n++) {
-				span_t *sp = rs->scope_spans[j]->spans[k];
+				Span *sp = rs->scope_spans[j]->spans[k];
 				size_t plen;
 				uint8_t *packed = sbf_pack(sp, &plen);
 
@@ -538,10 +534,10 @@ test_walk_mismatch_caught(void **state)
 {
 	static const uint32_t scopes[] = { 2, 1 }, other_scopes[] = { 1, 2 };
 	static const uint32_t spans[] = { 1, 1, 1 }, fewer[] = { 1, 1, 0 };
-	export_req *req = make_request(2, scopes, spans);
-	export_req *regrouped = make_request(2, other_scopes, spans);
-	export_req *short_one = make_request(2, scopes, fewer);
-	export_req *more = make_request(3, (const uint32_t[]){ 2, 1, 0 },
+	ExportRequest *req = make_request(2, scopes, spans);
+	ExportRequest *regrouped = make_request(2, other_scopes, spans);
+	ExportRequest *short_one = make_request(2, scopes, fewer);
+	ExportRequest *more = make_request(3, (const uint32_t[]){ 2, 1, 0 },
 	    spans);
 	span_wire_index x = { 0 };
 	size_t len;
@@ -564,7 +560,7 @@ test_walk_mismatch_caught(void **state)
 	span_wire_index_free(&x);
 }
 
-/* Request { resource_spans { scope_spans { spans: span } } } around the
+/* Request { ResourceSpans { ScopeSpans { spans: span } } } around the
  * bytes of one span. */
 static void
 wrap_span(wire *req, const wire *span)

@@ -20,12 +20,14 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "daemon/collector.h"
+#include "common.h"
+#include "pipeline/pipeline.h"
 #include "format/hist.h"
 #include "format/keys.h"
 #include "format/postings.h"
 #include "format/span_block.h"
 #include "daemon/stats.h"
+#include "store/retention.h"
 
 typedef store_fixture fixture;
 
@@ -196,13 +198,14 @@ test_pipeline_writes_each_index(void **state)
 	int n, rv;
 
 	pipeline_limits_default(&lim);
-	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), 0);
+	assert_int_equal(pipeline_new(&p, store_fixture_backend(f), &lim,
+	    &cause), 0);
 	submit(p, 1, 10, base, &res);
 	assert_int_equal(res.code, PIPELINE_OK);
 	assert_int_equal(res.accepted_spans, 10 * SPANGEN_PER_TRACE);
 	/* The index follows the spans; a sync waits for it. */
 	assert_int_equal(count_index(f->st, IDX_DUR), 0);
-	assert_int_equal(pipeline_sync(p), 0);
+	assert_int_equal(backend_sync(f->be, 0), 0);
 	/* One duration posting per span; one posting per trace and name. */
 	assert_int_equal(count_index(f->st, IDX_DUR), 10 * SPANGEN_PER_TRACE);
 	assert_true(count_index(f->st, IDX_SVC) <= 10 * SPANGEN_SERVICES);
@@ -263,13 +266,15 @@ test_retention_drops_old_keeps_new(void **state)
 	sg_info in;
 
 	pipeline_limits_default(&lim);
-	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), 0);
+	assert_int_equal(pipeline_new(&p, store_fixture_backend(f), &lim,
+	    &cause), 0);
 	submit(p, 1, 20, old, &res);
 	assert_int_equal(res.code, PIPELINE_OK);
 	submit(p, 2, 20, fresh, &res);
 	assert_int_equal(res.code, PIPELINE_OK);
-	assert_int_equal(pipeline_sync(p), 0);
-	retention_run_once(f->st, KEY_HOUR_NS, true);
+	assert_int_equal(backend_sync(f->be, 0), 0);
+	assert_int_equal(retention_run_once(f->st, now_unix_ns(), KEY_HOUR_NS,
+	    true, &cause), 0);
 
 	/* The old trace's block and its entry in the traces family are
 	 * gone; the fresh ones stay. */
@@ -307,10 +312,14 @@ test_idle_flush(void **state)
 	uint64_t before = stats.idle_flushes;
 	int waited = 0;
 
+	backend_options bo;
+
+	backend_options_default(&bo);
+	bo.index_flush_ms = 50;
+	bo.idle_flush_ms = 1000;
 	pipeline_limits_default(&lim);
-	lim.index_flush_ms = 50;
-	lim.idle_flush_ms = 1000;
-	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), 0);
+	assert_non_null(store_fixture_backend_with(f, &bo, &cause));
+	assert_int_equal(pipeline_new(&p, f->be, &lim, &cause), 0);
 	submit(p, 1, 10, now_unix_ns() - 60ULL * 1000000000ULL, &res);
 	assert_int_equal(res.code, PIPELINE_OK);
 	assert_true(store_property_sum(f->st,

@@ -5,8 +5,8 @@
  * dict_reader on a real RocksDB in a mkdtemp directory (removed
  * afterwards), and reuse after trace_dict_reset. Also index_catalog_new
  * (collector/index/index.c), which must continue the flush numbers of a store
- * and refuse a damaged one, and pipeline_new, which refuses a store of
- * an older layout (test_store_format.c tests the check itself).
+ * and refuse a damaged one, and the RocksDB backend, which refuses a
+ * store of an older layout (test_store_format.c tests the check itself).
  */
 #define _GNU_SOURCE
 #include <ftw.h>
@@ -24,7 +24,8 @@
 #include "store_fixture.h"
 
 #include "../tools/spangen.h"
-#include "daemon/collector.h"
+#include "common.h"
+#include "pipeline/pipeline.h"
 #include "index/index.h"
 #include "format/keys.h"
 #include "index/trace_dict.h"
@@ -592,13 +593,14 @@ test_catalog_continues_flushes(void **state)
 
 	put_flush(f->st, 41);
 	pipeline_limits_default(&lim);
-	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), 0);
+	assert_int_equal(pipeline_new(&p, store_fixture_backend(f), &lim,
+	    &cause), 0);
 	req = sg_request_new(1, 0, 10, now_unix_ns() - 60000000000ULL,
 	    1000000);
 	pipeline_submit_request(p, req, &res);
 	sg_request_free(req);
 	assert_int_equal(res.code, PIPELINE_OK);
-	assert_int_equal(pipeline_sync(p), 0);
+	assert_int_equal(backend_sync(f->be, 0), 0);
 
 	key_meta_flush(&k);
 	assert_int_equal(store_get(f->st, STORE_CF_META, k.b, k.len, &v,
@@ -625,22 +627,19 @@ test_catalog_continues_flushes(void **state)
 	pipeline_free(p);
 }
 
-/* pipeline_new, which the collector starts with, refuses an index of an
- * older layout (no format mark). */
+/* The RocksDB backend, which the collector starts with, refuses an index
+ * of an older layout (no format mark). */
 static void
 test_pipeline_refuses_old_format(void **state)
 {
 	fixture *f = *state;
-	pipeline_limits lim;
-	pipeline *p = NULL;
 	char *cause = NULL;
 	keybuf k;
 
 	key_idx_svc(&k, 1735689600ULL * 1000000000ULL, "checkout", 8, 5);
 	put(f->st, STORE_CF_INDEX, k.b, k.len, "012345678901234567890123",
 	    24);
-	pipeline_limits_default(&lim);
-	assert_int_equal(pipeline_new(&p, f->st, &lim, &cause), -1);
+	assert_null(store_fixture_backend_with(f, NULL, &cause));
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "older"));
 	free(cause);

@@ -57,10 +57,10 @@ static void
 test_table_fit(void **state)
 {
 	table_col c[] = {
-		{"ID", 10, 0, 0, false, 0, 0},
-		{"OPTIONAL", 4, 0, 1, false, 0, 0},
-		{"ROOT", 6, 2, 0, false, 0, 0},
-		{"REST", 4, 1, 0, false, 0, 0},
+		{"ID", 10, 0, 0, false, 0, 0, false},
+		{"OPTIONAL", 4, 0, 1, false, 0, 0, false},
+		{"ROOT", 6, 2, 0, false, 0, 0, false},
+		{"REST", 4, 1, 0, false, 0, 0, false},
 	};
 	const char *row[] = {"0123456789", "xxxxxxxx",
 		"frontend: GET /checkout", "cart,payments,frontend"};
