@@ -39,6 +39,7 @@
 	X(queries, "query.requests", "requests")                            \
 	X(query_index_lag, "query.index_not_synced", "requests")            \
 	X(query_errors, "query.errors", "requests")                         \
+	X(query_read_errors, "query.read_errors", "requests")               \
 	X(query_bad_records, "query.index_records_unreadable", "records")   \
 	X(query_family_lookups, "query.traces_family_lookups", "lookups")   \
 	X(retention_runs, "retention.runs", "runs")                          \
