@@ -263,7 +263,7 @@ check "the compare shows db.query slower" on_screen u "db.query"
 check "... with its change" on_screen u "+40ms +67%"
 keys u Escape
 keys u D
-check "D shows the service dependencies" wait_screen u "service dependencies in the 2 traces listed"
+check "D shows the service dependencies of the window" wait_screen u "service dependencies in the window (21 spans read)"
 check "... frontend calls payments" on_screen u "payments  2 calls, 2 errors"
 keys u Escape
 check "Esc leaves the deps view" on_screen u "sorted by most spans"
