@@ -30,6 +30,7 @@
 	X(sp_bad_utf8, "ingest.spans_rejected.bad_utf8", "spans")           \
 	X(records_written, "store.records_written", "records")              \
 	X(bytes_written, "store.bytes_written", "bytes")                    \
+	X(spans_resent, "store.spans_resent", "spans")                      \
 	X(write_ns, "store.write_time", "ns")                               \
 	X(index_flushes, "index.flushes", "writes")                         \
 	X(index_flush_ns, "index.flush_time", "ns")                         \
