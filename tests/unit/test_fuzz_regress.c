@@ -52,6 +52,10 @@
 #include "../fuzz/fuzz_zipkin.c"
 #undef LLVMFuzzerTestOneInput
 
+#define LLVMFuzzerTestOneInput fuzz_one_tracecli_args
+#include "../fuzz/fuzz_tracecli_args.c"
+#undef LLVMFuzzerTestOneInput
+
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
 /* Reads a whole file into a malloc'd buffer. */
@@ -208,11 +212,19 @@ test_zipkin(void **state)
 	replay("zipkin", fuzz_one_zipkin);
 }
 
+static void
+test_tracecli_args(void **state)
+{
+	(void)state;
+	replay("tracecli_args", fuzz_one_tracecli_args);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_propagation),
+		cmocka_unit_test(test_tracecli_args),
 		cmocka_unit_test(test_otlp_json),
 		cmocka_unit_test(test_jaeger_params),
 		cmocka_unit_test(test_otlp_protobuf),
