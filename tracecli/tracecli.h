@@ -599,10 +599,10 @@ int trace_load(const client_opts *co, const uint8_t id[16], san_mode san,
 
 /* ---------------------------------------------------------------- tail.c */
 
-#define TAIL_LOOKBACK_NS (60ull * 1000000000ull) /* span starts searched */
-
 typedef struct tail_state {
-	search_spec filter;
+	search_spec filter;      /* its window, limit and sort are ignored */
+	uint64_t next_flush;     /* the collector's cursor; 0: start now */
+	bool more;               /* the last answer was cut: poll again now */
 	uint64_t *seen;          /* IDs reported (a hash set) */
 	size_t nseen;
 } tail_state;
@@ -612,8 +612,9 @@ void tail_init(tail_state *t, const search_spec *filter);
  * already was. */
 bool tail_poll_seen(tail_state *t, const uint8_t *id);
 void tail_fini(tail_state *t);
-/* tail_poll searches the last TAIL_LOOKBACK_NS; *fresh (malloc'd, its
- * entries owned by *resp) lists the traces not seen before, oldest first.
+/* tail_poll asks for the traces indexed since the last poll (the first
+ * poll starts the cursor and lists none); *fresh (malloc'd, its entries
+ * owned by *resp) lists those not reported before, oldest first.
  * Returns an EXIT_* status. */
 int tail_poll(tail_state *t, const client_opts *co, pb_response **resp,
     Tracequery__V1__TraceSummary ***fresh, size_t *nfresh, char **cause);

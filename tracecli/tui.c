@@ -513,8 +513,11 @@ toggle_follow(tui *t)
 	for (int i = 0; i < t->n; i++)	/* already listed: not new */
 		tail_poll_seen(&t->tail, t->list[i]->trace_id.data);
 	t->follow = true;
-	t->ticks = FOLLOW_TICKS;	/* poll at the next tick */
 	snprintf(t->status, sizeof t->status, "following new traces (f: stop)");
+	/* The first poll starts the collector's cursor: what is indexed
+	 * from now on joins the list. */
+	t->ticks = FOLLOW_TICKS;
+	follow_poll(t);
 }
 
 /* Shows text from a plain_* writer in the pager; true to quit. */

@@ -421,19 +421,27 @@ cmp_summary_dur(const void *a, const void *b)
 }
 
 response *
+search_refuse(const Tracequery__V1__Search *s)
+{
+	for (size_t i = 0; i < s->n_attributes; i++)
+		if (s->attributes[i]->key[0] == '\0')
+			return backend_response_new(
+			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+			    "attribute filter without a key");
+	return NULL;
+}
+
+response *
 search(qctx *q, const Tracequery__V1__Search *s)
 {
 	results res = { 0 };
 	window w = qctx_window(q, s->start_unix_nano, s->end_unix_nano);
 	bool longest = s->order == TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
 	Tracequery__V1__SearchResult *sr;
-	response *r;
+	response *r = search_refuse(s);
 
-	for (size_t i = 0; i < s->n_attributes; i++)
-		if (s->attributes[i]->key[0] == '\0')
-			return backend_response_new(
-			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
-			    "attribute filter without a key");
+	if (r != NULL)
+		return r;
 	res.limit = s->limit ? s->limit : DEFAULT_LIMIT;
 	if (res.limit > MAX_LIMIT)
 		res.limit = MAX_LIMIT;
