@@ -193,6 +193,10 @@ rocksdb_backend_open(backend **out, const char *dir,
 	store *st;
 
 	*out = NULL;
+	if (dir[0] == '\0') {
+		xasprintf(cause, "--store rocksdb:DIR needs a directory");
+		return -1;
+	}
 	so.sync = o->sync;
 	so.retention_ns = o->retention_ns;
 	so.cache_bytes = 32u << 20;
