@@ -11,12 +11,8 @@
 #include "common.h"
 #include "format/keys.h"
 #include "index/index.h"
-#include "index/index_buffer.h"
 #include "query/query.h"
-#include "store/retention.h"
 #include "store/store.h"
-#include "store/store_format.h"
-#include "store/trace_locator.h"
 
 typedef Tracequery__V1__Response response;
 

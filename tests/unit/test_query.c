@@ -21,7 +21,6 @@
 #include "common.h"
 #include "pipeline/pipeline.h"
 #include "format/keys.h"
-#include "store/trace_locator.h"
 
 #define SEEDS 2
 #define TRACES 150
