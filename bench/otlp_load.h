@@ -141,7 +141,7 @@ build_template(uint8_t trace_ids[TRACES_PER_REQ][16])
 	ss->n_spans = SPANS_PER_REQ;
 	ss->spans = xcalloc(SPANS_PER_REQ, sizeof(Span *));
 	for (int t = 0; t < TRACES_PER_REQ; t++) {
-		uint8_t root[8];
+		uint8_t root[8] = { 0 };
 		random_bytes(trace_ids[t], 16);
 		for (int i = 0; i < SPANS_PER_TRACE; i++) {
 			Span *s = xcalloc(1, sizeof *s);

@@ -140,11 +140,36 @@ type_of(const element &e)
 	}
 }
 
+/* Fills *v from e, reading a scalar's value out (e is known to hold
+ * the type asked for, so the gets cannot fail). */
 static void
 set_value(json_read_value *v, const element &e)
 {
+	std::string_view sv;
+
 	to_opaque(v->opaque, e);
 	v->type = type_of(e);
+	switch (v->type) {
+	case JSON_READ_BOOL:
+		v->as.b = e.get_bool().value_unsafe();
+		break;
+	case JSON_READ_INT64:
+		v->as.i = e.get_int64().value_unsafe();
+		break;
+	case JSON_READ_UINT64:
+		v->as.u = e.get_uint64().value_unsafe();
+		break;
+	case JSON_READ_DOUBLE:
+		v->as.d = e.get_double().value_unsafe();
+		break;
+	case JSON_READ_STRING:
+		sv = e.get_string().value_unsafe();
+		v->as.s.p = sv.data();
+		v->as.s.len = sv.size();
+		break;
+	default:
+		break;
+	}
 }
 
 extern "C" int
@@ -183,56 +208,6 @@ json_read_free(json_read_doc *d)
 	else
 		delete d->parser;
 	free(d);
-}
-
-extern "C" bool
-json_read_bool(const json_read_value *v)
-{
-	bool b = false;
-	if (from_opaque<element>(v->opaque).get_bool().get(b) != simdjson::SUCCESS)
-		b = 0;
-	return b;
-}
-
-extern "C" int64_t
-json_read_int64(const json_read_value *v)
-{
-	int64_t i = 0;
-	if (from_opaque<element>(v->opaque).get_int64().get(i) != simdjson::SUCCESS)
-		i = 0;
-	return i;
-}
-
-extern "C" uint64_t
-json_read_uint64(const json_read_value *v)
-{
-	uint64_t u = 0;
-	if (from_opaque<element>(v->opaque).get_uint64().get(u) != simdjson::SUCCESS)
-		u = 0;
-	return u;
-}
-
-extern "C" double
-json_read_double(const json_read_value *v)
-{
-	double x = 0;
-	if (from_opaque<element>(v->opaque).get_double().get(x) != simdjson::SUCCESS)
-		x = 0;
-	return x;
-}
-
-extern "C" const char *
-json_read_string(const json_read_value *v, size_t *len)
-{
-	std::string_view s;
-
-	if (from_opaque<element>(v->opaque).get_string().get(s) !=
-	    simdjson::SUCCESS) {
-		*len = 0;
-		return "";
-	}
-	*len = s.size();
-	return s.data();
 }
 
 extern "C" void

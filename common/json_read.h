@@ -24,7 +24,6 @@ extern "C" {
 
 typedef struct json_read_doc json_read_doc;
 
-
 /* A walk over an object's members or an array's elements (opaque: two
  * positions and whether the value was of the walked type). */
 typedef struct json_read_iter {
@@ -42,11 +41,22 @@ typedef enum json_read_type {
 	JSON_READ_OBJECT,
 } json_read_type;
 
-/* A value in a document: its type, and (opaque) a document pointer and a
- * position. */
+/* A value in a document: its type, a scalar's value read out when the
+ * value is handed over (the decoder reads nearly every one), and (opaque)
+ * a document pointer and a position. */
 typedef struct json_read_value {
 	uint64_t opaque[2];
 	json_read_type type;
+	union {
+		bool b;
+		int64_t i;
+		uint64_t u;
+		double d;
+		struct {
+			const char *p;
+			size_t len;
+		} s;
+	} as;
 } json_read_value;
 
 /* JSON_READ_MAX_DEPTH bounds nesting; a deeper document is refused. */
@@ -68,13 +78,52 @@ json_read_type_of(const json_read_value *v)
 	return v->type;
 }
 
-bool json_read_bool(const json_read_value *v);
-int64_t json_read_int64(const json_read_value *v);
-uint64_t json_read_uint64(const json_read_value *v);
+/* The scalar getters expect a value of their type (zero otherwise). */
+static inline bool
+json_read_bool(const json_read_value *v)
+{
+	return v->type == JSON_READ_BOOL && v->as.b;
+}
+
+static inline int64_t
+json_read_int64(const json_read_value *v)
+{
+	return v->type == JSON_READ_INT64 ? v->as.i : 0;
+}
+
+static inline uint64_t
+json_read_uint64(const json_read_value *v)
+{
+	return v->type == JSON_READ_UINT64 ? v->as.u : 0;
+}
+
 /* json_read_double also converts integers. */
-double json_read_double(const json_read_value *v);
+static inline double
+json_read_double(const json_read_value *v)
+{
+	switch (v->type) {
+	case JSON_READ_DOUBLE:
+		return v->as.d;
+	case JSON_READ_INT64:
+		return (double)v->as.i;
+	case JSON_READ_UINT64:
+		return (double)v->as.u;
+	default:
+		return 0;
+	}
+}
+
 /* json_read_string returns the bytes (not NUL-terminated) and *len. */
-const char *json_read_string(const json_read_value *v, size_t *len);
+static inline const char *
+json_read_string(const json_read_value *v, size_t *len)
+{
+	if (v->type != JSON_READ_STRING) {
+		*len = 0;
+		return "";
+	}
+	*len = v->as.s.len;
+	return v->as.s.p;
+}
 
 /* json_read_members starts a walk over object obj's members, in order;
  * json_read_next_member gives the next key (not NUL-terminated) and

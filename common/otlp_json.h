@@ -1,5 +1,5 @@
 /*
- * otlp_json.h - OTLP JSON (protocol-facts.md section 3) <-> OTLP protobuf,
+ * otlp_json.h - OTLP JSON (docs/PROTOCOL.md §3) <-> OTLP protobuf,
  * on jansson. Used by the collector's JSON ingest and by tracecli
  * export/import. Export then import is lossless.
  */

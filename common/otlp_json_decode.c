@@ -2,7 +2,7 @@
  * otlp_json_decode.c - OTLP JSON -> ExportTraceServiceRequest protobuf.
  *
  * The rules are the proto3 JSON mapping with OTLP's changes
- * (protocol-facts.md section 3): keys are lowerCamelCase and unknown keys
+ * (docs/PROTOCOL.md §3): keys are lowerCamelCase and unknown keys
  * are ignored; null means the default; IDs are hex (either case) instead
  * of base64; enums are integers or their names; integers are numbers or
  * decimal strings; bytesValue is base64; doubles may be "NaN",

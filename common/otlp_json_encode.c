@@ -1,6 +1,6 @@
 /*
  * otlp_json_encode.c - OTLP protobuf structs -> OTLP JSON, on jansson
- * (tracecli export). The rules are those of protocol-facts.md section 3,
+ * (tracecli export). The rules are those of docs/PROTOCOL.md §3,
  * written as otlp_json_decode.c reads them back: hex IDs in lower case,
  * enums as integers, 64-bit integers as decimal strings, bytes as base64,
  * special doubles as "NaN"/"Infinity"/"-Infinity".

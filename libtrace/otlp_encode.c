@@ -6,7 +6,7 @@
  * Length-delimited messages need their length before their body. The
  * encoder sizes each span first (one walk of its arena), reserves the whole
  * request once, then writes it front to back (a second walk). Field numbers
- * are those of ../shared/protocol-facts.md section 1; fields holding their
+ * are those of docs/PROTOCOL.md §1; fields holding their
  * proto3 default are omitted, except oneof members (AnyValue), which are
  * always written.
  */

@@ -4,7 +4,7 @@
 # `deps.sh build` (make, make demo): what building and the demo need.
 PKGS="libnng-dev librocksdb-dev libprotobuf-c-dev protobuf-c-compiler
 libncurses-dev pkg-config libjansson-dev libsimdjson-dev g++ zlib1g-dev libmicrohttpd-dev
-libnghttp2-dev libcurl4-openssl-dev tmux python3 curl"
+libgnutls28-dev libnghttp2-dev libcurl4-openssl-dev tmux python3 curl"
 # `deps.sh` (make deps, make test, make bench) adds the real peers the tests
 # and benchmarks run against: the W3C suite's aiohttp, a ClickHouse cluster
 # and its ZooKeeper, a browser for the Jaeger UI, db_bench.

@@ -1,109 +1,65 @@
 /*
- * deps.c - service dependencies: every span whose parent is in another
- * service is one call from the parent's service to its own, with the
- * span's duration and error. Edges come from the collector's count over
- * a window (deps_add_edge, `tracecli deps`) or from traces read here
- * (deps_add_trace, the tui's view of the traces listed: p50 and p99 from
- * the exact durations). No curses.
+ * deps.c - service dependencies as the collector counts them over a window
+ * (the Dependencies query): every span whose parent is in another service
+ * is one call from the parent's service to its own, with the calls'
+ * errors, p50 and p99. Shared by `tracecli deps` and the tui's D view.
+ * No curses.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tracecli.h"
 
-static dep_edge *
-edge_of(deps *d, const char *caller, const char *callee)
+static void
+add_edge(deps *d, const Tracequery__V1__DependencyLink *l)
 {
-	for (int i = 0; i < d->n; i++)
-		if (strcmp(d->edges[i].caller, caller) == 0 &&
-		    strcmp(d->edges[i].callee, callee) == 0)
-			return &d->edges[i];
 	d->edges = xrealloc(d->edges, ((size_t)d->n + 1) * sizeof *d->edges);
 	dep_edge *e = &d->edges[d->n++];
 	memset(e, 0, sizeof *e);
-	e->caller = xstrdup(caller);
-	e->callee = xstrdup(callee);
-	return e;
+	e->caller = xstrdup(l->parent ? l->parent : "");
+	e->callee = xstrdup(l->child ? l->child : "");
+	e->calls = l->call_count;
+	e->errors = l->error_count;
+	e->p50_ns = l->p50_ns;
+	e->p99_ns = l->p99_ns;
 }
 
-/* The service as it came from the wire (JSON keeps it exact; text
- * output sanitises it). */
-static const char *
-raw_service(const mspan *s)
+/* Keeps the links (by parent, then child, as the collector sends them)
+ * that touch svc, or all when svc is NULL. */
+static void
+take_links(deps *d, const Tracequery__V1__DependenciesResult *r,
+    const char *svc)
 {
-	const char *svc = resource_service(s->resource);
-
-	return svc != NULL && *svc ? svc : "unknown_service";
-}
-
-void
-deps_add_trace(deps *d, const model_trace *m)
-{
-	for (int i = 0; i < m->nspans; i++) {
-		const mspan *s = &m->spans[i];
-		if (s->parent < 0 ||
-		    s->service_idx == m->spans[s->parent].service_idx)
-			continue;
-		dep_edge *e = edge_of(d, raw_service(&m->spans[s->parent]),
-		    raw_service(s));
-		e->durs = xrealloc(e->durs, ((size_t)e->calls + 1) *
-		    sizeof *e->durs);
-		e->durs[e->calls++] = s->dur_ns;
-		e->errors += (s->flags & MSPAN_ERROR) != 0;
+	for (size_t i = 0; i < r->n_links; i++) {
+		const Tracequery__V1__DependencyLink *l = r->links[i];
+		if (svc == NULL || strcmp(l->parent ? l->parent : "", svc) == 0 ||
+		    strcmp(l->child ? l->child : "", svc) == 0)
+			add_edge(d, l);
 	}
-	d->traces++;
+	d->spans_read = r->spans_read;
+	d->truncated = r->truncated;
 }
 
-void
-deps_add_edge(deps *d, const char *caller, const char *callee, uint64_t calls,
-    uint64_t errors, uint64_t p50_ns, uint64_t p99_ns)
+int
+deps_fetch(deps *d, const client_opts *co, uint64_t from, uint64_t to,
+    const char *svc, char **cause)
 {
-	dep_edge *e = edge_of(d, caller, callee);
+	Tracequery__V1__Request req = TRACEQUERY__V1__REQUEST__INIT;
+	Tracequery__V1__Dependencies q = TRACEQUERY__V1__DEPENDENCIES__INIT;
+	pb_response *resp = NULL;
+	int rv;
 
-	e->calls = (int)calls;
-	e->errors = (int)errors;
-	e->p50_ns = p50_ns;
-	e->p99_ns = p99_ns;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
-cmp_edge(const void *a, const void *b)
-{
-	const dep_edge *x = a, *y = b;
-	int c = strcmp(x->caller, y->caller);
-
-	return c ? c : strcmp(x->callee, y->callee);
-}
-
-/* Nearest-rank percentile of sorted v. */
-static uint64_t
-rank(const uint64_t *v, int n, double q)
-{
-	int k = (int)(q * n + 0.999999) - 1;
-
-	return v[k < 0 ? 0 : k >= n ? n - 1 : k];
-}
-
-void
-deps_finish(deps *d)
-{
-	for (int i = 0; i < d->n; i++) {
-		dep_edge *e = &d->edges[i];
-		if (e->durs == NULL)	/* counted elsewhere (deps_add_edge) */
-			continue;
-		qsort(e->durs, (size_t)e->calls, sizeof *e->durs, cmp_u64);
-		e->p50_ns = rank(e->durs, e->calls, 0.50);
-		e->p99_ns = rank(e->durs, e->calls, 0.99);
-	}
-	qsort(d->edges, (size_t)d->n, sizeof *d->edges, cmp_edge);
+	memset(d, 0, sizeof *d);
+	q.start_unix_nano = from;
+	q.end_unix_nano = to;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES;
+	req.dependencies = &q;
+	if ((rv = query_run(co, &req, &resp, cause)) != EXIT_OK_)
+		return rv;
+	if (resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_DEPENDENCIES)
+		take_links(d, resp->dependencies, svc);
+	tracequery__v1__response__free_unpacked(resp, NULL);
+	return EXIT_OK_;
 }
 
 void
@@ -112,7 +68,6 @@ deps_free(deps *d)
 	for (int i = 0; i < d->n; i++) {
 		free(d->edges[i].caller);
 		free(d->edges[i].callee);
-		free(d->edges[i].durs);
 	}
 	free(d->edges);
 	memset(d, 0, sizeof *d);

@@ -271,8 +271,10 @@ json_deps(FILE *f, const deps *d)
 		json_t *j = json_object();
 		json_object_set_new(j, "caller", jstr(e->caller));
 		json_object_set_new(j, "callee", jstr(e->callee));
-		json_object_set_new(j, "call_count", json_integer(e->calls));
-		json_object_set_new(j, "error_count", json_integer(e->errors));
+		json_object_set_new(j, "call_count",
+		    json_integer((json_int_t)e->calls));
+		json_object_set_new(j, "error_count",
+		    json_integer((json_int_t)e->errors));
 		json_object_set_new(j, "p50_ns", json_integer((json_int_t)e->p50_ns));
 		json_object_set_new(j, "p99_ns", json_integer((json_int_t)e->p99_ns));
 		json_array_append_new(edges, j);

@@ -12,8 +12,8 @@ edge_cells(const void *arg, size_t i, table_buf *b, const char **cells)
 {
 	const dep_edge *e = &((const deps *)arg)->edges[i];
 
-	snprintf(b->s[2], TABLE_CELL, "%d", e->calls);
-	snprintf(b->s[3], TABLE_CELL, "%d", e->errors);
+	snprintf(b->s[2], TABLE_CELL, "%llu", (unsigned long long)e->calls);
+	snprintf(b->s[3], TABLE_CELL, "%llu", (unsigned long long)e->errors);
 	duration_format(e->p50_ns, b->s[4], TABLE_CELL);
 	duration_format(e->p99_ns, b->s[5], TABLE_CELL);
 	for (int k = 2; k < NCOLS; k++)
@@ -60,10 +60,11 @@ deps_graph(FILE *f, const deps *d, const plain_opts *o)
 		    strcmp(e->caller, d->edges[i + 1].caller) != 0;
 		errs[0] = '\0';
 		if (e->errors)
-			snprintf(errs, sizeof errs, ", %d error%s", e->errors,
+			snprintf(errs, sizeof errs, ", %llu error%s",
+			    (unsigned long long)e->errors,
 			    e->errors == 1 ? "" : "s");
-		snprintf(line, sizeof line, "%s%s  %d call%s%s  p99 %s",
-		    last ? ell : tee, callee, e->calls, e->calls == 1 ? "" : "s",
+		snprintf(line, sizeof line, "%s%s  %llu call%s%s  p99 %s",
+		    last ? ell : tee, callee, (unsigned long long)e->calls, e->calls == 1 ? "" : "s",
 		    errs, duration_format(e->p99_ns, p99, sizeof p99));
 		utf8_fit(line, o->width, false, san, fit, sizeof fit);
 		fprintf(f, "%s\n", fit);

@@ -27,6 +27,7 @@ typedef Opentelemetry__Proto__Common__V1__AnyValue pb_any;
 typedef Opentelemetry__Proto__Resource__V1__Resource pb_resource;
 typedef Tracequery__V1__Request pb_request;
 typedef Tracequery__V1__Response pb_response;
+typedef struct deps deps;	/* deps.c */
 
 /* Exit statuses (contract, design.md). */
 enum {
@@ -259,32 +260,6 @@ void diff_build(trace_diff *d, const model_trace *a, const model_trace *b);
 void diff_free(trace_diff *d);
 const char *diff_change_name(diff_change c);
 
-/* ---------------------------------------------------------------- deps.c */
-
-/* Calls from one service to another (names raw, as on the wire). */
-typedef struct dep_edge {
-	char *caller, *callee;
-	int calls, errors;
-	uint64_t *durs;          /* the calls' durations (sorted by deps_finish) */
-	uint64_t p50_ns, p99_ns;
-} dep_edge;
-
-typedef struct deps {
-	dep_edge *edges;         /* by caller, then callee, after deps_finish */
-	int n;
-	int traces;              /* traces read (deps_add_trace) */
-	uint64_t spans_read;     /* spans the collector read for its count */
-	bool truncated;          /* ... and the window held more */
-} deps;
-
-/* deps_add_trace counts m's cross-service calls into d (zeroed first). */
-void deps_add_trace(deps *d, const model_trace *m);
-/* deps_add_edge adds an edge counted elsewhere (the collector). */
-void deps_add_edge(deps *d, const char *caller, const char *callee,
-    uint64_t calls, uint64_t errors, uint64_t p50_ns, uint64_t p99_ns);
-void deps_finish(deps *d);
-void deps_free(deps *d);
-
 /* ---------------------------------------------------------------- table.c */
 
 /* A column of a text table. Fill head, min_w, shrink, drop, right; the
@@ -423,6 +398,28 @@ int client_ingest(client *c, const uint8_t *pb, size_t len,
 /* wire_depth_ok returns true when buf, read as protobuf, nests messages
  * at most max_depth deep (protobuf-c unpacks recursively). */
 bool wire_depth_ok(const uint8_t *buf, size_t len, int max_depth);
+
+/* ---------------------------------------------------------------- deps.c */
+
+/* Calls from one service to another (names raw, as on the wire). */
+typedef struct dep_edge {
+	char *caller, *callee;
+	uint64_t calls, errors;
+	uint64_t p50_ns, p99_ns;
+} dep_edge;
+
+struct deps {
+	dep_edge *edges;         /* by caller, then callee */
+	int n;
+	uint64_t spans_read;     /* spans the collector read for its count */
+	bool truncated;          /* ... and the window held more */
+};
+
+/* deps_fetch asks the collector for the calls of [from, to) (0: open),
+ * those to or from svc when set; returns an EXIT_* status. */
+int deps_fetch(deps *d, const client_opts *co, uint64_t from, uint64_t to,
+    const char *svc, char **cause);
+void deps_free(deps *d);
 
 /* ---------------------------------------------------------------- term.c */
 

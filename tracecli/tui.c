@@ -7,7 +7,7 @@
  * window, so switching between them searches again; most spans and most
  * errors re-sort the traces fetched, and the header says so. Follow mode
  * (tail.c) adds new traces on top; D shows the service dependencies of
- * the traces listed, m and c compare two traces (pager.c).
+ * the window (deps.c), m and c compare two traces (pager.c).
  */
 #include <curses.h>
 #include <stdlib.h>
@@ -20,7 +20,6 @@
 #define FORM_ATTRS 3
 #define FOLLOW_TICKS 8      /* getch timeouts (250 ms) between polls */
 #define FOLLOW_MAX 5000     /* traces kept in a followed list */
-#define DEPS_MAX 200        /* traces read for the deps view */
 
 enum {
 	F_SERVICE, F_OPERATION, F_ATTR1, F_ATTR2, F_ATTR3, F_MINDUR, F_MAXDUR,
@@ -90,7 +89,7 @@ static const key_binding list_keys[] = {
 	{{'r'}, A_RERUN, "search again"},
 	{{'f'}, A_FOLLOW, "follow: add new traces on top as they arrive"},
 	{{0}, A_NONE, "Views"},
-	{{'D'}, A_DEPS, "service dependencies of the traces listed"},
+	{{'D'}, A_DEPS, "service dependencies of the search's window"},
 	{{'m'}, A_MARK, "mark this trace for a compare"},
 	{{'c'}, A_COMPARE, "compare the marked trace (A) with this one (B)"},
 	{{0}, A_NONE, "Other"},
@@ -544,28 +543,24 @@ write_deps(FILE *f, const void *arg, int width)
 	plain_deps(f, arg, &o);
 }
 
-/* D: the service calls in (up to DEPS_MAX of) the traces listed. */
+/* D: the service calls of the form's window, counted by the collector. */
 static bool
 show_deps(tui *t)
 {
-	deps d = {0};
-	char title[128];
+	search_spec s;
+	char *cause = NULL, title[160];
+	deps d;
 
-	for (int i = 0; i < t->n && i < DEPS_MAX; i++) {
-		model_trace m;
-		char *cause = NULL;
-		if (t->list[i]->trace_id.len != 16 || trace_load(t->co,
-		    t->list[i]->trace_id.data, t->san, &m, &cause) != EXIT_OK_) {
-			free(cause);
-			continue;
-		}
-		deps_add_trace(&d, &m);
-		model_free(&m);
+	if (form_spec(t, &s) != 0)
+		return false;
+	if (deps_fetch(&d, t->co, s.from, s.to, NULL, &cause) != EXIT_OK_) {
+		set_status(t, cause);
+		free(cause);
+		return false;
 	}
-	deps_finish(&d);
-	snprintf(title, sizeof title, " service dependencies in the %d "
-	    "trace%s listed%s", d.traces, d.traces == 1 ? "" : "s",
-	    t->n > DEPS_MAX ? " first" : "");
+	snprintf(title, sizeof title, " service dependencies in the window "
+	    "(%llu spans read%s)", (unsigned long long)d.spans_read,
+	    d.truncated ? ", more held" : "");
 	bool quit = show_text(title, write_deps, &d);
 	deps_free(&d);
 	return quit;

@@ -231,8 +231,9 @@ draw_title(view *v)
 	char buf[512], dur[32];
 
 	duration_format(m->end_ns - m->start_ns, dur, sizeof dur);
-	int n = snprintf(buf, sizeof buf, " Trace %s  %s  %d spans  %d services",
-	    m->trace_hex, dur, m->nspans, m->nservices);
+	int n = snprintf(buf, sizeof buf, " Trace %s  %s  %d span%s  %d "
+	    "service%s", m->trace_hex, dur, m->nspans, m->nspans == 1 ? "" : "s",
+	    m->nservices, m->nservices == 1 ? "" : "s");
 	if (m->nerrors)
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "  %d error%s",
 		    m->nerrors, m->nerrors == 1 ? "" : "s");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/resend_filter.h"
 #include "backend/rocksdb_writer.h"
 #include "common.h"
 #include "daemon/log.h"
@@ -44,6 +45,7 @@ typedef struct work {
 	index_builder *ib;  /* origins only: the index is ibuf's */
 	const backend_span *acc; /* the batch's spans */
 	size_t n_acc;
+	size_t n_new;       /* order[0..n_new): those not stored already */
 	uint64_t *origin;   /* each span's origin hash, same order */
 	size_t cap_acc;
 	uint32_t *order;    /* acc by trace (write_blocks) */
@@ -253,12 +255,12 @@ cut_blocks(work *w)
 {
 	size_t n = 0, i = 0;
 
-	while (i < w->n_acc) {
+	while (i < w->n_new) {
 		const Span *head = w->acc[w->order[i]].sp;
 		size_t j = i, bytes = 0;
 		keybuf k;
 
-		for (; j < w->n_acc && j - i < SPAN_BLOCK_MAX_SPANS &&
+		for (; j < w->n_new && j - i < SPAN_BLOCK_MAX_SPANS &&
 		    bytes < (1u << 20) && memcmp(head->trace_id.data,
 		    w->acc[w->order[j]].sp->trace_id.data,
 		    KEY_TRACE_ID_LEN) == 0; j++)
@@ -281,10 +283,11 @@ cut_blocks(work *w)
 	return n;
 }
 
-/* Writes the spans as one block per trace (span_block.h), in key order,
- * and lists the blocks' keys in w->keys. */
+/* Writes the spans not stored already (resend_filter.h) as one block per
+ * trace (span_block.h), in key order, and lists the blocks' keys in
+ * w->keys. */
 static void
-write_blocks(work *w)
+write_blocks(store *st, work *w)
 {
 	size_t n;
 
@@ -295,6 +298,9 @@ write_blocks(work *w)
 		w->order[a] = a;
 	sort_acc = w->acc;
 	sort_by_trace(w->order, w->n_acc);
+	w->n_new = w->n_acc;
+	STATS_INC(spans_resent, resend_filter(st, w->acc, w->order,
+	    &w->n_new));
 	n = cut_blocks(w);
 	sort_blocks(w->blocks, n);
 	for (size_t i = 0; i < n; i++)
@@ -319,9 +325,11 @@ locate_blocks(store *st, work *w)
 static void
 index_request(work *w)
 {
-	for (size_t i = 0; i < w->n_acc; i++)
-		index_span(w->ib, w->b, w->acc[i].service,
-		    w->acc[i].rs->resource, w->acc[i].sp);
+	for (size_t i = 0; i < w->n_new; i++) {
+		const backend_span *s = &w->acc[w->order[i]];
+
+		index_span(w->ib, w->b, s->service, s->rs->resource, s->sp);
+	}
 }
 
 static void
@@ -376,12 +384,12 @@ rocksdb_writer_write(rocksdb_writer *wr, const backend_batch *batch,
 	w->acc = batch->spans;
 	w->n_acc = batch->n_spans;
 	put_origins(w);
-	write_blocks(w);
+	write_blocks(wr->st, w);
 	index_request(w);
 	seq = index_buffer_log(wr->ibuf, w->b, w->keys, w->n_keys);
 	if (write_batch(wr, w, res) == 0) {
 		index_commit(w->ib);
-		index_buffer_add(wr->ibuf, seq, w->ib, w->n_acc);
+		index_buffer_add(wr->ibuf, seq, w->ib, w->n_new);
 		STATS_INC(records_written, store_batch_count(w->b));
 		STATS_INC(bytes_written, store_batch_bytes(w->b));
 		res->code = BACKEND_OK;

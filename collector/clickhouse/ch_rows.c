@@ -5,7 +5,7 @@
 #include "common.h"
 #include "clickhouse/ch_rows.h"
 #include "format/hist.h"
-#include "index/index.h"
+#include "format/attr_text.h"
 
 enum { T_SPANS, T_INDEX, T_TRACES, T_OPS };
 
@@ -88,7 +88,7 @@ put_attrs(rowbinary_buf *w, KeyValue *const *kv, size_t n, int what)
 		size_t len;
 
 		if (kv[i]->key == NULL || kv[i]->value == NULL ||
-		    !index_value_text(kv[i]->value, buf, sizeof buf, &txt, &len))
+		    !attr_text(kv[i]->value, buf, sizeof buf, &txt, &len))
 			continue;
 		count++;
 		if (what == 1)

@@ -30,6 +30,7 @@
 	X(sp_bad_utf8, "ingest.spans_rejected.bad_utf8", "spans")           \
 	X(records_written, "store.records_written", "records")              \
 	X(bytes_written, "store.bytes_written", "bytes")                    \
+	X(spans_resent, "store.spans_resent", "spans")                      \
 	X(write_ns, "store.write_time", "ns")                               \
 	X(index_flushes, "index.flushes", "writes")                         \
 	X(index_flush_ns, "index.flush_time", "ns")                         \
@@ -39,6 +40,7 @@
 	X(queries, "query.requests", "requests")                            \
 	X(query_index_lag, "query.index_not_synced", "requests")            \
 	X(query_errors, "query.errors", "requests")                         \
+	X(query_read_errors, "query.read_errors", "requests")               \
 	X(query_bad_records, "query.index_records_unreadable", "records")   \
 	X(query_family_lookups, "query.traces_family_lookups", "lookups")   \
 	X(retention_runs, "retention.runs", "runs")                          \

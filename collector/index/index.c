@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "hash_set.h"
+#include "format/attr_text.h"
 #include "format/hist.h"
 #include "index/index.h"
 #include "format/keys.h"
@@ -401,61 +402,6 @@ index_merge(index_builder *dst, index_builder *src)
 	}
 }
 
-/* v in decimal at buf, as "%" PRId64 writes it: every span's integer
- * attributes pass here, and snprintf cost more than the rest of their
- * indexing. Returns the length. */
-static size_t
-int_text(int64_t v, char *buf, size_t buflen)
-{
-	char tmp[24];
-	size_t n = 0, len = 0;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		tmp[n++] = '-';
-	if (n + 1 > buflen)
-		return (size_t)snprintf(buf, buflen, "%" PRId64, v);
-	while (n > 0)
-		buf[len++] = tmp[--n];
-	buf[len] = '\0';
-	return len;
-}
-
-bool
-index_value_text(const AnyValue *v, char *buf, size_t buflen,
-    const char **out, size_t *out_len)
-{
-	if (v == NULL)
-		return false;
-	switch (v->value_case) {
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
-		*out = v->string_value;
-		*out_len = strlen(v->string_value);
-		return true;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
-		*out = v->bool_value ? "true" : "false";
-		*out_len = strlen(*out);
-		return true;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
-		*out_len = int_text(v->int_value, buf, buflen);
-		*out = buf;
-		return true;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
-		snprintf(buf, buflen, "%.15g", v->double_value);
-		if (strtod(buf, NULL) != v->double_value)
-			snprintf(buf, buflen, "%.17g", v->double_value);
-		*out = buf;
-		*out_len = strlen(buf);
-		return true;
-	default:
-		return false;
-	}
-}
-
 const char *
 index_service_name(const Resource *res)
 {
@@ -497,7 +443,7 @@ index_attrs(index_builder *ib, KeyValue *const *attrs, size_t n,
 			continue;
 		if (skip_service && strcmp(kv->key, "service.name") == 0)
 			continue;
-		if (!index_value_text(kv->value, buf, sizeof buf, &txt,
+		if (!attr_text(kv->value, buf, sizeof buf, &txt,
 		    &txt_len) || txt_len > KEY_STR_MAX)
 			continue;
 		key_idx_attr(&ib->k, start_ns, kv->key, klen, txt, txt_len, 0);

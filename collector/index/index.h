@@ -56,13 +56,6 @@ bool index_finish_step(index_builder *ib, store_batch *b, size_t max_bytes);
 /* index_commit tells the catalog cache that the batch was written. */
 void index_commit(index_builder *ib);
 
-/* index_value_text renders a scalar AnyValue as the text that attribute
- * search compares with (strings as is, ints in decimal, bools as
- * true/false, doubles shortest round-trip). Returns false for arrays,
- * kvlists, bytes and unset values. *out points into buf or the value. */
-bool index_value_text(const AnyValue *v,
-    char *buf, size_t buflen, const char **out, size_t *out_len);
-
 /* index_service_name returns the resource's service.name, or
  * "unknown_service". */
 const char *index_service_name(

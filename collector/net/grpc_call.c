@@ -49,7 +49,7 @@ grpc_call_release(otlp_grpc *g, struct call *k)
 
 	call_unlink(k);
 	pthread_mutex_lock(&g->mu);
-	held = k->in_worker || k->in_done;
+	held = k->in_worker;
 	k->c = NULL;
 	pthread_mutex_unlock(&g->mu);
 	if (!held)
@@ -278,7 +278,7 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 
 	(void)flags;
 	STATS_INC(grpc_bytes, len);
-	if (k == NULL || k->answered || k->pending)
+	if (k == NULL || k->answered || k->pending || len == 0)
 		return 0;
 	need = k->len + len;
 	if (need > g->o.max_message_bytes + GRPC_PREFIX_LEN) {

@@ -32,6 +32,7 @@ grpc_conn_free(otlp_grpc *g, struct conn *c)
 	grpc_tls_close(c->tls);
 	close(c->fd);
 	free(c->out);
+	pthread_mutex_destroy(&c->mu);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -78,6 +79,7 @@ grpc_conn_accept(otlp_grpc *g)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c = xcalloc(1, sizeof *c);
+		pthread_mutex_init(&c->mu, NULL);
 		c->g = g;
 		c->fd = fd;
 		c->last_recv_ns = c->last_call_ns = now_mono_ns();
@@ -327,18 +329,25 @@ conn_timers(otlp_grpc *g, struct conn *c)
 }
 
 short
-grpc_conn_events(const struct conn *c)
+grpc_conn_events(struct conn *c)
 {
+	short ev;
+
+	pthread_mutex_lock(&c->mu);
 	if (c->linger_ns != 0)
-		return POLLIN;
-	if (c->handshaking)
-		return grpc_tls_wants_write(c->tls) ? POLLOUT : POLLIN;
-	return (short)((c->peer_done ? 0 : POLLIN) |
-	    (conn_may_write(c) ? POLLOUT : 0));
+		ev = POLLIN;
+	else if (c->handshaking)
+		ev = grpc_tls_wants_write(c->tls) ? POLLOUT : POLLIN;
+	else
+		ev = (short)((c->peer_done ? 0 : POLLIN) |
+		    (conn_may_write(c) ? POLLOUT : 0));
+	pthread_mutex_unlock(&c->mu);
+	return ev;
 }
 
-void
-grpc_conn_serve(otlp_grpc *g, struct conn *c, short revents)
+/* grpc_conn_serve's work, with c->mu held. */
+static void
+conn_serve(otlp_grpc *g, struct conn *c, short revents)
 {
 	if (c->linger_ns != 0) {
 		conn_linger(c, revents);
@@ -358,18 +367,62 @@ grpc_conn_serve(otlp_grpc *g, struct conn *c, short revents)
 }
 
 void
-grpc_conn_reap(otlp_grpc *g)
+grpc_conn_serve(otlp_grpc *g, struct conn *c, short revents)
+{
+	pthread_mutex_lock(&c->mu);
+	conn_serve(g, c, revents);
+	pthread_mutex_unlock(&c->mu);
+}
+
+bool
+grpc_conn_answer(struct conn *c, struct call *k)
+{
+	k->pending = false;
+	grpc_call_answer(c, k);
+	conn_write(c);
+	return c->dead || c->peer_done || conn_may_write(c);
+}
+
+/* Whether c is over: dead, or the peer left and nothing is pending. */
+static bool
+conn_over(struct conn *c)
+{
+	return c->dead || (c->peer_done && !conn_may_write(c) &&
+	    !conn_has_job(c));
+}
+
+/* Marks c closing unless a worker holds it; true when it may be freed. */
+static bool
+conn_claim(otlp_grpc *g, struct conn *c)
+{
+	bool ok;
+
+	pthread_mutex_lock(&g->mu);
+	ok = c->refs == 0;
+	if (ok)
+		c->closing = true;
+	pthread_mutex_unlock(&g->mu);
+	return ok;
+}
+
+void
+grpc_conn_reap(otlp_grpc *g, bool stopping)
 {
 	struct conn *c, *next;
+	bool over;
 
 	for (c = g->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->dead || (c->peer_done && !conn_may_write(c) &&
-		    !conn_has_job(c)))
-			grpc_conn_free(g, c);
-		else if (c->linger_ns == 0 && c->out_len == 0 &&
+		pthread_mutex_lock(&c->mu);
+		over = stopping || conn_over(c);
+		if (!over && c->linger_ns == 0 && c->out_len == 0 &&
 		    !nghttp2_session_want_read(c->s) &&
 		    !nghttp2_session_want_write(c->s))
 			conn_shut(c);
+		pthread_mutex_unlock(&c->mu);
+		/* A worker answering on c keeps it until it is done; a later
+		 * pass (the worker wakes the loop) frees it. */
+		if (over && conn_claim(g, c))
+			grpc_conn_free(g, c);
 	}
 }

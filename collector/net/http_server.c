@@ -13,7 +13,10 @@
  * Calls: on_request runs once with the headers (*con_cls NULL), then once
  * per piece of body, then once with no body: that last call runs the
  * handler. A body over the limit is counted but not kept; the handler
- * hears about it and answers 413, and the connection closes.
+ * hears about it and answers 413, and the connection closes. (A chunked
+ * body is read to its end first: libmicrohttpd 0.9.75 cannot queue a
+ * response while a body is arriving, it drops the connection instead.
+ * Discarding costs no memory; the connection limit bounds the threads.)
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -67,12 +67,51 @@ wake(otlp_grpc *g)
 		log_warn("otlp-grpc: wake: %s", strerror(errno));
 }
 
+/*
+ * Answers k on its connection, under the connection's lock, unless the
+ * call or the connection went away meanwhile (then k is freed here, or by
+ * the loop's release of a closing connection).
+ */
+static void
+worker_finish(otlp_grpc *g, struct call *k)
+{
+	struct conn *c;
+	bool orphan, look = false;
+
+	pthread_mutex_lock(&g->mu);
+	c = k->c;
+	if (c == NULL || c->closing) {
+		k->in_worker = false;
+		pthread_mutex_unlock(&g->mu);
+		if (c == NULL)
+			grpc_call_free(g, k);
+		return;
+	}
+	c->refs++;
+	pthread_mutex_unlock(&g->mu);
+	pthread_mutex_lock(&c->mu);
+	pthread_mutex_lock(&g->mu);
+	k->in_worker = false;
+	orphan = k->c == NULL;
+	pthread_mutex_unlock(&g->mu);
+	if (orphan)
+		grpc_call_free(g, k);
+	else
+		look = grpc_conn_answer(c, k);
+	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_lock(&g->mu);
+	c->refs--;
+	pthread_mutex_unlock(&g->mu);
+	if (look)
+		wake(g);
+}
+
 static void *
 worker_main(void *arg)
 {
 	otlp_grpc *g = arg;
 	struct call *k;
-	bool orphan, run;
+	bool run;
 
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
@@ -89,19 +128,7 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&g->mu);
 		if (run)
 			worker_run(g, k);
-		pthread_mutex_lock(&g->mu);
-		k->in_worker = false;
-		orphan = k->c == NULL;
-		if (!orphan) {
-			k->in_done = true;
-			k->qnext = g->done;
-			g->done = k;
-		}
-		pthread_mutex_unlock(&g->mu);
-		if (orphan)
-			grpc_call_free(g, k);
-		else
-			wake(g);
+		worker_finish(g, k);
 		pthread_mutex_lock(&g->mu);
 	}
 	pthread_mutex_unlock(&g->mu);
@@ -128,30 +155,14 @@ otlp_grpc_dispatch(otlp_grpc *g, struct call *k)
 
 /* ------------------------------------------------------------ loop */
 
-/* Hands the workers' answers to their sessions. */
+/* Empties the wake-up counter: a worker wants a pass. */
 static void
-loop_done(otlp_grpc *g)
+loop_woken(otlp_grpc *g)
 {
-	struct call *k, *next;
 	uint64_t v;
 
 	if (read(g->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
 		log_debug("otlp-grpc: wake read: %s", strerror(errno));
-	pthread_mutex_lock(&g->mu);
-	k = g->done;
-	g->done = NULL;
-	for (struct call *d = k; d != NULL; d = d->qnext)
-		d->in_done = false;
-	pthread_mutex_unlock(&g->mu);
-	/* Only this thread orphans calls, so c is stable here. */
-	for (; k != NULL; k = next) {
-		next = k->qnext;
-		k->pending = false;
-		if (k->c == NULL)
-			grpc_call_free(g, k);
-		else
-			grpc_call_answer(k->c, k);
-	}
 }
 
 /* One pass: poll, accept, each connection's I/O and timers, reaping. */
@@ -170,10 +181,10 @@ loop_pass(otlp_grpc *g, struct pollfd *pfd, struct conn **pc)
 	if (poll(pfd, n, POLL_MS) < 0 && errno != EINTR)
 		log_warn("otlp-grpc: poll: %s", strerror(errno));
 	if (pfd[1].revents & POLLIN)
-		loop_done(g);
+		loop_woken(g);
 	for (size_t i = 2; i < n; i++)
 		grpc_conn_serve(g, pc[i], pfd[i].revents);
-	grpc_conn_reap(g);
+	grpc_conn_reap(g, false);
 	if (pfd[0].revents & POLLIN)
 		grpc_conn_accept(g);
 }
@@ -193,8 +204,12 @@ loop_main(void *arg)
 		stopping = g->stopping;
 		pthread_mutex_unlock(&g->mu);
 	}
-	while (g->conns != NULL)
-		grpc_conn_free(g, g->conns);
+	/* Workers still answering hold their connections: wait for them. */
+	while (g->conns != NULL) {
+		grpc_conn_reap(g, true);
+		if (g->conns != NULL)
+			poll(NULL, 0, 10);
+	}
 	free(pfd);
 	free(pc);
 	return NULL;
@@ -331,8 +346,6 @@ otlp_grpc_addr(const otlp_grpc *g)
 void
 otlp_grpc_stop(otlp_grpc *g)
 {
-	struct call *k;
-
 	if (g == NULL)
 		return;
 	pthread_mutex_lock(&g->mu);
@@ -343,13 +356,10 @@ otlp_grpc_stop(otlp_grpc *g)
 		wake(g);
 		pthread_join(g->loop, NULL);
 	}
-	/* Every call is orphaned now: workers finish and free theirs. */
+	/* Every connection is freed and every call orphaned now: workers
+	 * finish and free theirs. */
 	for (unsigned i = 0; i < g->n_workers; i++)
 		pthread_join(g->workers[i], NULL);
-	while ((k = g->done) != NULL) {
-		g->done = k->qnext;
-		grpc_call_free(g, k);
-	}
 	if (g->cbs != NULL)
 		nghttp2_session_callbacks_del(g->cbs);
 	nghttp2_option_del(g->opt);

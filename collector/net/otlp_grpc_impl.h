@@ -13,13 +13,20 @@
  * write is durable. A worker takes the message apart (grpc_frame.c),
  * submits it and fills in the answer (grpc_answer.c); the loop then hands
  * the answer to nghttp2 (response headers, the response message,
- * trailers). So nothing is acknowledged before it is written, and the loop
- * never blocks on the store.
+ * trailers) itself, under the connection's lock, so an answer costs no
+ * second wake-up of the loop. Nothing is acknowledged before it is
+ * written, and the loop never blocks on the store.
  *
- * Ownership: a call belongs to the loop, except while in_worker or
- * in_done, when only the worker (then the done queue) holds it. A call
- * whose stream or connection goes away meanwhile is orphaned (c = NULL,
- * under mu) and freed by whoever holds it when it comes back.
+ * Locks: a connection's mu guards its session, socket and calls; the loop
+ * holds it while it serves the connection, a worker while it answers.
+ * g->mu guards the job queue, each call's in_worker and c, and each
+ * connection's refs and closing. Order: a connection's mu, then g->mu.
+ *
+ * Ownership: a call belongs to its connection, except while in_worker,
+ * when only the worker touches its request and answer. A call whose stream
+ * or connection goes away meanwhile is orphaned (c = NULL, under g->mu)
+ * and freed by the worker. A connection is freed only when no worker
+ * holds a reference (refs); closing then keeps new ones away.
  */
 #ifndef COLLECTOR_NET_OTLP_GRPC_IMPL_H
 #define COLLECTOR_NET_OTLP_GRPC_IMPL_H
@@ -75,8 +82,7 @@ struct call {
 	bool rst_after;     /* reset once our END_STREAM is out */
 	bool answered;      /* a response is submitted: drop further data */
 	bool pending;       /* loop's view: dispatched, answer not yet back */
-	bool in_worker;     /* under mu: a worker holds it */
-	bool in_done;       /* under mu: in the done queue */
+	bool in_worker;     /* under g->mu: a worker holds it */
 
 	grpc_answer a;      /* filled by a worker, or at once on errors */
 	size_t resp_off;    /* how much of a.resp nghttp2 has taken */
@@ -85,6 +91,9 @@ struct call {
 struct conn {
 	struct conn *next, *prev;
 	otlp_grpc *g;
+	pthread_mutex_t mu;       /* see "Locks" above */
+	unsigned refs;            /* under g->mu: workers about to answer */
+	bool closing;             /* under g->mu: being freed, no new refs */
 	int fd;
 	grpc_tls_session *tls;    /* NULL: h2c */
 	bool handshaking;         /* TLS handshake not finished */
@@ -117,7 +126,7 @@ struct otlp_grpc {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct call *jobs, *jobs_tail, *done;
+	struct call *jobs, *jobs_tail;
 	bool stopping;
 	unsigned n_workers;
 	pthread_t workers[MAX_WORKERS];
@@ -140,11 +149,15 @@ int grpc_call_callbacks_new(otlp_grpc *g);
 void grpc_conn_accept(otlp_grpc *g);
 void grpc_conn_free(otlp_grpc *g, struct conn *c);
 /* grpc_conn_events: the poll events c waits for. */
-short grpc_conn_events(const struct conn *c);
+short grpc_conn_events(struct conn *c);
 /* grpc_conn_serve does c's I/O after poll said revents, and its timers. */
 void grpc_conn_serve(otlp_grpc *g, struct conn *c, short revents);
-/* grpc_conn_reap frees finished connections and shuts idle ones. */
-void grpc_conn_reap(otlp_grpc *g);
+/* grpc_conn_reap frees finished connections (all of them when stopping)
+ * and shuts idle ones. */
+void grpc_conn_reap(otlp_grpc *g, bool stopping);
+/* grpc_conn_answer hands k's answer to c and writes what it can (a
+ * worker, holding c->mu). Returns whether the loop must look at c. */
+bool grpc_conn_answer(struct conn *c, struct call *k);
 
 /* otlp_grpc.c: otlp_grpc_dispatch queues k, whose request is complete,
  * for a worker. */

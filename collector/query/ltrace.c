@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "query/query_impl.h"
+#include "store/trace_walk.h"
 
 void
 ltrace_free(ltrace *t)
@@ -47,93 +48,29 @@ dedupe_spans(ltrace *t)
 	t->n = n;
 }
 
-/* The minutes that hold blocks of a trace, at most max, skipping those
- * wholly before the retention cutoff; returns how many. From memory when
- * the trace locator can answer, else from the traces family: a disk read
- * when the page cache does not hold its block. */
-static size_t
-trace_minutes(qctx *q, const uint8_t *trace_id, uint32_t *out, size_t max)
+/* ltrace_walk's visit and its argument, behind trace_walk's. */
+typedef struct walk_ctx {
+	qctx *q;
+	ltrace_visit visit;
+	void *arg;
+} walk_ctx;
+
+static void
+walk_span(const uint8_t *trace_id, const span_block_entry *e, void *arg)
 {
-	keybuf lo, hi;
-	store_iter *it;
-	size_t n = 0;
-	int found = trace_locator_find(store_locator(q->st), trace_id,
-	    q->cutoff, out, max);
+	walk_ctx *w = arg;
 
-	if (found >= 0)
-		return (size_t)found;
-	STATS_INC(query_family_lookups, 1);
-	key_reset(&lo);
-	key_put_bytes(&lo, trace_id, KEY_TRACE_ID_LEN);
-	hi = lo;
-	key_prefix_next(&hi);
-	it = store_iter_new(q->st, STORE_CF_TRACES, lo.b, lo.len, hi.b, hi.len,
-	    true);
-	for (; store_iter_valid(it) && n < max; store_iter_next(it)) {
-		size_t klen;
-		const uint8_t *k = store_iter_key(it, &klen);
-		uint32_t m;
-
-		if (klen != KEY_TRACE_LEN)
-			continue;
-		m = key_trace_minute(k);
-		if ((uint64_t)m * KEY_MINUTE_NS + KEY_MINUTE_NS > q->cutoff)
-			out[n++] = m;
-	}
-	store_iter_free(it);
-	return n;
+	w->visit(w->q, trace_id, e, w->arg);
 }
 
-/* Visits the spans of a trace's unexpired blocks of one minute; returns
- * the number of blocks. */
-static size_t
-walk_minute(qctx *q, uint32_t minute, const uint8_t *trace_id,
-    ltrace_visit visit, void *arg)
-{
-	keybuf lo, hi;
-	store_iter *it;
-	size_t blocks = 0;
-
-	key_reset(&lo);
-	key_put_u32(&lo, minute);
-	key_put_bytes(&lo, trace_id, KEY_TRACE_ID_LEN);
-	hi = lo;
-	key_prefix_next(&hi);
-	it = store_iter_new(q->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
-	    true);
-	for (; store_iter_valid(it); store_iter_next(it), blocks++) {
-		size_t klen, vlen, off = 0;
-		const uint8_t *v = store_iter_value(it, &vlen);
-		span_block_entry e;
-
-		(void)store_iter_key(it, &klen);
-		if (klen != KEY_SPAN_LEN || vlen < SPAN_BLOCK_HEADER ||
-		    key_be64(v) < q->cutoff)
-			continue;
-		while (span_block_next(v, vlen, &off, &e) == 1)
-			visit(q, trace_id, &e, arg);
-	}
-	store_iter_free(it);
-	return blocks;
-}
-
-/* A trace's blocks in more minutes than this are not all read: a trace
- * lasts seconds, a long one minutes. */
-#define TRACE_MAX_MINUTES 1024
-
-/* Visits every span of a trace's unexpired blocks, minute by minute;
- * returns the number of blocks. The entries point into an iterator's
- * value: valid only during the call. */
+/* Visits every span of a trace's unexpired blocks (trace_walk.h);
+ * returns the number of blocks. */
 size_t
 ltrace_walk(qctx *q, const uint8_t *trace_id, ltrace_visit visit, void *arg)
 {
-	uint32_t minutes[TRACE_MAX_MINUTES];
-	size_t n = trace_minutes(q, trace_id, minutes, TRACE_MAX_MINUTES);
-	size_t blocks = 0;
+	walk_ctx w = { q, visit, arg };
 
-	for (size_t i = 0; i < n; i++)
-		blocks += walk_minute(q, minutes[i], trace_id, visit, arg);
-	return blocks;
+	return trace_walk(q->st, q->cutoff, trace_id, walk_span, &w);
 }
 
 /* Adds one span of trace trace_id to the ltrace arg. */

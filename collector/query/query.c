@@ -9,16 +9,31 @@
 #include "query/deps.h"
 #include "query/query_impl.h"
 
+/* A store read failed while r was computed: r may miss what that read
+ * held, so it is replaced by an error rather than presented as complete. */
+static response *
+unless_read_failed(response *r, uint64_t errors_before)
+{
+	if (store_read_errors() == errors_before)
+		return r;
+	STATS_INC(query_read_errors, 1);
+	backend_response_free(r);
+	return backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__INTERNAL,
+	    "a store read failed during the query (see the collector's log "
+	    "and store.* stats); no partial answer is given");
+}
+
 /* Runs one question with a fresh query context. */
 #define QUERY_RUN(st, retention_ns, call)                               \
 	do {                                                            \
+		uint64_t errors = store_read_errors();                  \
 		qctx q;                                                 \
 		response *r;                                            \
 									\
 		qctx_init(&q, st, retention_ns);                        \
 		r = call;                                               \
 		qctx_fini(&q);                                          \
-		return r;                                               \
+		return unless_read_failed(r, errors);                   \
 	} while (0)
 
 response *
@@ -57,7 +72,7 @@ response *
 query_dependencies(store *st, uint64_t retention_ns,
     const Tracequery__V1__Dependencies *d)
 {
-	uint64_t now = now_unix_ns();
+	uint64_t errors = store_read_errors(), now = now_unix_ns();
 	uint64_t cutoff = retention_ns != 0 && retention_ns < now ?
 	    now - retention_ns : 0;
 	response *r = backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__OK,
@@ -66,5 +81,5 @@ query_dependencies(store *st, uint64_t retention_ns,
 	r->result_case = TRACEQUERY__V1__RESPONSE__RESULT_DEPENDENCIES;
 	r->dependencies = deps_compute(st, cutoff, d->start_unix_nano,
 	    d->end_unix_nano ? d->end_unix_nano : now);
-	return r;
+	return unless_read_failed(r, errors);
 }

@@ -14,6 +14,7 @@
 #include "backend/backend.h"
 #include "common.h"
 #include "daemon/stats.h"
+#include "format/attr_text.h"
 #include "format/hist.h"
 #include "format/keys.h"
 #include "format/postings.h"

@@ -25,7 +25,7 @@ attr_match(KeyValue *const *kv, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(kv[i]->key, f->key) != 0)
 			continue;
-		if (index_value_text(kv[i]->value, buf, sizeof buf, &txt,
+		if (attr_text(kv[i]->value, buf, sizeof buf, &txt,
 		    &len) && len == strlen(f->value) &&
 		    memcmp(txt, f->value, len) == 0)
 			return true;

@@ -470,6 +470,15 @@ store_write(store *s, store_batch *b, bool no_stall, char **cause)
 	return -1;
 }
 
+/* The reads that failed on this thread (store_read_errors). */
+static _Thread_local uint64_t thread_read_errors;
+
+uint64_t
+store_read_errors(void)
+{
+	return thread_read_errors;
+}
+
 int
 store_get(store *s, store_cf cf, const void *k, size_t klen, char **val,
     size_t *vlen, char **cause)
@@ -478,6 +487,7 @@ store_get(store *s, store_cf cf, const void *k, size_t klen, char **val,
 
 	v = rocksdb_get_cf(s->db, s->ro, s->cf[cf], k, klen, vlen, &err);
 	if (err != NULL) {
+		thread_read_errors++;
 		xasprintf(cause, "store read: %s", err);
 		rocksdb_free(err);
 		return -1;
@@ -567,6 +577,10 @@ store_iter_free(store_iter *it)
 {
 	if (it == NULL)
 		return;
+	/* An iterator that stopped on an error looked like one at its end:
+	 * count it, so the query it served is answered as failed. */
+	if (store_iter_failed(it))
+		thread_read_errors++;
 	rocksdb_iter_destroy(it->it);
 	rocksdb_readoptions_destroy(it->ro);
 	free(it->upper);

@@ -93,6 +93,12 @@ const void *store_iter_value(const store_iter *it, size_t *len);
 /* store_iter_failed: the iteration stopped on a read error, not the end. */
 bool store_iter_failed(const store_iter *it);
 void store_iter_free(store_iter *it);
+/* store_read_errors counts the reads that failed on the calling thread
+ * (store_get errors, and iterators freed after a read error), so a caller
+ * that made many reads compares it before and after instead of checking
+ * each one: the query engine answers a query during which it grew as
+ * failed rather than with a partial answer. */
+uint64_t store_read_errors(void);
 
 /* store_delete_range removes [begin, end) in cf and asks RocksDB to compact
  * that range so the space comes back. Returns 0 or -1 with *cause. */

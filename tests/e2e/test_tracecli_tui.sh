@@ -263,7 +263,7 @@ check "the compare shows db.query slower" on_screen u "db.query"
 check "... with its change" on_screen u "+40ms +67%"
 keys u Escape
 keys u D
-check "D shows the service dependencies" wait_screen u "service dependencies in the 2 traces listed"
+check "D shows the service dependencies of the window" wait_screen u "service dependencies in the window (21 spans read)"
 check "... frontend calls payments" on_screen u "payments  2 calls, 2 errors"
 keys u Escape
 check "Esc leaves the deps view" on_screen u "sorted by most spans"
@@ -320,5 +320,27 @@ keys lo 2
 check "longest asks the collector: C, the longest of the window" \
 	wait_screen lo "500ms    11    1 8bf92f35"
 keys lo q
+
+# A 30-deep chain at 80x24: rows keep inside the width, children sit
+# right of their parents within a step, and the gutter counts the levels
+# hidden on the left.
+TIDD=dee9dee9dee9dee9dee9dee9dee9dee9
+jq -n --arg t $TIDD --argjson s $T0 '{resourceSpans: [{resource: {attributes:
+	[{key: "service.name", value: {stringValue: "deep"}}]}, scopeSpans: [{spans:
+	[range(30) as $i | {traceId: $t, spanId: ($i + 1 | tostring | ("0000000000000000" + .)[-16:]),
+	 name: ("call-" + ($i | tostring)), kind: 1,
+	 startTimeUnixNano: (($s * 1000000000 + $i * 1000000) | tostring),
+	 endTimeUnixNano: (($s * 1000000000 + (60 - $i) * 1000000) | tostring)}
+	 + (if $i > 0 then {parentSpanId: ($i | tostring | ("0000000000000000" + .)[-16:])} else {} end)]}]}]}' >"$TMP/deep.json"
+"$CLI" import "$TMP/deep.json" --ingest "$COLL_INGEST" >/dev/null 2>&1
+$TM new-session -d -s dp -x 80 -y 24 \
+    "env LANG=C.UTF-8 TERM=xterm-256color $CLI --collector $COLL_QUERY show $TIDD; echo \$? >$TMP/dp.rc"
+check "the deep trace opens" wait_screen dp "30 spans  1 service"
+keys dp G
+width=$(screen dp | while IFS= read -r l; do printf '%s' "$l" | LC_ALL=C.UTF-8 wc -m; done | sort -n | tail -n 1)
+check "deep rows fit 80 columns (widest $width)" [ "$width" -le 80 ]
+check "the gutter counts hidden levels" sh -c "$TM capture-pane -p -t dp | grep -q '^+26 .*call-29'"
+check "no N: depth prefix any more" sh -c "! $TM capture-pane -p -t dp | grep -q '[0-9]:'"
+keys dp q
 
 finish

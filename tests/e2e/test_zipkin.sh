@@ -10,7 +10,7 @@
 # the refusals counted in `tracecli stats`.
 . tests/e2e/lib.sh
 
-for tool in curl jq gzip; do
+for tool in curl jq gzip xxd python3; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		skip "$tool is not installed"
 		finish
@@ -214,6 +214,18 @@ check_eq "zipkin.rejected.protocol counts type, encoding, method, path" \
 	"$(stat zipkin.rejected.protocol)" 4
 check_eq "zipkin.requests counts every request" "$(stat zipkin.requests)" 31
 check "zipkin.bytes counts the bodies" test "$(stat zipkin.bytes)" -gt "$LIMIT"
+
+# A span without a timestamp is the pipeline's to refuse: the others of
+# the request are kept, and the 202 says how many were not.
+T5=$(head -c 16 /dev/urandom | xxd -p | tr -d '\n')
+printf '[{"traceId":"%s","id":"0a0b0c0d0e0f0102"},{"traceId":"%s","id":"0102030405060708","name":"kept","timestamp":%s,"duration":5}]' \
+	"$T5" "$T5" "$NOW" >"$TMP/notime.json"
+check_eq "a span without timestamp among good ones: 202" \
+	"$(post "$TMP/notime.json")" 202
+check "the 202 says one span was rejected, and why" \
+	grep -q "1 of 2 spans rejected: timestamps" "$TMP/resp.body"
+check_eq "the good span of that request is stored" \
+	"$(field "$T5" 0102030405060708 .name)" kept
 
 stop_pid "$COLL_PID" TERM
 check_eq "collector stops cleanly on SIGTERM" "$?" 0

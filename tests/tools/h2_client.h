@@ -64,7 +64,8 @@ h2_read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 	(void)user;
 	if (n > len)
 		n = len;
-	memcpy(buf, k->body + k->off, n);
+	if (n > 0) /* an empty body is NULL: memcpy may not take it */
+		memcpy(buf, k->body + k->off, n);
 	k->off += n;
 	if (k->off == k->len) {
 		if (k->hold_open)

@@ -250,6 +250,71 @@ test_counters(void **state)
 	    &test_stats.rejected[STATS_REJECT_PROTOCOL]) - proto0, 1);
 }
 
+/* Starts a server of its own with o's limits (echo handler). */
+static http_server *
+start_with(const http_server_options *o)
+{
+	http_server *s = NULL;
+	char *cause = NULL;
+
+	if (http_server_start(&s, "127.0.0.1:0", o, echo, NULL, &cause) != 0)
+		fail_msg("http_server_start: %s", cause);
+	return s;
+}
+
+/* True when the server closed fd without answering. */
+static bool
+closed_unanswered(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) <= 0; /* EOF or reset; 10 s receive limit */
+}
+
+/* Connections over max_connections are closed at once; the ones within
+ * are served. */
+static void
+test_connection_limit(void **state)
+{
+	static const char get_a[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+	http_server_options o = { .max_connections = 2 };
+	http_server *s = start_with(&o);
+	struct response r;
+	int a, b, c;
+
+	(void)state;
+	a = dial(http_server_port(s));
+	b = dial(http_server_port(s));
+	send_all(a, get_a, strlen(get_a));
+	assert_int_equal(read_response(a, &r), 0); /* a is being served */
+	c = dial(http_server_port(s));
+	send_all(c, get_a, strlen(get_a));
+	assert_true(closed_unanswered(c));
+	close(c);
+	close(a);
+	close(b);
+	http_server_stop(s);
+}
+
+/* A connection that stops sending mid-request is closed after the idle
+ * timeout, without an answer. */
+static void
+test_idle_timeout(void **state)
+{
+	static const char part[] =
+	    "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nabc";
+	http_server_options o = { .timeout_s = 1 };
+	http_server *s = start_with(&o);
+	int fd;
+
+	(void)state;
+	fd = dial(http_server_port(s));
+	send_all(fd, part, sizeof part - 1);
+	assert_true(closed_unanswered(fd));
+	close(fd);
+	http_server_stop(s);
+}
+
 static void
 test_start_errors(void **state)
 {
@@ -294,6 +359,8 @@ main(void)
 	    cmocka_unit_test(test_unknown_transfer_coding),
 	    cmocka_unit_test(test_responses),
 	    cmocka_unit_test(test_counters),
+	    cmocka_unit_test(test_connection_limit),
+	    cmocka_unit_test(test_idle_timeout),
 	    cmocka_unit_test(test_start_errors),
 	};
 

@@ -12,6 +12,7 @@
 
 #include "daemon/collector.h"
 #include "format/hist.h"
+#include "format/attr_text.h"
 #include "index/index.h"
 #include "format/keys.h"
 
@@ -320,7 +321,7 @@ test_value_text_ints(void **state)
 	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
 		v.int_value = ints[i];
 		snprintf(want, sizeof want, "%" PRId64, ints[i]);
-		assert_true(index_value_text(&v, buf, sizeof buf, &out, &len));
+		assert_true(attr_text(&v, buf, sizeof buf, &out, &len));
 		assert_string_equal(out, want);
 		assert_int_equal(len, strlen(want));
 	}

@@ -578,7 +578,7 @@ test_encode_invalid_utf8(void **state)
 
 /* ------------------------------------------------------------ decode rules */
 
-/* The example of protocol-facts.md section 3, upper-case hex included. */
+/* The example of docs/PROTOCOL.md §3, upper-case hex included. */
 static void
 test_decode_spec_example(void **state)
 {

@@ -1,6 +1,5 @@
 /* Unit tests for tracecli's derived views, no curses: deep-tree gutter,
- * fitted tables, trace statistics, the diff of two traces, service
- * dependencies. */
+ * fitted tables, trace statistics, the diff of two traces. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -181,34 +180,6 @@ test_diff(void **state)
 	fx_free(&fb);
 }
 
-static void
-test_deps(void **state)
-{
-	fx f = {0};
-	model_trace m;
-	deps d = {0};
-
-	(void)state;
-	fx_checkout(&f);
-	assert_int_equal(model_build(&m, f.rs, f.n, SAN_UTF8), 0);
-	deps_add_trace(&d, &m);
-	deps_add_trace(&d, &m);
-	deps_finish(&d);
-	/* cart.get -> GET /cart and charge -> POST /charge cross services;
-	 * the orphan retry.callback has no caller. */
-	assert_int_equal(d.n, 2);
-	assert_int_equal(d.traces, 2);
-	assert_string_equal(d.edges[0].caller, "frontend");
-	assert_string_equal(d.edges[0].callee, "cart");
-	assert_int_equal(d.edges[0].calls, 2);
-	assert_int_equal(d.edges[0].p99_ns, 13 * FX_MS);
-	assert_string_equal(d.edges[1].callee, "payments");
-	assert_int_equal(d.edges[1].errors, 2);
-	deps_free(&d);
-	model_free(&m);
-	fx_free(&f);
-}
-
 int
 main(void)
 {
@@ -217,7 +188,6 @@ main(void)
 		cmocka_unit_test(test_table_fit),
 		cmocka_unit_test(test_trace_stats),
 		cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_deps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,21 @@
+/*
+ * attr_text.h - the text an attribute value is searched by: the RocksDB
+ * index's attribute postings and the ClickHouse backend's attribute rows
+ * both store it, and search compares the asked value with it.
+ */
+#ifndef COLLECTOR_FORMAT_ATTR_TEXT_H
+#define COLLECTOR_FORMAT_ATTR_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "otlp_types.h"
+
+/* attr_text renders a scalar AnyValue as the text that attribute search
+ * compares with (strings as is, ints in decimal, bools as true/false,
+ * doubles shortest round-trip). Returns false for arrays, kvlists, bytes
+ * and unset values. *out points into buf or the value. */
+bool attr_text(const AnyValue *v, char *buf, size_t buflen,
+    const char **out, size_t *out_len);
+
+#endif /* COLLECTOR_FORMAT_ATTR_TEXT_H */
