@@ -125,7 +125,7 @@ nng_get_trace(nng_socket s, const uint8_t *id)
 
 /* A Search of 20, then every trace found; returns microseconds. */
 static double
-nng_search(nng_socket s, const char *svc, uint64_t lo, uint64_t hi)
+nng_search(nng_socket s, char *svc, uint64_t lo, uint64_t hi)
 {
 	Tracequery__V1__Request req;
 	Tracequery__V1__Search se;
@@ -134,7 +134,7 @@ nng_search(nng_socket s, const char *svc, uint64_t lo, uint64_t hi)
 
 	tracequery__v1__request__init(&req);
 	tracequery__v1__search__init(&se);
-	se.service = (char *)(uintptr_t)svc;
+	se.service = svc;
 	se.limit = 20;
 	se.start_unix_nano = lo;
 	se.end_unix_nano = hi;

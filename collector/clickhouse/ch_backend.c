@@ -20,6 +20,7 @@
 #define BLOCK_SPANS 100000    /* a block ships once it holds this many */
 #define STOP_SHIP_MS 5000     /* at close, ship what can go this fast */
 #define RETRY_AFTER_MS 1000
+#define QUERY_SYNC_MS 1000    /* a query waits this long for the spool */
 
 typedef struct ch_backend {
 	backend base;
@@ -73,13 +74,18 @@ ch_flush(backend *b)
 	shipper_kick(cb->sh);
 }
 
-/* A query context; on a cluster the shards are loaded once. */
+/* A query context; on a cluster the shards are loaded once. As the
+ * RocksDB backend writes its index before a query, the spool is shipped
+ * first (waiting at most QUERY_SYNC_MS), so a query sees every span this
+ * collector acknowledged; other collectors' spans show after their
+ * flush_ms and shipping. */
 static response *
 make_ctx(ch_backend *cb, ch_query_ctx *q)
 {
 	char *cause = NULL;
 	response *r = NULL;
 
+	(void)shipper_sync(cb->sh, QUERY_SYNC_MS);
 	memset(q, 0, sizeof *q);
 	q->c = cb->c;
 	q->cluster = cb->spec.cluster != NULL;
@@ -145,6 +151,15 @@ ch_operations(backend *b, const Tracequery__V1__ListOperations *lo)
 	response *r = make_ctx((ch_backend *)b, &q);
 
 	return r != NULL ? r : ch_query_operations(&q, lo);
+}
+
+static response *
+ch_dependencies(backend *b, const Tracequery__V1__Dependencies *d)
+{
+	ch_query_ctx q;
+	response *r = make_ctx((ch_backend *)b, &q);
+
+	return r != NULL ? r : ch_query_dependencies(&q, d);
 }
 
 static void
@@ -214,6 +229,7 @@ static const backend_ops ch_ops = {
 	.slow = ch_slow,
 	.services = ch_services,
 	.operations = ch_operations,
+	.dependencies = ch_dependencies,
 	.stats = ch_stats,
 	.retention_run = ch_retention,
 	.close = ch_close,

@@ -2,7 +2,7 @@
  * ch_query.h - the query protocol (proto/tracequery.proto) answered from
  * ClickHouse: get-trace (ch_query_trace.c), search (ch_query_search.c),
  * slow spans and percentiles (ch_query_slow.c), services and operations
- * (ch_query_catalog.c). Each builds one or two SELECTs with every request
+ * (ch_query_catalog.c), dependencies (ch_query_deps.c). Each builds one or two SELECTs with every request
  * string quoted (ch_sql.h), reads the RowBinary reply (rowbinary.h) and
  * fills a Response shaped as the RocksDB backend's. Thread-safe.
  */
@@ -61,5 +61,23 @@ response *ch_query_slow(ch_query_ctx *q, const Tracequery__V1__Slow *s);
 response *ch_query_services(ch_query_ctx *q);
 response *ch_query_operations(ch_query_ctx *q,
     const Tracequery__V1__ListOperations *lo);
+response *ch_query_dependencies(ch_query_ctx *q,
+    const Tracequery__V1__Dependencies *d);
+
+/* The reply decoders (RowBinary from the server: untrusted, fuzzed by
+ * tests/fuzz/fuzz_clickhouse_reply.c). Each appends what it decoded to
+ * the result and returns false when the reply is malformed. */
+bool ch_query_trace_decode(const uint8_t *p, size_t len,
+    Tracequery__V1__TraceResult *tr);
+bool ch_query_search_decode(const uint8_t *p, size_t len,
+    Tracequery__V1__SearchResult *sr);
+bool ch_query_slow_decode_top(const uint8_t *p, size_t len,
+    Tracequery__V1__SlowResult *sr);
+struct hist;
+bool ch_query_deps_decode(const uint8_t *p, size_t len,
+    Tracequery__V1__DependenciesResult *dr);
+/* all (NULL: none) sums every pair's histogram. */
+bool ch_query_slow_decode_hists(const uint8_t *p, size_t len,
+    Tracequery__V1__SlowResult *sr, struct hist *all);
 
 #endif /* COLLECTOR_CLICKHOUSE_CH_QUERY_H */

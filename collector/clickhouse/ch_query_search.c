@@ -132,6 +132,22 @@ read_summary(rowbinary_reader *r)
 	return ts;
 }
 
+bool
+ch_query_search_decode(const uint8_t *p, size_t len,
+    Tracequery__V1__SearchResult *sr)
+{
+	rowbinary_reader r;
+
+	rowbinary_reader_init(&r, p, len);
+	while (r.ok && r.left > 0) {
+		Tracequery__V1__TraceSummary *ts = read_summary(&r);
+
+		if (ts != NULL)
+			CH_APPEND(sr->traces, sr->n_traces, ts);
+	}
+	return r.ok;
+}
+
 response *
 ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s)
 {
@@ -140,9 +156,9 @@ ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s)
 	uint32_t limit = s->limit ? s->limit : DEFAULT_LIMIT;
 	Tracequery__V1__SearchResult *sr;
 	rowbinary_buf sql = { 0 };
-	rowbinary_reader r;
 	ch_reply rep;
 	response *resp;
+	bool ok;
 
 	for (size_t i = 0; i < s->n_attributes; i++)
 		if (s->attributes[i]->key[0] == '\0')
@@ -157,15 +173,9 @@ ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s)
 		return resp;
 	sr = xmalloc(sizeof *sr);
 	tracequery__v1__search_result__init(sr);
-	rowbinary_reader_init(&r, rep.data, rep.len);
-	while (r.ok && r.left > 0) {
-		Tracequery__V1__TraceSummary *ts = read_summary(&r);
-
-		if (ts != NULL)
-			CH_APPEND(sr->traces, sr->n_traces, ts);
-	}
+	ok = ch_query_search_decode(rep.data, rep.len, sr);
 	ch_reply_fini(&rep);
-	if (!r.ok) {
+	if (!ok) {
 		tracequery__v1__search_result__free_unpacked(sr, NULL);
 		return ch_query_bad_reply();
 	}

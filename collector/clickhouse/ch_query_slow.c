@@ -5,7 +5,8 @@
  * (format/hist.h, computed at ingest into span_index.dur_bucket) counted
  * per service, operation and bucket in ClickHouse, then read with
  * hist_quantile: the same histogram, and so the same figures (at most
- * 1.6% above the exact value), as the RocksDB backend gives. A span
+ * 1.6% above the exact value), as the RocksDB backend gives, over the
+ * same whole minutes of the window. A span
  * stored twice (a resend outside ClickHouse's deduplication) counts twice
  * here.
  */
@@ -17,6 +18,7 @@
 #include "format/hist.h"
 
 #define DEFAULT_TOP 20
+#define MINUTE_NS 60000000000ull
 #define MAX_TOP 1000
 
 static void
@@ -35,28 +37,13 @@ add_filters(rowbinary_buf *sql, const Tracequery__V1__Slow *s,
 	}
 }
 
-static response *
-top_spans(ch_query_ctx *q, const Tracequery__V1__Slow *s, const ch_window *w,
+bool
+ch_query_slow_decode_top(const uint8_t *p, size_t len,
     Tracequery__V1__SlowResult *sr)
 {
-	uint32_t top = s->top ? s->top : DEFAULT_TOP;
-	rowbinary_buf sql = { 0 };
 	rowbinary_reader r;
-	ch_reply rep;
-	response *err;
-	char all[64];
 
-	ch_sql_add(&sql, "SELECT trace_id, span_id, service, name, duration_ns, "
-	    "start_ns FROM %s", ch_query_table(q, "span_index", all,
-	    sizeof all));
-	add_filters(&sql, s, w);
-	ch_sql_add(&sql, " ORDER BY duration_ns DESC, start_ns DESC LIMIT 1 "
-	    "BY trace_id, span_id LIMIT %u", top > MAX_TOP ? MAX_TOP : top);
-	err = ch_query_run(q, ch_sql_text(&sql), &rep);
-	rowbinary_buf_free(&sql);
-	if (err != NULL)
-		return err;
-	rowbinary_reader_init(&r, rep.data, rep.len);
+	rowbinary_reader_init(&r, p, len);
 	while (r.ok && r.left > 0) {
 		Tracequery__V1__SlowSpan *sp = xmalloc(sizeof *sp);
 
@@ -77,8 +64,33 @@ top_spans(ch_query_ctx *q, const Tracequery__V1__Slow *s, const ch_window *w,
 			sp->name = xstrdup("");
 		CH_APPEND(sr->spans, sr->n_spans, sp);
 	}
+	return r.ok;
+}
+
+static response *
+top_spans(ch_query_ctx *q, const Tracequery__V1__Slow *s, const ch_window *w,
+    Tracequery__V1__SlowResult *sr)
+{
+	uint32_t top = s->top ? s->top : DEFAULT_TOP;
+	rowbinary_buf sql = { 0 };
+	ch_reply rep;
+	response *err;
+	char all[64];
+	bool ok;
+
+	ch_sql_add(&sql, "SELECT trace_id, span_id, service, name, duration_ns, "
+	    "start_ns FROM %s", ch_query_table(q, "span_index", all,
+	    sizeof all));
+	add_filters(&sql, s, w);
+	ch_sql_add(&sql, " ORDER BY duration_ns DESC, start_ns DESC LIMIT 1 "
+	    "BY trace_id, span_id LIMIT %u", top > MAX_TOP ? MAX_TOP : top);
+	err = ch_query_run(q, ch_sql_text(&sql), &rep);
+	rowbinary_buf_free(&sql);
+	if (err != NULL)
+		return err;
+	ok = ch_query_slow_decode_top(rep.data, rep.len, sr);
 	ch_reply_fini(&rep);
-	return r.ok ? NULL : ch_query_bad_reply();
+	return ok ? NULL : ch_query_bad_reply();
 }
 
 static Tracequery__V1__OperationPercentiles *
@@ -115,7 +127,6 @@ close_pair(Tracequery__V1__SlowResult *sr, const char *svc, const char *op,
 	memset(h, 0, sizeof *h);
 }
 
-/* Reads (service, name, bucket, count, max) rows, sorted by pair. */
 static bool
 read_hists(rowbinary_reader *r, Tracequery__V1__SlowResult *sr, hist *all)
 {
@@ -161,12 +172,34 @@ read_hists(rowbinary_reader *r, Tracequery__V1__SlowResult *sr, hist *all)
 	return r->ok;
 }
 
+bool
+ch_query_slow_decode_hists(const uint8_t *p, size_t len,
+    Tracequery__V1__SlowResult *sr, hist *all)
+{
+	rowbinary_reader r;
+
+	rowbinary_reader_init(&r, p, len);
+	return read_hists(&r, sr, all);
+}
+
+/* The percentiles' window: whole minutes, as the RocksDB backend sums
+ * its per-minute histograms (the minutes holding w's ends included). */
+static ch_window
+minute_window(const ch_window *w)
+{
+	ch_window m;
+
+	m.from = w->from / MINUTE_NS * MINUTE_NS;
+	m.to = w->to / MINUTE_NS * MINUTE_NS + MINUTE_NS - 1;
+	return m;
+}
+
 static response *
 percentiles(ch_query_ctx *q, const Tracequery__V1__Slow *s,
     const ch_window *w, Tracequery__V1__SlowResult *sr, hist *all)
 {
+	ch_window mw = minute_window(w);
 	rowbinary_buf sql = { 0 };
-	rowbinary_reader r;
 	ch_reply rep;
 	response *err;
 	char tbl[64];
@@ -174,15 +207,15 @@ percentiles(ch_query_ctx *q, const Tracequery__V1__Slow *s,
 	ch_sql_add(&sql, "SELECT service, name, dur_bucket, count(), "
 	    "max(duration_ns) FROM %s", ch_query_table(q, "span_index", tbl,
 	    sizeof tbl));
-	add_filters(&sql, s, w);
+	add_filters(&sql, s, &mw);
 	ch_sql_add(&sql, " GROUP BY service, name, dur_bucket ORDER BY "
 	    "service, name, dur_bucket");
 	err = ch_query_run(q, ch_sql_text(&sql), &rep);
 	rowbinary_buf_free(&sql);
 	if (err != NULL)
 		return err;
-	rowbinary_reader_init(&r, rep.data, rep.len);
-	err = read_hists(&r, sr, all) ? NULL : ch_query_bad_reply();
+	err = ch_query_slow_decode_hists(rep.data, rep.len, sr, all) ? NULL :
+	    ch_query_bad_reply();
 	ch_reply_fini(&rep);
 	return err;
 }

@@ -158,11 +158,11 @@ rebuild_fini(rebuild *rb)
 
 /* Reads (origin, span) rows into rb; false when the reply is malformed. */
 static bool
-read_spans(const ch_reply *rep, rebuild *rb)
+read_spans(const uint8_t *p, size_t len, rebuild *rb)
 {
 	rowbinary_reader r;
 
-	rowbinary_reader_init(&r, rep->data, rep->len);
+	rowbinary_reader_init(&r, p, len);
 	while (r.ok && r.left > 0) {
 		const uint8_t *ob, *sb;
 		size_t olen, slen;
@@ -180,6 +180,19 @@ read_spans(const ch_reply *rep, rebuild *rb)
 		CH_APPEND(ss->spans, ss->n_spans, sp);
 	}
 	return r.ok;
+}
+
+bool
+ch_query_trace_decode(const uint8_t *p, size_t len,
+    Tracequery__V1__TraceResult *tr)
+{
+	rebuild rb = { 0 };
+	bool ok = read_spans(p, len, &rb);
+
+	tr->resource_spans = rb.groups;
+	tr->n_resource_spans = rb.n_groups;
+	rebuild_fini(&rb);
+	return ok;
 }
 
 static response *
@@ -231,7 +244,7 @@ ch_query_get_trace(ch_query_ctx *q, const Tracequery__V1__GetTrace *g)
 	rowbinary_buf_free(&sql);
 	if (r != NULL)
 		return r;
-	if (!read_spans(&rep, &rb)) {
+	if (!read_spans(rep.data, rep.len, &rb)) {
 		r = ch_query_bad_reply();
 		for (size_t i = 0; i < rb.n_groups; i++)
 			opentelemetry__proto__trace__v1__resource_spans__free_unpacked(

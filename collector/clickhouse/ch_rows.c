@@ -131,6 +131,10 @@ put_index_row(rowbinary_buf *w, const backend_span *bs)
 	rowbinary_put_u16(w, (uint16_t)hist_index(d));
 	rowbinary_put_bytes(w, sp->trace_id.data, 16);
 	rowbinary_put_bytes(w, sp->span_id.data, 8);
+	if (sp->parent_span_id.len == 8)
+		rowbinary_put_bytes(w, sp->parent_span_id.data, 8);
+	else
+		rowbinary_put_bytes(w, "\0\0\0\0\0\0\0\0", 8);
 	rowbinary_put_u8(w, sp->parent_span_id.len == 0);
 	rowbinary_put_u8(w, sp->status ? (uint8_t)sp->status->code : 0);
 	rowbinary_put_u8(w, (uint8_t)sp->kind);

@@ -39,7 +39,8 @@ static const table_def v1[] = {
 	{ "span_index",
 	  "start_date Date, service String, name String, start_ns UInt64, "
 	  "duration_ns UInt64, dur_bucket UInt16, trace_id FixedString(16), "
-	  "span_id FixedString(8), is_root UInt8, status UInt8, kind UInt8, "
+	  "span_id FixedString(8), parent_span_id FixedString(8), "
+	  "is_root UInt8, status UInt8, kind UInt8, "
 	  "attr_keys Array(String), attr_values Array(String)",
 	  "MergeTree",
 	  "PARTITION BY start_date ORDER BY (service, name, start_ns)",

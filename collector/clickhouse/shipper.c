@@ -11,7 +11,7 @@
 #include "daemon/log.h"
 
 #define INSERT_TIMEOUT_MS 120000
-#define QUORUM_TIMEOUT_MS 15000
+#define QUORUM_TIMEOUT_MS 10000
 #define IDLE_WAIT_MS 50
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ struct spool {
 	char *dir;
 	uint64_t max_bytes;
 	bool sync;
+	int lock_fd;        /* DIR/LOCK, flock'd: one collector per spool */
 	pthread_mutex_t mu; /* guards everything below */
 	int fd;             /* the open segment, -1 before its first record */
 	uint64_t open_seq, open_spans, open_bytes, open_since_ns;
@@ -164,6 +166,25 @@ load_dir(spool *s, char **cause)
 	return rv;
 }
 
+/* Takes the spool's lock: two collectors appending to one spool would
+ * interleave segments. */
+static int
+lock_dir(spool *s, char **cause)
+{
+	char *p;
+
+	xasprintf(&p, "%s/LOCK", s->dir);
+	s->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(p);
+	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		xasprintf(cause, "spool %s: %s", s->dir, s->lock_fd < 0 ?
+		    strerror(errno) : "in use by another collector (each "
+		    "collector needs its own spool=DIR)");
+		return -1;
+	}
+	return 0;
+}
+
 int
 spool_open(spool **out, const char *dir, uint64_t max_bytes, bool sync,
     char **cause)
@@ -174,10 +195,11 @@ spool_open(spool **out, const char *dir, uint64_t max_bytes, bool sync,
 	s->max_bytes = max_bytes;
 	s->sync = sync;
 	s->fd = -1;
+	s->lock_fd = -1;
 	s->open_seq = 1;
 	pthread_mutex_init(&s->mu, NULL);
 	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) ||
-	    load_dir(s, cause) != 0) {
+	    lock_dir(s, cause) != 0 || load_dir(s, cause) != 0) {
 		if (*cause == NULL)
 			xasprintf(cause, "spool %s: %s", dir, strerror(errno));
 		spool_close(s);
@@ -194,6 +216,8 @@ spool_close(spool *s)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	pthread_mutex_destroy(&s->mu);
 	free(s->dir);
 	free(s);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <trace/trace.h> /* TRACE_VERSION_STRING: one version for the project */
+
 #include "daemon/collector.h"
 
 void
@@ -58,7 +60,8 @@ config_usage(FILE *f)
 "  --tls-ca FILE            PEM CA(s) that sign client certificates\n"
 "  --tls-verify-clients     require a client certificate signed by\n"
 "                           --tls-ca (mutual TLS)\n"
-"  --help                   this text\n");
+"  --help                   this text\n"
+"  --version                print the version\n");
 }
 
 /* Parses a size with an optional k/m/g suffix (powers of 1024). */
@@ -82,13 +85,26 @@ parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+/* NNG 1.5.2's URL parser reads past the end of a URL with userinfo
+ * ("tcp://@", "tcp://x@": found by fuzz_tracecli_args), and no listener
+ * URL needs one: refuse any '@' before NNG sees it. */
+static int
+check_nng_url(const char *flag, const char *url, char **cause)
+{
+	if (strchr(url, '@') == NULL)
+		return 0;
+	xasprintf(cause, "%s %s: a listener URL has no user part ('@')", flag,
+	    url);
+	return -1;
+}
+
 int
 config_parse(config *c, int argc, char **argv, char **cause)
 {
 	enum { O_DB = 256, O_LISTEN, O_QUERY, O_OTLP, O_RET, O_SYNC, O_MAX,
 		O_READY, O_LOG, O_HELP, O_IW, O_QW, O_TLS_CERT, O_TLS_KEY,
 		O_TLS_CA, O_TLS_VERIFY, O_IFLUSH, O_IFLUSH_SPANS, O_OTLP_GRPC,
-		O_STORE };
+		O_STORE, O_VERSION };
 	enum { O_JAEGER_HTTP = 0x400, O_UI_DIR };
 	enum { O_ZIPKIN = 0x500 };
 	static const struct option opts[] = {
@@ -109,6 +125,7 @@ config_parse(config *c, int argc, char **argv, char **cause)
 		{ "ready-file", required_argument, NULL, O_READY },
 		{ "log-level", required_argument, NULL, O_LOG },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ "tls-cert", required_argument, NULL, O_TLS_CERT },
 		{ "tls-key", required_argument, NULL, O_TLS_KEY },
 		{ "tls-ca", required_argument, NULL, O_TLS_CA },
@@ -148,9 +165,13 @@ config_parse(config *c, int argc, char **argv, char **cause)
 				    CONFIG_MAX_LISTEN);
 				return -1;
 			}
+			if (check_nng_url("--listen", optarg, cause) != 0)
+				return -1;
 			c->listen[c->n_listen++] = optarg;
 			break;
 		case O_QUERY:
+			if (check_nng_url("--query-listen", optarg, cause) != 0)
+				return -1;
 			c->query_listen = optarg;
 			break;
 		case O_OTLP:
@@ -246,6 +267,9 @@ config_parse(config *c, int argc, char **argv, char **cause)
 		case 'h':
 		case O_HELP:
 			config_usage(stdout);
+			return 1;
+		case O_VERSION:
+			printf("tracecollector %s\n", TRACE_VERSION_STRING);
 			return 1;
 		default:
 			xasprintf(cause, "unknown or incomplete option '%s'",

@@ -421,6 +421,7 @@ v1_trace(const jaeger_source *src, const char *hex, const jaeger_arg *args,
 	unsigned status;
 	char *err = NULL;
 	response *r;
+	json_t *data;
 
 	if (jaeger_params_trace_id(hex, id) != 0)
 		return jaeger_api_error(out, false, 400,
@@ -434,8 +435,7 @@ v1_trace(const jaeger_source *src, const char *hex, const jaeger_arg *args,
 	if (r == NULL)
 		return jaeger_api_error(out, false, status, status == 404 ?
 		    "trace not found" : "the store could not read the trace");
-	json_t *data = json_array();
-
+	data = json_array();
 	append_trace(data, r);
 	envelope(out, data, 0, 0, NULL, pretty(args, n));
 }

@@ -42,6 +42,11 @@ typedef struct jaeger_reply {
 bool jaeger_api_handle(const jaeger_source *src, const char *path,
     const jaeger_arg *args, size_t n, uint64_t now_ns, jaeger_reply *out);
 
+/* jaeger_api_transform answers POST /api/transform: the OTLP JSON
+ * document body (len bytes) as Jaeger traces, one per trace ID, stored
+ * nowhere (jaeger_transform.c). */
+void jaeger_api_transform(const char *body, size_t len, jaeger_reply *out);
+
 /* jaeger_api_error fills out with a v1 error envelope (or v3's
  * {"error":{...}} when v3) of status and msg. */
 void jaeger_api_error(jaeger_reply *out, bool v3, unsigned status,

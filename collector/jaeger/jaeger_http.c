@@ -1,6 +1,6 @@
 /*
  * jaeger_http.c - the Jaeger query listener (jaeger_http.h): checks the
- * method and the size of a request, turns its decoded arguments into
+ * method (GET; POST only for /api/transform) and the size of a request, turns its decoded arguments into
  * jaeger_args, and sends what jaeger_api.c or the UI answers. Counts
  * every request and refusal as jaeger_http.* (daemon/stats.h).
  */
@@ -15,7 +15,9 @@
 #include "net/http_server.h"
 
 #define JSON_TYPE "application/json"
-#define BODY_LIMIT (64u << 10) /* GETs carry none: refuse anything big */
+/* Only POST /api/transform has a body: an OTLP JSON file to draw. */
+#define BODY_LIMIT (8u << 20)
+#define TRANSFORM_PATH "/api/transform"
 #define MAX_CONNECTIONS 64
 #define TIMEOUT_S 30
 
@@ -87,7 +89,12 @@ refuse(const http_request *req, const arg_list *args, bool api,
 	jaeger_reply r = { 0 };
 	bool v3 = strncmp(http_request_path(req), "/api/v3/", 8) == 0;
 
-	if (strcmp(m, "GET") != 0 && (api || strcmp(m, "HEAD") != 0)) {
+	if (strcmp(http_request_path(req), TRANSFORM_PATH) == 0 &&
+	    strcmp(m, "POST") != 0) {
+		jaeger_api_error(&r, false, 405, "method not allowed: use POST");
+		http_response_header(res, "Allow", "POST");
+	} else if (strcmp(http_request_path(req), TRANSFORM_PATH) != 0 &&
+	    strcmp(m, "GET") != 0 && (api || strcmp(m, "HEAD") != 0)) {
 		jaeger_api_error(&r, v3, 405, "method not allowed: use GET");
 		http_response_header(res, "Allow", api ? "GET" : "GET, HEAD");
 	} else if (http_request_body_too_large(req)) {
@@ -142,6 +149,12 @@ handle(void *arg, const http_request *req, http_response *res)
 	    JAEGER_HTTP_MAX_INFLIGHT) {
 		jaeger_api_error(&r, strncmp(path, "/api/v3/", 8) == 0, 503,
 		    "busy: too many queries at once, retry");
+		send_reply(res, &r, true);
+	} else if (strcmp(path, TRANSFORM_PATH) == 0) {
+		size_t len;
+		const uint8_t *body = http_request_body(req, &len);
+
+		jaeger_api_transform((const char *)body, len, &r);
 		send_reply(res, &r, true);
 	} else {
 		jaeger_api_handle(&h->source, path, args->args, args->n,

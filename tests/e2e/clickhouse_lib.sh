@@ -189,23 +189,23 @@ ch_kill9() { eval "kill -9 \$CH_PID_$1; wait \$CH_PID_$1 2>/dev/null"; }
 ch_stop() { eval "kill -TERM \$CH_PID_$1; wait \$CH_PID_$1 2>/dev/null"; }
 ch_restart() { ch_launch "$1"; ch_wait "$1"; }
 
-# start_ch_collector NAME STORE-SPEC [flags...]: tracecollector over
-# ClickHouse, ipc sockets under $TMP; sets COLL_PID, COLL_INGEST,
-# COLL_QUERY.
+# start_ch_collector NAME STORE-SPEC [flags...]: lib.sh's start_collector
+# with --store (the last store flag wins over its --db), restartable under
+# the same NAME; a cluster's first start creates the schema on every
+# server, so it may take longer.
 start_ch_collector() {
 	name=$1 spec=$2
 	shift 2
-	COLL_INGEST="ipc://$TMP/$name-ingest.sock"
-	COLL_QUERY="ipc://$TMP/$name-query.sock"
 	rm -f "$TMP/$name.ready"
-	"$BIN/tracecollector" --store "$spec" --listen "$COLL_INGEST" \
-		--query-listen "$COLL_QUERY" --otlp-http none --otlp-grpc off --jaeger-http off --zipkin off \
-		--ready-file "$TMP/$name.ready" "$@" >>"$TMP/$name.log" 2>&1 &
-	COLL_PID=$!
-	track "$COLL_PID"
-	if ! wait_for_file "$TMP/$name.ready" 60; then
-		echo "collector $name did not start:" >&2
-		cat "$TMP/$name.log" >&2
-		return 1
-	fi
+	start_collector "$name" --store "$spec" "$@"
+}
+[ "$COLL_START_SECONDS" -lt 60 ] && COLL_START_SECONDS=60
+
+# wait_lines FILE N PID: waits until FILE has more than N lines (a
+# sender's record of acknowledged spans), or PID has ended.
+wait_lines() {
+	while [ "$(wc -l 2>/dev/null <"$1" || echo 0)" -le "$2" ]; do
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.05
+	done
 }

@@ -36,6 +36,18 @@ refused --otlp-http "127.0.0.1:$PORT" otlp
 refused --zipkin "127.0.0.1:$PORT" zipkin
 refused --zipkin "https://127.0.0.1:$PORT" zipkin-tls
 
+# A listener URL with a user part is a usage error before NNG parses it
+# (NNG 1.5.2 reads past the end of "tcp://x@"), and nothing is created.
+"$BIN/tracecollector" --db "$TMP/at-db" --listen 'tcp://x@' \
+	>"$TMP/at.log" 2>&1
+check_eq "a listener URL with '@' is a usage error" "$?" 2
+check "... naming the flag" grep -q -- "--listen tcp://x@: a listener URL" \
+	"$TMP/at.log"
+check "... and creating no store" test ! -e "$TMP/at-db"
+check_eq "--version" "$("$BIN/tracecollector" --version)" \
+	"tracecollector $(sed -n 's/.*TRACE_VERSION_STRING "\(.*\)"/\1/p' \
+	libtrace/include/trace/trace.h)"
+
 # The same flags with a free port start normally (the check is not a
 # blanket refusal): port 0 picks one.
 start_collector ok --otlp-http 127.0.0.1:0 &&

@@ -84,6 +84,31 @@ golden multi_get 200 "/api/traces?traceID=$T1&traceID=$T2&traceID=00000000000000
 golden dependencies 200 "/api/dependencies?endTs=$((T0_US / 1000 + 60000))&lookback=120000"
 golden dependencies_empty 200 "/api/dependencies?endTs=$((T0_US / 1000 - 60000))&lookback=1000"
 
+# POST /api/transform (the UI's "Upload"): OTLP JSON in, Jaeger traces
+# out, nothing stored.
+get -X POST -H 'Content-Type: application/json' \
+	--data-binary "@$GOLD/seed.json" "$J/api/transform"
+if [ "${JAEGER_GOLDEN_UPDATE:-}" = 1 ]; then
+	jq -S . "$TMP/body" >"$GOLD/transform.json"
+fi
+check "transform: the seed as Jaeger traces ($STATUS)" \
+	sh -c "[ $STATUS = 200 ] && jq -S . '$TMP/body' | cmp -s - '$GOLD/transform.json'"
+# The same spans as stored, so the same services and span count as the
+# stored trace (processes may be numbered in another order).
+jq -c '[.data[] | select(.traceID == "'$T1'") |
+	([.processes[].serviceName] | unique), (.spans | length)]' \
+	"$TMP/body" >"$TMP/t1_up.json"
+jq -c '[.data[0] | ([.processes[].serviceName] | unique),
+	(.spans | length)]' "$GOLD/trace_t1.json" >"$TMP/t1_st.json"
+check "transform draws a trace as the stored one" \
+	cmp -s "$TMP/t1_up.json" "$TMP/t1_st.json"
+get -X POST --data-binary '{"resourceSpans":[{' "$J/api/transform"
+check "transform of a broken document: 400" \
+	sh -c "[ $STATUS = 400 ] && jq -e '.errors[0].code == 400' '$TMP/body' >/dev/null"
+get "$J/api/transform"
+check "GET /api/transform is 405 with Allow: POST" \
+	sh -c "[ $STATUS = 405 ] && grep -qi '^Allow: POST' '$TMP/hdr'"
+
 # ---------------------------------------------------------------- v3
 golden v3_services 200 /api/v3/services
 golden v3_operations 200 '/api/v3/operations?service=cart'

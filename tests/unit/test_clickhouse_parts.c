@@ -257,7 +257,7 @@ static void
 test_spool_cycle(void **state)
 {
 	char *dir = temp_dir(), *cause = NULL;
-	spool *sp;
+	spool *sp, *sp2;
 	spool_state st;
 	uint64_t seq;
 	uint8_t *data, done;
@@ -266,6 +266,11 @@ test_spool_cycle(void **state)
 
 	(void)state;
 	assert_int_equal(spool_open(&sp, dir, 1 << 20, false, &cause), 0);
+	/* A second opener (another collector) is refused. */
+	assert_int_equal(spool_open(&sp2, dir, 1 << 20, false, &cause), -1);
+	assert_non_null(strstr(cause, "another collector"));
+	free(cause);
+	cause = NULL;
 	assert_int_equal(spool_oldest(sp, &seq, &data, &len, &done, &cause), 0);
 	assert_int_equal(spool_append(sp, "one", 3, 1, &cause), 0);
 	assert_int_equal(spool_append(sp, "two!", 4, 2, &cause), 0);

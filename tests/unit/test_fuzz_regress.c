@@ -48,8 +48,16 @@
 #include "../fuzz/fuzz_jaeger_params.c"
 #undef LLVMFuzzerTestOneInput
 
+#define LLVMFuzzerTestOneInput fuzz_one_clickhouse_reply
+#include "../fuzz/fuzz_clickhouse_reply.c"
+#undef LLVMFuzzerTestOneInput
+
 #define LLVMFuzzerTestOneInput fuzz_one_zipkin
 #include "../fuzz/fuzz_zipkin.c"
+#undef LLVMFuzzerTestOneInput
+
+#define LLVMFuzzerTestOneInput fuzz_one_tracecli_args
+#include "../fuzz/fuzz_tracecli_args.c"
 #undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
@@ -151,6 +159,13 @@ test_jaeger_params(void **state)
 }
 
 static void
+test_clickhouse_reply(void **state)
+{
+	(void)state;
+	replay("clickhouse_reply", fuzz_one_clickhouse_reply);
+}
+
+static void
 test_otlp_json(void **state)
 {
 	(void)state;
@@ -208,13 +223,22 @@ test_zipkin(void **state)
 	replay("zipkin", fuzz_one_zipkin);
 }
 
+static void
+test_tracecli_args(void **state)
+{
+	(void)state;
+	replay("tracecli_args", fuzz_one_tracecli_args);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_propagation),
+		cmocka_unit_test(test_tracecli_args),
 		cmocka_unit_test(test_otlp_json),
 		cmocka_unit_test(test_jaeger_params),
+		cmocka_unit_test(test_clickhouse_reply),
 		cmocka_unit_test(test_otlp_protobuf),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_query_request),

@@ -1,0 +1,94 @@
+#!/bin/sh
+# ClickHouse backend benchmarks (issue 18), on one local clickhouse-server
+# started here (free loopback ports, temp dir, stopped by PID):
+#   clickhouse.ingest_spans_per_s       producers -> collector -> spool ->
+#                                       ClickHouse, until every span is in
+#   clickhouse.client_insert_rows_per_s clickhouse-client inserting the same
+#                                       rows (all four tables, RowBinary)
+#                                       from files: the physical limit
+#   clickhouse.ingest_vs_client_ratio   the two (target >= 0.7)
+#   clickhouse.trace_by_id_p99_us, search_service_p99_us, search_attr_p99_us,
+#   search_min_duration_p99_us, slow_top20_p99_us   (over NNG, like tracecli)
+#   clickhouse.rss_while_shipping_mb    the collector's peak RSS
+#   clickhouse.visibility_p99_ms        acked by collector a -> get-trace
+#                                       finds it through collector b
+#   clickhouse.bytes_per_span           ClickHouse's compressed bytes
+# BENCH_QUICK=1: 400k spans; otherwise 2M (CH_BENCH_SPANS overrides).
+BUILD=${BUILD:-build}
+. tests/e2e/lib.sh >/dev/null
+. tests/e2e/clickhouse_lib.sh
+BENCH="$BUILD/bench/bench_collector"
+TOOL="$BUILD/tools/collector_tool"
+if ! ch_available || ! command -v clickhouse-client >/dev/null; then
+	echo "bench_clickhouse.sh: clickhouse-server/-client not installed (make deps)" >&2
+	exit 0
+fi
+if [ -n "$BENCH_QUICK" ]; then SPANS=400000; ITER=100; else SPANS=2000000; ITER=300; fi
+SPANS=${CH_BENCH_SPANS:-$SPANS}
+PRODUCERS=2
+BATCH=64
+TRACES=$((SPANS / 8 / PRODUCERS))
+ch_start_single >/dev/null || exit 1
+DB=bench
+SPEC="clickhouse://$CH_URL/$DB?spool=$TMP/spool-a&flush_ms=500"
+start_ch_collector a "$SPEC" --retention 0 || exit 1
+A_PID=$COLL_PID A_IN=$COLL_INGEST A_Q=$COLL_QUERY
+mono_ns() { python3 -c 'import time; print(time.monotonic_ns())'; }
+stat() { "$TOOL" stats "$A_Q" | awk -v n="$1" '$1 == n { print $2 }'; }
+
+BASE=$(($(date +%s%N) - 3600000000000))
+STEP=$((3600000000000 / TRACES))
+rm -f "$TMP/go"
+for seed in $(seq 1 $PRODUCERS); do
+	"$BENCH" produce "$A_IN" "$seed" "$TRACES" "$BATCH" "$BASE" "$STEP" \
+		"$TMP/go" >"$TMP/p$seed.out" &
+	track $!
+done
+while [ "$(ls "$TMP"/go.ready.* 2>/dev/null | wc -l)" -lt $PRODUCERS ]; do sleep 0.05; done
+t0=$(mono_ns)
+touch "$TMP/go"
+hwm=0
+# Shipped means in ClickHouse; sample the RSS meanwhile.
+while [ "$(stat clickhouse.shipped_spans)" != "$SPANS" ]; do
+	h=$(awk '/^VmHWM/ { print $2 }' "/proc/$A_PID/status")
+	[ "$h" -gt "$hwm" ] && hwm=$h
+	sleep 0.1
+done
+t1=$(mono_ns)
+wait
+rate=$(echo "$SPANS $t0 $t1" | awk '{ printf "%.0f", $1 / (($3 - $2) / 1e9) }')
+echo "BENCH clickhouse.ingest_spans_per_s $rate spans/s"
+echo "BENCH clickhouse.rss_while_shipping_mb $(echo "$hwm" | awk '{ printf "%.1f", $1 / 1024 }') MB"
+
+# The same rows, inserted by clickhouse-client from RowBinary files into
+# a copy of the tables.
+ch_q "$CH_HTTP_1" "CREATE DATABASE copy" >/dev/null
+for t in spans span_index trace_index operations; do
+	ch_q "$CH_HTTP_1" "CREATE TABLE copy.$t AS $DB.${t}_local" >/dev/null
+	ch_q "$CH_HTTP_1" "SELECT * FROM $DB.${t}_local FORMAT RowBinary" >"$TMP/$t.rb"
+done
+c0=$(mono_ns)
+for t in spans span_index trace_index operations; do
+	clickhouse-client --host 127.0.0.1 --port "$CH_TCP_1" \
+		--query "INSERT INTO copy.$t FORMAT RowBinary" <"$TMP/$t.rb" || exit 1
+done
+c1=$(mono_ns)
+crate=$(echo "$SPANS $c0 $c1" | awk '{ printf "%.0f", $1 / (($3 - $2) / 1e9) }')
+echo "BENCH clickhouse.client_insert_rows_per_s $crate spans/s"
+echo "BENCH clickhouse.ingest_vs_client_ratio $(echo "$rate $crate" | awk '{ printf "%.2f", $1 / $2 }') ratio"
+bytes=$(ch_q "$CH_HTTP_1" "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = '$DB' AND active")
+echo "BENCH clickhouse.bytes_per_span $(echo "$bytes $SPANS" | awk '{ printf "%.1f", $1 / $2 }') bytes"
+
+"$BENCH" query "$A_Q" $PRODUCERS "$TRACES" "$BASE" "$STEP" "$ITER" |
+	sed 's/^BENCH query\./BENCH clickhouse./'
+
+# Visibility: a trace acknowledged by collector a, found through b.
+start_ch_collector b "clickhouse://$CH_URL/$DB?spool=$TMP/spool-b" --retention 0 || exit 1
+B_Q=$COLL_QUERY
+for i in $(seq 1 20); do
+	"$TOOL" send "$A_IN" $((100 + i)) 1 1 "$(date +%s%N)" 1000 "$TMP/vis" >/dev/null
+	s0=$(mono_ns)
+	tid=$(tail -1 "$TMP/vis" | cut -d' ' -f1)
+	until "$TOOL" get "$B_Q" "$tid" >/dev/null 2>&1; do sleep 0.02; done
+	echo $(( ($(mono_ns) - s0) / 1000000 ))
+done | sort -n | tail -1 | awk '{ print "BENCH clickhouse.visibility_p99_ms " $1 " ms" }'

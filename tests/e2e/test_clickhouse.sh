@@ -1,0 +1,110 @@
+#!/bin/sh
+# The ClickHouse backend on one real clickhouse-server (free loopback
+# port, temp dir): tracecli answers through a --store clickhouse://
+# collector; kill -9 of the collector mid-ingest loses no acknowledged
+# span and returns none twice; ClickHouse stopped for 20 s mid-ingest:
+# the collector answers RETRY_LATER once its spool bound is reached, and
+# every acknowledged span is in ClickHouse after it returns; retention
+# drops a whole day while ingest goes on.
+. tests/e2e/lib.sh
+. tests/e2e/clickhouse_lib.sh
+CLI="$BIN/tracecli"
+TOOL="$BUILD/tools/collector_tool"
+
+if ! ch_available; then
+	skip "clickhouse-server not installed (make deps)"
+	finish
+fi
+ch_start_single || { fail "clickhouse-server starts"; finish; }
+DB=traces_one
+SPEC="clickhouse://$CH_URL/$DB?spool=$TMP/spool&flush_ms=200&spool_max_mb=1"
+
+# count SQL: one number from ClickHouse.
+count() { ch_q "$CH_HTTP_1" "$1"; }
+
+# --- 1. tracecli answers through the collector.
+start_ch_collector c1 "$SPEC" --retention 0 || { fail "collector starts"; finish; }
+check_eq "schema created on first start (version 1)" \
+	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 1
+"$TOOL" send "$COLL_INGEST" 1 50 >"$TMP/send1" 2>&1
+check "50 traces acknowledged" grep -q "acked=400" "$TMP/send1"
+"$CLI" services --collector "$COLL_QUERY" >"$TMP/out" 2>&1
+check "services lists svc-0..4" grep -q "svc-4" "$TMP/out"
+"$CLI" operations svc-1 --collector "$COLL_QUERY" >"$TMP/out" 2>&1
+check "operations lists op-01" grep -q "op-01" "$TMP/out"
+"$CLI" search --service svc-2 --json --collector "$COLL_QUERY" >"$TMP/out" 2>&1
+check "search --service finds traces" grep -q '"root_service"' "$TMP/out"
+tid=$(python3 -c "import json; print(json.load(open('$TMP/out'))[0]['trace_id'])")
+"$CLI" show "$tid" --json --collector "$COLL_QUERY" >"$TMP/out" 2>&1
+check_eq "show returns the 8 spans of a trace" \
+	"$(python3 -c "import json; print(len(json.load(open('$TMP/out'))['spans']))")" 8
+"$CLI" slow --top 3 --json --collector "$COLL_QUERY" >"$TMP/out" 2>&1
+check "slow has spans and percentiles" python3 -c "
+import json; d = json.load(open('$TMP/out'))
+assert len(d['spans']) == 3 and len(d['percentiles']) > 0"
+check_eq "ClickHouse holds 400 spans" "$(count "SELECT count() FROM $DB.spans_local")" 400
+
+# --- 2. kill -9 of the collector mid-ingest.
+"$TOOL" send "$COLL_INGEST" 2 3000 4 "$(($(date +%s) - 300))000000000" 1000000 \
+	"$TMP/acked2" >"$TMP/send2" 2>&1 &
+SEND=$!
+wait_lines "$TMP/acked2" 4000 "$SEND"
+kill -9 "$COLL_PID"
+wait "$COLL_PID" 2>/dev/null
+wait "$SEND"
+acked=$(wc -l <"$TMP/acked2")
+check "the sender saw the collector die after $acked acked spans" grep -q "error=noreply" "$TMP/send2"
+start_ch_collector c1 "$SPEC" --retention 0 || { fail "collector restarts"; finish; }
+"$TOOL" verify-record "$COLL_QUERY" "$TMP/acked2" >"$TMP/verify2" 2>&1
+check "after kill -9: every acknowledged span is in ClickHouse ($(cat "$TMP/verify2"))" \
+	grep -q "missing=0" "$TMP/verify2"
+"$CLI" show "$(head -1 "$TMP/acked2" | cut -d' ' -f1)" --json --collector "$COLL_QUERY" >"$TMP/out" 2>&1
+check_eq "after kill -9: a trace's spans come back once each" \
+	"$(python3 -c "
+import json; s = json.load(open('$TMP/out'))['spans']
+print(len(s) - len({x['span_id'] for x in s}))")" 0
+
+# --- 3. ClickHouse stopped for 20 s mid-ingest (spool bound 1 MiB).
+"$TOOL" send "$COLL_INGEST" 3 4000 4 "$(($(date +%s) - 200))000000000" 1000000 \
+	"$TMP/acked3" >"$TMP/send3" 2>&1 &
+SEND=$!
+wait_lines "$TMP/acked3" 800 "$SEND"
+ch_stop 1
+sleep 20
+"$CLI" stats --json --collector "$COLL_QUERY" >"$TMP/stats3" 2>&1
+ch_restart 1 || { fail "clickhouse restarts"; finish; }
+wait "$SEND"
+check "every batch was acknowledged in the end" grep -q "acked=32000" "$TMP/send3"
+check "the spool reached its bound: ingest answered RETRY_LATER" python3 -c "
+import json, sys
+d = json.load(open('$TMP/stats3'))
+st = {s['name']: s['value'] for s in (d['stats'] if isinstance(d, dict) else d)}
+sys.exit(0 if any('retry_later' in k and v > 0 for k, v in st.items()) else 1)"
+"$TOOL" verify-record "$COLL_QUERY" "$TMP/acked3" >"$TMP/verify3" 2>&1
+check "after the outage: every acknowledged span is in ClickHouse ($(cat "$TMP/verify3"))" \
+	grep -q "missing=0" "$TMP/verify3"
+check_eq "ClickHouse holds each of those spans once" \
+	"$(count "SELECT count() - uniqExact(trace_id, span_id) FROM $DB.spans_local")" 0
+
+# --- 4. retention drops a whole day while ingest goes on.
+old=$(( ($(date +%s) / 86400 - 3) * 86400 + 3600 ))
+"$TOOL" send "$COLL_INGEST" 4 100 4 "${old}000000000" 1000000 >/dev/null 2>&1
+"$CLI" search --service svc-1 --collector "$COLL_QUERY" >/dev/null 2>&1 # ships
+check_eq "800 spans three days old are stored" \
+	"$(count "SELECT count() FROM $DB.spans_local WHERE start_date = toDate($old)")" 800
+stop_pid "$COLL_PID"
+start_ch_collector c1 "$SPEC" --retention 30s || { fail "collector with --retention starts"; finish; }
+"$TOOL" send "$COLL_INGEST" 5 500 4 "$(($(date +%s) - 2))000000000" 1000 \
+	"$TMP/acked5" >"$TMP/send5" 2>&1 &
+SEND=$!
+i=0
+while [ "$(count "SELECT count() FROM system.parts WHERE database = '$DB' AND active AND partition = toString(toDate($old))")" != 0 ] && [ $i -lt 240 ]; do
+	i=$((i + 1)); sleep 0.25
+done
+wait "$SEND"
+check_eq "retention dropped the old day's partitions of every table" \
+	"$(count "SELECT count() FROM system.parts WHERE database = '$DB' AND active AND partition = toString(toDate($old))")" 0
+check "ingest went on meanwhile" grep -q "acked=4000" "$TMP/send5"
+"$TOOL" verify-record "$COLL_QUERY" "$TMP/acked5" >"$TMP/verify5" 2>&1
+check "today's spans are all there ($(cat "$TMP/verify5"))" grep -q "missing=0" "$TMP/verify5"
+finish

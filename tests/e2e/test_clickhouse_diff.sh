@@ -1,0 +1,101 @@
+#!/bin/sh
+# The differential test: the same seeded spans (every attribute type,
+# events, links, errors, several resources and scopes) imported into a
+# RocksDB collector and a ClickHouse collector (one real clickhouse-server
+# on a free loopback port) must give identical tracecli --json answers:
+# services, operations of every service, show of every trace, search with
+# every filter and both orders, slow (spans and percentiles: both read the
+# same log-linear histogram over the same whole minutes), deps. Also: tracecli's plain output against
+# ClickHouse, and the spans in ClickHouse's tables.
+. tests/e2e/lib.sh
+. tests/e2e/clickhouse_lib.sh
+CLI="$BIN/tracecli"
+
+if ! ch_available; then
+	skip "clickhouse-server not installed (make deps)"
+	finish
+fi
+ch_start_single || { fail "clickhouse-server starts"; finish; }
+pass "clickhouse-server answers on 127.0.0.1:$CH_HTTP_1"
+
+start_collector rdb || { fail "rocksdb collector starts"; finish; }
+RDB_INGEST=$COLL_INGEST RDB_QUERY=$COLL_QUERY
+start_ch_collector chc "clickhouse://$CH_URL/traces_diff?spool=$TMP/spool&flush_ms=200" ||
+	{ fail "clickhouse collector starts"; finish; }
+CH_INGEST=$COLL_INGEST CH_QUERY=$COLL_QUERY
+pass "both collectors start"
+
+NOW=$(date +%s)
+python3 tests/e2e/clickhouse_fixture.py 42 40 "$NOW" >"$TMP/spans.json"
+for u in "$RDB_INGEST" "$CH_INGEST"; do
+	"$CLI" import "$TMP/spans.json" --ingest "$u" >"$TMP/import.out" 2>&1
+	check "import into $u: all spans accepted" grep -q ", 0 rejected" "$TMP/import.out"
+done
+
+# same DESC ARGS...: tracecli ARGS --json gives the same output and exit
+# status from both collectors (and the answer is not empty).
+same() {
+	desc=$1; shift
+	"$CLI" "$@" --json --collector "$RDB_QUERY" >"$TMP/a.json" 2>&1
+	ra=$?
+	"$CLI" "$@" --json --collector "$CH_QUERY" >"$TMP/b.json" 2>&1
+	rb=$?
+	if [ "$ra" = "$rb" ] && cmp -s "$TMP/a.json" "$TMP/b.json"; then
+		pass "$desc (exit $ra)"
+	else
+		fail "$desc: rocksdb exit $ra, clickhouse exit $rb"
+		diff "$TMP/a.json" "$TMP/b.json" | head -20
+	fi
+}
+
+same "services" services
+for s in frontend cart payments db search nosuch; do
+	same "operations $s" operations "$s"
+done
+for t in $(python3 -c "
+import json; d = json.load(open('$TMP/spans.json'))
+print(' '.join(sorted({s['traceId'] for r in d['resourceSpans'] for sc in r['scopeSpans'] for s in sc['spans']})))"); do
+	"$CLI" show "$t" --json --collector "$RDB_QUERY" >"$TMP/a.json" 2>&1
+	"$CLI" show "$t" --json --collector "$CH_QUERY" >"$TMP/b.json" 2>&1
+	cmp -s "$TMP/a.json" "$TMP/b.json" || { echo "show $t differs:"; diff "$TMP/a.json" "$TMP/b.json" | head; echo "$t" >>"$TMP/show-diffs"; }
+done
+check "show: all 40 traces identical (spans, attributes, events, links, resources, scopes)" test ! -s "$TMP/show-diffs"
+same "show of an unknown trace" show 0123456789abcdef0123456789abcdef
+
+same "search, no filter" search --limit 100
+same "search --limit 5" search --limit 5
+same "search --longest" search --longest --limit 10
+same "search --service" search --service payments --limit 100
+same "search --service --operation" search --service cart --operation cart.op1 --limit 100
+same "search --attr string" search --attr http.method=POST --limit 100
+same "search --attr int" search --attr http.status_code=500 --limit 100
+same "search --attr bool" search --attr cache.hit=true --limit 100
+same "search --attr double" search --attr ratio=0.5 --limit 100
+same "search --attr of the resource" search --attr host.name=host-db --limit 100
+same "search two --attr" search --attr http.method=GET --attr user.id=user-3 --limit 100
+same "search --min-duration" search --min-duration 500ms --limit 100
+same "search --max-duration" search --max-duration 1ms --limit 100
+same "search --errors" search --errors --limit 100
+same "search --errors --service --longest" search --errors --service db --longest
+same "search --since" search --since 30s --limit 100
+same "search --from --to" search --from $((NOW - 40)) --to $((NOW - 20)) --limit 100
+same "search with no match" search --service nosuch
+
+same "slow" slow
+same "slow --top 5" slow --top 5
+same "slow --service" slow --service cart
+same "slow --service --operation --histogram" slow --service cart --operation cart.op2 --histogram
+same "slow --since" slow --since 25s
+same "deps" deps --limit 1000
+
+# Text output (stdout is no terminal) works against ClickHouse too.
+"$CLI" search --service payments --collector "$CH_QUERY" >"$TMP/plain" 2>&1
+check "plain search lists traces" grep -q payments "$TMP/plain"
+n=$(ch_q "$CH_HTTP_1" "SELECT count() FROM traces_diff.spans_local")
+e=$(python3 -c "
+import json; d = json.load(open('$TMP/spans.json'))
+print(sum(len(sc['spans']) for r in d['resourceSpans'] for sc in r['scopeSpans']))")
+check_eq "ClickHouse holds every span once" "$n" "$e"
+"$CLI" stats --json --collector "$CH_QUERY" >"$TMP/stats" 2>&1
+check "stats show the spool and what was shipped" grep -q clickhouse.shipped_spans "$TMP/stats"
+finish
