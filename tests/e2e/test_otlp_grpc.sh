@@ -26,6 +26,11 @@ ADDR=$(sed -n 's/^otlp_grpc=//p' "$TMP/grpc.ready")
 check "ready file names the bound gRPC port" \
 	sh -c "echo '$ADDR' | grep -Eq '^127\.0\.0\.1:[1-9][0-9]*$'"
 CLI="$BIN/tracecli --collector $COLL_QUERY"
+"$BIN/tracecollector" --db "$TMP/bad-db" --listen "ipc://$TMP/bad-in.sock" \
+	--query-listen "ipc://$TMP/bad-q.sock" --otlp-http none --jaeger-http off \
+	--zipkin off --otlp-grpc tls+tcp://127.0.0.1:0 >"$TMP/bad.log" 2>&1
+check "an NNG-style URL for --otlp-grpc is refused, not served as h2c" \
+	sh -c "test $? -ne 0 && grep -q 'want HOST:PORT' '$TMP/bad.log'"
 
 # call ARGS...: one Export call; leaves grpc_client's line in $OUT.
 call() { OUT=$("$GC" "$ADDR" call "$@" 2>&1); }
