@@ -7,6 +7,7 @@
 
 #include "backend/backend.h"
 #include "common.h"
+#include "format/hist.h"
 
 typedef Tracequery__V1__Response response;
 
@@ -186,4 +187,26 @@ backend_stat_add(Tracequery__V1__StatsResult *r, const char *name,
 	st->value = value;
 	r->stats = xrealloc(r->stats, (r->n_stats + 1) * sizeof *r->stats);
 	r->stats[r->n_stats++] = st;
+}
+
+void
+backend_slow_histogram(Tracequery__V1__SlowResult *sr, const hist *h)
+{
+	for (int b = 0; b < HIST_BUCKETS; b += 8) {
+		uint64_t c = 0;
+		Tracequery__V1__HistogramBucket *hb;
+
+		for (int j = b; j < b + 8 && j < HIST_BUCKETS; j++)
+			c += h->n[j];
+		if (c == 0)
+			continue;
+		hb = xmalloc(sizeof *hb);
+		tracequery__v1__histogram_bucket__init(hb);
+		hb->upper_ns = hist_upper(b + 7 < HIST_BUCKETS ? b + 7 :
+		    HIST_BUCKETS - 1);
+		hb->count = c;
+		sr->histogram = xrealloc(sr->histogram,
+		    (sr->n_histogram + 1) * sizeof *sr->histogram);
+		sr->histogram[sr->n_histogram++] = hb;
+	}
 }

@@ -175,6 +175,12 @@ void backend_stats(backend *b, Tracequery__V1__StatsResult *r);
 Tracequery__V1__Response *backend_response_new(
     Tracequery__V1__Response__Code code, const char *message);
 void backend_response_free(Tracequery__V1__Response *r);
+/* backend_slow_histogram appends h to sr's histogram as coarse buckets
+ * (eight of hist.h's per power of two are plenty on a terminal), leaving
+ * out empty ones. */
+struct hist;
+void backend_slow_histogram(Tracequery__V1__SlowResult *sr,
+    const struct hist *h);
 /* backend_stat_add appends one figure (name and unit copied) to r. */
 void backend_stat_add(Tracequery__V1__StatsResult *r, const char *name,
     double value, const char *unit);

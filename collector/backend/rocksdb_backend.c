@@ -11,12 +11,8 @@
 #include "common.h"
 #include "format/keys.h"
 #include "index/index.h"
-#include "index/index_buffer.h"
 #include "query/query.h"
-#include "store/retention.h"
 #include "store/store.h"
-#include "store/store_format.h"
-#include "store/trace_locator.h"
 
 typedef Tracequery__V1__Response response;
 
@@ -200,6 +196,10 @@ rocksdb_backend_open(backend **out, const char *dir,
 	store *st;
 
 	*out = NULL;
+	if (dir[0] == '\0') {
+		xasprintf(cause, "--store rocksdb:DIR needs a directory");
+		return -1;
+	}
 	so.sync = o->sync;
 	so.retention_ns = o->retention_ns;
 	so.cache_bytes = 32u << 20;

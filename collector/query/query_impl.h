@@ -21,10 +21,8 @@
 #include "format/span_block.h"
 #include "hash_set.h"
 #include "index/index.h"
-#include "index/trace_dict.h"
 #include "otlp_types.h"
 #include "query/query.h"
-#include "store/trace_locator.h"
 
 typedef Tracequery__V1__Response response;
 

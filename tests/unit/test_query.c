@@ -15,13 +15,12 @@
 
 #include <cmocka.h>
 
-#include "store_fixture.h"
+#include "seed_fixture.h"
 
 #include "../tools/spangen.h"
 #include "common.h"
 #include "pipeline/pipeline.h"
 #include "format/keys.h"
-#include "store/trace_locator.h"
 
 #define SEEDS 2
 #define TRACES 150
@@ -36,33 +35,15 @@ static uint64_t base_ns;
 static int
 setup(void **state)
 {
-	pipeline_limits lim;
-	pipeline *p;
-	char *cause = NULL;
-
 	(void)state;
 	if (store_fixture_open(&fx, "query") != 0)
 		return -1;
 	st = fx.st;
-	pipeline_limits_default(&lim);
-	pipeline_new(&p, store_fixture_backend(&fx), &lim, &cause);
 	base_ns = now_unix_ns() - 20ULL * 60 * 1000000000ULL;
-	for (uint64_t s = 1; s <= SEEDS; s++) {
-		for (uint64_t t = 0; t < TRACES; t += 10) {
-			sg_request *req = sg_request_new(s, t, 10, base_ns,
-			    STEP_NS);
-			pipeline_result res;
-
-			pipeline_submit_request(p, req, &res);
-			sg_request_free(req);
-			if (res.code != PIPELINE_OK) {
-				fprintf(stderr, "setup: %d %s\n",
-				    (int)res.code, res.message);
-				return -1;
-			}
-		}
-	}
-	pipeline_free(p);
+	for (uint64_t s = 1; s <= SEEDS; s++)
+		if (seed_fixture_ingest(&fx, s, TRACES, 10, base_ns,
+		    STEP_NS) != 0)
+			return -1;
 	return 0;
 }
 
