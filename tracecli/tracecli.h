@@ -550,6 +550,7 @@ typedef struct search_spec {
 	bool errors;
 	uint32_t limit;                        /* 0 = the collector's 20 */
 	search_sort sort;
+	bool count;                            /* ask for the total too */
 } search_spec;
 
 typedef enum {
@@ -579,6 +580,12 @@ void search_req_fini(search_req *r);
 int search_run(const client_opts *co, const search_spec *s,
     pb_response **resp, char **cause);
 const char *search_sort_name(search_sort s);
+/* search_total_text writes how many traces r lists of how many match:
+ * "20 traces", "20 of 1,234 traces", "20 of at least 5,000 traces"; from
+ * a collector that did not count, "20+ traces" when limit cut the list.
+ * Returns true when more traces match than r lists (or may). */
+bool search_total_text(const Tracequery__V1__SearchResult *r,
+    uint32_t limit, char *buf, size_t len);
 /* duration_text_parse reads "250us", "1.5s" or a sum such as "1h30m". */
 int duration_text_parse(const char *s, uint64_t *ns);
 

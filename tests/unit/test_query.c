@@ -228,6 +228,41 @@ check_search(Tracequery__V1__Search *se, int svc, int op, int user,
 	backend_response_free(r);
 }
 
+/* count_total: a search of 5 also says how many match in all, exactly
+ * while the candidates stay under the budget, in either order. */
+static void
+test_search_count_total(void **state)
+{
+	Tracequery__V1__Search se;
+	response *r;
+
+	(void)state;
+	tracequery__v1__search__init(&se);
+	se.count_total = true;
+	se.limit = 5;
+	se.service = "svc-3";
+	for (int order = 0; order < 2; order++) {
+		se.order = order ? TRACEQUERY__V1__SEARCH__ORDER__LONGEST :
+		    TRACEQUERY__V1__SEARCH__ORDER__NEWEST;
+		r = search(&se);
+		assert_int_equal(r->search->n_traces, 5);
+		assert_int_equal(r->search->total,
+		    expect_count(3, -1, -1, 0, false));
+		assert_false(r->search->total_is_lower_bound);
+		backend_response_free(r);
+	}
+	se.order = TRACEQUERY__V1__SEARCH__ORDER__NEWEST;
+	se.service = "";
+	se.errors_only = true;
+	r = search(&se);
+	assert_int_equal(r->search->total, expect_count(-1, -1, -1, 0, true));
+	backend_response_free(r);
+	se.count_total = false;
+	r = search(&se);
+	assert_int_equal(r->search->total, 0);
+	backend_response_free(r);
+}
+
 static void
 test_search_filters(void **state)
 {
@@ -795,6 +830,7 @@ main(void)
 		cmocka_unit_test(test_get_trace_groups_by_resource),
 		cmocka_unit_test(test_services_and_operations),
 		cmocka_unit_test(test_search_filters),
+		cmocka_unit_test(test_search_count_total),
 		cmocka_unit_test(test_search_trace_level_and_order),
 		cmocka_unit_test(test_slow_top_and_percentiles),
 		cmocka_unit_test(test_slow_window),

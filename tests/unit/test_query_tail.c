@@ -278,6 +278,31 @@ test_tail_budget_continues(void **state)
 	free(seen);
 }
 
+/* The store now holds over 6,000 traces, more than a count checks: a
+ * search's total is then a lower bound, marked as one. (Here, since this
+ * is the tests' store that big.) */
+static void
+test_search_count_budget(void **state)
+{
+	Tracequery__V1__Request req;
+	Tracequery__V1__Search se;
+	response *r;
+
+	(void)state;
+	tracequery__v1__request__init(&req);
+	tracequery__v1__search__init(&se);
+	se.count_total = true;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+	req.search = &se;
+	r = backend_query(fx.be, &req);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+	assert_int_equal(r->search->n_traces, 20);
+	assert_true(r->search->total_is_lower_bound);
+	assert_true(r->search->total >= 5000);
+	assert_true(r->search->total < 6000);
+	backend_response_free(r);
+}
+
 int
 main(void)
 {
@@ -286,6 +311,7 @@ main(void)
 		cmocka_unit_test(test_tail_late_spans),
 		cmocka_unit_test(test_tail_filter),
 		cmocka_unit_test(test_tail_budget_continues),
+		cmocka_unit_test(test_search_count_budget),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
