@@ -139,6 +139,7 @@ form_spec(tui *t, search_spec *s)
 	s->errors = t->errors_only;
 	s->limit = s->limit ? s->limit : TUI_LIMIT;
 	s->sort = t->order == LIST_LONGEST ? SORT_LONGEST : SORT_NEWEST;
+	s->count = true;
 	return 0;
 }
 
@@ -184,9 +185,11 @@ run_search(tui *t)
 	} else {
 		take_result(t, resp, s.limit);
 	}
-	snprintf(t->status, sizeof t->status, "%d trace%s%s", t->n,
-	    t->n == 1 ? "" : "s", (uint32_t)t->n >= t->limit ?
-	    " (the limit: more may match)" : "");
+	if (resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_SEARCH)
+		search_total_text(resp->search, t->limit, t->status,
+		    sizeof t->status);
+	else
+		snprintf(t->status, sizeof t->status, "0 traces");
 	return 0;
 }
 
@@ -379,13 +382,26 @@ list_row(tui *t, int k, int id_w, int root_w)
 static void
 draw_list_head(tui *t)
 {
-	char line[512], d[32];
+	char line[512], d[32], count[96];
 	uint64_t maxd = 0;
-	bool cut = t->n > 0 && (uint32_t)t->n >= t->limit;
+	Tracequery__V1__SearchResult listed = TRACEQUERY__V1__SEARCH_RESULT__INIT;
+	bool cut;
 
-	snprintf(line, sizeof line, " %d%s trace%s  sorted by %s%s  %d/%d%s  "
+	/* The search's count; followed traces add to both sides. */
+	listed.n_traces = (size_t)t->n;
+	if (t->result != NULL && t->result->result_case ==
+	    TRACEQUERY__V1__RESPONSE__RESULT_SEARCH) {
+		const Tracequery__V1__SearchResult *sr = t->result->search;
+
+		if (sr->total != 0)
+			listed.total = sr->total + (uint64_t)t->n -
+			    sr->n_traces;
+		listed.total_is_lower_bound = sr->total_is_lower_bound;
+	}
+	cut = search_total_text(&listed, t->limit, count, sizeof count);
+	snprintf(line, sizeof line, " %s  sorted by %s%s  %d/%d%s  "
 	    "(? help)",
-	    t->n, cut ? "+" : "", t->n == 1 ? "" : "s", order_name[t->order],
+	    count, order_name[t->order],
 	    t->order > LIST_LONGEST ? " (of these)" : "", t->n ? t->sel + 1 : 0,
 	    t->n, t->follow ? "  following" : "");
 	draw_bar(0, line, CLR_HEADER);
@@ -513,8 +529,11 @@ toggle_follow(tui *t)
 	for (int i = 0; i < t->n; i++)	/* already listed: not new */
 		tail_poll_seen(&t->tail, t->list[i]->trace_id.data);
 	t->follow = true;
-	t->ticks = FOLLOW_TICKS;	/* poll at the next tick */
 	snprintf(t->status, sizeof t->status, "following new traces (f: stop)");
+	/* The first poll starts the collector's cursor: what is indexed
+	 * from now on joins the list. */
+	t->ticks = FOLLOW_TICKS;
+	follow_poll(t);
 }
 
 /* Shows text from a plain_* writer in the pager; true to quit. */

@@ -100,6 +100,16 @@ backend_dependencies(backend *b, const Tracequery__V1__Dependencies *q)
 	return b->ops->dependencies(b, q);
 }
 
+response *
+backend_tail(backend *b, const Tracequery__V1__Tail *q)
+{
+	if (b->ops->tail == NULL)
+		return backend_response_new(
+		    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		    "tail is not available from this backend");
+	return b->ops->tail(b, q);
+}
+
 void
 backend_stats(backend *b, Tracequery__V1__StatsResult *r)
 {
@@ -136,6 +146,8 @@ backend_query(backend *b, const Tracequery__V1__Request *req)
 		return backend_operations(b, req->operations);
 	case TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES:
 		return backend_dependencies(b, req->dependencies);
+	case TRACEQUERY__V1__REQUEST__QUERY_TAIL:
+		return backend_tail(b, req->tail);
 	case TRACEQUERY__V1__REQUEST__QUERY_STATS:
 		return stats_response(b);
 	default:

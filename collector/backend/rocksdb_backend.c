@@ -90,6 +90,12 @@ rb_dependencies(backend *b, const Tracequery__V1__Dependencies *q)
 	return query_dependencies(rb(b)->st, rb(b)->retention_ns, q);
 }
 
+static response *
+rb_tail(backend *b, const Tracequery__V1__Tail *q)
+{
+	return query_tail(rb(b)->st, rb(b)->retention_ns, q);
+}
+
 static void
 rb_stats(backend *b, Tracequery__V1__StatsResult *r)
 {
@@ -143,6 +149,7 @@ static const backend_ops rocksdb_ops = {
 	.services = rb_services,
 	.operations = rb_operations,
 	.dependencies = rb_dependencies,
+	.tail = rb_tail,
 	.stats = rb_stats,
 	.retention_run = rb_retention_run,
 	.close = rb_close,

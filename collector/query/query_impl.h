@@ -187,7 +187,12 @@ response *catalog_operations(qctx *q,
 /* Loads and checks one candidate; returns true when the search is done. */
 bool search_consider(qctx *q, results *res, const uint8_t *trace_id,
     const Tracequery__V1__Search *s, const window *w);
+/* A BAD_REQUEST response when s cannot be answered, else NULL. */
+response *search_refuse(const Tracequery__V1__Search *s);
 response *search(qctx *q, const Tracequery__V1__Search *s);
+
+/* tail.c */
+response *tail(qctx *q, const Tracequery__V1__Tail *t);
 
 /* search_duration.c */
 /*

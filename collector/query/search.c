@@ -420,6 +420,42 @@ cmp_summary_dur(const void *a, const void *b)
 	    x->duration_ns < y->duration_ns;
 }
 
+/*
+ * Counts the traces that match s over w: a walk of the time indexes as
+ * search_by_time makes, without a limit, checking at most SEARCH_BUDGET
+ * candidates (each is loaded: an index posting alone cannot tell an
+ * error or a duration). found: what the search returned, which the
+ * count is never below.
+ */
+static void
+search_count(qctx *q, const Tracequery__V1__Search *s, const window *w,
+    size_t found, Tracequery__V1__SearchResult *sr)
+{
+	results all = { 0 };
+
+	all.limit = SIZE_MAX;
+	if (w->from <= w->to)
+		search_by_time(q, &all, s, w);
+	sr->total = all.n > found ? all.n : found;
+	sr->total_is_lower_bound = all.checked >= SEARCH_BUDGET;
+	while (all.n > 0)
+		tracequery__v1__trace_summary__free_unpacked(all.v[--all.n],
+		    NULL);
+	free(all.v);
+	hash_set_clear(&all.seen);
+}
+
+response *
+search_refuse(const Tracequery__V1__Search *s)
+{
+	for (size_t i = 0; i < s->n_attributes; i++)
+		if (s->attributes[i]->key[0] == '\0')
+			return backend_response_new(
+			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+			    "attribute filter without a key");
+	return NULL;
+}
+
 response *
 search(qctx *q, const Tracequery__V1__Search *s)
 {
@@ -427,13 +463,10 @@ search(qctx *q, const Tracequery__V1__Search *s)
 	window w = qctx_window(q, s->start_unix_nano, s->end_unix_nano);
 	bool longest = s->order == TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
 	Tracequery__V1__SearchResult *sr;
-	response *r;
+	response *r = search_refuse(s);
 
-	for (size_t i = 0; i < s->n_attributes; i++)
-		if (s->attributes[i]->key[0] == '\0')
-			return backend_response_new(
-			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
-			    "attribute filter without a key");
+	if (r != NULL)
+		return r;
 	res.limit = s->limit ? s->limit : DEFAULT_LIMIT;
 	if (res.limit > MAX_LIMIT)
 		res.limit = MAX_LIMIT;
@@ -457,6 +490,8 @@ search(qctx *q, const Tracequery__V1__Search *s)
 	tracequery__v1__search_result__init(sr);
 	sr->traces = res.v;
 	sr->n_traces = res.n;
+	if (s->count_total)
+		search_count(q, s, &w, res.n, sr);
 	r = backend_response_new(res.n ? TRACEQUERY__V1__RESPONSE__CODE__OK :
 	    TRACEQUERY__V1__RESPONSE__CODE__NOT_FOUND,
 	    res.n ? "" : "no traces match");
