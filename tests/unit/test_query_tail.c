@@ -281,23 +281,41 @@ test_tail_budget_continues(void **state)
 	free(seen);
 }
 
+static response *
+run_search(Tracequery__V1__Search *se)
+{
+	Tracequery__V1__Request req;
+
+	tracequery__v1__request__init(&req);
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+	req.search = se;
+	return backend_query(fx.be, &req);
+}
+
+static response *
+search_order(Tracequery__V1__Search__Order order, uint32_t limit)
+{
+	Tracequery__V1__Search se;
+
+	tracequery__v1__search__init(&se);
+	se.order = order;
+	se.limit = limit;
+	return run_search(&se);
+}
+
 /* The store now holds over 6,000 traces, more than a count checks: a
  * search's total is then a lower bound, marked as one. (Here, since this
  * is the tests' store that big.) */
 static void
 test_search_count_budget(void **state)
 {
-	Tracequery__V1__Request req;
 	Tracequery__V1__Search se;
 	response *r;
 
 	(void)state;
-	tracequery__v1__request__init(&req);
 	tracequery__v1__search__init(&se);
 	se.count_total = true;
-	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
-	req.search = &se;
-	r = backend_query(fx.be, &req);
+	r = run_search(&se);
 	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
 	assert_int_equal(r->search->n_traces, 20);
 	assert_true(r->search->total_is_lower_bound);
@@ -319,21 +337,6 @@ errors_of(uint64_t seed, uint64_t t)
 		n += (uint32_t)in.error;
 	}
 	return n;
-}
-
-static response *
-search_order(Tracequery__V1__Search__Order order, uint32_t limit)
-{
-	Tracequery__V1__Request req;
-	Tracequery__V1__Search se;
-
-	tracequery__v1__request__init(&req);
-	tracequery__v1__search__init(&se);
-	se.order = order;
-	se.limit = limit;
-	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
-	req.search = &se;
-	return backend_query(fx.be, &req);
 }
 
 /* Most spans and most errors over the whole window: the trace that got a
