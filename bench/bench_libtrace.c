@@ -109,9 +109,11 @@ free(void *p)
 /* ------------------------------------------------------------------ */
 
 static nng_socket sink;
-static _Atomic bool sink_stop;
+static pthread_t sink_thread;
 static char url[128];
+static int nsinks;
 
+/* Answers every request until the socket is closed. */
 static void *
 sink_main(void *arg)
 {
@@ -119,14 +121,37 @@ sink_main(void *arg)
 	nng_msg *m;
 
 	(void)arg;
-	while (!atomic_load(&sink_stop)) {
-		if (nng_recvmsg(sink, &m, 0) != 0)
-			continue;
+	while (nng_recvmsg(sink, &m, 0) == 0) {
 		nng_msg_clear(m);
 		if (nng_sendmsg(sink, m, 0) != 0)
 			nng_msg_free(m);
 	}
 	return NULL;
+}
+
+/* Starts a sink on a fresh ipc path, one per tracer: on the loaded test
+ * machine a REP socket that had served an earlier tracer sometimes left
+ * a new connection's requests unread (the kernel queue filled, every
+ * flush of the run timed out). Returns 0 or -1. */
+static int
+sink_start(void)
+{
+	snprintf(url, sizeof url, "ipc:///tmp/bench-libtrace-%d-%d.sock",
+	    (int)getpid(), nsinks++);
+	if (nng_rep0_open(&sink) != 0 || nng_listen(sink, url, NULL, 0) != 0) {
+		fprintf(stderr, "bench: cannot listen on %s\n", url);
+		return -1;
+	}
+	pthread_create(&sink_thread, NULL, sink_main, NULL);
+	return 0;
+}
+
+static void
+sink_stop(void)
+{
+	nng_close(sink);
+	pthread_join(sink_thread, NULL);
+	unlink(url + strlen("ipc://"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -251,21 +276,34 @@ count_allocs(double *per_span, double *process_per_span)
 	*process_per_span = (double)all / (double)spans;
 }
 
+/* Starts a sink and a tracer that sends to it. */
 static int
 start_tracer(const char *sampler)
 {
 	trace_config *cfg;
 	int rv;
 
+	if (sink_start() != 0)
+		return -1;
 	trace_config_new(&cfg);
 	trace_config_set_endpoint(cfg, url);
 	trace_config_set_service_name(cfg, "bench");
 	trace_config_set_sampler(cfg, sampler, 1.0);
 	trace_config_set_queue_size(cfg, 8192);
 	trace_config_set_batch_size(cfg, 512);
+	/* A reply lost on the loaded test machine costs a resend after 1 s
+	 * (between rounds, untimed), not the default 30 s. */
+	trace_config_set_export_timeout_ms(cfg, 1000);
 	rv = trace_init(cfg);
 	trace_config_free(cfg);
 	return rv;
+}
+
+static void
+stop_tracer(int timeout_ms)
+{
+	trace_shutdown(timeout_ms);
+	sink_stop();
 }
 
 /* ------------------------------------------------------------------ */
@@ -393,7 +431,7 @@ run_placement(enum placement p)
 	if (p == UNPINNED)
 		run_once_figures();
 	report_drops();
-	trace_shutdown(5000);
+	stop_tracer(5000);
 	return 0;
 }
 
@@ -416,20 +454,9 @@ report_ratios(void)
 int
 main(int argc, char **argv)
 {
-	pthread_t th;
-
 	if (getenv("BENCH_QUICK") != NULL)
 		rounds = 51;
 	only = argc > 1 ? argv[1] : NULL;
-	snprintf(url, sizeof url, "ipc:///tmp/bench-libtrace-%d.sock",
-	    (int)getpid());
-	if (nng_rep0_open(&sink) != 0 || nng_listen(sink, url, NULL, 0) != 0) {
-		fprintf(stderr, "bench: cannot listen on %s\n", url);
-		return 1;
-	}
-	nng_socket_set_ms(sink, NNG_OPT_RECVTIMEO, 50);
-	pthread_create(&th, NULL, sink_main, NULL);
-
 	for (int p = 0; p < PLACEMENTS; p++)
 		if (run_placement((enum placement)p) != 0)
 			return 1;
@@ -442,11 +469,6 @@ main(int argc, char **argv)
 		return 1;
 	FIGURE("span_unsampled_ns", "ns", measure(body_0attrs, false));
 	FIGURE("span_unsampled_2attrs_ns", "ns", measure(body_2attrs, false));
-	trace_shutdown(1000);
-
-	atomic_store(&sink_stop, true);
-	pthread_join(th, NULL);
-	nng_close(sink);
-	unlink(url + strlen("ipc://"));
+	stop_tracer(1000);
 	return 0;
 }

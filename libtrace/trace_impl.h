@@ -247,8 +247,7 @@ struct trace__tstate {
 	struct trace__light *spare;   /* a light span ready, */
 	struct trace__light *light;   /* and a list of nlight more */
 	uint32_t nlight;
-	/* Records ready for new spans: cache[pos .. end), counters modulo
-	 * TRACE__CACHE_SLOTS. */
+	/* Records ready for new spans: cache[cache_pos .. cache_end). */
 	uint32_t cache_pos, cache_end;
 	/* Arena bytes the thread's last recorded span used: how much of a
 	 * record a start prefetches. */
@@ -503,17 +502,18 @@ trace__sample(const struct trace__tracer *tr, bool has_parent,
 extern bool trace__has_prefetchw;
 void trace__cpu_detect(void);
 
-/* trace__prefetch_record below asks for cache lines in a state this core
- * can write. On x86, __builtin_prefetch's write hint compiles to a read
- * prefetch unless built for PREFETCHW (-mprfchw): the line then arrives
- * shared, and the first store must fetch it again to invalidate the other
- * core's copy. So PREFETCHW is issued directly, where the CPU has it. */
 /* A start prefetches its record's first TRACE__PREFETCH_MIN bytes (a
  * name and a few short attributes), more when the thread's last span
  * used more, up to TRACE__PREFETCH_MAX. */
 #define TRACE__PREFETCH_MIN 256u
 #define TRACE__PREFETCH_MAX 1024u
 
+/* trace__prefetchw asks for the line at p in a state this core can
+ * write. On x86, __builtin_prefetch's write hint compiles to a read
+ * prefetch unless built with -mprfchw: the line then arrives shared, and
+ * the first store must fetch it again to invalidate the other core's
+ * copy. So PREFETCHW is issued directly (callers check
+ * trace__has_prefetchw first). */
 static inline void
 trace__prefetchw(const char *p)
 {

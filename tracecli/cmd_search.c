@@ -10,7 +10,10 @@ cmd_search(const cli_args *c)
 	char *cause = NULL;
 	int rv;
 
-	if ((rv = search_run(&c->co, &c->search, &resp, &cause)) != 0)
+	search_spec s = c->search;
+
+	s.count = !c->json;	/* "20 of 1,234": the JSON shape has no room */
+	if ((rv = search_run(&c->co, &s, &resp, &cause)) != 0)
 		return cli_fail(rv, cause);
 	const Tracequery__V1__SearchResult *r =
 	    resp->result_case == TRACEQUERY__V1__RESPONSE__RESULT_SEARCH ?

@@ -59,6 +59,7 @@ cmd_tail(const cli_args *c)
 		free(fresh);
 		if (resp != NULL)
 			tracequery__v1__response__free_unpacked(resp, NULL);
-		nanosleep(&pause, NULL);
+		if (!t.more)
+			nanosleep(&pause, NULL);
 	}
 }

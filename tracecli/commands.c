@@ -37,9 +37,10 @@ const cmd_entry cmd_table[] = {
 	    0, 0, OPT_BIT(O_SERVICE) | OPT_BIT(O_SINCE) | OPT_BIT(O_FROM) |
 	    OPT_BIT(O_TO), cmd_deps},
 	{"tail", "", "print traces as they arrive, until interrupted",
-	    "Each second it searches the last minute of span starts, so a "
-	    "span that\narrives later than a minute after it started is not "
-	    "seen. --json: one\nsearch-shaped array per trace.",
+	    "From now on, each second, the traces the collector indexed "
+	    "since the last\nanswer (its cursor), so spans that arrive late "
+	    "still show. Each trace once.\n--json: one search-shaped array "
+	    "per trace.",
 	    0, 0, OPT_BIT(O_SERVICE) | OPT_BIT(O_OPERATION) | OPT_BIT(O_ATTR) |
 	    OPT_BIT(O_ERRORS) | OPT_BIT(O_MIN_DUR) | OPT_BIT(O_MAX_DUR),
 	    cmd_tail},

@@ -191,15 +191,14 @@ plain_search(FILE *f, const Tracequery__V1__SearchResult *r, uint32_t limit,
 		{"ROOT", 16, 2, 0, false, 0, 0, false},
 		{"SERVICES", 8, 1, 1, false, 0, 0, false},
 	};
+	char count[96];
 
 	table_print(f, c, 7, r->n_traces, search_cells, r, o->width, san_of(o));
-	if (r->n_traces >= limit)
-		fprintf(f, "%zu trace%s: the limit, more may match (--limit N, "
-		    "at most %d)\n", r->n_traces, r->n_traces == 1 ? "" : "s",
+	if (search_total_text(r, limit, count, sizeof count))
+		fprintf(f, "%s (--limit N, at most %d)\n", count,
 		    SEARCH_MAX_LIMIT);
 	else
-		fprintf(f, "%zu trace%s\n", r->n_traces,
-		    r->n_traces == 1 ? "" : "s");
+		fprintf(f, "%s\n", count);
 }
 
 void

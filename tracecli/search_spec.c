@@ -10,7 +10,8 @@
 #include "tracecli.h"
 
 /* The orders the collector sorts by over the whole window. */
-static const char *sort_names[SORT_COUNT] = {"newest", "longest"};
+static const char *sort_names[SORT_COUNT] = {"newest", "longest", "spans",
+	"errors"};
 
 const char *
 search_sort_name(search_sort s)
@@ -98,7 +99,8 @@ set_sort(search_spec *s, const char *text, char **cause)
 			return 0;
 		}
 	}
-	xasprintf(cause, "bad order '%s' (newest or longest)", text);
+	xasprintf(cause, "bad order '%s' (newest, longest, spans or errors)",
+	    text);
 	return -1;
 }
 
@@ -183,6 +185,8 @@ search_req_build(search_req *r, const search_spec *s)
 	static const Tracequery__V1__Search__Order orders[SORT_COUNT] = {
 		TRACEQUERY__V1__SEARCH__ORDER__NEWEST,
 		TRACEQUERY__V1__SEARCH__ORDER__LONGEST,
+		TRACEQUERY__V1__SEARCH__ORDER__MOST_SPANS,
+		TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS,
 	};
 
 	memset(r, 0, sizeof *r);
@@ -208,6 +212,7 @@ search_req_build(search_req *r, const search_spec *s)
 	r->search.end_unix_nano = s->to;
 	r->search.errors_only = s->errors;
 	r->search.limit = s->limit;
+	r->search.count_total = s->count;
 	r->search.order = orders[s->sort < SORT_COUNT ? s->sort : 0];
 	r->req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
 	r->req.search = &r->search;
@@ -231,4 +236,40 @@ search_run(const client_opts *co, const search_spec *s, pb_response **resp,
 	int rv = query_run(co, &r.req, resp, cause);
 	search_req_fini(&r);
 	return rv;
+}
+
+/* Writes n with thousands separators ("1,234"). */
+static void
+group_digits(uint64_t n, char *buf, size_t len)
+{
+	char d[32];
+	int nd = snprintf(d, sizeof d, "%llu", (unsigned long long)n);
+	size_t o = 0;
+
+	for (int i = 0; i < nd && o + 2 < len; i++) {
+		if (i > 0 && (nd - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = d[i];
+	}
+	buf[o] = '\0';
+}
+
+bool
+search_total_text(const Tracequery__V1__SearchResult *r, uint32_t limit,
+    char *buf, size_t len)
+{
+	size_t n = r->n_traces;
+	char total[32];
+
+	if (r->total > n) {
+		group_digits(r->total, total, sizeof total);
+		snprintf(buf, len, "%zu of %s%s traces", n,
+		    r->total_is_lower_bound ? "at least " : "", total);
+		return true;
+	}
+	/* total == n: counted, all listed; 0: not counted. */
+	bool cut = r->total == 0 && n > 0 && n >= limit;
+	snprintf(buf, len, "%zu%s trace%s", n, cut ? "+" : "",
+	    n == 1 ? "" : "s");
+	return cut;
 }

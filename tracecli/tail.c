@@ -1,9 +1,10 @@
 /*
- * tail.c - following new traces: each poll searches only the last
- * TAIL_LOOKBACK of span starts (never the whole window) and keeps the
- * traces it has not reported yet. Shared by `tracecli tail` and the tui's
- * follow mode. A span that arrives more than TAIL_LOOKBACK after it
- * started (a long span, a late batch) is not seen.
+ * tail.c - following new traces with the query protocol's Tail cursor:
+ * each poll asks for the traces indexed since the previous answer (index
+ * flushes, not span starts), so no window is read twice and a span that
+ * arrives late still brings its trace. Traces already reported are
+ * skipped (a late span brings its trace back). Shared by `tracecli tail`
+ * and the tui's follow mode.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,26 +52,51 @@ tail_poll_seen(tail_state *t, const uint8_t *id)
 	return true;
 }
 
+/* Asks for the traces indexed from t->next_flush on (0: start now). */
+static int
+tail_ask(tail_state *t, const client_opts *co, pb_response **resp,
+    char **cause)
+{
+	search_req r;
+	Tracequery__V1__Tail q = TRACEQUERY__V1__TAIL__INIT;
+	int rv;
+
+	search_req_build(&r, &t->filter);
+	q.filter = &r.search;
+	q.from_flush = t->next_flush;
+	r.req.query_case = TRACEQUERY__V1__REQUEST__QUERY_TAIL;
+	r.req.tail = &q;
+	rv = query_run(co, &r.req, resp, cause);
+	search_req_fini(&r);
+	if (rv == EXIT_OK_ && (*resp)->result_case !=
+	    TRACEQUERY__V1__RESPONSE__RESULT_TAIL) {
+		tracequery__v1__response__free_unpacked(*resp, NULL);
+		*resp = NULL;
+		*cause = xstrdup("collector: no tail answer (an older "
+		    "collector?)");
+		rv = EXIT_UNREACHABLE;
+	}
+	return rv;
+}
+
 int
 tail_poll(tail_state *t, const client_opts *co, pb_response **resp,
     Tracequery__V1__TraceSummary ***fresh, size_t *nfresh, char **cause)
 {
-	search_spec s = t->filter;
-	uint64_t now = now_unix_ns();
 	int rv;
 
-	s.from = now > TAIL_LOOKBACK_NS ? now - TAIL_LOOKBACK_NS : 1;
-	s.to = 0;
-	s.limit = SEARCH_MAX_LIMIT;
-	s.sort = SORT_NEWEST;
 	*fresh = NULL;
 	*nfresh = 0;
-	if ((rv = search_run(co, &s, resp, cause)) != EXIT_OK_)
+	t->more = false;
+	if ((rv = tail_ask(t, co, resp, cause)) != EXIT_OK_)
 		return rv;
-	const Tracequery__V1__SearchResult *r = (*resp)->search;
+	const Tracequery__V1__TailResult *r = (*resp)->tail;
+	t->next_flush = r->next_flush;
+	t->more = r->more;
 	*fresh = xcalloc(r->n_traces + 1, sizeof **fresh);
-	/* Oldest first, so a printed stream reads in time order. */
-	for (size_t i = r->n_traces; i-- > 0;)
+	/* Oldest first as the collector sends them; a trace whose late
+	 * spans bring it back was printed already. */
+	for (size_t i = 0; i < r->n_traces; i++)
 		if (r->traces[i]->trace_id.len == 16 &&
 		    tail_poll_seen(t, r->traces[i]->trace_id.data))
 			(*fresh)[(*nfresh)++] = r->traces[i];

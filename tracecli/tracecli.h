@@ -537,7 +537,9 @@ void view_select(view *v, int row);
 #define SEARCH_DEFAULT_LIMIT 20 /* the collector's default */
 
 /* Orders the collector sorts by over the whole window. */
-typedef enum { SORT_NEWEST, SORT_LONGEST, SORT_COUNT } search_sort;
+typedef enum {
+	SORT_NEWEST, SORT_LONGEST, SORT_SPANS, SORT_ERRORS, SORT_COUNT
+} search_sort;
 
 /* What a search asks for; strings are borrowed. */
 typedef struct search_spec {
@@ -550,6 +552,7 @@ typedef struct search_spec {
 	bool errors;
 	uint32_t limit;                        /* 0 = the collector's 20 */
 	search_sort sort;
+	bool count;                            /* ask for the total too */
 } search_spec;
 
 typedef enum {
@@ -579,6 +582,12 @@ void search_req_fini(search_req *r);
 int search_run(const client_opts *co, const search_spec *s,
     pb_response **resp, char **cause);
 const char *search_sort_name(search_sort s);
+/* search_total_text writes how many traces r lists of how many match:
+ * "20 traces", "20 of 1,234 traces", "20 of at least 5,000 traces"; from
+ * a collector that did not count, "20+ traces" when limit cut the list.
+ * Returns true when more traces match than r lists (or may). */
+bool search_total_text(const Tracequery__V1__SearchResult *r,
+    uint32_t limit, char *buf, size_t len);
 /* duration_text_parse reads "250us", "1.5s" or a sum such as "1h30m". */
 int duration_text_parse(const char *s, uint64_t *ns);
 
@@ -599,10 +608,10 @@ int trace_load(const client_opts *co, const uint8_t id[16], san_mode san,
 
 /* ---------------------------------------------------------------- tail.c */
 
-#define TAIL_LOOKBACK_NS (60ull * 1000000000ull) /* span starts searched */
-
 typedef struct tail_state {
-	search_spec filter;
+	search_spec filter;      /* its window, limit and sort are ignored */
+	uint64_t next_flush;     /* the collector's cursor; 0: start now */
+	bool more;               /* the last answer was cut: poll again now */
 	uint64_t *seen;          /* IDs reported (a hash set) */
 	size_t nseen;
 } tail_state;
@@ -612,8 +621,9 @@ void tail_init(tail_state *t, const search_spec *filter);
  * already was. */
 bool tail_poll_seen(tail_state *t, const uint8_t *id);
 void tail_fini(tail_state *t);
-/* tail_poll searches the last TAIL_LOOKBACK_NS; *fresh (malloc'd, its
- * entries owned by *resp) lists the traces not seen before, oldest first.
+/* tail_poll asks for the traces indexed since the last poll (the first
+ * poll starts the cursor and lists none); *fresh (malloc'd, its entries
+ * owned by *resp) lists those not reported before, oldest first.
  * Returns an EXIT_* status. */
 int tail_poll(tail_state *t, const client_opts *co, pb_response **resp,
     Tracequery__V1__TraceSummary ***fresh, size_t *nfresh, char **cause);

@@ -7,6 +7,7 @@
 
 #include "backend/backend.h"
 #include "common.h"
+#include "format/hist.h"
 
 typedef Tracequery__V1__Response response;
 
@@ -99,6 +100,16 @@ backend_dependencies(backend *b, const Tracequery__V1__Dependencies *q)
 	return b->ops->dependencies(b, q);
 }
 
+response *
+backend_tail(backend *b, const Tracequery__V1__Tail *q)
+{
+	if (b->ops->tail == NULL)
+		return backend_response_new(
+		    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		    "tail is not available from this backend");
+	return b->ops->tail(b, q);
+}
+
 void
 backend_stats(backend *b, Tracequery__V1__StatsResult *r)
 {
@@ -135,6 +146,8 @@ backend_query(backend *b, const Tracequery__V1__Request *req)
 		return backend_operations(b, req->operations);
 	case TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES:
 		return backend_dependencies(b, req->dependencies);
+	case TRACEQUERY__V1__REQUEST__QUERY_TAIL:
+		return backend_tail(b, req->tail);
 	case TRACEQUERY__V1__REQUEST__QUERY_STATS:
 		return stats_response(b);
 	default:
@@ -174,4 +187,26 @@ backend_stat_add(Tracequery__V1__StatsResult *r, const char *name,
 	st->value = value;
 	r->stats = xrealloc(r->stats, (r->n_stats + 1) * sizeof *r->stats);
 	r->stats[r->n_stats++] = st;
+}
+
+void
+backend_slow_histogram(Tracequery__V1__SlowResult *sr, const hist *h)
+{
+	for (int b = 0; b < HIST_BUCKETS; b += 8) {
+		uint64_t c = 0;
+		Tracequery__V1__HistogramBucket *hb;
+
+		for (int j = b; j < b + 8 && j < HIST_BUCKETS; j++)
+			c += h->n[j];
+		if (c == 0)
+			continue;
+		hb = xmalloc(sizeof *hb);
+		tracequery__v1__histogram_bucket__init(hb);
+		hb->upper_ns = hist_upper(b + 7 < HIST_BUCKETS ? b + 7 :
+		    HIST_BUCKETS - 1);
+		hb->count = c;
+		sr->histogram = xrealloc(sr->histogram,
+		    (sr->n_histogram + 1) * sizeof *sr->histogram);
+		sr->histogram[sr->n_histogram++] = hb;
+	}
 }

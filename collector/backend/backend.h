@@ -110,6 +110,10 @@ struct backend_ops {
 	 * the backend cannot (the query answers BAD_REQUEST). */
 	Tracequery__V1__Response *(*dependencies)(backend *b,
 	    const Tracequery__V1__Dependencies *q);
+	/* tail lists the traces indexed after a cursor, for live views
+	 * (proto Tail); NULL when the backend cannot (BAD_REQUEST). */
+	Tracequery__V1__Response *(*tail)(backend *b,
+	    const Tracequery__V1__Tail *q);
 	/* stats appends the backend's own figures to r (backend_stat_add). */
 	void (*stats)(backend *b, Tracequery__V1__StatsResult *r);
 	/* retention_run expires what started before now - retention_ns.
@@ -161,6 +165,8 @@ Tracequery__V1__Response *backend_operations(backend *b,
     const Tracequery__V1__ListOperations *q);
 Tracequery__V1__Response *backend_dependencies(backend *b,
     const Tracequery__V1__Dependencies *q);
+Tracequery__V1__Response *backend_tail(backend *b,
+    const Tracequery__V1__Tail *q);
 /* backend_stats appends b's figures to r. */
 void backend_stats(backend *b, Tracequery__V1__StatsResult *r);
 
@@ -169,6 +175,12 @@ void backend_stats(backend *b, Tracequery__V1__StatsResult *r);
 Tracequery__V1__Response *backend_response_new(
     Tracequery__V1__Response__Code code, const char *message);
 void backend_response_free(Tracequery__V1__Response *r);
+/* backend_slow_histogram appends h to sr's histogram as coarse buckets
+ * (eight of hist.h's per power of two are plenty on a terminal), leaving
+ * out empty ones. */
+struct hist;
+void backend_slow_histogram(Tracequery__V1__SlowResult *sr,
+    const struct hist *h);
 /* backend_stat_add appends one figure (name and unit copied) to r. */
 void backend_stat_add(Tracequery__V1__StatsResult *r, const char *name,
     double value, const char *unit);

@@ -11,12 +11,8 @@
 #include "common.h"
 #include "format/keys.h"
 #include "index/index.h"
-#include "index/index_buffer.h"
 #include "query/query.h"
-#include "store/retention.h"
 #include "store/store.h"
-#include "store/store_format.h"
-#include "store/trace_locator.h"
 
 typedef Tracequery__V1__Response response;
 
@@ -94,6 +90,12 @@ rb_dependencies(backend *b, const Tracequery__V1__Dependencies *q)
 	return query_dependencies(rb(b)->st, rb(b)->retention_ns, q);
 }
 
+static response *
+rb_tail(backend *b, const Tracequery__V1__Tail *q)
+{
+	return query_tail(rb(b)->st, rb(b)->retention_ns, q);
+}
+
 static void
 rb_stats(backend *b, Tracequery__V1__StatsResult *r)
 {
@@ -147,6 +149,7 @@ static const backend_ops rocksdb_ops = {
 	.services = rb_services,
 	.operations = rb_operations,
 	.dependencies = rb_dependencies,
+	.tail = rb_tail,
 	.stats = rb_stats,
 	.retention_run = rb_retention_run,
 	.close = rb_close,
@@ -193,6 +196,10 @@ rocksdb_backend_open(backend **out, const char *dir,
 	store *st;
 
 	*out = NULL;
+	if (dir[0] == '\0') {
+		xasprintf(cause, "--store rocksdb:DIR needs a directory");
+		return -1;
+	}
 	so.sync = o->sync;
 	so.retention_ns = o->retention_ns;
 	so.cache_bytes = 32u << 20;

@@ -4,7 +4,7 @@
  * (span_block.h), stored as the bytes they came in less their IDs and
  * times when the batch has them (span_wire.h), else packed. Each block's
  * (trace, minute) goes to the trace locator before the write, so a
- * get-trace never misses a written block (trace_locator.h).
+ * get-trace never misses a written block (store.h, "trace locator").
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,7 +18,6 @@
 #include "daemon/stats.h"
 #include "format/keys.h"
 #include "format/span_block.h"
-#include "store/trace_locator.h"
 #include "typed_sort.h"
 
 #define POOL_MAX 16
@@ -310,7 +309,7 @@ write_blocks(store *st, work *w)
 }
 
 /* Tells the trace locator where the blocks go, before they are written,
- * so a get-trace never misses a written block (trace_locator.h). */
+ * so a get-trace never misses a written block (store.h, "trace locator"). */
 static void
 locate_blocks(store *st, work *w)
 {

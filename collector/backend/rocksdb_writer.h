@@ -3,14 +3,13 @@
  * spans become one WriteBatch (span blocks, the traces family's entries,
  * new origins, catalog records and a log record naming the blocks),
  * written with the WAL before it returns; their index records follow
- * through the index buffer (index_buffer.h). Thread-safe.
+ * through the index buffer (index.h). Thread-safe.
  */
 #ifndef COLLECTOR_ROCKSDB_WRITER_H
 #define COLLECTOR_ROCKSDB_WRITER_H
 
 #include "backend/backend.h"
 #include "index/index.h"
-#include "index/index_buffer.h"
 #include "store/store.h"
 
 typedef struct rocksdb_writer rocksdb_writer;

@@ -34,7 +34,7 @@ typedef struct config {
 	size_t max_message_bytes;
 	int ingest_workers;
 	int query_workers;
-	uint64_t index_flush_ns;    /* index_buffer.h */
+	uint64_t index_flush_ns;    /* index.h, "index buffer" */
 	size_t index_flush_spans;
 	log_level level;
 	tls_opts tls;               /* for tls+tcp:// listeners */

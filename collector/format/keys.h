@@ -31,7 +31,7 @@
  * ends with a batch number, the flush's number and the record's place in
  * its list (key_batch), which keeps flushes apart. A posting names its
  * trace by an ordinal in that flush's dictionary of the hour (T records,
- * trace_dict.h); values are varint lists (postings.h). S, O and A hold one
+ * index.h); values are varint lists (postings.h). S, O and A hold one
  * name and minute: (trace, start), the list cut into records newest
  * first, each keyed by ~(its newest start) and stored in trace order. V
  * holds, for one hour, the attribute values that had at most
@@ -222,7 +222,7 @@ void key_idx_val(keybuf *k, uint64_t start_ns, const char *key,
 void key_idx_dur(keybuf *k, uint64_t start_ns, uint64_t max_dur_ns,
     const char *svc, size_t svc_len, const char *op, size_t op_len,
     uint64_t batch);
-/* A trace dictionary record (trace_dict.h). */
+/* A trace dictionary record (index.h). */
 void key_idx_dict(keybuf *k, uint32_t hour, uint64_t flush, uint32_t chunk);
 /* The hash a V posting carries, and its bucket, for attribute key=val. */
 uint64_t key_val_hash(const char *key, size_t key_len, const char *val,

@@ -2,7 +2,7 @@
  * postings.h - the byte format of index record values (docs/STORAGE.md).
  *
  * A posting names its trace by an ordinal in its flush's trace dictionary
- * for the record's hour (trace_dict.h), not by the 16 random bytes of the
+ * for the record's hour (index.h), not by the 16 random bytes of the
  * trace ID, and gives its start as the offset from that trace's start in
  * the dictionary (a span of a trace starts close to the trace). S, O, A
  * and V postings are stored in ordinal order, each ordinal as the

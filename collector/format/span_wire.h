@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp_types.h"
 
 /* One Span message's bytes (without its tag and length) in a request. */
 typedef struct span_wire {
@@ -48,7 +48,7 @@ int span_wire_scan(span_wire_index *x, const uint8_t *buf, size_t len);
 /* span_wire_matches is whether x counts as many resources, scopes and
  * spans, in the same places, as req unpacked from the same bytes. */
 bool span_wire_matches(const span_wire_index *x,
-    const Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *req);
+    const ExportRequest *req);
 void span_wire_index_free(span_wire_index *x);
 
 /* span_wire_stripped_len is the length of the span's bytes without its

@@ -21,7 +21,6 @@
 #include "otlp_types.h"
 #include "format/postings.h"
 #include "store/store.h"
-#include "index/trace_dict.h"
 #include "typed_sort.h"
 
 

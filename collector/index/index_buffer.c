@@ -1,6 +1,6 @@
 /*
  * index_buffer.c - index records of many requests, written together
- * (index_buffer.h). Why: the index is most of what a span costs RocksDB
+ * (index.h). Why: the index is most of what a span costs RocksDB
  * when each request writes its own records, because a request's 512 spans
  * touch about 1,500 distinct (name, minute) posting lists. Gathered over a
  * second of requests, the same lists take a fraction of the records.
@@ -26,7 +26,6 @@
 #include "daemon/log.h"
 #include "daemon/stats.h"
 #include "index/index.h"
-#include "index/index_buffer.h"
 #include "format/keys.h"
 #include "format/span_block.h"
 

@@ -1,11 +1,11 @@
 /*
- * trace_dict.c - per-flush trace dictionaries (trace_dict.h).
+ * trace_dict.c - per-flush trace dictionaries (index.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
-#include "index/trace_dict.h"
+#include "index/index.h"
 
 /* The traces of one hour, by ordinal. */
 typedef struct dict_hour {

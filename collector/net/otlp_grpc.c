@@ -254,9 +254,13 @@ listen_on(otlp_grpc *g, const char *addr, char **cause)
 		if (grpc_tls_new(&g->tls, g->o.tls, cause) != 0)
 			return -1;
 	}
-	if (listen_probe_split(addr, host, sizeof host, port, sizeof port) !=
+	/* A tcp:// or tls+tcp:// URL would bind plain h2c: refuse it rather
+	 * than serve without the TLS it may have meant. */
+	if (strstr(addr, "://") != NULL ||
+	    listen_probe_split(addr, host, sizeof host, port, sizeof port) !=
 	    0) {
-		xasprintf(cause, "otlp-grpc %s: want HOST:PORT", addr);
+		xasprintf(cause, "otlp-grpc %s: want HOST:PORT, http://HOST:PORT "
+		    "or https://HOST:PORT", addr);
 		return -1;
 	}
 	memset(&hints, 0, sizeof hints);

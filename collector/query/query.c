@@ -2,7 +2,7 @@
  * query.c - the query engine's entry points (query.h): each runs one
  * question with a fresh context (qctx.c) over the store's layout (keys.h,
  * docs/STORAGE.md): get_trace.c, catalog.c, search.c (with
- * search_duration.c and duration.c), slow.c, deps.c.
+ * search_duration.c and duration.c), slow.c, deps.c, tail.c.
  */
 #include <string.h>
 
@@ -66,6 +66,12 @@ query_operations(store *st, uint64_t retention_ns,
     const Tracequery__V1__ListOperations *lo)
 {
 	QUERY_RUN(st, retention_ns, catalog_operations(&q, lo));
+}
+
+response *
+query_tail(store *st, uint64_t retention_ns, const Tracequery__V1__Tail *t)
+{
+	QUERY_RUN(st, retention_ns, tail(&q, t));
 }
 
 response *

@@ -1,6 +1,6 @@
 /*
  * query.h - the query engine over the RocksDB store: get trace, search,
- * slow spans with percentiles, services, operations, dependencies. The
+ * slow spans with percentiles, services, operations, dependencies, tail. The
  * RocksDB backend (rocksdb_backend.c) answers the seam's queries with it.
  * Each function hides records older than now - retention_ns (0: none)
  * and returns a Response (backend.h) the caller frees with
@@ -25,6 +25,9 @@ Tracequery__V1__Response *query_slow(store *st, uint64_t retention_ns,
 Tracequery__V1__Response *query_services(store *st, uint64_t retention_ns);
 Tracequery__V1__Response *query_operations(store *st, uint64_t retention_ns,
     const Tracequery__V1__ListOperations *lo);
+/* query_tail: the traces indexed after a cursor (tail.c). */
+Tracequery__V1__Response *query_tail(store *st, uint64_t retention_ns,
+    const Tracequery__V1__Tail *t);
 /* query_dependencies: deps.h over the window d asks (end 0: now). */
 Tracequery__V1__Response *query_dependencies(store *st, uint64_t retention_ns,
     const Tracequery__V1__Dependencies *d);

@@ -21,10 +21,8 @@
 #include "format/span_block.h"
 #include "hash_set.h"
 #include "index/index.h"
-#include "index/trace_dict.h"
 #include "otlp_types.h"
 #include "query/query.h"
-#include "store/trace_locator.h"
 
 typedef Tracequery__V1__Response response;
 
@@ -189,7 +187,12 @@ response *catalog_operations(qctx *q,
 /* Loads and checks one candidate; returns true when the search is done. */
 bool search_consider(qctx *q, results *res, const uint8_t *trace_id,
     const Tracequery__V1__Search *s, const window *w);
+/* A BAD_REQUEST response when s cannot be answered, else NULL. */
+response *search_refuse(const Tracequery__V1__Search *s);
 response *search(qctx *q, const Tracequery__V1__Search *s);
+
+/* tail.c */
+response *tail(qctx *q, const Tracequery__V1__Tail *t);
 
 /* search_duration.c */
 /*
@@ -237,6 +240,13 @@ void duration_sort_minutes(minute_maxes *mm);
 /* Reads the duration lists of one (pair, minute) candidate into hits. */
 void duration_scan_candidate(qctx *q, const svc_op *pairs, const minute_max *c,
     const dur_ask *a, dhits *hits);
+
+/* search_most.c */
+/* Candidates for MOST_SPANS and MOST_ERRORS: the traces of the window's
+ * newest spans (at most a million read), most first; fills sr's
+ * spans_ranked and ranked_truncated. */
+void search_most(qctx *q, results *res, const Tracequery__V1__Search *s,
+    const window *w, Tracequery__V1__SearchResult *sr);
 
 /* slow.c */
 response *slow(qctx *q, const Tracequery__V1__Slow *s);

@@ -266,24 +266,8 @@ slow(qctx *q, const Tracequery__V1__Slow *s)
 	}
 	slow_fill(q, pairs, &mm, &w, top, sr);
 	free(mm.v);
-	if (all != NULL) {
-		/* Eight buckets per power of two are plenty on a terminal. */
-		for (int b = 0; b < HIST_BUCKETS; b += 8) {
-			uint64_t c = 0;
-			Tracequery__V1__HistogramBucket *hb;
-
-			for (int j = b; j < b + 8 && j < HIST_BUCKETS; j++)
-				c += all->n[j];
-			if (c == 0)
-				continue;
-			hb = xmalloc(sizeof *hb);
-			tracequery__v1__histogram_bucket__init(hb);
-			hb->upper_ns = hist_upper(b + 7 < HIST_BUCKETS ? b + 7 :
-			    HIST_BUCKETS - 1);
-			hb->count = c;
-			PUSH(sr->histogram, sr->n_histogram, hb);
-		}
-	}
+	if (all != NULL)
+		backend_slow_histogram(sr, all);
 	free(all);
 	free(h);
 	duration_pairs_free(pairs, n_pairs);

@@ -1,6 +1,6 @@
 /*
  * retention.c - keeps the store within --retention while ingest runs
- * (retention.h). Each pass (retention_timer.c runs one every tenth of
+ * (store.h). Each pass (retention_timer.c runs one every tenth of
  * the retention, between 1 s and 10 min):
  *  - moves the compaction filters' cutoff to now - retention, so every
  *    compaction drops expired spans, index entries and histograms;
@@ -16,7 +16,7 @@
 #include "common.h"
 #include "daemon/stats.h"
 #include "format/keys.h"
-#include "store/retention.h"
+#include "store/store.h"
 
 int
 retention_run_once(store *st, uint64_t now, uint64_t retention_ns,

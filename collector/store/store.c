@@ -15,7 +15,6 @@
 #include "format/keys.h"
 #include "daemon/log.h"
 #include "store/store.h"
-#include "store/trace_locator.h"
 
 static const char *cf_names[STORE_CF_COUNT] = {
 	"spans", "traces", "index", "hist", "meta"

@@ -1,8 +1,11 @@
 /*
- * store.h - the collector's RocksDB store: column families, options, batches,
- * iterators. Only store.c sees RocksDB errors; callers get -1 and a malloc'd
- * *cause. Thread-safe: any thread may write, read or iterate concurrently;
- * a store_batch or store_iter belongs to one thread at a time.
+ * store.h - the store room's API: the collector's RocksDB store (column
+ * families, options, batches, iterators; store.c), its layout version
+ * (store_format.c), the trace locator (trace_locator.c) and retention
+ * (retention.c). Only store.c sees RocksDB errors; callers get -1 and a
+ * malloc'd *cause. Thread-safe: any thread may write, read or iterate
+ * concurrently; a store_batch or store_iter belongs to one thread at a
+ * time.
  */
 #ifndef COLLECTOR_STORE_H
 #define COLLECTOR_STORE_H
@@ -23,13 +26,14 @@ typedef enum store_cf {
 typedef struct store store;
 typedef struct store_batch store_batch;
 typedef struct store_iter store_iter;
+typedef struct trace_locator trace_locator; /* the trace locator */
 
 typedef struct store_options {
 	bool sync;                /* fsync the WAL before a write returns */
 	uint64_t retention_ns;    /* compaction drops records older; 0 = keep */
 	size_t cache_bytes;       /* block cache */
 	size_t write_buffer_bytes; /* all memtables together */
-	size_t locator_bytes;     /* trace_locator.h; 0: its default */
+	size_t locator_bytes;     /* trace locator; 0: its default */
 } store_options;
 
 /* store_open opens (creating if needed) the store in dir. Returns 0, or -1
@@ -47,9 +51,9 @@ void store_close(store *s);
  * filters; records that started before it are dropped when compacted. */
 void store_set_cutoff(store *s, uint64_t cutoff_ns);
 
-/* store_locator: the traces family in memory (trace_locator.h), owned by
+/* store_locator: the traces family in memory (the trace locator), owned by
  * s and loaded when s opens. */
-struct trace_locator *store_locator(store *s);
+trace_locator *store_locator(store *s);
 
 /* store_batch_new makes an empty batch for s (freed by store_batch_free). */
 store_batch *store_batch_new(store *s);
@@ -113,5 +117,88 @@ uint64_t store_disk_bytes(store *s);
 uint64_t store_property_sum(store *s, const char *name);
 /* store_stall_us: cumulative write-stall time in microseconds. */
 uint64_t store_stall_us(store *s);
+
+/* ------------------------------------------ layout (store_format.c) */
+
+/*
+ * The version of the store's layout (meta V). A store whose spans or
+ * index another layout wrote is refused at start with a clear message
+ * rather than read as garbage.
+ *
+ *   3: span blocks link a span to its parent in the block; duration
+ *      postings without span IDs.
+ *   (none): older layouts, before the version was recorded.
+ */
+#define STORE_FORMAT 3
+
+/* store_format_check returns 0 when st holds this layout (an empty store
+ * is marked with it); else -1 with *cause. */
+int store_format_check(store *st, char **cause);
+
+/* ------------------------------- trace locator (trace_locator.c) */
+
+/*
+ * The traces family (which minutes hold a trace's span blocks) mirrored
+ * in memory, so a get-trace reads one spans block from disk instead of a
+ * traces block and then a spans block.
+ *
+ * Per hour, an open-addressing table of 4-byte entries: 26 bits of the
+ * trace ID's hash, and the minute of the hour. A lookup probes each live
+ * hour and may return a minute that does not hold the trace (two IDs
+ * with the same 26 bits, about one lookup in a hundred at a million
+ * traces an hour); the spans family's prefix filter then skips it in
+ * memory. It never misses one: every pair the store holds was added,
+ * either when written (trace_locator_add, before the write) or by the
+ * load of the traces family that starts with the store
+ * (trace_locator_load). Until that load ends, or while an hour that did
+ * not fit the memory limit is live, lookups answer -1 and the caller
+ * reads the traces family as before.
+ */
+
+/* A block of trace_id's spans starts in this minute (unix minutes). */
+typedef struct trace_minute {
+	const uint8_t *trace_id; /* 16 bytes */
+	uint32_t minute;
+} trace_minute;
+
+/* trace_locator_new makes an empty locator using at most max_bytes for its
+ * tables (0: TRACE_LOCATOR_DEFAULT_BYTES). */
+#define TRACE_LOCATOR_DEFAULT_BYTES (64u << 20)
+trace_locator *trace_locator_new(size_t max_bytes);
+/* trace_locator_free stops a load in progress and frees l; NULL: no-op. */
+void trace_locator_free(trace_locator *l);
+
+/* trace_locator_load starts a thread that adds every key of st's traces
+ * family, then makes l answer. Returns 0, or -1 (l never answers). */
+int trace_locator_load(trace_locator *l, store *st);
+
+/* trace_locator_wait waits for the load to end (one thread at a time). */
+void trace_locator_wait(trace_locator *l);
+
+/* trace_locator_add records n (trace, minute) pairs; repeats are kept
+ * once. Thread-safe. */
+void trace_locator_add(trace_locator *l, const trace_minute *tm, size_t n);
+
+/* trace_locator_find writes to out (at most max, ascending) the minutes
+ * that may hold blocks of trace_id and end after cutoff_ns. Returns their
+ * number, or -1 when l cannot answer (not loaded yet, or a live hour
+ * was over the memory limit). Thread-safe. */
+int trace_locator_find(trace_locator *l, const uint8_t *trace_id,
+    uint64_t cutoff_ns, uint32_t *out, size_t max);
+
+/* trace_locator_expire frees the hours that end at or before cutoff_ns. */
+void trace_locator_expire(trace_locator *l, uint64_t cutoff_ns);
+
+/* trace_locator_bytes: the memory the tables hold now. */
+size_t trace_locator_bytes(trace_locator *l);
+
+/* ------------------------------------------ retention (retention.c) */
+
+/* retention_run_once expires everything of st older than
+ * now - retention_ns (0: keep all); compact: compact the expired ranges
+ * at once. Returns 0, or -1 with a malloc'd *cause (what could be
+ * deleted was). */
+int retention_run_once(store *st, uint64_t now, uint64_t retention_ns,
+    bool compact, char **cause);
 
 #endif /* COLLECTOR_STORE_H */

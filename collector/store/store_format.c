@@ -1,12 +1,12 @@
 /*
- * store_format.c - the store's layout version (store_format.h).
+ * store_format.c - the store's layout version (store.h).
  */
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "common.h"
 #include "format/keys.h"
-#include "store/store_format.h"
+#include "store/store.h"
 
 /* True when family cf holds any record. */
 static bool

@@ -1,5 +1,5 @@
 /*
- * trace_locator.c - the traces family in memory (see trace_locator.h).
+ * trace_locator.c - the traces family in memory (store.h).
  *
  * An entry is (fingerprint << 6) | minute of the hour, where the
  * fingerprint is 26 bits of the trace ID's hash, never 0, so 0 marks an
@@ -19,7 +19,6 @@
 #include "format/keys.h"
 #include "daemon/log.h"
 #include "store/store.h"
-#include "store/trace_locator.h"
 
 #define FP_BITS 26
 #define MINUTE_BITS 6

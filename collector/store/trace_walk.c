@@ -3,7 +3,7 @@
  */
 #include "daemon/stats.h"
 #include "format/keys.h"
-#include "store/trace_locator.h"
+#include "store/store.h"
 #include "store/trace_walk.h"
 
 /* The minutes that hold blocks of a trace, at most max, skipping those

@@ -28,7 +28,7 @@ else
 	finish
 fi
 
-start_otlp_collector df --db "$MNT/db" ||
+start_otlp_collector df --db "$MNT/db" --otlp-grpc 127.0.0.1:0 ||
 	{ fail "collector starts"; finish; }
 COLL_DB="$MNT/db"
 pass "collector starts on the small filesystem"
@@ -75,6 +75,12 @@ to_bin "$(hx_request fault-df-http "$(hx_span "$OTLP_TID" "$(rand_hex 8)" \
 check_eq "OTLP/HTTP while full: 503" \
 	"$(post "$TMP/otlp.bin" application/x-protobuf)" 503
 check "OTLP/HTTP while full: Retry-After" test -n "$(header Retry-After)"
+# OTLP/gRPC meets it as UNAVAILABLE with a google.rpc.RetryInfo delay.
+GRPC_ADDR=$(sed -n 's/^otlp_grpc=//p' "$TMP/df.ready")
+"$BUILD/tools/grpc_client" "$GRPC_ADDR" call "$TMP/otlp.bin" >"$TMP/grpc.out"
+check "OTLP/gRPC while full: UNAVAILABLE with a RetryInfo delay" sh -c \
+	"grep -q 'grpc_status=14 ' '$TMP/grpc.out' &&
+	 ! grep -q 'retry_ms=-1' '$TMP/grpc.out'"
 exported_full=$(field "$TMP/prod.out" progress exported)
 check_eq "nothing was acknowledged while the disk was full" \
 	"${exported_full:-0}" 0
@@ -103,6 +109,10 @@ if [ "$alive" = yes ]; then
 		"$(post "$TMP/otlp.bin" application/x-protobuf)" 200
 	check "OTLP/HTTP after space returned: the span is stored" \
 		"$BIN/tracecli" --collector "$COLL_QUERY" show --json "$OTLP_TID"
+	"$BUILD/tools/grpc_client" "$GRPC_ADDR" call "$TMP/otlp.bin" \
+		>"$TMP/grpc.out"
+	check "OTLP/gRPC after space returned: OK" \
+		grep -q 'grpc_status=0 ' "$TMP/grpc.out"
 fi
 "$VERIFY" "$COLL_QUERY" "$TMP/rec.txt" >"$TMP/verify.out" 2>&1
 cat "$TMP/verify.out"

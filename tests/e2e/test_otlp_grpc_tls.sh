@@ -1,7 +1,8 @@
 #!/bin/sh
 # OTLP/gRPC over TLS (--otlp-grpc https://HOST:PORT, GnuTLS, ALPN h2)
 # against a real tracecollector, with curl as the HTTP/2 client: an Export
-# call over TLS is stored; a client that does not offer h2 (HTTP/1.1), one
+# call over TLS is stored, and so are the traces of the OpenTelemetry JS
+# gRPC exporter (tests/otel-js/send.js) trusting the test CA; a client that does not offer h2 (HTTP/1.1), one
 # that speaks h2c to the TLS port, one that does not trust the server, and
 # under --tls-verify-clients one without a client certificate are all
 # refused, and the collector keeps serving.
@@ -82,6 +83,20 @@ check "h2c (no TLS) on the TLS port gets no answer" sh -c \
 	"echo '$out' | grep -q 'http=-1 grpc_status=-1'"
 check "a client that does not trust the certificate fails" sh -c \
 	"! curl -s --http2 --max-time 10 -o /dev/null https://$ADDR/"
+# The OpenTelemetry JS gRPC exporter over TLS, trusting our CA.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+	sdk_install exporter-trace-otlp-grpc; then
+	if (cd tests && OTEL_EXPORTER_OTLP_CERTIFICATE="$C/ca.crt" \
+		node otel-js/send.js --grpc "https://$ADDR" \
+		--out "$TMP/expected.json") >"$TMP/send.log" 2>&1; then
+		pass "the JS gRPC exporter sends over TLS"
+		sdk_verify "$TMP/expected.json"
+	else
+		fail "the JS gRPC exporter sends over TLS: $(tail -n 3 "$TMP/send.log")"
+	fi
+else
+	skip "node/npm or the pinned SDK are not available"
+fi
 stop_pid "$COLL_PID" TERM
 check_eq "collector stops cleanly" "$?" 0
 

@@ -10,9 +10,9 @@
 // as it would over real HTTP. Spans carry attributes of every type, events
 // (one an exception), links (one to the other trace) and statuses.
 //
-// With --grpc HOST:PORT instead of --url, the three services export over
-// OTLP/gRPC (@opentelemetry/exporter-trace-otlp-grpc): web and api plain,
-// db with gzip.
+// With --grpc HOST:PORT (h2c) or --grpc https://HOST:PORT (TLS) instead of
+// --url, the three services export over OTLP/gRPC
+// (@opentelemetry/exporter-trace-otlp-grpc): web and api plain, db gzip.
 //
 // With --zipkin HOST:PORT, they export Zipkin v2 JSON to POST /api/v2/spans
 // (@opentelemetry/exporter-zipkin), and what is expected back is what
@@ -162,7 +162,9 @@ function exporters() {
   if (grpcAddr) {
     const GrpcExporter =
       require('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter;
-    const g = `http://${grpcAddr}`;
+    // HOST:PORT is h2c; an https:// URL is TLS, trusting the CA named by
+    // OTEL_EXPORTER_OTLP_CERTIFICATE (the exporter reads it).
+    const g = grpcAddr.includes('://') ? grpcAddr : `http://${grpcAddr}`;
     return [[new GrpcExporter({ url: g }), 'grpc'],
       [new GrpcExporter({ url: g }), 'grpc'],
       [new GrpcExporter({ url: g, compression: 'gzip' }), 'grpc+gzip']];

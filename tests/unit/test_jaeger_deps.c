@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "store_fixture.h"
+#include "seed_fixture.h"
 
 #include "../tools/spangen.h"
 #include "common.h"
@@ -32,28 +32,11 @@ static uint64_t base_ns;
 static int
 setup(void **state)
 {
-	pipeline_limits lim;
-	pipeline *p;
-	char *cause = NULL;
-
 	(void)state;
 	if (store_fixture_open(&fx, "jaeger-deps") != 0)
 		return -1;
-	pipeline_limits_default(&lim);
-	if (pipeline_new(&p, store_fixture_backend(&fx), &lim, &cause) != 0)
-		return -1;
 	base_ns = (now_unix_ns() / KEY_MINUTE_NS - 30) * KEY_MINUTE_NS;
-	for (uint64_t t = 0; t < TRACES; t += 10) {
-		sg_request *req = sg_request_new(1, t, 10, base_ns, STEP_NS);
-		pipeline_result res;
-
-		pipeline_submit_request(p, req, &res);
-		sg_request_free(req);
-		if (res.code != PIPELINE_OK)
-			return -1;
-	}
-	pipeline_free(p);
-	return 0;
+	return seed_fixture_ingest(&fx, 1, TRACES, 10, base_ns, STEP_NS);
 }
 
 static int

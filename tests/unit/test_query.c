@@ -15,13 +15,12 @@
 
 #include <cmocka.h>
 
-#include "store_fixture.h"
+#include "seed_fixture.h"
 
 #include "../tools/spangen.h"
 #include "common.h"
 #include "pipeline/pipeline.h"
 #include "format/keys.h"
-#include "store/trace_locator.h"
 
 #define SEEDS 2
 #define TRACES 150
@@ -36,33 +35,15 @@ static uint64_t base_ns;
 static int
 setup(void **state)
 {
-	pipeline_limits lim;
-	pipeline *p;
-	char *cause = NULL;
-
 	(void)state;
 	if (store_fixture_open(&fx, "query") != 0)
 		return -1;
 	st = fx.st;
-	pipeline_limits_default(&lim);
-	pipeline_new(&p, store_fixture_backend(&fx), &lim, &cause);
 	base_ns = now_unix_ns() - 20ULL * 60 * 1000000000ULL;
-	for (uint64_t s = 1; s <= SEEDS; s++) {
-		for (uint64_t t = 0; t < TRACES; t += 10) {
-			sg_request *req = sg_request_new(s, t, 10, base_ns,
-			    STEP_NS);
-			pipeline_result res;
-
-			pipeline_submit_request(p, req, &res);
-			sg_request_free(req);
-			if (res.code != PIPELINE_OK) {
-				fprintf(stderr, "setup: %d %s\n",
-				    (int)res.code, res.message);
-				return -1;
-			}
-		}
-	}
-	pipeline_free(p);
+	for (uint64_t s = 1; s <= SEEDS; s++)
+		if (seed_fixture_ingest(&fx, s, TRACES, 10, base_ns,
+		    STEP_NS) != 0)
+			return -1;
 	return 0;
 }
 
@@ -244,6 +225,41 @@ check_search(Tracequery__V1__Search *se, int svc, int op, int user,
 		if (se->order == TRACEQUERY__V1__SEARCH__ORDER__NEWEST)
 			assert_true(r->search->traces[i - 1]->start_unix_nano >=
 			    r->search->traces[i]->start_unix_nano);
+	backend_response_free(r);
+}
+
+/* count_total: a search of 5 also says how many match in all, exactly
+ * while the candidates stay under the budget, in either order. */
+static void
+test_search_count_total(void **state)
+{
+	Tracequery__V1__Search se;
+	response *r;
+
+	(void)state;
+	tracequery__v1__search__init(&se);
+	se.count_total = true;
+	se.limit = 5;
+	se.service = "svc-3";
+	for (int order = 0; order < 2; order++) {
+		se.order = order ? TRACEQUERY__V1__SEARCH__ORDER__LONGEST :
+		    TRACEQUERY__V1__SEARCH__ORDER__NEWEST;
+		r = search(&se);
+		assert_int_equal(r->search->n_traces, 5);
+		assert_int_equal(r->search->total,
+		    expect_count(3, -1, -1, 0, false));
+		assert_false(r->search->total_is_lower_bound);
+		backend_response_free(r);
+	}
+	se.order = TRACEQUERY__V1__SEARCH__ORDER__NEWEST;
+	se.service = "";
+	se.errors_only = true;
+	r = search(&se);
+	assert_int_equal(r->search->total, expect_count(-1, -1, -1, 0, true));
+	backend_response_free(r);
+	se.count_total = false;
+	r = search(&se);
+	assert_int_equal(r->search->total, 0);
 	backend_response_free(r);
 }
 
@@ -814,6 +830,7 @@ main(void)
 		cmocka_unit_test(test_get_trace_groups_by_resource),
 		cmocka_unit_test(test_services_and_operations),
 		cmocka_unit_test(test_search_filters),
+		cmocka_unit_test(test_search_count_total),
 		cmocka_unit_test(test_search_trace_level_and_order),
 		cmocka_unit_test(test_slow_top_and_percentiles),
 		cmocka_unit_test(test_slow_window),

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <rocksdb/c.h>
 
-#include "store_fixture.h"
+#include "seed_fixture.h"
 
 #include "../tools/spangen.h"
 #include "common.h"
@@ -37,24 +37,10 @@ static uint64_t base_ns;
 static void
 ingest(void)
 {
-	pipeline_limits lim;
-	pipeline *p = NULL;
-	char *cause = NULL;
-
 	assert_int_equal(store_fixture_open(&fx, "read-errors"), 0);
-	pipeline_limits_default(&lim);
-	assert_int_equal(pipeline_new(&p, store_fixture_backend(&fx), &lim,
-	    &cause), 0);
 	base_ns = now_unix_ns() - 10ULL * 60 * 1000000000ULL;
-	for (uint64_t t = 0; t < TRACES; t += 20) {
-		sg_request *req = sg_request_new(1, t, 20, base_ns, 1000000);
-		pipeline_result res;
-
-		pipeline_submit_request(p, req, &res);
-		sg_request_free(req);
-		assert_int_equal(res.code, PIPELINE_OK);
-	}
-	pipeline_free(p);
+	assert_int_equal(seed_fixture_ingest(&fx, 1, TRACES, 20, base_ns,
+	    1000000), 0);
 	backend_close(fx.be);
 	fx.be = NULL;
 	store_flush(fx.st);

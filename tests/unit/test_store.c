@@ -27,7 +27,6 @@
 #include "format/postings.h"
 #include "format/span_block.h"
 #include "daemon/stats.h"
-#include "store/retention.h"
 
 typedef store_fixture fixture;
 

@@ -16,7 +16,7 @@
 #include "store_fixture.h"
 
 #include "format/keys.h"
-#include "store/store_format.h"
+#include "store/store.h"
 
 typedef store_fixture fixture;
 STORE_FIXTURE_HOOKS("store-format")

@@ -28,7 +28,6 @@
 #include "pipeline/pipeline.h"
 #include "index/index.h"
 #include "format/keys.h"
-#include "index/trace_dict.h"
 
 /* Two consecutive hours (2025-01-01T00 and 01 UTC). */
 #define HOUR_A 482136u

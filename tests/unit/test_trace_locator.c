@@ -17,7 +17,6 @@
 
 #include "format/keys.h"
 #include "store_fixture.h"
-#include "store/trace_locator.h"
 
 /* An hour well inside the unix minutes' range (2026). */
 #define HOUR0 491000u

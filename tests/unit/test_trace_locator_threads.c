@@ -18,7 +18,6 @@
 
 #include "format/keys.h"
 #include "store_fixture.h"
-#include "store/trace_locator.h"
 
 #define MIN0 (491000u * 60u)
 #define STORED 20000u

@@ -13,6 +13,37 @@
 
 #include "tracecli_fixture.h"
 
+/* "N of M": the count the collector made, a lower bound, or none. */
+static void
+test_search_total_text(void **state)
+{
+	Tracequery__V1__SearchResult r = TRACEQUERY__V1__SEARCH_RESULT__INIT;
+	char buf[96];
+
+	(void)state;
+	r.n_traces = 20;
+	r.total = 1234567;
+	assert_true(search_total_text(&r, 20, buf, sizeof buf));
+	assert_string_equal(buf, "20 of 1,234,567 traces");
+	r.total = 5000;
+	r.total_is_lower_bound = true;
+	assert_true(search_total_text(&r, 20, buf, sizeof buf));
+	assert_string_equal(buf, "20 of at least 5,000 traces");
+	r.total = 20;
+	r.total_is_lower_bound = false;
+	assert_false(search_total_text(&r, 20, buf, sizeof buf));
+	assert_string_equal(buf, "20 traces");
+	r.total = 0;	/* not counted: the limit may have cut it */
+	assert_true(search_total_text(&r, 20, buf, sizeof buf));
+	assert_string_equal(buf, "20+ traces");
+	r.n_traces = 1;
+	assert_false(search_total_text(&r, 20, buf, sizeof buf));
+	assert_string_equal(buf, "1 trace");
+	r.total = 999;
+	assert_true(search_total_text(&r, 20, buf, sizeof buf));
+	assert_string_equal(buf, "1 of 999 traces");
+}
+
 static void
 test_sanitize_controls(void **state)
 {
@@ -441,6 +472,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_search_total_text),
 		cmocka_unit_test(test_sanitize_controls),
 		cmocka_unit_test(test_utf8_fit),
 		cmocka_unit_test(test_duration_labels),
