@@ -17,7 +17,7 @@
 #include "clickhouse/spool.h"
 #include "daemon/log.h"
 
-#define BLOCK_SPANS 100000    /* a block ships once it holds this many */
+#define BLOCK_SPANS 50000     /* a block ships once it holds this many */
 #define STOP_SHIP_MS 5000     /* at close, ship what can go this fast */
 #define RETRY_AFTER_MS 1000
 #define QUERY_SYNC_MS 1000    /* a query waits this long for the spool */
