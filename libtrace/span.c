@@ -192,7 +192,7 @@ rec_take(struct trace__tstate *ts)
 	struct trace__rec *r = ts->cache[ts->cache_pos];
 
 	/* Past cache_end (the pool ran low) this fetches a stale entry's
-	 * record, or NULL: harmless, a prefetch never faults. */
+	 * record (every entry points at one): harmless. */
 	trace__prefetch_record(ts->cache[ts->cache_pos + PREFETCH_AHEAD],
 	    ts->last_used);
 	ts->cache_pos++;

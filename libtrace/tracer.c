@@ -224,6 +224,10 @@ trace__tstate_slow(void)
 	ts->tr = tr;
 	ts->mask = cap - 1;
 	ts->kick_at = tr->kick_every;
+	/* A start prefetches the cache entry some spans ahead even past the
+	 * cache's end: let every entry point at a record, never NULL. */
+	for (size_t i = 0; i < TRACE_ARRAY_LEN(ts->cache); i++)
+		ts->cache[i] = (struct trace__rec *)tr->pool;
 	if (!trace__rng_seeded)
 		trace__ids_reseed(); /* the span path draws IDs unchecked */
 	pthread_mutex_lock(&tr->reg_mu);

@@ -41,7 +41,8 @@ static const opt_entry opts[] = {
 	{"limit", 0, "N", O_LIMIT, "at most N traces (default 20, at most 1000)"},
 	{"longest", 0, NULL, O_LONGEST, "longest traces first (same as --sort longest)"},
 	{"sort", 0, "ORDER", O_SORT,
-	    "newest or longest first, over the whole window"},
+	    "newest, longest, spans (most) or errors (most) first, over the "
+	    "whole window"},
 	{"top", 0, "N", O_TOP,
 	    "the N slowest spans (default 20) and the N worst operations by "
 	    "p99 (default all); at most 1000"},

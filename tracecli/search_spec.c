@@ -10,7 +10,8 @@
 #include "tracecli.h"
 
 /* The orders the collector sorts by over the whole window. */
-static const char *sort_names[SORT_COUNT] = {"newest", "longest"};
+static const char *sort_names[SORT_COUNT] = {"newest", "longest", "spans",
+	"errors"};
 
 const char *
 search_sort_name(search_sort s)
@@ -98,7 +99,8 @@ set_sort(search_spec *s, const char *text, char **cause)
 			return 0;
 		}
 	}
-	xasprintf(cause, "bad order '%s' (newest or longest)", text);
+	xasprintf(cause, "bad order '%s' (newest, longest, spans or errors)",
+	    text);
 	return -1;
 }
 
@@ -183,6 +185,8 @@ search_req_build(search_req *r, const search_spec *s)
 	static const Tracequery__V1__Search__Order orders[SORT_COUNT] = {
 		TRACEQUERY__V1__SEARCH__ORDER__NEWEST,
 		TRACEQUERY__V1__SEARCH__ORDER__LONGEST,
+		TRACEQUERY__V1__SEARCH__ORDER__MOST_SPANS,
+		TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS,
 	};
 
 	memset(r, 0, sizeof *r);

@@ -537,7 +537,9 @@ void view_select(view *v, int row);
 #define SEARCH_DEFAULT_LIMIT 20 /* the collector's default */
 
 /* Orders the collector sorts by over the whole window. */
-typedef enum { SORT_NEWEST, SORT_LONGEST, SORT_COUNT } search_sort;
+typedef enum {
+	SORT_NEWEST, SORT_LONGEST, SORT_SPANS, SORT_ERRORS, SORT_COUNT
+} search_sort;
 
 /* What a search asks for; strings are borrowed. */
 typedef struct search_spec {

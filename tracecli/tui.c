@@ -43,6 +43,7 @@ static const struct {
 	{SF_LIMIT, F_LIMIT},
 };
 
+/* The collector's orders (search_sort), in the same order. */
 typedef enum { LIST_NEWEST, LIST_LONGEST, LIST_SPANS, LIST_ERRORS } list_order;
 
 static const char *order_name[] = {"newest", "longest", "most spans",
@@ -84,8 +85,8 @@ static const key_binding list_keys[] = {
 	{{'o'}, A_SORT_NEXT, "next order"},
 	{{'1'}, A_SORT_NEWEST, "newest first"},
 	{{'2'}, A_SORT_LONGEST, "longest first"},
-	{{'3'}, A_SORT_SPANS, "most spans first (of the traces listed)"},
-	{{'4'}, A_SORT_ERRORS, "most errors first (of the traces listed)"},
+	{{'3'}, A_SORT_SPANS, "most spans first"},
+	{{'4'}, A_SORT_ERRORS, "most errors first"},
 	{{'r'}, A_RERUN, "search again"},
 	{{'f'}, A_FOLLOW, "follow: add new traces on top as they arrive"},
 	{{0}, A_NONE, "Views"},
@@ -138,7 +139,7 @@ form_spec(tui *t, search_spec *s)
 	}
 	s->errors = t->errors_only;
 	s->limit = s->limit ? s->limit : TUI_LIMIT;
-	s->sort = t->order == LIST_LONGEST ? SORT_LONGEST : SORT_NEWEST;
+	s->sort = (search_sort)t->order;
 	s->count = true;
 	return 0;
 }
@@ -193,43 +194,15 @@ run_search(tui *t)
 	return 0;
 }
 
-static list_order cmp_order;
-
-static int
-cmp_summary(const void *a, const void *b)
-{
-	const Tracequery__V1__TraceSummary *x =
-	    *(Tracequery__V1__TraceSummary *const *)a;
-	const Tracequery__V1__TraceSummary *y =
-	    *(Tracequery__V1__TraceSummary *const *)b;
-	uint64_t vx = cmp_order == LIST_SPANS ? x->span_count : x->error_count;
-	uint64_t vy = cmp_order == LIST_SPANS ? y->span_count : y->error_count;
-
-	if (vx != vy)
-		return vx > vy ? -1 : 1;
-	return x->start_unix_nano > y->start_unix_nano ? -1 :
-	    x->start_unix_nano < y->start_unix_nano;
-}
-
-/* Newest and longest ask the collector; the others sort what is here. */
+/* Every order is the collector's, over the whole window. */
 static void
 set_order(tui *t, list_order o)
 {
-	bool requery = (o <= LIST_LONGEST) != (t->order <= LIST_LONGEST) ||
-	    (o <= LIST_LONGEST && o != t->order);
+	bool requery = o != t->order || t->result == NULL;
 
 	t->order = o;
-	if (o <= LIST_LONGEST) {
-		if (requery || t->result == NULL)
-			run_search(t);
-		return;
-	}
 	if (requery)
-		run_search(t);	/* back to the newest, then re-sort */
-	cmp_order = o;
-	if (t->n > 1)
-		qsort(t->list, (size_t)t->n, sizeof *t->list, cmp_summary);
-	t->sel = t->top = 0;
+		run_search(t);
 }
 
 /* ---------------------------------------------------------------- drawing */
@@ -261,7 +234,7 @@ field_text(const tui *t, int f)
 	if (f == F_ERRORS)
 		return t->errors_only ? "[x]" : "[ ]";
 	if (f == F_SORT)
-		return t->order == LIST_LONGEST ? "longest" : "newest";
+		return order_name[t->order];
 	return t->field[f];
 }
 
@@ -382,7 +355,7 @@ list_row(tui *t, int k, int id_w, int root_w)
 static void
 draw_list_head(tui *t)
 {
-	char line[512], d[32], count[96];
+	char line[512], d[32], count[96], reach[64] = "";
 	uint64_t maxd = 0;
 	Tracequery__V1__SearchResult listed = TRACEQUERY__V1__SEARCH_RESULT__INIT;
 	bool cut;
@@ -393,6 +366,10 @@ draw_list_head(tui *t)
 	    TRACEQUERY__V1__RESPONSE__RESULT_SEARCH) {
 		const Tracequery__V1__SearchResult *sr = t->result->search;
 
+		/* Most spans/errors rank at most a million spans. */
+		if (sr->ranked_truncated)
+			snprintf(reach, sizeof reach, " (of the newest %llu "
+			    "spans)", (unsigned long long)sr->spans_ranked);
 		if (sr->total != 0)
 			listed.total = sr->total + (uint64_t)t->n -
 			    sr->n_traces;
@@ -401,8 +378,7 @@ draw_list_head(tui *t)
 	cut = search_total_text(&listed, t->limit, count, sizeof count);
 	snprintf(line, sizeof line, " %s  sorted by %s%s  %d/%d%s  "
 	    "(? help)",
-	    count, order_name[t->order],
-	    t->order > LIST_LONGEST ? " (of these)" : "", t->n ? t->sel + 1 : 0,
+	    count, order_name[t->order], reach, t->n ? t->sel + 1 : 0,
 	    t->n, t->follow ? "  following" : "");
 	draw_bar(0, line, CLR_HEADER);
 	for (int i = 0; i < t->n; i++)
@@ -691,8 +667,7 @@ form_key(tui *t, int ch)
 		if (t->focus == F_ERRORS)
 			t->errors_only = !t->errors_only;
 		else if (t->focus == F_SORT)
-			t->order = t->order == LIST_LONGEST ? LIST_NEWEST :
-							      LIST_LONGEST;
+			t->order = (list_order)((t->order + 1) % 4);
 		else
 			form_type(t, ch);
 		return 0;
@@ -789,7 +764,7 @@ prefill(tui *t, const search_spec *spec, const char *const *texts)
 	for (size_t i = 0; i < spec->nattrs && i < FORM_ATTRS; i++)
 		snprintf(t->field[F_ATTR1 + i], FIELD_MAX, "%s", spec->attrs[i]);
 	t->errors_only = spec->errors;
-	t->order = spec->sort == SORT_LONGEST ? LIST_LONGEST : LIST_NEWEST;
+	t->order = (list_order)spec->sort;
 	snprintf(t->status, sizeof t->status, "fill in any fields and press "
 	    "Enter (empty fields match everything)");
 }

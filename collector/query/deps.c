@@ -1,10 +1,8 @@
 /*
  * deps.c - service dependencies from the stored spans (deps.h).
  *
- * The spans family is keyed by the minute a block starts in, so a window
- * is a range of minutes. They are read newest minute first (each found
- * with one seek to the last key below it, so empty minutes cost nothing),
- * keeping per span only its IDs, its parent's ID and its service; then the
+ * The window's spans are read newest minute first (span_scan.c), keeping
+ * per span only its IDs, its parent's ID and its service; then the
  * spans are put in a hash table by (trace, span) and each one's parent is
  * looked up there. Jaeger counts the same way: a call is a parent and a
  * child span of different services.
@@ -19,6 +17,7 @@
 #include "index/index.h"
 #include "query/deps.h"
 #include "query/deps_status.h"
+#include "query/span_scan.h"
 
 typedef Tracequery__V1__DependenciesResult deps_result;
 typedef Tracequery__V1__DependencyLink deps_link;
@@ -48,7 +47,6 @@ typedef struct dorigin {
 
 typedef struct deps {
 	store *st;
-	uint64_t cutoff_ns, start_ns, end_ns;
 	dspan *spans;
 	size_t n_spans, cap_spans;
 	dorigin *origins; /* open addressing by origin hash */
@@ -137,16 +135,16 @@ entry_parent(const span_block_entry *e, uint8_t out[KEY_SPAN_ID_LEN])
 		opentelemetry__proto__trace__v1__span__free_unpacked(sp, NULL);
 }
 
-static void
-add_entry(deps *d, const uint8_t *trace_id, const span_block_entry *e)
+/* Keeps one span of the window (span_scan_visit); false once full. */
+static bool
+add_entry(void *arg, const uint8_t *trace_id, const span_block_entry *e)
 {
+	deps *d = arg;
 	dspan *s;
 
-	if (e->start_ns < d->start_ns || e->start_ns >= d->end_ns)
-		return;
 	if (d->n_spans == DEPS_MAX_SPANS) {
 		d->truncated = true;
-		return;
+		return false;
 	}
 	if (d->n_spans == d->cap_spans) {
 		d->cap_spans = d->cap_spans ? d->cap_spans * 2 : 1024;
@@ -159,89 +157,7 @@ add_entry(deps *d, const uint8_t *trace_id, const span_block_entry *e)
 	s->svc = origin_service(d, e->origin_hash);
 	s->dur_ns = e->end_ns > e->start_ns ? e->end_ns - e->start_ns : 0;
 	s->error = deps_span_is_error(e->packed, e->packed_len);
-}
-
-/* Reads the blocks of one minute. */
-static void
-scan_minute(deps *d, uint32_t minute)
-{
-	keybuf lo, hi;
-	store_iter *it;
-
-	key_reset(&lo);
-	key_put_u32(&lo, minute);
-	key_reset(&hi);
-	key_put_u32(&hi, minute + 1);
-	it = store_iter_new(d->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
-	    false);
-	for (; store_iter_valid(it) && !d->truncated; store_iter_next(it)) {
-		size_t klen, vlen, off = 0;
-		const uint8_t *k = store_iter_key(it, &klen);
-		const uint8_t *v = store_iter_value(it, &vlen);
-		span_block_entry e;
-
-		if (klen != KEY_SPAN_LEN || vlen < SPAN_BLOCK_HEADER ||
-		    key_be64(v) < d->cutoff_ns)
-			continue;
-		while (span_block_next(v, vlen, &off, &e) == 1)
-			add_entry(d, k + KEY_SPAN_MINUTE_LEN, &e);
-	}
-	store_iter_free(it);
-}
-
-/* The newest minute in [lo, hi] holding a block, or -1. */
-static int64_t
-last_minute(deps *d, uint32_t lo_minute, uint32_t hi_minute)
-{
-	keybuf lo, hi;
-	store_iter *it;
-	int64_t m = -1;
-
-	key_reset(&lo);
-	key_put_u32(&lo, lo_minute);
-	key_reset(&hi);
-	key_put_u32(&hi, hi_minute);
-	key_put_u8(&hi, 0xff); /* past every key of hi_minute */
-	it = store_iter_new(d->st, STORE_CF_SPANS, lo.b, lo.len, hi.b, hi.len,
-	    false);
-	store_iter_seek_last(it);
-	if (store_iter_valid(it)) {
-		size_t klen;
-		const uint8_t *k = store_iter_key(it, &klen);
-
-		keyreader r;
-
-		key_reader_init(&r, k, klen);
-		m = key_get_u32(&r);
-		if (r.err)
-			m = -1;
-	}
-	store_iter_free(it);
-	return m;
-}
-
-static void
-scan_window(deps *d)
-{
-	/* A block is keyed by its earliest span: one minute earlier may
-	 * hold spans that start in the window. */
-	uint64_t lo_ns = d->start_ns > KEY_MINUTE_NS ?
-	    d->start_ns - KEY_MINUTE_NS : 0;
-	uint64_t lo = lo_ns / KEY_MINUTE_NS, hi;
-	int64_t m;
-
-	if (d->end_ns <= d->start_ns)
-		return;
-	hi = (d->end_ns - 1) / KEY_MINUTE_NS;
-	if (hi > UINT32_MAX - 1)
-		hi = UINT32_MAX - 1;
-	while (hi >= lo && !d->truncated &&
-	    (m = last_minute(d, (uint32_t)lo, (uint32_t)hi)) >= 0) {
-		scan_minute(d, (uint32_t)m);
-		if ((uint64_t)m == 0)
-			break;
-		hi = (uint64_t)m - 1;
-	}
+	return true;
 }
 
 /* ---------------------------------------------------------------- join */
@@ -380,12 +296,11 @@ deps_result *
 deps_compute(store *st, uint64_t cutoff_ns, uint64_t start_ns,
     uint64_t end_ns)
 {
-	deps d = { .st = st, .cutoff_ns = cutoff_ns, .start_ns = start_ns,
-	    .end_ns = end_ns };
+	deps d = { .st = st };
 	deps_result *r = xmalloc(sizeof *r);
 
 	tracequery__v1__dependencies_result__init(r);
-	scan_window(&d);
+	span_scan_window(st, cutoff_ns, start_ns, end_ns, add_entry, &d);
 	count_calls(&d, r);
 	r->truncated = d.truncated;
 	r->spans_read = d.n_spans;

@@ -241,6 +241,13 @@ void duration_sort_minutes(minute_maxes *mm);
 void duration_scan_candidate(qctx *q, const svc_op *pairs, const minute_max *c,
     const dur_ask *a, dhits *hits);
 
+/* search_most.c */
+/* Candidates for MOST_SPANS and MOST_ERRORS: the traces of the window's
+ * newest spans (at most a million read), most first; fills sr's
+ * spans_ranked and ranked_truncated. */
+void search_most(qctx *q, results *res, const Tracequery__V1__Search *s,
+    const window *w, Tracequery__V1__SearchResult *sr);
+
 /* slow.c */
 response *slow(qctx *q, const Tracequery__V1__Slow *s);
 

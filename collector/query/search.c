@@ -6,7 +6,8 @@
  * span-level filters (service, operation, attributes, span duration,
  * errors, start window) must all hold on one span; trace-level durations
  * on the whole trace. A span duration bound or LONGEST order first tries
- * the duration index (search_duration.c).
+ * the duration index (search_duration.c); MOST_SPANS and MOST_ERRORS
+ * rank the window's spans (search_most.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -456,13 +457,67 @@ search_refuse(const Tracequery__V1__Search *s)
 	return NULL;
 }
 
+static int
+cmp_summary_spans(const void *a, const void *b)
+{
+	const Tracequery__V1__TraceSummary *x =
+	    *(Tracequery__V1__TraceSummary *const *)a;
+	const Tracequery__V1__TraceSummary *y =
+	    *(Tracequery__V1__TraceSummary *const *)b;
+
+	if (x->span_count != y->span_count)
+		return x->span_count > y->span_count ? -1 : 1;
+	return cmp_summary_time(a, b);
+}
+
+static int
+cmp_summary_errors(const void *a, const void *b)
+{
+	const Tracequery__V1__TraceSummary *x =
+	    *(Tracequery__V1__TraceSummary *const *)a;
+	const Tracequery__V1__TraceSummary *y =
+	    *(Tracequery__V1__TraceSummary *const *)b;
+
+	if (x->error_count != y->error_count)
+		return x->error_count > y->error_count ? -1 : 1;
+	return cmp_summary_spans(a, b);
+}
+
+typedef int (*summary_cmp)(const void *, const void *);
+
+/* Finds the candidates of s's order into res (sr: what an order says
+ * about its own reach); returns how to sort them. */
+static summary_cmp
+search_order(qctx *q, results *res, const Tracequery__V1__Search *s,
+    const window *w, Tracequery__V1__SearchResult *sr)
+{
+	bool longest = s->order == TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
+	bool done = false;
+
+	switch (s->order) {
+	case TRACEQUERY__V1__SEARCH__ORDER__MOST_SPANS:
+		search_most(q, res, s, w, sr);
+		return cmp_summary_spans;
+	case TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS:
+		search_most(q, res, s, w, sr);
+		return cmp_summary_errors;
+	default:
+		break;
+	}
+	if (longest || (s->min_duration_ns > 0 && s->n_attributes == 0))
+		done = search_duration(q, res, s, w, longest);
+	if (!done)
+		search_by_time(q, res, s, w);
+	return longest ? cmp_summary_dur : cmp_summary_time;
+}
+
 response *
 search(qctx *q, const Tracequery__V1__Search *s)
 {
 	results res = { 0 };
 	window w = qctx_window(q, s->start_unix_nano, s->end_unix_nano);
-	bool longest = s->order == TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
 	Tracequery__V1__SearchResult *sr;
+	summary_cmp cmp = cmp_summary_time;
 	response *r = search_refuse(s);
 
 	if (r != NULL)
@@ -470,24 +525,16 @@ search(qctx *q, const Tracequery__V1__Search *s)
 	res.limit = s->limit ? s->limit : DEFAULT_LIMIT;
 	if (res.limit > MAX_LIMIT)
 		res.limit = MAX_LIMIT;
-	if (w.from <= w.to) {
-		bool done = false;
-
-		if (longest || (s->min_duration_ns > 0 &&
-		    s->n_attributes == 0))
-			done = search_duration(q, &res, s, &w, longest);
-		if (!done)
-			search_by_time(q, &res, s, &w);
-	}
+	sr = xmalloc(sizeof *sr);
+	tracequery__v1__search_result__init(sr);
+	if (w.from <= w.to)
+		cmp = search_order(q, &res, s, &w, sr);
 	if (res.n > 1)
-		qsort(res.v, res.n, sizeof *res.v,
-		    longest ? cmp_summary_dur : cmp_summary_time);
+		qsort(res.v, res.n, sizeof *res.v, cmp);
 	while (res.n > res.limit)
 		tracequery__v1__trace_summary__free_unpacked(res.v[--res.n],
 		    NULL);
 	hash_set_clear(&res.seen);
-	sr = xmalloc(sizeof *sr);
-	tracequery__v1__search_result__init(sr);
 	sr->traces = res.v;
 	sr->n_traces = res.n;
 	if (s->count_total)

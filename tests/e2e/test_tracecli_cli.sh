@@ -296,6 +296,22 @@ check_eq "... and the late one once" "$(grep -c "$TIDL" "$TMP/tail")" 1
 check "tail leaves older traces out" sh -c "! grep -q '$TID' '$TMP/tail'"
 stop_pid $TAIL_PID
 
+# Most spans and most errors over the whole window: a second copy of the
+# late trace's spans (other span IDs) gives it 22 spans and 2 errors; it
+# is the oldest trace, yet comes first.
+jq '(.. | objects | select(has("spanId")) | .spanId) |= sub("^0"; "f") |
+    (.. | objects | select(has("parentSpanId")) | .parentSpanId) |= sub("^0"; "f")' \
+    "$TMP/late.json" >"$TMP/late2.json"
+"$CLI" import "$TMP/late2.json" --ingest "$COLL_INGEST" >/dev/null 2>&1
+check_eq "search --sort spans: the most spans in the window first" \
+    "$("$CLI" $Q search --sort spans --limit 1 --json | jq -c '.[0] | [.trace_id, .span_count]')" \
+    "[\"$TIDL\",22]"
+check_eq "search --sort errors: the most errors first" \
+    "$("$CLI" $Q search --sort errors --limit 1 --json | jq -c '.[0] | [.trace_id, .error_count]')" \
+    "[\"$TIDL\",2]"
+check_eq "... while newest first lists another" \
+    "$("$CLI" $Q search --limit 1 --json | jq -r '.[0].trace_id' | grep -c "$TIDL")" 0
+
 # "N of M": with the tail's traces, a search of 1 says how many match.
 "$CLI" $Q search --limit 1 >"$TMP/search1"
 ALL=$("$CLI" $Q search --limit 1000 --json | jq length)

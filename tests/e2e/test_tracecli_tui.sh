@@ -252,7 +252,7 @@ check "2: the collector's longest first" on_screen u "sorted by longest  1/2"
 check "longest: the 130ms trace first" \
 	sh -c "$TM capture-pane -p -t u | sed -n 5p | grep -q '130ms .* 5bf92f35'"
 keys u 3
-check "3: most spans, of the traces listed" on_screen u "sorted by most spans (of these)"
+check "3: most spans, asked of the collector" wait_screen u "sorted by most spans  1/2"
 check "most spans: the 11-span trace first" \
 	sh -c "$TM capture-pane -p -t u | sed -n 5p | grep -q ' 11 .* 4bf92f35'"
 keys u m

@@ -2,7 +2,10 @@
  * Unit tests for collector/query/tail.c: spans go in through the pipeline
  * of a real RocksDB backend, each request indexed by its own flush, and
  * the Tail cursor must return every trace exactly once, in order of
- * arrival, including a trace whose late spans started long before.
+ * arrival, including a trace whose late spans started long before. The
+ * store they leave (over 6,000 traces, one with twice the spans) then
+ * serves the whole-window searches: a count past its budget, most spans
+ * and most errors (search.c, search_most.c).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -278,28 +281,101 @@ test_tail_budget_continues(void **state)
 	free(seen);
 }
 
+static response *
+run_search(Tracequery__V1__Search *se)
+{
+	Tracequery__V1__Request req;
+
+	tracequery__v1__request__init(&req);
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+	req.search = se;
+	return backend_query(fx.be, &req);
+}
+
+static response *
+search_order(Tracequery__V1__Search__Order order, uint32_t limit)
+{
+	Tracequery__V1__Search se;
+
+	tracequery__v1__search__init(&se);
+	se.order = order;
+	se.limit = limit;
+	return run_search(&se);
+}
+
 /* The store now holds over 6,000 traces, more than a count checks: a
  * search's total is then a lower bound, marked as one. (Here, since this
  * is the tests' store that big.) */
 static void
 test_search_count_budget(void **state)
 {
-	Tracequery__V1__Request req;
 	Tracequery__V1__Search se;
 	response *r;
 
 	(void)state;
-	tracequery__v1__request__init(&req);
 	tracequery__v1__search__init(&se);
 	se.count_total = true;
-	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
-	req.search = &se;
-	r = backend_query(fx.be, &req);
+	r = run_search(&se);
 	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
 	assert_int_equal(r->search->n_traces, 20);
 	assert_true(r->search->total_is_lower_bound);
 	assert_true(r->search->total >= 5000);
 	assert_true(r->search->total < 6000);
+	backend_response_free(r);
+}
+
+/* Error spans of trace t of seed. */
+static uint32_t
+errors_of(uint64_t seed, uint64_t t)
+{
+	uint32_t n = 0;
+
+	for (int j = 0; j < SPANGEN_PER_TRACE; j++) {
+		sg_info in;
+
+		sg_describe(seed, t, j, base_ns, STEP_NS, &in);
+		n += (uint32_t)in.error;
+	}
+	return n;
+}
+
+/* Most spans and most errors over the whole window: the trace that got a
+ * second set of spans (test_tail_late_spans) has the most; the most
+ * errors are those of the worst generated trace; every span counted. */
+static void
+test_search_most(void **state)
+{
+	const uint64_t n_traces[] = { 0, 15, 1, 40, 6000 };
+	uint64_t spans = 0;
+	uint32_t worst = 0;
+	response *r;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 4; seed++)
+		for (uint64_t t = 0; t < n_traces[seed]; t++) {
+			uint32_t e = errors_of(seed, t) *
+			    (seed == 2 ? 2 : 1);
+
+			worst = e > worst ? e : worst;
+			spans += SPANGEN_PER_TRACE * (seed == 2 ? 2 : 1);
+		}
+	r = search_order(TRACEQUERY__V1__SEARCH__ORDER__MOST_SPANS, 3);
+	assert_int_equal(r->code, TRACEQUERY__V1__RESPONSE__CODE__OK);
+	assert_int_equal(r->search->n_traces, 3);
+	assert_true(is_trace(r->search->traces[0], 2, 0));
+	assert_int_equal(r->search->traces[0]->span_count,
+	    2 * SPANGEN_PER_TRACE);
+	assert_int_equal(r->search->spans_ranked, spans);
+	assert_false(r->search->ranked_truncated);
+	backend_response_free(r);
+
+	r = search_order(TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS, 10);
+	assert_int_equal(r->search->n_traces, 10);
+	assert_true(worst >= 2);
+	assert_int_equal(r->search->traces[0]->error_count, worst);
+	for (size_t i = 1; i < 10; i++)
+		assert_true(r->search->traces[i - 1]->error_count >=
+		    r->search->traces[i]->error_count);
 	backend_response_free(r);
 }
 
@@ -312,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_tail_filter),
 		cmocka_unit_test(test_tail_budget_continues),
 		cmocka_unit_test(test_search_count_budget),
+		cmocka_unit_test(test_search_most),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
