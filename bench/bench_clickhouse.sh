@@ -39,10 +39,12 @@ stat() { "$TOOL" stats "$A_Q" | awk -v n="$1" '$1 == n { print $2 }'; }
 BASE=$(($(date +%s%N) - 3600000000000))
 STEP=$((3600000000000 / TRACES))
 rm -f "$TMP/go"
+PRODS=""
 for seed in $(seq 1 $PRODUCERS); do
 	"$BENCH" produce "$A_IN" "$seed" "$TRACES" "$BATCH" "$BASE" "$STEP" \
 		"$TMP/go" >"$TMP/p$seed.out" &
 	track $!
+	PRODS="$PRODS $!"
 done
 while [ "$(ls "$TMP"/go.ready.* 2>/dev/null | wc -l)" -lt $PRODUCERS ]; do sleep 0.05; done
 t0=$(mono_ns)
@@ -55,7 +57,7 @@ while [ "$(stat clickhouse.shipped_spans)" != "$SPANS" ]; do
 	sleep 0.1
 done
 t1=$(mono_ns)
-wait
+for p in $PRODS; do wait "$p" || exit 1; done
 rate=$(echo "$SPANS $t0 $t1" | awk '{ printf "%.0f", $1 / (($3 - $2) / 1e9) }')
 echo "BENCH clickhouse.ingest_spans_per_s $rate spans/s"
 echo "BENCH clickhouse.rss_while_shipping_mb $(echo "$hwm" | awk '{ printf "%.1f", $1 / 1024 }') MB"

@@ -35,8 +35,10 @@ ch_query_run(ch_query_ctx *q, const char *sql, ch_reply *rep)
 
 	xasprintf(&full, "%s FORMAT RowBinary", sql);
 	/* wait_end_of_query: an error found mid-result becomes an HTTP
-	 * error instead of a 200 with a cut reply. */
-	if (ch_client_exec(q->c, full, NULL, 0, "wait_end_of_query=1",
+	 * error instead of a 200 with a cut reply. max_query_size: a search
+	 * names up to 5,000 trace IDs. */
+	if (ch_client_exec(q->c, full, NULL, 0, "wait_end_of_query=1&"
+	    "max_query_size=4194304",
 	    QUERY_TIMEOUT_MS, rep, &cause) != 0) {
 		r = backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__INTERNAL,
 		    cause ? cause : "clickhouse query failed");

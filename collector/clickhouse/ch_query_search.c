@@ -1,15 +1,20 @@
 /*
- * ch_query_search.c - search from ClickHouse in one SELECT. The inner
- * query finds, on each shard's local span index, the traces with one span
- * that passes every span-level filter (service, operation, attributes of
- * the span or its resource, span duration, errors, start window), newest
- * (or longest) first, at most a budget of them; the outer query reads all
- * spans of those traces to summarise each one (start, duration, root,
- * services, span and error counts) and applies the trace-level duration
- * filters, order and limit. A trace lives on one shard, so the inner IN
- * runs locally on each (no GLOBAL IN; the remote shards need its
- * database named). Spans stored twice (a resend) are
- * counted once (uniqExact of span IDs).
+ * ch_query_search.c - search from ClickHouse in three short SELECTs.
+ * 1. Candidates: the traces with one span that passes every span-level
+ *    filter (service, operation, attributes of the span or its resource,
+ *    span duration, errors, start window), by their newest matching start
+ *    (or longest matching span), k of them.
+ * 2. Their start range, from the trace index (ordered by trace ID).
+ * 3. Summaries: all spans of those traces, read only within that range,
+ *    give each trace's start, duration, root, services, span and error
+ *    counts (a span stored twice by a resend counts once: uniqExact of
+ *    span IDs); trace-level duration filters, order and limit apply here.
+ * Newest first is exact: a trace left out of the candidates has no
+ * matching span after the k-th candidate's, so it cannot start after
+ * that; when the limit-th result starts after it, nothing was missed,
+ * else k grows fourfold (up to 5,000, the RocksDB search's budget).
+ * Longest first and trace-level duration filters take 5,000 candidates
+ * at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +24,15 @@
 
 #define DEFAULT_LIMIT 20
 #define MAX_LIMIT 1000
-#define BUDGET 5000 /* candidate traces per shard, as the RocksDB search */
+#define BUDGET 5000 /* candidate traces, as the RocksDB search */
+
+/* The candidate traces, best first. */
+typedef struct cands {
+	uint8_t (*id)[16];
+	uint64_t *m;    /* newest matching start (or longest matching span) */
+	size_t n;
+	uint64_t lo, hi; /* the start range of all their spans */
+} cands;
 
 /* Appends the span-level filters of s over window w. */
 static void
@@ -53,9 +66,78 @@ add_span_filters(rowbinary_buf *sql, const Tracequery__V1__Search *s,
 	}
 }
 
+/* Appends "trace_id IN (...)" for the candidates. */
 static void
-build_sql(ch_query_ctx *q, rowbinary_buf *sql, const Tracequery__V1__Search *s,
-    const ch_window *w, uint32_t limit, bool longest)
+add_ids(rowbinary_buf *sql, const cands *c)
+{
+	ch_sql_add(sql, "trace_id IN (");
+	for (size_t i = 0; i < c->n; i++) {
+		if (i > 0)
+			ch_sql_add(sql, ", ");
+		ch_sql_id(sql, c->id[i], 16);
+	}
+	ch_sql_add(sql, ")");
+}
+
+static response *
+find_candidates(ch_query_ctx *q, const Tracequery__V1__Search *s,
+    const ch_window *w, bool longest, uint32_t k, cands *c)
+{
+	rowbinary_buf sql = { 0 };
+	rowbinary_reader r;
+	ch_reply rep;
+	response *err;
+	char all[64];
+
+	ch_sql_add(&sql, "SELECT trace_id, %s AS m FROM %s WHERE ", longest ?
+	    "max(duration_ns)" : "min(start_ns)", ch_query_table(q,
+	    "span_index", all, sizeof all));
+	add_span_filters(&sql, s, w);
+	ch_sql_add(&sql, " GROUP BY trace_id ORDER BY m DESC, trace_id LIMIT "
+	    "%u", k);
+	err = ch_query_run(q, ch_sql_text(&sql), &rep);
+	rowbinary_buf_free(&sql);
+	if (err != NULL)
+		return err;
+	c->id = xmalloc(k * sizeof *c->id);
+	c->m = xmalloc(k * sizeof *c->m);
+	rowbinary_reader_init(&r, rep.data, rep.len);
+	while (r.ok && r.left > 0 && c->n < k &&
+	    rowbinary_get_fixed(&r, c->id[c->n], 16) &&
+	    rowbinary_get_u64(&r, &c->m[c->n]))
+		c->n++;
+	ch_reply_fini(&rep);
+	return r.ok ? NULL : ch_query_bad_reply();
+}
+
+/* The start range of the candidates' spans, from the trace index. */
+static response *
+find_range(ch_query_ctx *q, cands *c)
+{
+	rowbinary_buf sql = { 0 };
+	rowbinary_reader r;
+	ch_reply rep;
+	response *err;
+	char all[64];
+
+	ch_sql_add(&sql, "SELECT min(min_start), max(max_start) FROM %s WHERE ",
+	    ch_query_table(q, "trace_index", all, sizeof all));
+	add_ids(&sql, c);
+	err = ch_query_run(q, ch_sql_text(&sql), &rep);
+	rowbinary_buf_free(&sql);
+	if (err != NULL)
+		return err;
+	rowbinary_reader_init(&r, rep.data, rep.len);
+	if (!rowbinary_get_u64(&r, &c->lo) || !rowbinary_get_u64(&r, &c->hi))
+		err = ch_query_bad_reply();
+	ch_reply_fini(&rep);
+	return err;
+}
+
+static void
+build_summaries(ch_query_ctx *q, rowbinary_buf *sql,
+    const Tracequery__V1__Search *s, const cands *c, uint32_t limit,
+    bool longest)
 {
 	char all[64];
 
@@ -65,14 +147,12 @@ build_sql(ch_query_ctx *q, rowbinary_buf *sql, const Tracequery__V1__Search *s,
 	    "status = 2)), groupUniqArray(service), countIf(is_root) > 0, "
 	    "argMinIf(service, start_ns, is_root = 1), argMinIf(name, "
 	    "start_ns, is_root = 1), argMin(service, start_ns), argMin(name, "
-	    "start_ns) FROM %s WHERE start_ns >= %llu AND trace_id IN (SELECT "
-	    "trace_id FROM %s.span_index_local WHERE ",
-	    ch_query_table(q, "span_index", all, sizeof all),
-	    (unsigned long long)q->cutoff_ns, q->database);
-	add_span_filters(sql, s, w);
-	ch_sql_add(sql, " GROUP BY trace_id ORDER BY %s DESC LIMIT %u) "
-	    "GROUP BY trace_id", longest ? "max(duration_ns)" :
-	    "min(start_ns)", BUDGET);
+	    "start_ns) FROM %s WHERE start_ns >= %llu AND start_ns <= %llu "
+	    "AND ", ch_query_table(q, "span_index", all, sizeof all),
+	    (unsigned long long)(c->lo > q->cutoff_ns ? c->lo : q->cutoff_ns),
+	    (unsigned long long)c->hi);
+	add_ids(sql, c);
+	ch_sql_add(sql, " GROUP BY trace_id");
 	if (s->min_trace_duration_ns || s->max_trace_duration_ns)
 		ch_sql_add(sql, " HAVING dur >= %llu AND dur <= %llu",
 		    (unsigned long long)s->min_trace_duration_ns,
@@ -148,17 +228,61 @@ ch_query_search_decode(const uint8_t *p, size_t len,
 	return r.ok;
 }
 
+static void
+cands_free(cands *c)
+{
+	free(c->id);
+	free(c->m);
+	memset(c, 0, sizeof *c);
+}
+
+/* One round: k candidates, their range, their summaries into *out. */
+static response *
+search_round(ch_query_ctx *q, const Tracequery__V1__Search *s,
+    const ch_window *w, uint32_t k, uint32_t limit, cands *c,
+    Tracequery__V1__SearchResult **out)
+{
+	bool longest = s->order == TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
+	rowbinary_buf sql = { 0 };
+	ch_reply rep;
+	response *r;
+	bool ok;
+
+	*out = xmalloc(sizeof **out);
+	tracequery__v1__search_result__init(*out);
+	if ((r = find_candidates(q, s, w, longest, k, c)) != NULL ||
+	    c->n == 0 || (r = find_range(q, c)) != NULL)
+		return r;
+	build_summaries(q, &sql, s, c, limit, longest);
+	r = ch_query_run(q, ch_sql_text(&sql), &rep);
+	rowbinary_buf_free(&sql);
+	if (r != NULL)
+		return r;
+	ok = ch_query_search_decode(rep.data, rep.len, *out);
+	ch_reply_fini(&rep);
+	return ok ? NULL : ch_query_bad_reply();
+}
+
+/* Newest first with no trace-level filter: is the answer complete? */
+static bool
+complete(const cands *c, uint32_t k, uint32_t limit,
+    const Tracequery__V1__SearchResult *sr)
+{
+	if (c->n < k || k >= BUDGET)
+		return true;
+	return sr->n_traces == limit &&
+	    c->m[c->n - 1] < sr->traces[limit - 1]->start_unix_nano;
+}
+
 response *
 ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s)
 {
 	ch_window w = ch_query_window(q, s->start_unix_nano, s->end_unix_nano);
 	bool longest = s->order == TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
-	uint32_t limit = s->limit ? s->limit : DEFAULT_LIMIT;
-	Tracequery__V1__SearchResult *sr;
-	rowbinary_buf sql = { 0 };
-	ch_reply rep;
+	uint32_t limit = s->limit ? s->limit : DEFAULT_LIMIT, k;
+	Tracequery__V1__SearchResult *sr = NULL;
+	cands c = { 0 };
 	response *resp;
-	bool ok;
 
 	for (size_t i = 0; i < s->n_attributes; i++)
 		if (s->attributes[i]->key[0] == '\0')
@@ -166,18 +290,20 @@ ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s)
 			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
 			    "attribute filter without a key");
 	limit = limit > MAX_LIMIT ? MAX_LIMIT : limit;
-	build_sql(q, &sql, s, &w, limit, longest);
-	resp = ch_query_run(q, ch_sql_text(&sql), &rep);
-	rowbinary_buf_free(&sql);
-	if (resp != NULL)
-		return resp;
-	sr = xmalloc(sizeof *sr);
-	tracequery__v1__search_result__init(sr);
-	ok = ch_query_search_decode(rep.data, rep.len, sr);
-	ch_reply_fini(&rep);
-	if (!ok) {
+	k = longest || s->min_trace_duration_ns || s->max_trace_duration_ns ?
+	    BUDGET : limit * 2 + 20;
+	for (;;) {
+		resp = search_round(q, s, &w, k, limit, &c, &sr);
+		if (resp != NULL || complete(&c, k, limit, sr))
+			break;
 		tracequery__v1__search_result__free_unpacked(sr, NULL);
-		return ch_query_bad_reply();
+		cands_free(&c);
+		k = k * 4 > BUDGET ? BUDGET : k * 4;
+	}
+	cands_free(&c);
+	if (resp != NULL) {
+		tracequery__v1__search_result__free_unpacked(sr, NULL);
+		return resp;
 	}
 	resp = backend_response_new(sr->n_traces ?
 	    TRACEQUERY__V1__RESPONSE__CODE__OK :

@@ -34,7 +34,7 @@ static const table_def v1[] = {
 	  "start_ns UInt64, origin String, span String",
 	  "MergeTree",
 	  "PARTITION BY start_date ORDER BY (trace_id, span_id) "
-	  "SETTINGS index_granularity = 1024",
+	  "SETTINGS index_granularity = 256",
 	  "cityHash64(trace_id)" },
 	{ "span_index",
 	  "start_date Date, service String, name String, start_ns UInt64, "

@@ -36,6 +36,7 @@ ch_write_users() {
     <background_schedule_pool_size>4</background_schedule_pool_size>
     <distributed_ddl_task_timeout>60</distributed_ddl_task_timeout>
     <connect_timeout_with_failover_ms>200</connect_timeout_with_failover_ms>
+    <log_queries>1</log_queries>
   </default></profiles>
   <users><default>
     <password></password>
