@@ -150,6 +150,89 @@ report(const char *name, double *v, size_t n)
 	fflush(stdout);
 }
 
+/* p99 of iter runs of req (at most 1,000), in us. */
+static double
+p99_of(nng_socket s, const Tracequery__V1__Request *req, size_t iter,
+    bool need_result)
+{
+	double lat[1000], v;
+
+	iter = iter > 1000 ? 1000 : iter;
+	for (size_t i = 0; i < iter; i++)
+		lat[i] = timed(s, req, need_result);
+	qsort(lat, iter, sizeof *lat, cmp_double);
+	v = lat[(size_t)((double)iter * 0.99)];
+	return v;
+}
+
+/*
+ * The whole-window questions of issue 21, each next to the question that
+ * does the same reading in the same run: a search's count beside a plain
+ * search (from the postings, up to 100,000 traces; with a filter that
+ * needs each trace loaded, up to 2,000), most spans (a scan of the
+ * window's spans) beside deps (the same scan), an idle tail poll beside a
+ * get-trace, a tail that catches up on every flush (5,000 trace loads
+ * and the dictionaries) beside the loading count (2,000 loads).
+ */
+static void
+query_window(nng_socket s, uint64_t now, size_t iter, double search_us,
+    double trace_us)
+{
+	Tracequery__V1__Request req;
+	Tracequery__V1__Search se;
+	Tracequery__V1__Dependencies dp;
+	Tracequery__V1__Tail tl;
+	double count_us, load_us, most_us, deps_us, tail_us, catch_us;
+	size_t few = iter / 20 > 5 ? iter / 20 : 5;
+
+	tracequery__v1__request__init(&req);
+	tracequery__v1__search__init(&se);
+	se.service = "svc-1";
+	se.limit = 20;
+	se.count_total = true;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+	req.search = &se;
+	count_us = p99_of(s, &req, few, true);
+	se.min_trace_duration_ns = 1;	/* every trace, but loaded to know */
+	load_us = p99_of(s, &req, few, true);
+	se.min_trace_duration_ns = 0;
+	se.service = "";
+	se.count_total = false;
+	se.order = TRACEQUERY__V1__SEARCH__ORDER__MOST_SPANS;
+	se.start_unix_nano = now - 3600ULL * 1000000000ULL;
+	se.end_unix_nano = now;
+	most_us = p99_of(s, &req, few, true);
+	tracequery__v1__dependencies__init(&dp);
+	dp.start_unix_nano = se.start_unix_nano;
+	dp.end_unix_nano = now;
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_DEPENDENCIES;
+	req.dependencies = &dp;
+	deps_us = p99_of(s, &req, few, true);
+	tracequery__v1__tail__init(&tl);
+	req.query_case = TRACEQUERY__V1__REQUEST__QUERY_TAIL;
+	req.tail = &tl;
+	tl.from_flush = 1;
+	catch_us = p99_of(s, &req, few, true);
+	tl.from_flush = 0;	/* an idle poll: nothing indexed since */
+	tail_us = p99_of(s, &req, iter, true);
+	printf("BENCH query.search_count_p99_us %.1f us\n", count_us);
+	printf("BENCH query.search_count_vs_search_ratio %.1f ratio\n",
+	    count_us / search_us);
+	printf("BENCH query.search_count_loading_p99_us %.1f us\n", load_us);
+	printf("BENCH query.search_most_spans_1h_p99_ms %.1f ms\n",
+	    most_us / 1000);
+	printf("BENCH query.deps_1h_p99_ms %.1f ms\n", deps_us / 1000);
+	printf("BENCH query.most_spans_vs_deps_ratio %.2f ratio\n",
+	    most_us / deps_us);
+	printf("BENCH query.tail_idle_poll_p99_us %.1f us\n", tail_us);
+	printf("BENCH query.tail_idle_vs_trace_by_id_ratio %.2f ratio\n",
+	    tail_us / trace_us);
+	printf("BENCH query.tail_catch_up_p99_ms %.1f ms\n", catch_us / 1000);
+	printf("BENCH query.tail_catch_up_vs_loading_count_ratio %.2f ratio\n",
+	    catch_us / load_us);
+	fflush(stdout);
+}
+
 static int
 query(char **argv)
 {
@@ -167,6 +250,7 @@ query(char **argv)
 	Tracequery__V1__Slow sl;
 	Tracequery__V1__AttrFilter af, *afp = &af;
 	char svc[16], user[32];
+	double trace_us, search_us;
 
 	tracequery__v1__request__init(&req);
 	for (size_t i = 0; i < iter; i++) {
@@ -183,6 +267,7 @@ query(char **argv)
 		lat[i] = timed(s, &req, true);
 	}
 	report("query.trace_by_id_p99_us", lat, iter);
+	trace_us = lat[(size_t)((double)iter * 0.99)];
 
 	for (size_t i = 0; i < iter; i++) {
 		rnd = sg_mix(rnd);
@@ -195,6 +280,7 @@ query(char **argv)
 		lat[i] = timed(s, &req, true);
 	}
 	report("query.search_service_p99_us", lat, iter);
+	search_us = lat[(size_t)((double)iter * 0.99)];
 
 	for (size_t i = 0; i < iter; i++) {
 		rnd = sg_mix(rnd);
@@ -238,6 +324,7 @@ query(char **argv)
 		lat[i] = timed(s, &req, false);
 	}
 	report("query.slow_top20_p99_us", lat, iter);
+	query_window(s, now, iter, search_us, trace_us);
 	free(lat);
 	nng_close(s);
 	return 0;

@@ -458,6 +458,8 @@ follow_poll(tui *t)
 		return;
 	t->ticks = 0;
 	int rv = tail_poll(&t->tail, t->co, &resp, &fresh, &n, &cause);
+	if (t->tail.more)	/* the collector cut its answer: ask again */
+		t->ticks = FOLLOW_TICKS;
 	if (rv != EXIT_OK_) {
 		if (rv != EXIT_NOTFOUND)
 			set_status(t, cause);

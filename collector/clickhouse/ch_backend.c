@@ -17,7 +17,7 @@
 #include "clickhouse/spool.h"
 #include "daemon/log.h"
 
-#define BLOCK_SPANS 100000    /* a block ships once it holds this many */
+#define BLOCK_SPANS 50000     /* a block ships once it holds this many */
 #define STOP_SHIP_MS 5000     /* at close, ship what can go this fast */
 #define RETRY_AFTER_MS 1000
 #define QUERY_SYNC_MS 1000    /* a query waits this long for the spool */
@@ -47,6 +47,16 @@ ch_write(backend *b, const backend_batch *batch, backend_result *res)
 	    &cause);
 	rowbinary_buf_free(&rec);
 	if (rv == 0) {
+		spool_state st;
+
+		/* Seal here, not only in the shipper: while it ships one block
+		 * the open segment would grow without bound (a 2M-span burst
+		 * made one segment of 600 MB, read whole into memory). */
+		spool_get_state(cb->sp, &st);
+		if (st.open_spans >= BLOCK_SPANS) {
+			spool_seal(cb->sp);
+			shipper_kick(cb->sh);
+		}
 		res->code = BACKEND_OK;
 		return;
 	}

@@ -9,10 +9,12 @@
  *    give each trace's start, duration, root, services, span and error
  *    counts (a span stored twice by a resend counts once: uniqExact of
  *    span IDs); trace-level duration filters, order and limit apply here.
- * Newest first is exact: a trace left out of the candidates has no
- * matching span after the k-th candidate's, so it cannot start after
- * that; when the limit-th result starts after it, nothing was missed,
- * else k grows fourfold (up to 5,000, the RocksDB search's budget).
+ * Newest first reads the window's newest minute first, then 8, 64, ...
+ * times as much, and is exact: a trace left out has no matching span
+ * after the k-th candidate's and none in the slice read, so it cannot
+ * start after either; when the limit-th result starts after both,
+ * nothing was missed, else k grows fourfold (up to 5,000, the RocksDB
+ * search's budget) or the slice eightfold.
  * Longest first and trace-level duration filters take 5,000 candidates
  * at once.
  */
@@ -25,6 +27,7 @@
 #define DEFAULT_LIMIT 20
 #define MAX_LIMIT 1000
 #define BUDGET 5000 /* candidate traces, as the RocksDB search */
+#define FIRST_SLICE_NS (60ull * 1000000000ull) /* then 8x, 64x, ... */
 
 /* The candidate traces, best first. */
 typedef struct cands {
@@ -263,15 +266,21 @@ search_round(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	return ok ? NULL : ch_query_bad_reply();
 }
 
-/* Newest first with no trace-level filter: is the answer complete? */
+/* Is the answer complete? Candidates: a trace left out has no matching
+ * span after the k-th candidate's. Slice: a trace with no matching span
+ * in [slice_from, to] started before slice_from. Either way it cannot
+ * start after the limit-th result. */
 static bool
 complete(const cands *c, uint32_t k, uint32_t limit,
-    const Tracequery__V1__SearchResult *sr)
+    const Tracequery__V1__SearchResult *sr, bool whole, uint64_t slice_from)
 {
-	if (c->n < k || k >= BUDGET)
-		return true;
-	return sr->n_traces == limit &&
-	    c->m[c->n - 1] < sr->traces[limit - 1]->start_unix_nano;
+	uint64_t last = sr->n_traces == limit ?
+	    sr->traces[limit - 1]->start_unix_nano : 0;
+
+	if (!whole && (sr->n_traces < limit || last < slice_from))
+		return false;
+	return c->n < k || k >= BUDGET || (sr->n_traces == limit &&
+	    c->m[c->n - 1] < last);
 }
 
 response *
@@ -279,7 +288,10 @@ ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s)
 {
 	ch_window w = ch_query_window(q, s->start_unix_nano, s->end_unix_nano);
 	bool longest = s->order == TRACEQUERY__V1__SEARCH__ORDER__LONGEST;
+	bool exact = !longest && !s->min_trace_duration_ns &&
+	    !s->max_trace_duration_ns;
 	uint32_t limit = s->limit ? s->limit : DEFAULT_LIMIT, k;
+	uint64_t slice_ns = FIRST_SLICE_NS;
 	Tracequery__V1__SearchResult *sr = NULL;
 	cands c = { 0 };
 	response *resp;
@@ -290,15 +302,23 @@ ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s)
 			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
 			    "attribute filter without a key");
 	limit = limit > MAX_LIMIT ? MAX_LIMIT : limit;
-	k = longest || s->min_trace_duration_ns || s->max_trace_duration_ns ?
-	    BUDGET : limit * 2 + 20;
+	k = exact ? limit * 2 + 20 : BUDGET;
 	for (;;) {
-		resp = search_round(q, s, &w, k, limit, &c, &sr);
-		if (resp != NULL || complete(&c, k, limit, sr))
+		/* Newest first reads the newest slice of the window first. */
+		bool whole = !exact || w.to < w.from ||
+		    w.to - w.from <= slice_ns;
+		ch_window sw = { whole ? w.from : w.to - slice_ns, w.to };
+
+		resp = search_round(q, s, &sw, k, limit, &c, &sr);
+		if (resp != NULL || !exact ||
+		    complete(&c, k, limit, sr, whole, sw.from))
 			break;
+		if (c.n == k && k < BUDGET)
+			k = k * 4 > BUDGET ? BUDGET : k * 4;
+		else
+			slice_ns *= 8;
 		tracequery__v1__search_result__free_unpacked(sr, NULL);
 		cands_free(&c);
-		k = k * 4 > BUDGET ? BUDGET : k * 4;
 	}
 	cands_free(&c);
 	if (resp != NULL) {

@@ -1,4 +1,5 @@
 /* shipper.c - ships the spool to ClickHouse in blocks (shipper.h). */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,26 @@ typedef struct block {
 	uint64_t n_spans;
 } block;
 
+/* Sizes each table's rows first, so every body is allocated once at its
+ * size: doubling buffers of tens of MiB left the heap fragmented (RSS
+ * grew past 350 MiB while shipping). */
+static void
+block_presize(block *b, const uint8_t *data, size_t len)
+{
+	size_t off = 0, rlen, need[CH_ROWS_TABLES] = { 0 };
+	const uint8_t *rec;
+	ch_rows_view v;
+
+	while (spool_next_record(data, len, &off, &rec, &rlen))
+		if (ch_rows_parse(rec, rlen, &v))
+			for (int t = 0; t < CH_ROWS_TABLES; t++)
+				need[t] += v.len[t];
+	for (int t = 0; t < CH_ROWS_TABLES; t++) {
+		b->rows[t].cap = need[t] + 1;
+		b->rows[t].b = xmalloc(b->rows[t].cap);
+	}
+}
+
 static void
 block_fill(block *b, const uint8_t *data, size_t len)
 {
@@ -48,6 +69,7 @@ block_fill(block *b, const uint8_t *data, size_t len)
 	ch_rows_view v;
 
 	memset(b, 0, sizeof *b);
+	block_presize(b, data, len);
 	while (spool_next_record(data, len, &off, &rec, &rlen)) {
 		/* The spool's checksum passed, so a record that does not
 		 * parse was written wrong: it is skipped, and logged. */
@@ -167,6 +189,9 @@ ship_oldest(shipper *s)
 		pthread_mutex_unlock(&s->mu);
 	}
 	block_free(&b);
+	/* The segment and its bodies were tens of MiB: give the pages back
+	 * rather than let the heap keep them. */
+	malloc_trim(0);
 	return rv;
 }
 

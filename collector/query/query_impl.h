@@ -29,6 +29,8 @@ typedef Tracequery__V1__Response response;
 #define DEFAULT_LIMIT 20
 #define MAX_LIMIT 1000
 #define SEARCH_BUDGET 5000   /* candidate traces checked per search */
+#define COUNT_BUDGET 100000  /* traces a count takes from postings alone */
+#define COUNT_LOAD_BUDGET 2000 /* traces a count loads to check */
 #define DUR_BUDGET 20000     /* duration entries read per search */
 #define STATUS_ERROR OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR
 
@@ -85,6 +87,10 @@ typedef struct results {
 	size_t limit;
 	size_t checked;
 	hash_set seen; /* the traces considered (hash64 of their IDs) */
+	/* Count the candidates without loading them: the postings alone
+	 * answer the filter (search_count). */
+	bool postings_only;
+	size_t load_budget; /* candidates loaded at most; 0: SEARCH_BUDGET */
 } results;
 
 /* One duration-index hit. Its trace ID and start come from its flush's

@@ -190,9 +190,10 @@ tail(qctx *q, const Tracequery__V1__Tail *t)
 	tracequery__v1__search__init(&none);
 	if ((bad = search_refuse(s)) != NULL)
 		return bad;
-	/* 0 starts after the newest flush; so does a cursor past it (one
-	 * from another store). */
-	if (t->from_flush == 0 || t->from_flush > next)
+	/* 0 starts after the newest flush; a cursor there has nothing new
+	 * (the idle poll: one read of meta F), and one past it came from
+	 * another store and starts there too. */
+	if (t->from_flush == 0 || t->from_flush >= next)
 		return tail_response(&res, next, false);
 	collect(q, t->from_flush, last, &refs);
 	if (refs.n > 1)

@@ -26,10 +26,15 @@ CH_INGEST=$COLL_INGEST CH_QUERY=$COLL_QUERY
 pass "both collectors start"
 
 NOW=$(date +%s)
+# 40 traces in the last minute and 30 ten minutes before: searches then
+# read more than the first one-minute slice (ch_query_search.c).
 python3 tests/e2e/clickhouse_fixture.py 42 40 "$NOW" >"$TMP/spans.json"
+python3 tests/e2e/clickhouse_fixture.py 43 30 "$((NOW - 600))" >"$TMP/older.json"
 for u in "$RDB_INGEST" "$CH_INGEST"; do
-	"$CLI" import "$TMP/spans.json" --ingest "$u" >"$TMP/import.out" 2>&1
-	check "import into $u: all spans accepted" grep -q ", 0 rejected" "$TMP/import.out"
+	for f in spans older; do
+		"$CLI" import "$TMP/$f.json" --ingest "$u" >"$TMP/import.out" 2>&1
+		check "import $f into $u: all spans accepted" grep -q ", 0 rejected" "$TMP/import.out"
+	done
 done
 
 # same DESC ARGS...: tracecli ARGS --json gives the same output and exit
@@ -79,6 +84,9 @@ same "search --errors" search --errors --limit 100
 same "search --errors --service --longest" search --errors --service db --longest
 same "search --since" search --since 30s --limit 100
 same "search --from --to" search --from $((NOW - 40)) --to $((NOW - 20)) --limit 100
+same "search --from --to across both imports" search --from $((NOW - 700)) --to $((NOW - 20)) --limit 50
+same "search --service --limit 3" search --service db --limit 3
+same "search --attr --limit 45 (reaches the older traces)" search --attr http.method=GET --limit 45
 same "search with no match" search --service nosuch
 
 same "slow" slow
@@ -93,8 +101,10 @@ same "deps" deps --limit 1000
 check "plain search lists traces" grep -q payments "$TMP/plain"
 n=$(ch_q "$CH_HTTP_1" "SELECT count() FROM traces_diff.spans_local")
 e=$(python3 -c "
-import json; d = json.load(open('$TMP/spans.json'))
-print(sum(len(sc['spans']) for r in d['resourceSpans'] for sc in r['scopeSpans']))")
+import json
+print(sum(len(sc['spans']) for f in ('spans', 'older')
+          for r in json.load(open('$TMP/' + f + '.json'))['resourceSpans']
+          for sc in r['scopeSpans']))")
 check_eq "ClickHouse holds every span once" "$n" "$e"
 "$CLI" stats --json --collector "$CH_QUERY" >"$TMP/stats" 2>&1
 check "stats show the spool and what was shipped" grep -q clickhouse.shipped_spans "$TMP/stats"

@@ -193,11 +193,14 @@ if is_sanitized "$BIN/tracecollector"; then
 	skip "collector RSS flat while refusing (sanitizer build)"
 	skip "producer RSS under its bound (sanitizer build)"
 else
-	# Flat: within 8 MiB (allocator noise; 0.1-1.2 MB measured), while
-	# the producer makes about 90 MB of spans and resends 2 MB requests.
+	# Flat: within 8 MiB (allocator noise; 0.1-1.2 MB measured) plus the
+	# 32 MiB block cache, which the searches asked meanwhile and the
+	# writer's check for resent spans may fill (13 MB seen once under
+	# load), while the producer makes about 90 MB of spans and resends
+	# 2 MB requests: a collector that kept them would pass the bound.
 	d="+$((rss_max - rss0)) kB while $made_mb MB were made"
 	check "collector RSS flat while refusing ($d)" \
-		test $((rss_max - rss0)) -le 8192
+		test $((rss_max - rss0)) -le $((8192 + 32768))
 	check "producer RSS under its bound while refused" \
 		test "$prss_max" -le "$pbound"
 fi

@@ -255,6 +255,10 @@ keys u 3
 check "3: most spans, asked of the collector" wait_screen u "sorted by most spans  1/2"
 check "most spans: the 11-span trace first" \
 	sh -c "$TM capture-pane -p -t u | sed -n 5p | grep -q ' 11 .* 4bf92f35'"
+keys u 4
+check "4: most errors, asked of the collector" wait_screen u "sorted by most errors  1/2"
+keys u 3
+wait_screen u "sorted by most spans  1/2" || true
 keys u m
 check "m marks a trace" on_screen u "marked 4bf92f3577b34da6a3ce929d0e0e4736 as A"
 keys u j c

@@ -204,6 +204,13 @@ def query_seeds():
     write(t, "services", ld(4, b""))
     write(t, "operations", ld(5, ld(1, "svc-2")))
     write(t, "stats", ld(6, b""))
+    write(t, "search_count", ld(2, ld(1, "svc-1") + vi(11, 1) + vi(13, 1)))
+    write(t, "search_most_spans", ld(2, vi(12, 2)))
+    write(t, "search_most_errors", ld(2, vi(12, 3) + vi(10, 1)))
+    write(t, "tail_start", ld(8, b""))
+    write(t, "tail_from_first", ld(8, vi(2, 1)))
+    write(t, "tail_filter", ld(8, ld(1, ld(1, "svc-1") + vi(10, 1)) +
+                               vi(2, 1)))
     write(t, "empty", b"")
     write(t, "garbage", b"\xff\xff\xff\xff")
 
