@@ -240,7 +240,7 @@ hand_over(pipeline *p, work *w, const ExportRequest *req, const uint8_t *buf,
 
 /* Validates req with the work area w and hands its valid spans over.
  * buf, len: the bytes req was unpacked from (NULL, 0: none); wire: where
- * its spans are in them, or NULL. */
+ * its spans are in them, or NULL when they could not be matched. */
 static void
 submit(pipeline *p, work *w, const ExportRequest *req, const uint8_t *buf,
     size_t len, const span_wire *wire, pipeline_result *res)
@@ -331,10 +331,7 @@ decode_and_submit(pipeline *p, const uint8_t *buf, size_t len,
 		refuse(res, PIPELINE_INVALID,
 		    "malformed protobuf: not an ExportTraceServiceRequest");
 	} else {
-		const span_wire *wire = spans_in(w, req, buf, len);
-
-		submit(p, w, req, wire ? buf : NULL, wire ? len : 0, wire,
-		    res);
+		submit(p, w, req, buf, len, spans_in(w, req, buf, len), res);
 	}
 	work_put(p, w);
 }
