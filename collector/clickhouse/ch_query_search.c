@@ -306,6 +306,14 @@ ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s)
 			return backend_response_new(
 			    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
 			    "attribute filter without a key");
+	/* Refused rather than answered newest first under a header that
+	 * says otherwise (docs/TRACECLI.md). */
+	if (s->order == TRACEQUERY__V1__SEARCH__ORDER__MOST_SPANS ||
+	    s->order == TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS)
+		return backend_response_new(
+		    TRACEQUERY__V1__RESPONSE__CODE__BAD_REQUEST,
+		    "the ClickHouse backend does not rank traces by most spans "
+		    "or most errors yet; use newest or longest");
 	limit = limit > MAX_LIMIT ? MAX_LIMIT : limit;
 	k = exact ? limit * 2 + 20 : BUDGET;
 	for (;;) {

@@ -220,28 +220,6 @@ percentiles(ch_query_ctx *q, const Tracequery__V1__Slow *s,
 	return err;
 }
 
-/* Eight buckets per power of two are plenty on a terminal (as the RocksDB
- * backend answers). */
-static void
-coarse_histogram(const hist *all, Tracequery__V1__SlowResult *sr)
-{
-	for (int b = 0; b < HIST_BUCKETS; b += 8) {
-		uint64_t c = 0;
-		Tracequery__V1__HistogramBucket *hb;
-
-		for (int j = b; j < b + 8 && j < HIST_BUCKETS; j++)
-			c += all->n[j];
-		if (c == 0)
-			continue;
-		hb = xmalloc(sizeof *hb);
-		tracequery__v1__histogram_bucket__init(hb);
-		hb->upper_ns = hist_upper(b + 7 < HIST_BUCKETS ? b + 7 :
-		    HIST_BUCKETS - 1);
-		hb->count = c;
-		CH_APPEND(sr->histogram, sr->n_histogram, hb);
-	}
-}
-
 response *
 ch_query_slow(ch_query_ctx *q, const Tracequery__V1__Slow *s)
 {
@@ -261,7 +239,7 @@ ch_query_slow(ch_query_ctx *q, const Tracequery__V1__Slow *s)
 		return r;
 	}
 	if (all != NULL)
-		coarse_histogram(all, sr);
+		backend_slow_histogram(sr, all);
 	free(all);
 	found = sr->n_spans || sr->n_percentiles;
 	r = backend_response_new(found ? TRACEQUERY__V1__RESPONSE__CODE__OK :
