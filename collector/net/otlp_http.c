@@ -2,7 +2,7 @@
  * otlp_http.c - OTLP/HTTP receiver: POST /v1/traces with an
  * application/x-protobuf or application/json body, optionally gzip, on
  * the shared libmicrohttpd wrapper (http_server.c), answered per
- * protocol-facts.md section 2.
+ * docs/PROTOCOL.md §2.
  *
  * Every span goes through pipeline_submit_protobuf (JSON is first turned
  * into the same protobuf by otlp_json_decode), so there is one validator

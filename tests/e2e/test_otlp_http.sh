@@ -1,7 +1,7 @@
 #!/bin/sh
 # OTLP/HTTP ingest against a real tracecollector: hand-built protobuf and
 # JSON requests sent with curl, gzip and chunked bodies, every status code
-# of protocol-facts.md section 2 (200, partial success, 400, 405, 404, 411,
+# of docs/PROTOCOL.md §2 (200, partial success, 400, 405, 404, 411,
 # 413, 415), malformed and hostile bodies, and after all of it the
 # collector still serves and what it accepted is readable with tracecli.
 . tests/e2e/lib.sh
