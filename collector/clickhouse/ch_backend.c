@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "clickhouse/ch_arrivals.h"
 #include "clickhouse/ch_backend.h"
 #include "clickhouse/ch_client.h"
 #include "clickhouse/ch_query.h"
@@ -21,6 +22,7 @@
 #define STOP_SHIP_MS 5000     /* at close, ship what can go this fast */
 #define RETRY_AFTER_MS 1000
 #define QUERY_SYNC_MS 1000    /* a query waits this long for the spool */
+#define TAIL_KEEP 262144      /* trace IDs kept for tail (8 MiB) */
 
 typedef struct ch_backend {
 	backend base;
@@ -28,6 +30,7 @@ typedef struct ch_backend {
 	ch_client *c;
 	spool *sp;
 	shipper *sh;
+	ch_arrivals *arrivals; /* what was shipped, for tail */
 	uint64_t retention_ns;
 	pthread_mutex_t mu;   /* guards shards */
 	ch_shards *shards;    /* loaded on the first get-trace */
@@ -145,6 +148,16 @@ ch_slow(backend *b, const Tracequery__V1__Slow *s)
 }
 
 static response *
+ch_tail(backend *b, const Tracequery__V1__Tail *t)
+{
+	ch_backend *cb = (ch_backend *)b;
+	ch_query_ctx q;
+	response *r = make_ctx(cb, &q);
+
+	return r != NULL ? r : ch_query_tail(&q, cb->arrivals, t);
+}
+
+static response *
 ch_services(backend *b, const Tracequery__V1__ListServices *ls)
 {
 	ch_query_ctx q;
@@ -224,6 +237,7 @@ ch_close(backend *b)
 	spool_close(cb->sp);
 	ch_shards_free(cb->shards);
 	ch_client_free(cb->c);
+	ch_arrivals_free(cb->arrivals);
 	ch_spec_fini(&cb->spec);
 	pthread_mutex_destroy(&cb->mu);
 	free(cb);
@@ -240,6 +254,7 @@ static const backend_ops ch_ops = {
 	.services = ch_services,
 	.operations = ch_operations,
 	.dependencies = ch_dependencies,
+	.tail = ch_tail,
 	.stats = ch_stats,
 	.retention_run = ch_retention,
 	.close = ch_close,
@@ -290,6 +305,10 @@ ch_backend_open(backend **out, const char *spec, const backend_options *o,
 	so.quorum = cb->spec.quorum;
 	so.flush_ms = cb->spec.flush_ms;
 	so.block_spans = BLOCK_SPANS;
+	/* Flushes numbered from the start time in microseconds: a tail
+	 * cursor from before a restart is older than every later flush. */
+	cb->arrivals = ch_arrivals_new(now_unix_ns() / 1000, TAIL_KEEP);
+	so.arrivals = cb->arrivals;
 	if (shipper_start(&cb->sh, cb->sp, cb->c, &so, ready, cause) != 0)
 		goto fail;
 	*out = &cb->base;
@@ -297,8 +316,10 @@ ch_backend_open(backend **out, const char *spec, const backend_options *o,
 fail:
 	spool_close(cb->sp);
 	ch_client_free(cb->c);
+	ch_arrivals_free(cb->arrivals);
 	ch_spec_fini(&cb->spec);
 	pthread_mutex_destroy(&cb->mu);
 	free(cb);
 	return -1;
 }
+
