@@ -22,6 +22,7 @@
 #define STOP_SHIP_MS 5000     /* at close, ship what can go this fast */
 #define RETRY_AFTER_MS 1000
 #define QUERY_SYNC_MS 1000    /* a query waits this long for the spool */
+#define TLS_PROBE_MS 10000
 #define TAIL_KEEP 262144      /* trace IDs kept for tail (8 MiB) */
 
 typedef struct ch_backend {
@@ -260,6 +261,29 @@ static const backend_ops ch_ops = {
 	.close = ch_close,
 };
 
+/* With TLS, a failed session is a setting to fix (a CA that does not
+ * sign the server's certificate, a plain-HTTP port), not an outage to
+ * spool through: the collector refuses to start and says why. */
+static int
+check_tls(ch_backend *cb, char **cause)
+{
+	ch_reply rep;
+	char *why = NULL;
+	int rv = 0;
+
+	if (!cb->spec.secure)
+		return 0;
+	if (ch_client_exec(cb->c, "SELECT 1", NULL, 0, NULL, TLS_PROBE_MS,
+	    &rep, &why) != 0 && rep.tls_failed) {
+		*cause = why;
+		why = NULL;
+		rv = -1;
+	}
+	ch_reply_fini(&rep);
+	free(why);
+	return rv;
+}
+
 /* Creates the schema now when ClickHouse answers; when no host can be
  * reached, the shipper creates it before its first insert. */
 static int
@@ -296,6 +320,7 @@ ch_backend_open(backend **out, const char *spec, const backend_options *o,
 		return -1;
 	}
 	if (ch_client_new(&cb->c, &cb->spec, cause) != 0 ||
+	    check_tls(cb, cause) != 0 ||
 	    first_schema(cb, &ready, cause) != 0 ||
 	    spool_open(&cb->sp, cb->spec.spool_dir,
 	    (uint64_t)cb->spec.spool_max_mb << 20, o->sync, cause) != 0)
@@ -323,3 +348,15 @@ fail:
 	return -1;
 }
 
+int
+ch_backend_open_tls(backend **out, const char *spec,
+    const backend_options *o, char **cause)
+{
+	char *full;
+	int rv;
+
+	xasprintf(&full, "clickhouses://%s", spec);
+	rv = ch_backend_open(out, full, o, cause);
+	free(full);
+	return rv;
+}
