@@ -23,6 +23,7 @@
 #define RETRY_AFTER_MS 1000
 #define QUERY_SYNC_MS 1000    /* a query waits this long for the spool */
 #define TLS_PROBE_MS 10000
+#define TLS_PROBES 3
 #define TAIL_KEEP 262144      /* trace IDs kept for tail (8 MiB) */
 
 typedef struct ch_backend {
@@ -267,20 +268,29 @@ static const backend_ops ch_ops = {
 static int
 check_tls(ch_backend *cb, char **cause)
 {
-	ch_reply rep;
-	char *why = NULL;
 	int rv = 0;
 
 	if (!cb->spec.secure)
 		return 0;
-	if (ch_client_exec(cb->c, "SELECT 1", NULL, 0, NULL, TLS_PROBE_MS,
-	    &rep, &why) != 0 && rep.tls_failed) {
-		*cause = why;
-		why = NULL;
-		rv = -1;
+	/* A few tries: a handshake cut short (a reset) says nothing yet. */
+	for (int i = 0; i < TLS_PROBES && rv == 0; i++) {
+		ch_reply rep;
+		char *why = NULL;
+		bool answered = ch_client_exec(cb->c, "SELECT 1", NULL, 0, NULL,
+		    TLS_PROBE_MS, &rep, &why) == 0 || rep.http_status != 0;
+
+		if (!answered && rep.tls_failed) {
+			*cause = why;
+			why = NULL;
+			rv = -1;
+		} else if (!answered) {
+			log_info("clickhouse: TLS probe: %s", why ? why : "?");
+		}
+		ch_reply_fini(&rep);
+		free(why);
+		if (answered)
+			break;
 	}
-	ch_reply_fini(&rep);
-	free(why);
 	return rv;
 }
 

@@ -75,7 +75,7 @@ refused() {
 	timeout 60 "$BIN/tracecollector" --store "$1" \
 		--listen "ipc://$TMP/r-in.sock" --query-listen "ipc://$TMP/r-q.sock" \
 		--otlp-http none --otlp-grpc off --zipkin off --jaeger-http off \
-		>"$TMP/refused.log" 2>&1
+		--log-level info >"$TMP/refused.log" 2>&1
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "$3" "$TMP/refused.log"; then
 		pass "$2: refused ($(grep -o "$3.*" "$TMP/refused.log" | head -c 90))"
