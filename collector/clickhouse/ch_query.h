@@ -2,7 +2,8 @@
  * ch_query.h - the query protocol (proto/tracequery.proto) answered from
  * ClickHouse: get-trace (ch_query_trace.c), search (ch_query_search.c),
  * slow spans and percentiles (ch_query_slow.c), services and operations
- * (ch_query_catalog.c), dependencies (ch_query_deps.c). Each builds one or two SELECTs with every request
+ * (ch_query_catalog.c), dependencies (ch_query_deps.c), tail
+ * (ch_query_tail.c). Each builds one or two SELECTs with every request
  * string quoted (ch_sql.h), reads the RowBinary reply (rowbinary.h) and
  * fills a Response shaped as the RocksDB backend's. Thread-safe.
  */
@@ -91,6 +92,10 @@ response *ch_query_operations(ch_query_ctx *q,
     const Tracequery__V1__ListOperations *lo);
 response *ch_query_dependencies(ch_query_ctx *q,
     const Tracequery__V1__Dependencies *d);
+struct ch_arrivals;
+/* ch_query_tail answers Tail from the traces this collector shipped. */
+response *ch_query_tail(ch_query_ctx *q, struct ch_arrivals *a,
+    const Tracequery__V1__Tail *t);
 
 /* The reply decoders (RowBinary from the server: untrusted, fuzzed by
  * tests/fuzz/fuzz_clickhouse_reply.c). Each appends what it decoded to

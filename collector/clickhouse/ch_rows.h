@@ -18,6 +18,7 @@
 #include "clickhouse/rowbinary.h"
 
 #define CH_ROWS_TABLES 6
+#define CH_ROWS_TRACE_INDEX 2 /* trace_index: start_date, trace_id, min, max */
 #define CH_NS_PER_DAY (86400ull * 1000000000ull)
 
 /* A record's parts, pointing into the record. */
