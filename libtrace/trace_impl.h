@@ -288,7 +288,8 @@ struct trace__tracer {
 	uint32_t chain_len;    /* records a thread takes at once */
 	/* Record pool (pool.c): the records, and a stack of the free ones,
 	 * whose top is tag << 32 | count; releases hold free_mu. */
-	unsigned char *pool;
+	unsigned char *pool;       /* 64-byte aligned, inside pool_mem */
+	void *pool_mem;
 	size_t stride;
 	uint32_t nrec;
 	_Atomic(struct trace__rec *) *free_stack;
