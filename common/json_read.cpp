@@ -7,6 +7,7 @@
  * simdjson's values and iterators are a document pointer and a tape index,
  * trivially copyable; they are stored in the C structs' opaque words.
  */
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -278,4 +279,48 @@ json_read_array_size(const json_read_value *arr)
 	    simdjson::SUCCESS)
 		return 0;
 	return a.size();
+}
+
+/* Keys of objects up to this size are compared pairwise, with no
+ * allocation (spans, endpoints and tags are small); a bigger object's keys
+ * are sorted. */
+static const size_t PAIRWISE_MAX = 16;
+
+static bool
+found(std::string_view k, const char **key, size_t *key_len)
+{
+	*key = k.data();
+	*key_len = k.size();
+	return true;
+}
+
+extern "C" bool
+json_read_duplicate_key(const json_read_value *obj, const char **key,
+    size_t *key_len)
+{
+	std::unique_ptr<std::string_view[]> keys;
+	size_t n = 0;
+	object o;
+
+	if (from_opaque<element>(obj->opaque).get_object().get(o) !=
+	    simdjson::SUCCESS)
+		return false;
+	if (o.size() <= PAIRWISE_MAX) {
+		std::string_view seen[PAIRWISE_MAX];
+
+		for (auto m : o) {
+			for (size_t j = 0; j < n; j++)
+				if (seen[j] == m.key)
+					return found(m.key, key, key_len);
+			seen[n++] = m.key;
+		}
+		return false;
+	}
+	/* new[] ends the process when memory runs out, as xmalloc does. */
+	keys.reset(new std::string_view[o.size()]);
+	for (auto m : o)
+		keys[n++] = m.key;
+	std::sort(keys.get(), keys.get() + n);
+	auto d = std::adjacent_find(keys.get(), keys.get() + n);
+	return d != keys.get() + n && found(*d, key, key_len);
 }

@@ -136,6 +136,11 @@ void json_read_elements(const json_read_value *arr, json_read_iter *it);
 bool json_read_next_element(json_read_iter *it, json_read_value *v);
 /* json_read_array_size counts an array's elements. */
 size_t json_read_array_size(const json_read_value *arr);
+/* json_read_duplicate_key is true when object obj holds a key twice, and
+ * sets *key and *key_len to one such (the parser keeps duplicates; a
+ * format that refuses them asks). */
+bool json_read_duplicate_key(const json_read_value *obj, const char **key,
+    size_t *key_len);
 
 #ifdef __cplusplus
 }

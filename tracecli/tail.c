@@ -33,10 +33,13 @@ tail_fini(tail_state *t)
 bool
 tail_poll_seen(tail_state *t, const uint8_t *id)
 {
-	uint64_t h;
+	uint64_t h, lo;
 
+	/* Both halves: IDs from 64-bit tracers (Jaeger, B3) are zero in
+	 * the first, so the first alone made every trace one. */
 	memcpy(&h, id, 8);
-	h |= 1;
+	memcpy(&lo, id + 8, 8);
+	h = (h ^ (lo * 0x9e3779b97f4a7c15ull)) | 1;
 	if (t->nseen >= SEEN_CAP / 2) {
 		memset(t->seen, 0, SEEN_CAP * sizeof *t->seen);
 		t->nseen = 0;

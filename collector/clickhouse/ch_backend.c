@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "clickhouse/ch_arrivals.h"
 #include "clickhouse/ch_backend.h"
 #include "clickhouse/ch_client.h"
 #include "clickhouse/ch_query.h"
@@ -21,6 +22,9 @@
 #define STOP_SHIP_MS 5000     /* at close, ship what can go this fast */
 #define RETRY_AFTER_MS 1000
 #define QUERY_SYNC_MS 1000    /* a query waits this long for the spool */
+#define TLS_PROBE_MS 10000
+#define TLS_PROBES 3
+#define TAIL_KEEP 262144      /* trace IDs kept for tail (8 MiB) */
 
 typedef struct ch_backend {
 	backend base;
@@ -28,6 +32,7 @@ typedef struct ch_backend {
 	ch_client *c;
 	spool *sp;
 	shipper *sh;
+	ch_arrivals *arrivals; /* what was shipped, for tail */
 	uint64_t retention_ns;
 	pthread_mutex_t mu;   /* guards shards */
 	ch_shards *shards;    /* loaded on the first get-trace */
@@ -145,6 +150,16 @@ ch_slow(backend *b, const Tracequery__V1__Slow *s)
 }
 
 static response *
+ch_tail(backend *b, const Tracequery__V1__Tail *t)
+{
+	ch_backend *cb = (ch_backend *)b;
+	ch_query_ctx q;
+	response *r = make_ctx(cb, &q);
+
+	return r != NULL ? r : ch_query_tail(&q, cb->arrivals, t);
+}
+
+static response *
 ch_services(backend *b, const Tracequery__V1__ListServices *ls)
 {
 	ch_query_ctx q;
@@ -224,6 +239,7 @@ ch_close(backend *b)
 	spool_close(cb->sp);
 	ch_shards_free(cb->shards);
 	ch_client_free(cb->c);
+	ch_arrivals_free(cb->arrivals);
 	ch_spec_fini(&cb->spec);
 	pthread_mutex_destroy(&cb->mu);
 	free(cb);
@@ -240,10 +256,43 @@ static const backend_ops ch_ops = {
 	.services = ch_services,
 	.operations = ch_operations,
 	.dependencies = ch_dependencies,
+	.tail = ch_tail,
 	.stats = ch_stats,
 	.retention_run = ch_retention,
 	.close = ch_close,
 };
+
+/* With TLS, a failed session is a setting to fix (a CA that does not
+ * sign the server's certificate, a plain-HTTP port), not an outage to
+ * spool through: the collector refuses to start and says why. */
+static int
+check_tls(ch_backend *cb, char **cause)
+{
+	int rv = 0;
+
+	if (!cb->spec.secure)
+		return 0;
+	/* A few tries: a handshake cut short (a reset) says nothing yet. */
+	for (int i = 0; i < TLS_PROBES && rv == 0; i++) {
+		ch_reply rep;
+		char *why = NULL;
+		bool answered = ch_client_exec(cb->c, "SELECT 1", NULL, 0, NULL,
+		    TLS_PROBE_MS, &rep, &why) == 0 || rep.http_status != 0;
+
+		if (!answered && rep.tls_failed) {
+			*cause = why;
+			why = NULL;
+			rv = -1;
+		} else if (!answered) {
+			log_info("clickhouse: TLS probe: %s", why ? why : "?");
+		}
+		ch_reply_fini(&rep);
+		free(why);
+		if (answered)
+			break;
+	}
+	return rv;
+}
 
 /* Creates the schema now when ClickHouse answers; when no host can be
  * reached, the shipper creates it before its first insert. */
@@ -281,6 +330,7 @@ ch_backend_open(backend **out, const char *spec, const backend_options *o,
 		return -1;
 	}
 	if (ch_client_new(&cb->c, &cb->spec, cause) != 0 ||
+	    check_tls(cb, cause) != 0 ||
 	    first_schema(cb, &ready, cause) != 0 ||
 	    spool_open(&cb->sp, cb->spec.spool_dir,
 	    (uint64_t)cb->spec.spool_max_mb << 20, o->sync, cause) != 0)
@@ -290,6 +340,10 @@ ch_backend_open(backend **out, const char *spec, const backend_options *o,
 	so.quorum = cb->spec.quorum;
 	so.flush_ms = cb->spec.flush_ms;
 	so.block_spans = BLOCK_SPANS;
+	/* Flushes numbered from the start time in microseconds: a tail
+	 * cursor from before a restart is older than every later flush. */
+	cb->arrivals = ch_arrivals_new(now_unix_ns() / 1000, TAIL_KEEP);
+	so.arrivals = cb->arrivals;
 	if (shipper_start(&cb->sh, cb->sp, cb->c, &so, ready, cause) != 0)
 		goto fail;
 	*out = &cb->base;
@@ -297,8 +351,22 @@ ch_backend_open(backend **out, const char *spec, const backend_options *o,
 fail:
 	spool_close(cb->sp);
 	ch_client_free(cb->c);
+	ch_arrivals_free(cb->arrivals);
 	ch_spec_fini(&cb->spec);
 	pthread_mutex_destroy(&cb->mu);
 	free(cb);
 	return -1;
+}
+
+int
+ch_backend_open_tls(backend **out, const char *spec,
+    const backend_options *o, char **cause)
+{
+	char *full;
+	int rv;
+
+	xasprintf(&full, "clickhouses://%s", spec);
+	rv = ch_backend_open(out, full, o, cause);
+	free(full);
+	return rv;
 }

@@ -167,8 +167,30 @@ set_options(ch_client *c, CURL *h, const char *url, const void *body,
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
 		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password);
 	}
+	/* libcurl's defaults, set anyway: verification is never off. */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->ca_file != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+}
+
+/* Says what a failed TLS session means for the operator. */
+static const char *
+tls_hint(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return " (TLS: the server's certificate is not trusted by "
+		    "the CA in use, or does not name this host; "
+		    "set ca=FILE)";
+	case CURLE_SSL_CACERT_BADFILE:
+		return " (TLS: the CA file does not load)";
+	case CURLE_SSL_CONNECT_ERROR:
+		return " (TLS handshake failed: is this ClickHouse's "
+		    "https_port?)";
+	default:
+		return NULL;
+	}
 }
 
 /* The server's error code from "Code: N, e.displayText() = ...". */
@@ -214,9 +236,12 @@ attempt(ch_client *c, size_t host, const char *sql, const void *body,
 	rep->host = c->hosts[host];
 	rep->http_status = 0;
 	if (rc != CURLE_OK) {
+		const char *hint = c->secure ? tls_hint(rc) : NULL;
+
 		free(*cause);
-		xasprintf(cause, "clickhouse %s: %s", c->hosts[host],
-		    curl_easy_strerror(rc));
+		xasprintf(cause, "clickhouse %s: %s%s", c->hosts[host],
+		    curl_easy_strerror(rc), hint ? hint : "");
+		rep->tls_failed = hint != NULL;
 		rv = 1;
 	} else {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->http_status);

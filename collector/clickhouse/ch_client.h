@@ -31,6 +31,7 @@ typedef struct ch_reply {
 	size_t len;
 	long http_status;  /* 0: no host answered */
 	int ch_code;       /* ClickHouse's error code ("Code: N"), 0 if none */
+	bool tls_failed;   /* no TLS session: handshake or certificate */
 	const char *host;  /* the host that answered (owned by the client) */
 } ch_reply;
 

@@ -8,6 +8,7 @@
 #include "clickhouse/ch_spec.h"
 
 #define SCHEME "clickhouse://"
+#define SCHEME_TLS "clickhouses://"
 
 bool
 ch_spec_is_name(const char *name)
@@ -90,9 +91,13 @@ parse_param(ch_spec *s, const char *kv, char **cause)
 	} else if (klen == 6 && strncmp(kv, "quorum", 6) == 0 &&
 	    strlen(v) == 1 && v[0] >= '0' && v[0] <= '9') {
 		s->quorum = v[0] - '0';
-	} else if (klen == 6 && strncmp(kv, "secure", 6) == 0 &&
+	} else if (((klen == 6 && strncmp(kv, "secure", 6) == 0) ||
+	    (klen == 3 && strncmp(kv, "tls", 3) == 0)) &&
 	    (strcmp(v, "0") == 0 || strcmp(v, "1") == 0)) {
 		s->secure = v[0] == '1';
+	} else if (klen == 2 && strncmp(kv, "ca", 2) == 0 && v[0] != '\0') {
+		free(s->ca_file);
+		s->ca_file = xstrdup(v);
 	} else if (klen == 5 && strncmp(kv, "spool", 5) == 0 && v[0] != '\0') {
 		free(s->spool_dir);
 		s->spool_dir = xstrdup(v);
@@ -102,7 +107,7 @@ parse_param(ch_spec *s, const char *kv, char **cause)
 	    parse_uint(v, 60000, &s->flush_ms)) {
 	} else {
 		xasprintf(cause, "clickhouse store: bad parameter '%s' "
-		    "(cluster=NAME, quorum=N, secure=0|1, spool=DIR, "
+		    "(cluster=NAME, quorum=N, tls=0|1, ca=FILE, spool=DIR, "
 		    "spool_max_mb=N, flush_ms=N)", kv);
 		return -1;
 	}
@@ -155,7 +160,7 @@ read_env(ch_spec *s, char **cause)
 	const char *user = getenv("TRACE_CLICKHOUSE_USER");
 	const char *ca = getenv("TRACE_CLICKHOUSE_CA");
 
-	if (ca != NULL && ca[0] != '\0')
+	if (ca != NULL && ca[0] != '\0' && s->ca_file == NULL)
 		s->ca_file = xstrdup(ca);
 	if (file != NULL && file[0] != '\0')
 		return read_credentials(s, file, cause);
@@ -168,6 +173,33 @@ read_env(ch_spec *s, char **cause)
 	return 0;
 }
 
+/* A CA names a file we can read, and only goes with TLS: a CA given to a
+ * plain-HTTP store would suggest a protection that is not there. */
+static int
+check_tls(ch_spec *s, char **cause)
+{
+	FILE *f;
+
+	if (s->ca_file == NULL)
+		return 0;
+	if (!s->secure) {
+		/* The environment's CA applies only when TLS is on. */
+		if (getenv("TRACE_CLICKHOUSE_CA") != NULL &&
+		    strcmp(getenv("TRACE_CLICKHOUSE_CA"), s->ca_file) == 0)
+			return 0;
+		xasprintf(cause, "clickhouse store: ca=%s without TLS "
+		    "(use clickhouses:// or tls=1)", s->ca_file);
+		return -1;
+	}
+	if ((f = fopen(s->ca_file, "r")) == NULL) {
+		xasprintf(cause, "clickhouse store: CA file %s: cannot read it",
+		    s->ca_file);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
 int
 ch_spec_parse(ch_spec *s, const char *url, char **cause)
 {
@@ -175,8 +207,12 @@ ch_spec_parse(ch_spec *s, const char *url, char **cause)
 	int rv = -1;
 
 	memset(s, 0, sizeof *s);
-	if (strncmp(url, SCHEME, strlen(SCHEME)) == 0)
+	if (strncmp(url, SCHEME, strlen(SCHEME)) == 0) {
 		url += strlen(SCHEME);
+	} else if (strncmp(url, SCHEME_TLS, strlen(SCHEME_TLS)) == 0) {
+		url += strlen(SCHEME_TLS);
+		s->secure = true;
+	}
 	copy = xstrdup(url);
 	if (strchr(copy, '@') != NULL) {
 		xasprintf(cause, "clickhouse store: credentials do not go on "
@@ -188,7 +224,8 @@ ch_spec_parse(ch_spec *s, const char *url, char **cause)
 		*q++ = '\0';
 	if ((slash = strchr(copy, '/')) == NULL || !ch_spec_is_name(slash + 1)) {
 		xasprintf(cause, "clickhouse store: want clickhouse://HOST:PORT"
-		    "[,HOST:PORT...]/DATABASE[?cluster=NAME], got '%s'", url);
+		    "[,HOST:PORT...]/DATABASE[?cluster=NAME] (clickhouses:// "
+		    "for TLS), got '%s'", url);
 		goto out;
 	}
 	*slash = '\0';
@@ -198,6 +235,8 @@ ch_spec_parse(ch_spec *s, const char *url, char **cause)
 	if (parse_hosts(s, copy, cause) != 0 ||
 	    (q != NULL && parse_params(s, q, cause) != 0) ||
 	    read_env(s, cause) != 0)
+		goto out;
+	if (check_tls(s, cause) != 0)
 		goto out;
 	if (s->spool_dir == NULL)
 		s->spool_dir = xstrdup("trace-spool");

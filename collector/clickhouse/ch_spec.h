@@ -1,11 +1,14 @@
 /*
  * ch_spec.h - what `--store clickhouse://HOST:PORT[,HOST:PORT...]/DATABASE
- * [?cluster=NAME&quorum=N&secure=1&spool=DIR&spool_max_mb=N&flush_ms=N]`
- * names, plus credentials, which never
- * come from the command line: TRACE_CLICKHOUSE_USER and
- * TRACE_CLICKHOUSE_PASSWORD, or TRACE_CLICKHOUSE_CREDENTIALS naming a file
- * whose first line is USER and second line PASSWORD. TRACE_CLICKHOUSE_CA:
- * a CA bundle for secure=1 (https).
+ * [?cluster=NAME&quorum=N&tls=1&ca=FILE&spool=DIR&spool_max_mb=N
+ * &flush_ms=N]` names, plus credentials, which never come from the
+ * command line: TRACE_CLICKHOUSE_USER and TRACE_CLICKHOUSE_PASSWORD, or
+ * TRACE_CLICKHOUSE_CREDENTIALS naming a file whose first line is USER and
+ * second line PASSWORD.
+ * TLS: `clickhouses://` or tls=1 (secure=1, its older name) speaks https;
+ * the server's certificate and name are always verified, against the
+ * system's CAs or ca=FILE (or TRACE_CLICKHOUSE_CA), a PEM bundle for a
+ * private CA. ca= without TLS is refused.
  */
 #ifndef COLLECTOR_CLICKHOUSE_CH_SPEC_H
 #define COLLECTOR_CLICKHOUSE_CH_SPEC_H

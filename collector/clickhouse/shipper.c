@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "clickhouse/ch_arrivals.h"
 #include "clickhouse/ch_rows.h"
 #include "clickhouse/ch_schema.h"
 #include "clickhouse/shipper.h"
@@ -25,6 +26,7 @@ struct shipper {
 	int quorum;
 	uint32_t flush_ms;
 	uint64_t block_spans;
+	ch_arrivals *arrivals;
 	bool schema_ready;
 	pthread_t thread;
 	pthread_mutex_t mu; /* guards what follows */
@@ -179,6 +181,12 @@ ship_oldest(shipper *s)
 		}
 	}
 	if (rv == 1) {
+		/* Before shipped_upto moves: a query that waited for this
+		 * segment finds its traces for tail. */
+		if (s->arrivals != NULL)
+			ch_arrivals_add(s->arrivals,
+			    b.rows[CH_ROWS_TRACE_INDEX].b,
+			    b.rows[CH_ROWS_TRACE_INDEX].len);
 		spool_remove(s->sp, seq, b.n_spans);
 		pthread_mutex_lock(&s->mu);
 		s->shipped_upto = seq;
@@ -295,6 +303,7 @@ shipper_start(shipper **out, spool *sp, ch_client *c,
 	s->quorum = o->quorum;
 	s->flush_ms = o->flush_ms;
 	s->block_spans = o->block_spans;
+	s->arrivals = o->arrivals;
 	s->schema_ready = schema_ready;
 	spool_get_state(sp, &st);
 	/* Segments below the open one that are not sealed are shipped. */

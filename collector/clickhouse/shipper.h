@@ -29,6 +29,7 @@ typedef struct shipper_options {
 	int quorum;            /* insert_quorum on a cluster; 0: none */
 	uint32_t flush_ms;     /* seal the open segment after this long */
 	uint64_t block_spans;  /* or once it holds this many spans */
+	struct ch_arrivals *arrivals; /* told each shipped segment's traces */
 } shipper_options;
 
 typedef struct shipper_stats {

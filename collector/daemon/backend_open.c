@@ -18,6 +18,7 @@ static const struct {
 } backend_kinds[] = {
 	{ "rocksdb:", rocksdb_backend_open },
 	{ "clickhouse://", ch_backend_open },
+	{ "clickhouses://", ch_backend_open_tls },
 };
 
 int

@@ -52,6 +52,12 @@ void
 listener_stats_request(listener_stats *ls, size_t len)
 {
 	atomic_fetch_add_explicit(&ls->requests, 1, memory_order_relaxed);
+	listener_stats_bytes(ls, len);
+}
+
+void
+listener_stats_bytes(listener_stats *ls, size_t len)
+{
 	atomic_fetch_add_explicit(&ls->bytes, len, memory_order_relaxed);
 }
 

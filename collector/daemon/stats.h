@@ -46,19 +46,22 @@
 	X(retention_runs, "retention.runs", "runs")                          \
 	OTLP_GRPC_COUNTERS(X)
 
-/* The OTLP/gRPC receiver's (net/otlp_grpc.c; docs/OTLP.md). */
+/*
+ * The OTLP/gRPC receiver's finer counters (net/otlp_grpc.c; docs/OTLP.md).
+ * Its requests, bytes and rejections by reason are on its listener_stats
+ * like every listener's; these break a reason down (each refusal counted
+ * here is also counted under the reason its name begins with) and count
+ * connections, which other listeners do not see.
+ */
 #define OTLP_GRPC_COUNTERS(X)                                               \
-	X(grpc_requests, "otlp_grpc.requests", "requests")                  \
-	X(grpc_bytes, "otlp_grpc.bytes", "bytes")                           \
-	X(grpc_rej_invalid, "otlp_grpc.rejected.invalid", "requests")       \
-	X(grpc_rej_framing, "otlp_grpc.rejected.framing", "requests")       \
-	X(grpc_rej_too_large, "otlp_grpc.rejected.too_large", "requests")   \
-	X(grpc_rej_retry, "otlp_grpc.rejected.retry_later", "requests")     \
-	X(grpc_rej_internal, "otlp_grpc.rejected.internal", "requests")     \
-	X(grpc_rej_deadline, "otlp_grpc.rejected.deadline", "requests")     \
-	X(grpc_rej_unimpl, "otlp_grpc.rejected.unimplemented", "requests")  \
-	X(grpc_rej_not_grpc, "otlp_grpc.rejected.not_grpc", "requests")     \
-	X(grpc_rej_busy, "otlp_grpc.rejected.busy", "requests")             \
+	X(grpc_rej_framing, "otlp_grpc.rejected.invalid.framing", "requests") \
+	X(grpc_rej_deadline, "otlp_grpc.rejected.retry_later.deadline",     \
+	    "requests")                                                     \
+	X(grpc_rej_busy, "otlp_grpc.rejected.retry_later.busy", "requests") \
+	X(grpc_rej_unimpl, "otlp_grpc.rejected.protocol.unimplemented",     \
+	    "requests")                                                     \
+	X(grpc_rej_not_grpc, "otlp_grpc.rejected.protocol.not_grpc",        \
+	    "requests")                                                     \
 	X(grpc_conn_refused, "otlp_grpc.connections_refused", "connections") \
 	X(grpc_conn_errors, "otlp_grpc.connection_errors", "connections")
 
@@ -104,6 +107,9 @@ typedef struct listener_stats {
 void listener_stats_register(listener_stats *ls);
 /* listener_stats_request counts one request of len bytes. */
 void listener_stats_request(listener_stats *ls, size_t len);
+/* listener_stats_bytes counts len more bytes of a request already
+ * counted (a body that arrives in pieces). */
+void listener_stats_bytes(listener_stats *ls, size_t len);
 /* listener_stats_reject counts one refusal. */
 void listener_stats_reject(listener_stats *ls, stats_reject why);
 /* listener_stats_reply counts a refusal for an ingest reply code (the

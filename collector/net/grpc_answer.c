@@ -15,6 +15,8 @@ typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess
  * figure of its own. */
 #define DEFAULT_RETRY_MS 1000
 
+listener_stats otlp_grpc_stats = { .name = "otlp_grpc" };
+
 void
 grpc_answer_status(grpc_answer *a, enum grpc_code code, const char *msg)
 {
@@ -81,24 +83,25 @@ grpc_answer_outcome(grpc_answer *a, const pipeline_result *res)
 		answer_response(a, res);
 		return;
 	case PIPELINE_INVALID:
-		STATS_INC(grpc_rej_invalid, 1);
+		listener_stats_reject(&otlp_grpc_stats, STATS_REJECT_INVALID);
 		grpc_answer_status(a, GRPC_INVALID_ARGUMENT,
 		    reason(res, "undecodable request"));
 		return;
 	case PIPELINE_TOO_LARGE:
-		STATS_INC(grpc_rej_too_large, 1);
+		listener_stats_reject(&otlp_grpc_stats, STATS_REJECT_TOO_LARGE);
 		grpc_answer_status(a, GRPC_RESOURCE_EXHAUSTED,
 		    reason(res, "request over the size limit"));
 		return;
 	case PIPELINE_RETRY_LATER:
-		STATS_INC(grpc_rej_retry, 1);
+		listener_stats_reject(&otlp_grpc_stats,
+		    STATS_REJECT_RETRY_LATER);
 		grpc_answer_retry(a, reason(res, "the store pushes back: retry "
 		    "later"), res->retry_after_ms > 0 ? res->retry_after_ms :
 		    DEFAULT_RETRY_MS);
 		return;
 	case PIPELINE_INTERNAL:
 	default:
-		STATS_INC(grpc_rej_internal, 1);
+		listener_stats_reject(&otlp_grpc_stats, STATS_REJECT_INTERNAL);
 		grpc_answer_status(a, GRPC_INTERNAL,
 		    reason(res, "storage error: nothing was written"));
 		return;

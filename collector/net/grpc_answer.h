@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/stats.h"
 #include "net/grpc_frame.h"
 #include "pipeline/pipeline.h"
 
@@ -35,6 +36,11 @@ void grpc_answer_http(grpc_answer *a, int http_status);
 /* grpc_answer_retry sets UNAVAILABLE with msg and a RetryInfo of
  * retry_ms. */
 void grpc_answer_retry(grpc_answer *a, const char *msg, uint32_t retry_ms);
+
+/* The receiver's counters, "otlp_grpc.requests", ".bytes" and
+ * ".rejected.<reason>" like every listener's (daemon/stats.h); its finer
+ * ones are OTLP_GRPC_COUNTERS there. */
+extern listener_stats otlp_grpc_stats;
 
 /* grpc_answer_outcome sets the answer to the pipeline's result res and
  * counts rejections in the otlp_grpc.rejected.* statistics. */

@@ -133,6 +133,7 @@ grpc_call_answer(struct conn *c, struct call *k)
 static void
 call_refuse_http(struct conn *c, struct call *k, int http_status)
 {
+	listener_stats_reject(&otlp_grpc_stats, STATS_REJECT_PROTOCOL);
 	STATS_INC(grpc_rej_not_grpc, 1);
 	grpc_answer_http(&k->a, http_status);
 	grpc_call_answer(c, k);
@@ -217,7 +218,7 @@ on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
 static bool
 call_check_headers(struct conn *c, struct call *k)
 {
-	STATS_INC(grpc_requests, 1);
+	listener_stats_request(&otlp_grpc_stats, 0);
 	if (k->headers_too_big) {
 		call_refuse_http(c, k, 431);
 		return false;
@@ -231,12 +232,14 @@ call_check_headers(struct conn *c, struct call *k)
 		return false;
 	}
 	if (!k->path_ok) {
+		listener_stats_reject(&otlp_grpc_stats, STATS_REJECT_PROTOCOL);
 		STATS_INC(grpc_rej_unimpl, 1);
 		grpc_call_refuse(c, k, GRPC_UNIMPLEMENTED,
 		    "unknown method: this port serves " EXPORT_PATH);
 		return false;
 	}
 	if (k->enc == GRPC_ENC_UNSUPPORTED) {
+		listener_stats_reject(&otlp_grpc_stats, STATS_REJECT_PROTOCOL);
 		STATS_INC(grpc_rej_unimpl, 1);
 		grpc_call_refuse(c, k, GRPC_UNIMPLEMENTED,
 		    "grpc-encoding not supported: use identity or gzip");
@@ -277,12 +280,12 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 	size_t need;
 
 	(void)flags;
-	STATS_INC(grpc_bytes, len);
+	listener_stats_bytes(&otlp_grpc_stats, len);
 	if (k == NULL || k->answered || k->pending || len == 0)
 		return 0;
 	need = k->len + len;
 	if (need > g->o.max_message_bytes + GRPC_PREFIX_LEN) {
-		STATS_INC(grpc_rej_too_large, 1);
+		listener_stats_reject(&otlp_grpc_stats, STATS_REJECT_TOO_LARGE);
 		grpc_call_refuse(c, k, GRPC_RESOURCE_EXHAUSTED,
 		    "message is larger than the size limit "
 		    "(--max-message-bytes)");
@@ -294,6 +297,8 @@ on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 		while (cap < need)
 			cap *= 2;
 		if (atomic_load(&g->buffered) + cap - k->cap > g->budget) {
+			listener_stats_reject(&otlp_grpc_stats,
+			    STATS_REJECT_RETRY_LATER);
 			STATS_INC(grpc_rej_busy, 1);
 			grpc_answer_retry(&k->a,
 			    "receiver busy: too many request bytes held",

@@ -315,6 +315,8 @@ conn_timers(otlp_grpc *g, struct conn *c)
 		next = k->next;
 		if (k->deadline_ns != 0 && now >= k->deadline_ns &&
 		    !k->answered && !k->pending) {
+			listener_stats_reject(&otlp_grpc_stats,
+			    STATS_REJECT_RETRY_LATER);
 			STATS_INC(grpc_rej_deadline, 1);
 			grpc_call_refuse(c, k, GRPC_DEADLINE_EXCEEDED,
 			    "deadline passed while the request was arriving");

@@ -37,6 +37,8 @@ worker_run(otlp_grpc *g, struct call *k)
 	enum grpc_code code;
 
 	if (k->deadline_ns != 0 && now_mono_ns() >= k->deadline_ns) {
+		listener_stats_reject(&otlp_grpc_stats,
+		    STATS_REJECT_RETRY_LATER);
 		STATS_INC(grpc_rej_deadline, 1);
 		grpc_answer_status(&k->a, GRPC_DEADLINE_EXCEEDED,
 		    "deadline passed before the write began: nothing written");
@@ -45,10 +47,14 @@ worker_run(otlp_grpc *g, struct call *k)
 	code = grpc_frame_unary(k->body, k->len, k->enc,
 	    g->o.max_message_bytes, &m, &why);
 	if (code != GRPC_OK) {
-		if (code == GRPC_RESOURCE_EXHAUSTED)
-			STATS_INC(grpc_rej_too_large, 1);
-		else
+		if (code == GRPC_RESOURCE_EXHAUSTED) {
+			listener_stats_reject(&otlp_grpc_stats,
+			    STATS_REJECT_TOO_LARGE);
+		} else {
+			listener_stats_reject(&otlp_grpc_stats,
+			    STATS_REJECT_INVALID);
 			STATS_INC(grpc_rej_framing, 1);
+		}
 		grpc_answer_status(&k->a, code, why);
 		return;
 	}
@@ -310,6 +316,7 @@ otlp_grpc_start(otlp_grpc **out, const char *addr,
 		g->budget = 64u << 20;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
+	listener_stats_register(&otlp_grpc_stats);
 	if (listen_on(g, addr, cause) != 0)
 		goto fail;
 	if ((g->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||

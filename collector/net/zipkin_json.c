@@ -2,11 +2,15 @@
  * zipkin_json.c - Zipkin v2 JSON spans to OTLP protobuf (see
  * zipkin_json.h and docs/ZIPKIN.md for the mapping).
  *
- * Two passes: the first checks every span and reads what the output
- * needs up front (IDs, times, kind, status, service), so that a bad span
- * refuses the request before anything is written; the second writes one
+ * Two passes over the document common/json_read.h parses (simdjson, as
+ * OTLP JSON: jansson's tree cost 70% of a Zipkin request; BENCHMARKS.md):
+ * the first checks every span, keeps its members by name (one walk of
+ * each object, no lookups by key) and reads what the output needs up
+ * front (IDs, times, kind, status, service), so that a bad span refuses
+ * the request before anything is written; the second writes one
  * ResourceSpans per service, the spans of a service in input order
- * (indices sorted by service, then position).
+ * (indices sorted by service, then position). Strings are used with
+ * their lengths: they may hold NUL bytes.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -16,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "common.h"
+#include "json_read.h"
 #include "net/zipkin_json.h"
 #include "pb_write.h"
 
@@ -61,10 +64,52 @@ enum { STATUS_UNSET, STATUS_OK, STATUS_ERROR };
 #define TAG_STATUS_CODE "otel.status_code"
 #define TAG_ERROR "error"
 
-/* One checked span, before it is written. */
+/* A member name with its length. */
+struct zkey {
+	const char *name;
+	size_t len;
+};
+#define ZKEY(s) { s, sizeof(s) - 1 }
+
+/* The members of a span, an endpoint and an annotation that are read. */
+enum { SF_TRACE_ID, SF_ID, SF_PARENT, SF_TIMESTAMP, SF_DURATION, SF_KIND,
+	SF_NAME, SF_SHARED, SF_DEBUG, SF_LOCAL, SF_REMOTE, SF_TAGS,
+	SF_ANNOTATIONS, SF_COUNT };
+static const struct zkey span_keys[SF_COUNT] = {
+	[SF_TRACE_ID] = ZKEY("traceId"),
+	[SF_ID] = ZKEY("id"),
+	[SF_PARENT] = ZKEY("parentId"),
+	[SF_TIMESTAMP] = ZKEY("timestamp"),
+	[SF_DURATION] = ZKEY("duration"),
+	[SF_KIND] = ZKEY("kind"),
+	[SF_NAME] = ZKEY("name"),
+	[SF_SHARED] = ZKEY("shared"),
+	[SF_DEBUG] = ZKEY("debug"),
+	[SF_LOCAL] = ZKEY("localEndpoint"),
+	[SF_REMOTE] = ZKEY("remoteEndpoint"),
+	[SF_TAGS] = ZKEY("tags"),
+	[SF_ANNOTATIONS] = ZKEY("annotations"),
+};
+enum { EP_SERVICE, EP_IPV4, EP_IPV6, EP_PORT, EP_COUNT };
+static const struct zkey endpoint_keys[EP_COUNT] = {
+	[EP_SERVICE] = ZKEY("serviceName"),
+	[EP_IPV4] = ZKEY("ipv4"),
+	[EP_IPV6] = ZKEY("ipv6"),
+	[EP_PORT] = ZKEY("port"),
+};
+enum { AN_TIMESTAMP, AN_VALUE, AN_COUNT };
+static const struct zkey annotation_keys[AN_COUNT] = {
+	[AN_TIMESTAMP] = ZKEY("timestamp"),
+	[AN_VALUE] = ZKEY("value"),
+};
+
+/* One checked span, before it is written: its members (JSON null when
+ * absent) and what was read from them. */
 struct zspan {
-	json_t *obj;
+	json_read_value f[SF_COUNT];
+	json_read_value local[EP_COUNT], remote[EP_COUNT];
 	const char *service;
+	size_t service_len;
 	size_t index;
 	uint8_t trace_id[16], span_id[8], parent_id[8];
 	bool has_parent;
@@ -88,6 +133,54 @@ static const int dropped_fields[] = {
 	F_SPAN_DROPPED_LINKS,
 };
 
+/* ------------------------------------------------------------ reading */
+
+static bool
+absent(const json_read_value *v)
+{
+	return json_read_type_of(v) == JSON_READ_NULL;
+}
+
+static bool
+is_string(const json_read_value *v)
+{
+	return json_read_type_of(v) == JSON_READ_STRING;
+}
+
+/* True when the string v is exactly s[0..n). */
+static bool
+string_is(const json_read_value *v, const char *s, size_t n)
+{
+	size_t len;
+	const char *p = json_read_string(v, &len);
+
+	return is_string(v) && len == n && memcmp(p, s, n) == 0;
+}
+
+#define STRING_IS(v, lit) string_is(v, lit, sizeof(lit) - 1)
+
+/* Sets vals[k] to object obj's member keys[k], JSON null when absent (a
+ * zeroed value); other members are ignored. */
+static void
+pick(const json_read_value *obj, const struct zkey *keys, size_t n,
+    json_read_value *vals)
+{
+	json_read_iter it;
+	json_read_value v;
+	const char *key;
+	size_t len;
+
+	memset(vals, 0, n * sizeof *vals);
+	json_read_members(obj, &it);
+	while (json_read_next_member(&it, &key, &len, &v))
+		for (size_t k = 0; k < n; k++)
+			if (keys[k].len == len &&
+			    memcmp(keys[k].name, key, len) == 0) {
+				vals[k] = v;
+				break;
+			}
+}
+
 /* ------------------------------------------------------------ checks */
 
 /* Sets *cause to "spans[i].field: why". Returns -1. */
@@ -107,16 +200,37 @@ bad(char **cause, size_t i, const char *field, const char *fmt, ...)
 	return -1;
 }
 
+/* Checks that obj is an object without a repeated key (Zipkin's own
+ * server refuses those, as jansson did here), then picks its members. */
+static int
+read_object(const json_read_value *obj, size_t i, const char *field,
+    const struct zkey *keys, size_t n, json_read_value *vals,
+    char **cause)
+{
+	const char *key;
+	size_t len;
+
+	if (json_read_type_of(obj) != JSON_READ_OBJECT)
+		return bad(cause, i, field, "expected %s",
+		    *field ? "an object" : "a span object");
+	if (json_read_duplicate_key(obj, &key, &len))
+		return bad(cause, i, field, "duplicate key \"%.*s\"",
+		    (int)(len < 60 ? len : 60), key);
+	if (n > 0)
+		pick(obj, keys, n, vals);
+	return 0;
+}
+
 /* Reads a hex ID of 16 digits, or for a trace ID also 32 (a 64-bit trace
  * ID is the low half of a 128-bit one, high half zero, as in Zipkin). */
 static int
-read_id(json_t *v, size_t i, const char *field, uint8_t *out, bool trace,
-    char **cause)
+read_id(const json_read_value *v, size_t i, const char *field,
+    uint8_t *out, bool trace, char **cause)
 {
-	const char *s = json_string_value(v);
-	size_t n = s != NULL ? json_string_length(v) : 0;
+	size_t n;
+	const char *s = json_read_string(v, &n);
 
-	if (s == NULL)
+	if (!is_string(v))
 		return bad(cause, i, field, "expected a hex string");
 	if (n != 16 && !(trace && n == 32))
 		return bad(cause, i, field, "expected %s hex digits, got %zu",
@@ -125,6 +239,7 @@ read_id(json_t *v, size_t i, const char *field, uint8_t *out, bool trace,
 		memset(out, 0, 8);
 		out += 8;
 	}
+	/* (The reader's strings end in a NUL, which hex_decode wants.) */
 	if (hex_decode(s, out, n / 2) != 0)
 		return bad(cause, i, field, "not a hex string");
 	return 0;
@@ -135,17 +250,19 @@ read_id(json_t *v, size_t i, const char *field, uint8_t *out, bool trace,
  * double that large is a multiple of 1/4 µs and exact, so the result is
  * the exact value of the double, to the nanosecond. */
 static int
-read_micros(json_t *v, size_t i, const char *field, uint64_t *ns,
-    char **cause)
+read_micros(const json_read_value *v, size_t i, const char *field,
+    uint64_t *ns, char **cause)
 {
 	double d, whole;
 
-	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-	    (uint64_t)json_integer_value(v) <= UINT64_MAX / 1000) {
-		*ns = (uint64_t)json_integer_value(v) * 1000;
+	if (json_read_type_of(v) == JSON_READ_INT64 &&
+	    json_read_int64(v) >= 0 &&
+	    (uint64_t)json_read_int64(v) <= UINT64_MAX / 1000) {
+		*ns = (uint64_t)json_read_int64(v) * 1000;
 		return 0;
 	}
-	d = json_is_real(v) ? json_real_value(v) : -1;
+	d = json_read_type_of(v) == JSON_READ_DOUBLE ? json_read_double(v)
+	                                              : -1;
 	if (!(d >= 0 && d < 1.8e16)) /* NaN fails too */
 		return bad(cause, i, field, "expected microseconds since the "
 		    "epoch as a non-negative number");
@@ -155,148 +272,151 @@ read_micros(json_t *v, size_t i, const char *field, uint64_t *ns,
 }
 
 static int
-read_kind(json_t *v, size_t i, int *kind, char **cause)
+read_kind(const json_read_value *v, size_t i, int *kind, char **cause)
 {
-	static const struct {
-		const char *name;
-		int kind;
-	} kinds[] = {
-		{ "CLIENT", KIND_CLIENT },
-		{ "SERVER", KIND_SERVER },
-		{ "PRODUCER", KIND_PRODUCER },
-		{ "CONSUMER", KIND_CONSUMER },
-	};
-	const char *s = json_string_value(v);
-
 	*kind = KIND_INTERNAL; /* absent: a local span */
-	if (v == NULL || json_is_null(v))
+	if (absent(v))
 		return 0;
-	for (size_t k = 0; s != NULL && k < ARRAY_LEN(kinds); k++)
-		if (strcmp(s, kinds[k].name) == 0) {
-			*kind = kinds[k].kind;
-			return 0;
-		}
-	return bad(cause, i, "kind",
-	    "expected CLIENT, SERVER, PRODUCER or CONSUMER");
-}
-
-/* True when v is absent or JSON null. */
-static bool
-absent(const json_t *v)
-{
-	return v == NULL || json_is_null(v);
+	if (STRING_IS(v, "CLIENT"))
+		*kind = KIND_CLIENT;
+	else if (STRING_IS(v, "SERVER"))
+		*kind = KIND_SERVER;
+	else if (STRING_IS(v, "PRODUCER"))
+		*kind = KIND_PRODUCER;
+	else if (STRING_IS(v, "CONSUMER"))
+		*kind = KIND_CONSUMER;
+	else
+		return bad(cause, i, "kind",
+		    "expected CLIENT, SERVER, PRODUCER or CONSUMER");
+	return 0;
 }
 
 static int
-check_string(json_t *v, size_t i, const char *field, char **cause)
+check_string(const json_read_value *v, size_t i, const char *field,
+    char **cause)
 {
-	if (!absent(v) && !json_is_string(v))
+	if (!absent(v) && !is_string(v))
 		return bad(cause, i, field, "expected a string");
 	return 0;
 }
 
 static int
-check_bool(json_t *v, size_t i, const char *field, char **cause)
+check_bool(const json_read_value *v, size_t i, const char *field,
+    char **cause)
 {
-	if (!absent(v) && !json_is_boolean(v))
+	if (!absent(v) && json_read_type_of(v) != JSON_READ_BOOL)
 		return bad(cause, i, field, "expected true or false");
 	return 0;
 }
 
-/* Checks an endpoint: {serviceName, ipv4, ipv6, port}. */
+/* Checks an endpoint, {serviceName, ipv4, ipv6, port}, into ep. */
 static int
-check_endpoint(json_t *v, size_t i, const char *field, char **cause)
+read_endpoint(const json_read_value *v, size_t i, const char *field,
+    json_read_value *ep, char **cause)
 {
-	static const char *const strs[] = { "serviceName", "ipv4", "ipv6" };
-	json_t *port;
+	const json_read_value *port = &ep[EP_PORT];
 	char f[48];
 
+	memset(ep, 0, EP_COUNT * sizeof *ep);
 	if (absent(v))
 		return 0;
-	if (!json_is_object(v))
-		return bad(cause, i, field, "expected an object");
-	for (size_t k = 0; k < ARRAY_LEN(strs); k++) {
-		snprintf(f, sizeof f, "%s.%s", field, strs[k]);
-		if (check_string(json_object_get(v, strs[k]), i, f, cause))
+	if (read_object(v, i, field, endpoint_keys, EP_COUNT, ep, cause))
+		return -1;
+	for (size_t k = EP_SERVICE; k <= EP_IPV6; k++) {
+		snprintf(f, sizeof f, "%s.%s", field, endpoint_keys[k].name);
+		if (check_string(&ep[k], i, f, cause))
 			return -1;
 	}
-	port = json_object_get(v, "port");
-	if (!absent(port) && (!json_is_integer(port) ||
-	    json_integer_value(port) < 0 || json_integer_value(port) > 65535))
+	if (!absent(port) && (json_read_type_of(port) != JSON_READ_INT64 ||
+	    json_read_int64(port) < 0 || json_read_int64(port) > 65535))
 		return bad(cause, i, field, "port: expected 0 to 65535");
 	return 0;
 }
 
-/* Checks tags: an object of strings (numbers and booleans are taken as
- * their text, as Zipkin's own server does). */
-static int
-check_tags(json_t *tags, size_t i, char **cause)
+/* Sets the status from otel.status_code (code) and error (err), the
+ * exporter's tags; a lone error tag (Zipkin's own convention) is an
+ * error too. */
+static void
+read_status(struct zspan *z, const json_read_value *code,
+    const json_read_value *err)
 {
-	const char *key;
-	json_t *v;
+	z->status = STATUS_UNSET;
+	if (STRING_IS(code, "OK"))
+		z->status = STATUS_OK;
+	if (!absent(err) || STRING_IS(code, "ERROR"))
+		z->status = STATUS_ERROR;
+	if (is_string(err))
+		z->status_msg = json_read_string(err, &z->status_msg_len);
+}
 
-	if (absent(tags))
+/* Checks tags, an object of strings (numbers and booleans are taken as
+ * their text, as Zipkin's own server does), and reads the status. */
+static int
+read_tags(const json_read_value *tags, size_t i, struct zspan *z,
+    char **cause)
+{
+	json_read_value code = { 0 }, err = { 0 }, v;
+	json_read_type t;
+	json_read_iter it;
+	const char *key;
+	size_t len;
+	char f[80];
+
+	if (absent(tags)) {
+		read_status(z, &code, &err);
 		return 0;
-	if (!json_is_object(tags))
+	}
+	if (json_read_type_of(tags) != JSON_READ_OBJECT)
 		return bad(cause, i, "tags", "expected an object of strings");
-	json_object_foreach(tags, key, v) {
-		if (!json_is_string(v) && !json_is_number(v) &&
-		    !json_is_boolean(v)) {
-			char f[80];
-			snprintf(f, sizeof f, "tags.%.60s", key);
+	if (read_object(tags, i, "tags", NULL, 0, NULL, cause))
+		return -1;
+	json_read_members(tags, &it);
+	while (json_read_next_member(&it, &key, &len, &v)) {
+		t = json_read_type_of(&v);
+		if (t == JSON_READ_NULL || t == JSON_READ_ARRAY ||
+		    t == JSON_READ_OBJECT) {
+			snprintf(f, sizeof f, "tags.%.*s",
+			    (int)(len < 60 ? len : 60), key);
 			return bad(cause, i, f, "expected a string");
 		}
+		if (len == sizeof TAG_STATUS_CODE - 1 &&
+		    memcmp(key, TAG_STATUS_CODE, len) == 0)
+			code = v;
+		else if (len == sizeof TAG_ERROR - 1 &&
+		    memcmp(key, TAG_ERROR, len) == 0)
+			err = v;
 	}
+	read_status(z, &code, &err);
 	return 0;
 }
 
 /* Checks annotations: an array of {timestamp, value}. */
 static int
-check_annotations(json_t *list, size_t i, char **cause)
+check_annotations(const json_read_value *list, size_t i, char **cause)
 {
-	size_t k;
-	json_t *a;
+	json_read_value a, an[AN_COUNT];
+	json_read_iter it;
 	uint64_t ns;
 	char f[48];
 
 	if (absent(list))
 		return 0;
-	if (!json_is_array(list))
+	if (json_read_type_of(list) != JSON_READ_ARRAY)
 		return bad(cause, i, "annotations", "expected an array");
-	json_array_foreach(list, k, a) {
+	json_read_elements(list, &it);
+	for (size_t k = 0; json_read_next_element(&it, &a); k++) {
 		snprintf(f, sizeof f, "annotations[%zu]", k);
-		if (!json_is_object(a))
-			return bad(cause, i, f, "expected an object");
+		if (read_object(&a, i, f, annotation_keys, AN_COUNT, an,
+		    cause))
+			return -1;
 		snprintf(f, sizeof f, "annotations[%zu].timestamp", k);
-		if (read_micros(json_object_get(a, "timestamp"), i, f, &ns,
-		    cause) != 0)
+		if (read_micros(&an[AN_TIMESTAMP], i, f, &ns, cause) != 0)
 			return -1;
 		snprintf(f, sizeof f, "annotations[%zu].value", k);
-		if (!json_is_string(json_object_get(a, "value")))
+		if (!is_string(&an[AN_VALUE]))
 			return bad(cause, i, f, "expected a string");
 	}
 	return 0;
-}
-
-/* Reads the status from otel.status_code and error (the exporter's
- * tags); a lone error tag (Zipkin's own convention) is an error too. */
-static void
-read_status(struct zspan *z)
-{
-	json_t *tags = json_object_get(z->obj, "tags");
-	json_t *code = json_object_get(tags, TAG_STATUS_CODE);
-	json_t *err = json_object_get(tags, TAG_ERROR);
-	const char *c = json_string_value(code);
-
-	z->status = STATUS_UNSET;
-	if (c != NULL && strcmp(c, "OK") == 0)
-		z->status = STATUS_OK;
-	if (err != NULL || (c != NULL && strcmp(c, "ERROR") == 0))
-		z->status = STATUS_ERROR;
-	if (json_is_string(err)) {
-		z->status_msg = json_string_value(err);
-		z->status_msg_len = json_string_length(err);
-	}
 }
 
 /* Derives the ID of the server half of a shared span: Zipkin gives both
@@ -315,79 +435,78 @@ shared_id(const uint8_t *id, uint8_t *out)
 		out[7] ^= 1;
 }
 
-/* Checks span i and fills z. */
+/* Reads the IDs and times of span z (members picked). */
 static int
-read_span(json_t *obj, size_t i, struct zspan *z, char **cause)
+read_ids_times(struct zspan *z, size_t i, char **cause)
 {
-	json_t *local, *ts, *dur, *parent;
+	const json_read_value *f = z->f;
 	uint64_t dur_ns = 0;
 
-	memset(z, 0, sizeof *z);
-	z->obj = obj;
-	z->index = i;
-	if (!json_is_object(obj))
-		return bad(cause, i, "", "expected a span object");
-	if (read_id(json_object_get(obj, "traceId"), i, "traceId",
-	    z->trace_id, true, cause) != 0 ||
-	    read_id(json_object_get(obj, "id"), i, "id", z->span_id, false,
-	    cause) != 0)
+	if (read_id(&f[SF_TRACE_ID], i, "traceId", z->trace_id, true,
+	    cause) != 0 ||
+	    read_id(&f[SF_ID], i, "id", z->span_id, false, cause) != 0)
 		return -1;
-	parent = json_object_get(obj, "parentId");
-	if (!absent(parent)) {
-		if (read_id(parent, i, "parentId", z->parent_id, false,
+	if (!absent(&f[SF_PARENT])) {
+		if (read_id(&f[SF_PARENT], i, "parentId", z->parent_id, false,
 		    cause) != 0)
 			return -1;
 		z->has_parent = true;
 	}
-	ts = json_object_get(obj, "timestamp");
-	dur = json_object_get(obj, "duration");
-	if ((!absent(ts) &&
-	    read_micros(ts, i, "timestamp", &z->start_ns, cause) != 0) ||
-	    (!absent(dur) &&
-	    read_micros(dur, i, "duration", &dur_ns, cause) != 0))
+	if ((!absent(&f[SF_TIMESTAMP]) && read_micros(&f[SF_TIMESTAMP], i,
+	    "timestamp", &z->start_ns, cause) != 0) ||
+	    (!absent(&f[SF_DURATION]) && read_micros(&f[SF_DURATION], i,
+	    "duration", &dur_ns, cause) != 0))
 		return -1;
 	if (dur_ns > UINT64_MAX - z->start_ns)
 		return bad(cause, i, "duration", "too large");
 	z->end_ns = z->start_ns + dur_ns;
-	local = json_object_get(obj, "localEndpoint");
-	if (read_kind(json_object_get(obj, "kind"), i, &z->kind, cause) ||
-	    check_string(json_object_get(obj, "name"), i, "name", cause) ||
-	    check_bool(json_object_get(obj, "shared"), i, "shared", cause) ||
-	    check_bool(json_object_get(obj, "debug"), i, "debug", cause) ||
-	    check_endpoint(local, i, "localEndpoint", cause) ||
-	    check_endpoint(json_object_get(obj, "remoteEndpoint"), i,
-	        "remoteEndpoint", cause) ||
-	    check_tags(json_object_get(obj, "tags"), i, cause) ||
-	    check_annotations(json_object_get(obj, "annotations"), i, cause))
+	return 0;
+}
+
+/* Checks span i (obj) and fills z. */
+static int
+read_span(const json_read_value *obj, size_t i, struct zspan *z,
+    char **cause)
+{
+	const json_read_value *f = z->f;
+
+	memset(z, 0, sizeof *z);
+	z->index = i;
+	if (read_object(obj, i, "", span_keys, SF_COUNT, z->f, cause) ||
+	    read_ids_times(z, i, cause) ||
+	    read_kind(&f[SF_KIND], i, &z->kind, cause) ||
+	    check_string(&f[SF_NAME], i, "name", cause) ||
+	    check_bool(&f[SF_SHARED], i, "shared", cause) ||
+	    check_bool(&f[SF_DEBUG], i, "debug", cause) ||
+	    read_endpoint(&f[SF_LOCAL], i, "localEndpoint", z->local, cause) ||
+	    read_endpoint(&f[SF_REMOTE], i, "remoteEndpoint", z->remote,
+	        cause) ||
+	    read_tags(&f[SF_TAGS], i, z, cause) ||
+	    check_annotations(&f[SF_ANNOTATIONS], i, cause))
 		return -1;
-	z->service = json_string_value(json_object_get(local, "serviceName"));
-	if (z->service == NULL || *z->service == '\0')
+	z->service = json_read_string(&z->local[EP_SERVICE], &z->service_len);
+	if (z->service_len == 0) {
 		z->service = UNKNOWN_SERVICE;
-	z->shared = json_is_true(json_object_get(obj, "shared"));
+		z->service_len = sizeof UNKNOWN_SERVICE - 1;
+	}
+	z->shared = json_read_bool(&f[SF_SHARED]);
 	if (z->shared) {
 		memcpy(z->parent_id, z->span_id, 8);
 		z->has_parent = true;
 		shared_id(z->parent_id, z->span_id);
 	}
-	read_status(z);
 	return 0;
 }
 
 /* ------------------------------------------------------------ writing */
 
 static void
-write_key(pb_write *w, const char *key)
-{
-	pb_write_bytes_field(w, F_KV_KEY, key, strlen(key));
-}
-
-static void
-attr_string(pb_write *w, uint32_t field, const char *key, const char *v,
-    size_t len)
+attr_string(pb_write *w, uint32_t field, const char *key, size_t key_len,
+    const char *v, size_t len)
 {
 	pb_mark kv = pb_write_begin(w, field), any;
 
-	write_key(w, key);
+	pb_write_bytes_field(w, F_KV_KEY, key, key_len);
 	any = pb_write_begin(w, F_KV_VALUE);
 	pb_write_bytes_field(w, F_ANY_STRING, v, len);
 	pb_write_end(w, any);
@@ -399,7 +518,7 @@ attr_int(pb_write *w, const char *key, int64_t v)
 {
 	pb_mark kv = pb_write_begin(w, F_SPAN_ATTRIBUTES), any;
 
-	write_key(w, key);
+	pb_write_bytes_field(w, F_KV_KEY, key, strlen(key));
 	any = pb_write_begin(w, F_KV_VALUE);
 	pb_write_varint_field(w, F_ANY_INT, (uint64_t)v);
 	pb_write_end(w, any);
@@ -411,7 +530,7 @@ attr_true(pb_write *w, const char *key)
 {
 	pb_mark kv = pb_write_begin(w, F_SPAN_ATTRIBUTES), any;
 
-	write_key(w, key);
+	pb_write_bytes_field(w, F_KV_KEY, key, strlen(key));
 	any = pb_write_begin(w, F_KV_VALUE);
 	pb_write_varint_field(w, F_ANY_BOOL, 1);
 	pb_write_end(w, any);
@@ -420,84 +539,105 @@ attr_true(pb_write *w, const char *key)
 
 /* A tag's text: strings as they are, numbers and booleans as JSON. */
 static void
-tag_text(json_t *v, char *buf, size_t len, const char **s, size_t *n)
+tag_text(const json_read_value *v, char *buf, size_t len, const char **s,
+    size_t *n)
 {
-	if (json_is_string(v)) {
-		*s = json_string_value(v);
-		*n = json_string_length(v);
+	switch (json_read_type_of(v)) {
+	case JSON_READ_STRING:
+		*s = json_read_string(v, n);
 		return;
+	case JSON_READ_INT64:
+		snprintf(buf, len, "%" PRId64, json_read_int64(v));
+		break;
+	case JSON_READ_UINT64:
+		snprintf(buf, len, "%" PRIu64, json_read_uint64(v));
+		break;
+	case JSON_READ_DOUBLE:
+		snprintf(buf, len, "%.17g", json_read_double(v));
+		break;
+	default:
+		snprintf(buf, len, "%s", json_read_bool(v) ? "true" : "false");
+		break;
 	}
-	if (json_is_integer(v))
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-	else if (json_is_real(v))
-		snprintf(buf, len, "%.17g", json_real_value(v));
-	else
-		snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
 	*s = buf;
 	*n = strlen(buf);
 }
 
 /* Writes the dropped-count tags as fields; true when key was one. */
 static bool
-dropped_count(pb_write *w, const char *key, const char *s)
+dropped_count(pb_write *w, const char *key, size_t key_len, const char *s,
+    size_t n)
 {
-	char *end;
-	unsigned long long n;
+	char digits[24], *end;
+	unsigned long long count;
 
 	for (size_t k = 0; k < ARRAY_LEN(dropped_tags); k++) {
-		if (strcmp(key, dropped_tags[k]) != 0)
+		if (strlen(dropped_tags[k]) != key_len ||
+		    memcmp(key, dropped_tags[k], key_len) != 0)
 			continue;
-		n = strtoull(s, &end, 10);
-		if (end == s || *end != '\0' || n > UINT32_MAX)
+		if (n == 0 || n >= sizeof digits || memchr(s, '\0', n))
 			return false; /* not a count: keep it as a tag */
-		pb_write_varint_field(w, (uint32_t)dropped_fields[k], n);
+		memcpy(digits, s, n);
+		digits[n] = '\0';
+		count = strtoull(digits, &end, 10);
+		if (*end != '\0' || count > UINT32_MAX)
+			return false;
+		pb_write_varint_field(w, (uint32_t)dropped_fields[k], count);
 		return true;
 	}
 	return false;
 }
 
+/* True when key[0..len) is the tag named lit. */
+#define KEY_IS(key, len, lit) \
+	((len) == sizeof(lit) - 1 && memcmp(key, lit, len) == 0)
+
 /* Writes tags as string attributes, less those that are fields. */
 static void
 write_tags(pb_write *w, const struct zspan *z)
 {
-	json_t *tags = json_object_get(z->obj, "tags"), *v;
+	json_read_value v;
+	json_read_iter it;
 	const char *key, *s;
+	size_t key_len, n;
 	char buf[40];
-	size_t n;
 
-	json_object_foreach(tags, key, v) {
-		if (strcmp(key, TAG_STATUS_CODE) == 0 ||
-		    strcmp(key, TAG_ERROR) == 0)
+	if (absent(&z->f[SF_TAGS]))
+		return;
+	json_read_members(&z->f[SF_TAGS], &it);
+	while (json_read_next_member(&it, &key, &key_len, &v)) {
+		if (KEY_IS(key, key_len, TAG_STATUS_CODE) ||
+		    KEY_IS(key, key_len, TAG_ERROR))
 			continue;
-		tag_text(v, buf, sizeof buf, &s, &n);
-		if (strcmp(key, "service.name") == 0 &&
-		    strcmp(s, z->service) == 0)
+		tag_text(&v, buf, sizeof buf, &s, &n);
+		if (KEY_IS(key, key_len, "service.name") &&
+		    n == z->service_len && memcmp(s, z->service, n) == 0)
 			continue; /* the resource's, sent on every span */
-		if (!dropped_count(w, key, s))
-			attr_string(w, F_SPAN_ATTRIBUTES, key, s, n);
+		if (!dropped_count(w, key, key_len, s, n))
+			attr_string(w, F_SPAN_ATTRIBUTES, key, key_len, s, n);
 	}
 }
 
 /* Writes an endpoint's address and port as attributes prefix.address and
  * prefix.port. */
 static void
-write_endpoint(pb_write *w, json_t *ep, const char *prefix)
+write_endpoint(pb_write *w, const json_read_value *ep, const char *prefix)
 {
-	json_t *ip = json_object_get(ep, "ipv6"), *port;
+	const json_read_value *ip = &ep[EP_IPV6];
+	const char *s;
 	char key[40];
+	size_t n;
 
-	if (!json_is_string(ip))
-		ip = json_object_get(ep, "ipv4");
-	if (json_is_string(ip)) {
+	if (!is_string(ip))
+		ip = &ep[EP_IPV4];
+	if (is_string(ip)) {
 		snprintf(key, sizeof key, "%s.address", prefix);
-		attr_string(w, F_SPAN_ATTRIBUTES, key, json_string_value(ip),
-		    json_string_length(ip));
+		s = json_read_string(ip, &n);
+		attr_string(w, F_SPAN_ATTRIBUTES, key, strlen(key), s, n);
 	}
-	port = json_object_get(ep, "port");
-	if (json_is_integer(port) && json_integer_value(port) > 0) {
+	if (json_read_int64(&ep[EP_PORT]) > 0) {
 		snprintf(key, sizeof key, "%s.port", prefix);
-		attr_int(w, key, json_integer_value(port));
+		attr_int(w, key, json_read_int64(&ep[EP_PORT]));
 	}
 }
 
@@ -505,38 +645,41 @@ write_endpoint(pb_write *w, json_t *ep, const char *prefix)
 static void
 write_attributes(pb_write *w, const struct zspan *z)
 {
-	json_t *remote = json_object_get(z->obj, "remoteEndpoint");
-	json_t *peer = json_object_get(remote, "serviceName");
+	size_t n;
+	const char *peer = json_read_string(&z->remote[EP_SERVICE], &n);
 
 	write_tags(w, z);
-	if (json_is_string(peer) && json_string_length(peer) > 0)
+	if (n > 0)
 		attr_string(w, F_SPAN_ATTRIBUTES, "peer.service",
-		    json_string_value(peer), json_string_length(peer));
-	write_endpoint(w, remote, "network.peer");
-	write_endpoint(w, json_object_get(z->obj, "localEndpoint"),
-	    "network.local");
+		    sizeof "peer.service" - 1, peer, n);
+	write_endpoint(w, z->remote, "network.peer");
+	write_endpoint(w, z->local, "network.local");
 	if (z->shared)
 		attr_true(w, "zipkin.shared");
-	if (json_is_true(json_object_get(z->obj, "debug")))
+	if (json_read_bool(&z->f[SF_DEBUG]))
 		attr_true(w, "zipkin.debug");
 }
 
 static void
 write_events(pb_write *w, const struct zspan *z)
 {
-	json_t *list = json_object_get(z->obj, "annotations"), *a, *v;
+	json_read_value a, an[AN_COUNT];
+	json_read_iter it;
 	uint64_t ns = 0;
-	size_t k;
+	const char *s;
+	size_t n;
 	pb_mark m;
 
-	json_array_foreach(list, k, a) {
-		v = json_object_get(a, "value");
-		(void)read_micros(json_object_get(a, "timestamp"), 0, "", &ns,
-		    NULL); /* checked already */
+	if (absent(&z->f[SF_ANNOTATIONS]))
+		return;
+	json_read_elements(&z->f[SF_ANNOTATIONS], &it);
+	while (json_read_next_element(&it, &a)) {
+		pick(&a, annotation_keys, AN_COUNT, an); /* checked already */
+		(void)read_micros(&an[AN_TIMESTAMP], 0, "", &ns, NULL);
+		s = json_read_string(&an[AN_VALUE], &n);
 		m = pb_write_begin(w, F_SPAN_EVENTS);
 		pb_write_fixed64_field(w, F_EVENT_TIME, ns);
-		pb_write_bytes_field(w, F_EVENT_NAME, json_string_value(v),
-		    json_string_length(v));
+		pb_write_bytes_field(w, F_EVENT_NAME, s, n);
 		pb_write_end(w, m);
 	}
 }
@@ -544,16 +687,17 @@ write_events(pb_write *w, const struct zspan *z)
 static void
 write_span(pb_write *w, const struct zspan *z)
 {
-	json_t *name = json_object_get(z->obj, "name");
 	pb_mark m = pb_write_begin(w, F_SS_SPANS), st;
+	const char *name;
+	size_t n;
 
 	pb_write_bytes_field(w, F_SPAN_TRACE_ID, z->trace_id, 16);
 	pb_write_bytes_field(w, F_SPAN_ID, z->span_id, 8);
 	if (z->has_parent)
 		pb_write_bytes_field(w, F_SPAN_PARENT, z->parent_id, 8);
-	if (json_is_string(name))
-		pb_write_bytes_field(w, F_SPAN_NAME, json_string_value(name),
-		    json_string_length(name));
+	name = json_read_string(&z->f[SF_NAME], &n);
+	if (is_string(&z->f[SF_NAME]))
+		pb_write_bytes_field(w, F_SPAN_NAME, name, n);
 	pb_write_varint_field(w, F_SPAN_KIND, (uint64_t)z->kind);
 	pb_write_fixed64_field(w, F_SPAN_START, z->start_ns);
 	pb_write_fixed64_field(w, F_SPAN_END, z->end_ns);
@@ -574,12 +718,12 @@ write_span(pb_write *w, const struct zspan *z)
 static void
 write_service(pb_write *w, struct zspan *const *spans, size_t n)
 {
-	const char *svc = spans[0]->service;
 	pb_mark rs = pb_write_begin(w, F_REQ_RESOURCE_SPANS), res, ss;
 
 	res = pb_write_begin(w, F_RS_RESOURCE);
-	attr_string(w, F_RESOURCE_ATTRIBUTES, "service.name", svc,
-	    strlen(svc));
+	attr_string(w, F_RESOURCE_ATTRIBUTES, "service.name",
+	    sizeof "service.name" - 1, spans[0]->service,
+	    spans[0]->service_len);
 	pb_write_end(w, res);
 	ss = pb_write_begin(w, F_RS_SCOPE_SPANS);
 	for (size_t k = 0; k < n; k++)
@@ -588,13 +732,27 @@ write_service(pb_write *w, struct zspan *const *spans, size_t n)
 	pb_write_end(w, rs);
 }
 
+/* Orders services by their bytes. */
+static int
+service_cmp(const struct zspan *x, const struct zspan *y)
+{
+	size_t n = x->service_len < y->service_len ? x->service_len
+	                                           : y->service_len;
+	int c = memcmp(x->service, y->service, n);
+
+	if (c != 0)
+		return c;
+	return (x->service_len > y->service_len) -
+	    (x->service_len < y->service_len);
+}
+
 /* Orders spans by service, then by position in the input. */
 static int
 by_service(const void *a, const void *b)
 {
 	const struct zspan *x = *(struct zspan *const *)a;
 	const struct zspan *y = *(struct zspan *const *)b;
-	int c = strcmp(x->service, y->service);
+	int c = service_cmp(x, y);
 
 	return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
 }
@@ -625,8 +783,7 @@ write_request(pb_write *w, struct zspan *spans, size_t n)
 		order[k] = &spans[k];
 	qsort(order, n, sizeof *order, by_service);
 	for (size_t k = 0; k < n; k++) {
-		if (k == 0 ||
-		    strcmp(order[k]->service, order[k - 1]->service) != 0)
+		if (k == 0 || service_cmp(order[k], order[k - 1]) != 0)
 			groups[ngroups++] = (struct group){ k, 0,
 			    order[k]->index };
 		groups[ngroups - 1].n++;
@@ -642,8 +799,9 @@ int
 zipkin_json_decode(const char *json, size_t len, uint8_t **out,
     size_t *out_len, size_t *n_spans, char **cause)
 {
-	json_error_t err;
-	json_t *doc;
+	json_read_doc *doc;
+	json_read_value root, v;
+	json_read_iter it;
 	struct zspan *spans = NULL;
 	pb_write w = { NULL, 0, 0 };
 	size_t n, i;
@@ -653,22 +811,19 @@ zipkin_json_decode(const char *json, size_t len, uint8_t **out,
 	*out_len = 0;
 	*n_spans = 0;
 	*cause = NULL;
-	doc = json_loadb(json, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
-	    &err);
-	if (doc == NULL) {
-		xasprintf(cause, "not JSON: %s at line %d column %d", err.text,
-		    err.line, err.column);
+	if (json_read_parse(&doc, json, len, &root, cause) != 0)
 		return -1;
-	}
-	if (!json_is_array(doc)) {
+	if (json_read_type_of(&root) != JSON_READ_ARRAY) {
 		xasprintf(cause, "expected a JSON array of spans");
 		goto out;
 	}
-	n = json_array_size(doc);
-	spans = xcalloc(n ? n : 1, sizeof *spans);
-	for (i = 0; i < n; i++)
-		if (read_span(json_array_get(doc, i), i, &spans[i], cause) != 0)
+	n = json_read_array_size(&root);
+	spans = xmalloc((n ? n : 1) * sizeof *spans);
+	json_read_elements(&root, &it);
+	for (i = 0; i < n && json_read_next_element(&it, &v); i++)
+		if (read_span(&v, i, &spans[i], cause) != 0)
 			goto out;
+	n = i;
 	write_request(&w, spans, n);
 	*out = w.buf;
 	*out_len = w.len;
@@ -676,6 +831,6 @@ zipkin_json_decode(const char *json, size_t len, uint8_t **out,
 	rv = 0;
 out:
 	free(spans);
-	json_decref(doc);
+	json_read_free(doc);
 	return rv;
 }

@@ -4,18 +4,15 @@
  * pipeline as every other span. The mapping is the OpenTelemetry Zipkin
  * exporter's in reverse; docs/ZIPKIN.md gives it field by field.
  *
- * Pure and thread-safe: no state, jansson for the JSON, common/pb_write.c
- * for the protobuf.
+ * Pure and thread-safe: no state, common/json_read.h (simdjson, as OTLP
+ * JSON) for the JSON, common/pb_write.c for the protobuf. Nesting deeper
+ * than JSON_READ_MAX_DEPTH is refused by the reader.
  */
 #ifndef COLLECTOR_NET_ZIPKIN_JSON_H
 #define COLLECTOR_NET_ZIPKIN_JSON_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* Deepest JSON nesting accepted (a span list is 4 deep: list, span,
- * endpoint or tags or annotations, annotation). */
-#define ZIPKIN_JSON_MAX_DEPTH 32
 
 /* zipkin_json_decode decodes a JSON array of Zipkin v2 spans from
  * json[0..len) into an ExportTraceServiceRequest: one ResourceSpans per

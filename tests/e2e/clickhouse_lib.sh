@@ -78,6 +78,8 @@ ch_write_config() {
   <max_partition_size_to_drop>0</max_partition_size_to_drop>
   <keep_alive_timeout>10</keep_alive_timeout>
 XML
+		# CH_EXTRA_CONFIG: more server settings (the TLS test's https_port).
+		[ -n "${CH_EXTRA_CONFIG:-}" ] && printf '%s\n' "$CH_EXTRA_CONFIG"
 		if [ -n "${ZK_PORT:-}" ]; then
 			cat <<XML
   <zookeeper><node index="1"><host>127.0.0.1</host><port>$ZK_PORT</port></node>

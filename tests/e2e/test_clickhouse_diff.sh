@@ -6,7 +6,10 @@
 # services, operations of every service, show of every trace, search with
 # every filter and both orders, slow (spans and percentiles: both read the
 # same log-linear histogram over the same whole minutes), deps. Also: tracecli's plain output against
-# ClickHouse, and the spans in ClickHouse's tables.
+# ClickHouse, and the spans in ClickHouse's tables. tail (unfiltered,
+# --errors, --service with --attr), started on both before the spans
+# arrive, prints the same traces (sorted: the two backends cut flushes
+# differently) and each once.
 . tests/e2e/lib.sh
 . tests/e2e/clickhouse_lib.sh
 CLI="$BIN/tracecli"
@@ -24,6 +27,46 @@ start_ch_collector chc "clickhouse://$CH_URL/traces_diff?spool=$TMP/spool&flush_
 	{ fail "clickhouse collector starts"; finish; }
 CH_INGEST=$COLL_INGEST CH_QUERY=$COLL_QUERY
 pass "both collectors start"
+
+# requests URL: the collector's count of query requests (this one too).
+requests() {
+	"$CLI" stats --json --collector "$1" |
+		jq '.[] | select(.name == "query.requests") | .value'
+}
+
+# polled URL N: waits until N requests besides its own came to URL (a
+# tail's polls: each of its tails has then answered at least N / tails - 1).
+polled() {
+	w0=$(requests "$1") i=0
+	while [ $i -le 300 ]; do
+		w=$(requests "$1") i=$((i + 1))
+		[ $((w - w0 - i)) -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Three tails on each collector, before any span arrives.
+TAILS="all errors attr"
+tail_args() {
+	case $1 in
+	all) echo "" ;;
+	errors) echo "--errors" ;;
+	attr) echo "--service cart --attr http.method=GET" ;;
+	esac
+}
+for t in $TAILS; do
+	for b in rdb ch; do
+		[ $b = rdb ] && u=$RDB_QUERY || u=$CH_QUERY
+		# shellcheck disable=SC2046
+		"$CLI" tail $(tail_args $t) --no-color --collector "$u" \
+			>"$TMP/tail-$t-$b" 2>&1 &
+		track $!
+		eval "TAIL_${t}_$b=\$!"
+	done
+done
+check "the tails poll on rocksdb" polled "$RDB_QUERY" 6
+check "the tails poll on clickhouse" polled "$CH_QUERY" 6
 
 NOW=$(date +%s)
 # 40 traces in the last minute and 30 ten minutes before: searches then
@@ -88,6 +131,34 @@ same "search --from --to across both imports" search --from $((NOW - 700)) --to 
 same "search --service --limit 3" search --service db --limit 3
 same "search --attr --limit 45 (reaches the older traces)" search --attr http.method=GET --limit 45
 same "search with no match" search --service nosuch
+same "search --sort spans" search --sort spans --limit 100
+same "search --sort errors" search --sort errors --limit 100
+same "search --sort spans --limit 5" search --sort spans --limit 5
+same "search --sort errors --service --limit 3" search --sort errors --service cart --limit 3
+same "search --sort spans --attr" search --sort spans --attr http.method=GET --limit 10
+same "search --sort errors --errors" search --sort errors --errors --limit 10
+same "search --sort spans --from --to" search --sort spans --from $((NOW - 700)) --to $((NOW - 20)) --limit 50
+same "search --sort spans with no match" search --sort spans --service nosuch
+# The plain listing asks for the count of every match ("20 of 70").
+same_text() {
+	desc=$1; shift
+	"$CLI" "$@" --no-color --collector "$RDB_QUERY" >"$TMP/a.txt" 2>&1
+	ra=$?
+	"$CLI" "$@" --no-color --collector "$CH_QUERY" >"$TMP/b.txt" 2>&1
+	rb=$?
+	if [ "$ra" = "$rb" ] && cmp -s "$TMP/a.txt" "$TMP/b.txt"; then
+		pass "$desc (exit $ra)"
+	else
+		fail "$desc: rocksdb exit $ra, clickhouse exit $rb"
+		diff "$TMP/a.txt" "$TMP/b.txt" | head -20
+	fi
+}
+same_text "count: search" search --limit 5
+same_text "count: search --service" search --service payments --limit 3
+same_text "count: search --errors" search --errors --limit 3
+same_text "count: search --attr" search --attr http.method=GET --limit 3
+same_text "count: search --min-duration --from --to" search --min-duration 1ms --from $((NOW - 700)) --to $((NOW - 20)) --limit 3
+same_text "count: search --sort spans" search --sort spans --limit 3
 
 same "slow" slow
 same "slow --top 5" slow --top 5
@@ -95,6 +166,37 @@ same "slow --service" slow --service cart
 same "slow --service --operation --histogram" slow --service cart --operation cart.op2 --histogram
 same "slow --since (its edge falls where there are no spans)" slow --since 5m
 same "deps" deps --limit 1000
+
+# same_tail NAME: once the RocksDB tail printed every trace its search
+# finds (all arrived after it started) and the ClickHouse tail as many,
+# and both polled twice more, the sorted lines are the same.
+same_tail() {
+	# shellcheck disable=SC2046
+	want=$("$CLI" search $(tail_args "$1") --limit 1000 --json \
+		--collector "$RDB_QUERY" | jq length)
+	i=0
+	while [ $i -le 300 ]; do
+		[ "$(wc -l <"$TMP/tail-$1-rdb")" -ge "$want" ] &&
+			[ "$(wc -l <"$TMP/tail-$1-ch")" -ge "$want" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	polled "$RDB_QUERY" 6 && polled "$CH_QUERY" 6
+	eval "stop_pid \$TAIL_${1}_rdb; stop_pid \$TAIL_${1}_ch"
+	sort "$TMP/tail-$1-rdb" >"$TMP/a.tail"
+	sort "$TMP/tail-$1-ch" >"$TMP/b.tail"
+	if [ "$want" -gt 0 ] && [ "$(wc -l <"$TMP/a.tail")" -eq "$want" ] &&
+		cmp -s "$TMP/a.tail" "$TMP/b.tail"; then
+		pass "tail $(tail_args "$1"): the same $want traces, each once"
+	else
+		fail "tail $(tail_args "$1"): $want expected; rocksdb $(wc -l <"$TMP/a.tail"), clickhouse $(wc -l <"$TMP/b.tail")"
+		diff "$TMP/a.tail" "$TMP/b.tail" | head -20
+		head -n 3 "$TMP/a.tail" "$TMP/b.tail"
+	fi
+}
+for t in $TAILS; do
+	same_tail $t
+done
 
 # Text output (stdout is no terminal) works against ClickHouse too.
 "$CLI" search --service payments --collector "$CH_QUERY" >"$TMP/plain" 2>&1

@@ -199,11 +199,28 @@ expect "a call after the bad input is accepted" grpc_status=0
 check_eq "the first call's spans are all still there" "$(span_count "$T1")" 2
 check_eq "the flood's accepted calls share one span (idempotent)" \
 	"$(span_count "$T4")" 1
-stats=$($CLI stats 2>/dev/null)
-for name in otlp_grpc.requests otlp_grpc.rejected.too_large \
-	otlp_grpc.rejected.framing otlp_grpc.rejected.deadline \
-	otlp_grpc.rejected.not_grpc otlp_grpc.connection_errors; do
-	check "tracecli stats counts $name" sh -c \
-		"echo '$stats' | grep -Eq '^$name +[1-9]'"
+# The listener counters every listener has (daemon/stats.h listener_stats),
+# with the refusals above by reason, and gRPC's finer breakdown.
+stat() { $CLI stats --json | jq -r --arg n "$1" '.[] | select(.name == $n) | .value'; }
+check_eq "otlp_grpc.rejected.invalid: garbage and five framing errors" \
+	"$(stat otlp_grpc.rejected.invalid)" 6
+check_eq "otlp_grpc.rejected.invalid.framing: the five framing errors" \
+	"$(stat otlp_grpc.rejected.invalid.framing)" 5
+check_eq "otlp_grpc.rejected.too_large: the big message and the bomb" \
+	"$(stat otlp_grpc.rejected.too_large)" 2
+check_eq "otlp_grpc.rejected.protocol: 415, 405, 431 and two UNIMPLEMENTED" \
+	"$(stat otlp_grpc.rejected.protocol)" 5
+check_eq "otlp_grpc.rejected.protocol.not_grpc: 415, 405, 431" \
+	"$(stat otlp_grpc.rejected.protocol.not_grpc)" 3
+check_eq "otlp_grpc.rejected.protocol.unimplemented: path, encoding" \
+	"$(stat otlp_grpc.rejected.protocol.unimplemented)" 2
+check_eq "otlp_grpc.rejected.retry_later: the two deadlines" \
+	"$(stat otlp_grpc.rejected.retry_later)" 2
+check_eq "otlp_grpc.rejected.retry_later.deadline: the two deadlines" \
+	"$(stat otlp_grpc.rejected.retry_later.deadline)" 2
+check_eq "otlp_grpc.rejected.internal: none" \
+	"$(stat otlp_grpc.rejected.internal)" 0
+for name in otlp_grpc.requests otlp_grpc.bytes otlp_grpc.connection_errors; do
+	check "tracecli stats counts $name" test "$(stat "$name")" -gt 0
 done
 finish

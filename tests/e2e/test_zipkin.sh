@@ -116,6 +116,17 @@ check_eq "no localEndpoint: unknown_service; CONSUMER" \
 	"$(field 0000000000000000$T64 d2fb4a1d1a96d312 '[.service, .kind] | join(",")')" \
 	"unknown_service,consumer"
 
+# Escapes, "\u0000" inside a string (valid JSON) and unknown members.
+TE=$(head -c 16 /dev/urandom | xxd -p | tr -d '\n')
+printf '[{"traceId":"%s","id":"0102030405060708","name":"caf\\u00e9",' "$TE" \
+	>"$TMP/esc.json"
+printf '"timestamp":%s,"duration":5,"unknown":{"x":[1]},' "$NOW" >>"$TMP/esc.json"
+printf '"localEndpoint":{"serviceName":"esc"},"tags":{"z":"a\\u0000b"}}]' \
+	>>"$TMP/esc.json"
+check_eq "escapes and a NUL in a tag: 202" "$(post "$TMP/esc.json")" 202
+check_eq "escapes decoded, unknown members ignored" \
+	"$(field "$TE" 0102030405060708 .name)" café
+
 # Resending the same spans is harmless (same IDs, same keys).
 check_eq "resend: 202" "$(post "$TMP/spans.json")" 202
 check_eq "resend: still 3 spans in the trace" \
@@ -143,7 +154,8 @@ check_eq "no Content-Type is JSON (as Zipkin's server takes it)" \
 
 # ---------------------------------------------------------------- bad input
 b() { printf '%s' "$1" >"$TMP/bad.json"; echo "$TMP/bad.json"; }
-refused "not JSON" 400 "not JSON" "$(b '[{"traceId":')"
+refused "not JSON" 400 "invalid JSON: " \
+	"$(b '[{"traceId":')"
 refused "an object, not a list" 400 "expected a JSON array of spans" \
 	"$(b '{"traceId":"463ac35c9f6413ad48485a3953bb6124"}')"
 refused "a list of strings" 400 "spans[0]: expected a span object" "$(b '["x"]')"
@@ -172,6 +184,10 @@ refused "timestamp as a string" 400 "spans[0].timestamp" \
 	"$(b "[{\"traceId\":\"$T1\",\"id\":\"$S\",\"timestamp\":\"5\"}]")"
 refused "shared not a boolean" 400 "spans[0].shared: expected true or false" \
 	"$(b "[{\"traceId\":\"$T1\",\"id\":\"$S\",\"shared\":\"yes\"}]")"
+refused "a key twice in a span" 400 'spans[0]: duplicate key "id"' \
+	"$(b "[{\"traceId\":\"$T1\",\"id\":\"$S\",\"id\":\"$S\"}]")"
+refused "a tag twice" 400 'spans[0].tags: duplicate key "a"' \
+	"$(b "[{\"traceId\":\"$T1\",\"id\":\"$S\",\"tags\":{\"a\":\"1\",\"b\":\"2\",\"a\":\"3\"}}]")"
 refused "port out of range" 400 "spans[0].localEndpoint: port" \
 	"$(b "[{\"traceId\":\"$T1\",\"id\":\"$S\",\"localEndpoint\":{\"port\":70000}}]")"
 printf 'not gzip' >"$TMP/corrupt.gz"
@@ -207,12 +223,12 @@ check_eq "after the bad input: stored" "$(field "$T4" 0102030405060708 .name)" g
 # ---------------------------------------------------------------- stats
 stat() { $CLI stats --json | jq -r --arg n "$1" '.[] | select(.name == $n) | .value'; }
 check_eq "zipkin.rejected.invalid counts the bad JSON" \
-	"$(stat zipkin.rejected.invalid)" 17
+	"$(stat zipkin.rejected.invalid)" 19
 check_eq "zipkin.rejected.too_large counts bomb and bodies" \
 	"$(stat zipkin.rejected.too_large)" 3
 check_eq "zipkin.rejected.protocol counts type, encoding, method, path" \
 	"$(stat zipkin.rejected.protocol)" 4
-check_eq "zipkin.requests counts every request" "$(stat zipkin.requests)" 31
+check_eq "zipkin.requests counts every request" "$(stat zipkin.requests)" 34
 check "zipkin.bytes counts the bodies" test "$(stat zipkin.bytes)" -gt "$LIMIT"
 
 # A span without a timestamp is the pipeline's to refuse: the others of

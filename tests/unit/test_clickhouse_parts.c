@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "clickhouse/ch_rows.h"
+#include "clickhouse/ch_arrivals.h"
 #include "clickhouse/ch_spec.h"
 #include "clickhouse/ch_sql.h"
 #include "clickhouse/cityhash.h"
@@ -192,6 +193,90 @@ test_spec_credentials(void **state)
 	unsetenv("TRACE_CLICKHOUSE_USER");
 	unsetenv("TRACE_CLICKHOUSE_PASSWORD");
 	unlink(path);
+}
+
+static void
+test_spec_tls(void **state)
+{
+	ch_spec s;
+	char *cause = NULL;
+
+	(void)state;
+	unsetenv("TRACE_CLICKHOUSE_CA");
+	assert_int_equal(ch_spec_parse(&s, "clickhouses://h:1/db?ca=/etc/hosts",
+	    &cause), 0);
+	assert_true(s.secure);
+	assert_string_equal(s.ca_file, "/etc/hosts");
+	ch_spec_fini(&s);
+	assert_int_equal(ch_spec_parse(&s, "h:1/db?tls=1", &cause), 0);
+	assert_true(s.secure);
+	assert_null(s.ca_file);
+	ch_spec_fini(&s);
+	assert_int_equal(ch_spec_parse(&s, "h:1/db", &cause), 0);
+	assert_false(s.secure);
+	ch_spec_fini(&s);
+	/* A CA without TLS, an unreadable CA, a bad tls value. */
+	assert_int_equal(ch_spec_parse(&s, "h:1/db?ca=/etc/hosts", &cause), -1);
+	assert_non_null(strstr(cause, "without TLS"));
+	free(cause);
+	assert_int_equal(ch_spec_parse(&s, "clickhouses://h:1/db?ca=/nonexistent",
+	    &cause), -1);
+	assert_non_null(strstr(cause, "cannot read"));
+	free(cause);
+	assert_int_equal(ch_spec_parse(&s, "h:1/db?tls=yes", &cause), -1);
+	free(cause);
+}
+
+/* Tail's list: flushes in order, a trace once per flush at its earliest
+ * start, the budget ends an answer at a flush's end, old flushes go. */
+static void
+test_arrivals(void **state)
+{
+	ch_arrivals *a = ch_arrivals_new(100, 8);
+	rowbinary_buf rows = { 0 };
+	ch_arrivals_read rd;
+
+	(void)state;
+	ch_arrivals_get(a, 0, 10, &rd);
+	assert_int_equal(rd.n, 0);
+	assert_int_equal(rd.next, 100);
+	free(rd.v);
+	for (int f = 0; f < 3; f++) {
+		rows.len = 0;
+		for (uint8_t t = 0; t < 3; t++) {
+			uint8_t id[16] = { (uint8_t)(f * 10 + t / 2) };
+
+			rowbinary_put_u16(&rows, 1);
+			rowbinary_put_bytes(&rows, id, 16);
+			rowbinary_put_u64(&rows, 50u - t);
+			rowbinary_put_u64(&rows, 60);
+		}
+		ch_arrivals_add(a, rows.b, rows.len);
+	}
+	/* Flushes 100..102, two traces each (rows 1 and 2 are one trace). */
+	ch_arrivals_get(a, 100, 3, &rd);
+	assert_int_equal(rd.n, 4);
+	assert_true(rd.more);
+	assert_int_equal(rd.next, 102);
+	assert_int_equal(rd.v[1].start, 48);
+	assert_int_equal(rd.v[3].flush, 101);
+	free(rd.v);
+	ch_arrivals_get(a, 102, 3, &rd);
+	assert_int_equal(rd.n, 2);
+	assert_false(rd.more);
+	assert_int_equal(rd.next, 103);
+	free(rd.v);
+	/* Past 8 IDs, the oldest flushes go; an old cursor starts at the
+	 * oldest kept. */
+	for (int f = 0; f < 3; f++)
+		ch_arrivals_add(a, rows.b, rows.len);
+	ch_arrivals_get(a, 1, 100, &rd);
+	assert_true(rd.n <= 8);
+	assert_true(rd.v[0].flush > 100);
+	assert_int_equal(rd.next, 106);
+	free(rd.v);
+	rowbinary_buf_free(&rows);
+	ch_arrivals_free(a);
 }
 
 /* Values from ClickHouse 18.16: SELECT cityHash64(toFixedString(
@@ -437,6 +522,8 @@ main(void)
 		cmocka_unit_test(test_spec_parse),
 		cmocka_unit_test(test_spec_refused),
 		cmocka_unit_test(test_spec_credentials),
+		cmocka_unit_test(test_spec_tls),
+		cmocka_unit_test(test_arrivals),
 		cmocka_unit_test(test_cityhash),
 		cmocka_unit_test(test_sql_quote),
 		cmocka_unit_test(test_spool_cycle),
