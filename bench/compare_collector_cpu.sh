@@ -6,6 +6,9 @@
 # far less with the machine's load than wall-clock rates and p99s do (this
 # VM has no hardware counters for perf). Rounds alternate which build goes
 # first. Every process started here is stopped by PID.
+# With RESEND=1 the same spans are sent a second time after the first
+# ingest (every trace stored already, every span dropped by the resend
+# filter), and that pass's CPU is printed as resend_cpu_ns_per_span.
 # Usage: sh bench/compare_collector_cpu.sh OLD_BUILD NEW_BUILD [ROUNDS]
 # (each BUILD holds bin/tracecollector, bench/bench_collector and
 # tools/collector_tool). Prints "CPU side name value" lines.
@@ -70,6 +73,11 @@ for r in $(seq 1 "$ROUNDS"); do
 		produce "$B" $side
 		c1=$(cpu_ns $CPID)
 		echo "CPU $side ingest_cpu_ns_per_span $(( (c1 - c0) / SPANS ))"
+		if [ "${RESEND:-0}" = 1 ]; then
+			produce "$B" $side
+			c2=$(cpu_ns $CPID)
+			echo "CPU $side resend_cpu_ns_per_span $(( (c2 - c1) / SPANS ))"
+		fi
 		i=0
 		while [ "$(pending "$B" $side)" != 0 ] && [ $i -lt 240 ]; do
 			i=$((i + 1))

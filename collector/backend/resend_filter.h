@@ -18,8 +18,9 @@
 /* resend_filter keeps in order[0..*n) (indexes into spans, sorted so that
  * each trace's spans are together) only the spans whose trace ID and
  * span ID are neither stored in st nor earlier in order, keeping their
- * order; returns how many it dropped. A trace with no stored block costs
- * one trace-locator lookup; one with blocks is read once. */
+ * order; returns how many it dropped. The batch's traces cost one
+ * trace-locator lookup together; those with blocks are read once, by one
+ * iterator. */
 size_t resend_filter(store *st, const backend_span *spans, uint32_t *order,
     size_t *n);
 

@@ -55,6 +55,34 @@ response *ch_query_run(ch_query_ctx *q, const char *sql, ch_reply *rep);
  * decode. */
 response *ch_query_bad_reply(void);
 
+/* Search's parts (ch_query_summary.c). ch_query_span_filters appends the
+ * day and start bounds of w and, unless s is NULL, s's span-level
+ * filters; ch_query_span_table names the table they can run on (span_time,
+ * or span_index for attributes); ch_query_add_ids appends "trace_id IN
+ * (...)"; ch_query_trace_having the trace-level duration filters over the
+ * alias dur. ch_query_summaries appends to sr the summaries of the traces
+ * ids that pass s's trace-level filters, best by order (SQL over t0, dur)
+ * first, at most limit. */
+void ch_query_span_filters(rowbinary_buf *sql,
+    const Tracequery__V1__Search *s, const ch_window *w);
+const char *ch_query_span_table(const ch_query_ctx *q,
+    const Tracequery__V1__Search *s, char *buf, size_t len);
+void ch_query_add_ids(rowbinary_buf *sql, const uint8_t (*ids)[16],
+    size_t n);
+void ch_query_trace_having(rowbinary_buf *sql,
+    const Tracequery__V1__Search *s);
+response *ch_query_summaries(ch_query_ctx *q, const uint8_t (*ids)[16],
+    size_t n, const Tracequery__V1__Search *s, const char *order,
+    uint32_t limit, Tracequery__V1__SearchResult *sr);
+/* MOST_SPANS and MOST_ERRORS into sr (ch_query_search_most.c); the count
+ * of Search.count_total into sr (ch_query_search_count.c). */
+response *ch_query_search_most(ch_query_ctx *q,
+    const Tracequery__V1__Search *s, const ch_window *w, uint32_t limit,
+    Tracequery__V1__SearchResult *sr);
+response *ch_query_search_count(ch_query_ctx *q,
+    const Tracequery__V1__Search *s, const ch_window *w,
+    Tracequery__V1__SearchResult *sr);
+
 response *ch_query_get_trace(ch_query_ctx *q,
     const Tracequery__V1__GetTrace *g);
 response *ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s);

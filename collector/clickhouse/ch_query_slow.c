@@ -1,7 +1,13 @@
 /*
- * ch_query_slow.c - slow spans and percentiles from ClickHouse. The top
- * spans: one SELECT ordered by duration (a span stored twice is returned
- * once). Percentiles: the spans' log-linear histogram buckets
+ * ch_query_slow.c - slow spans and percentiles from ClickHouse, both from
+ * span_time (schema v2: a service's spans in one contiguous range). The
+ * top spans: one SELECT ordered by duration (a span stored twice is
+ * returned once), reading only the spans at least as long as the lowest
+ * histogram bucket that the top N reach (PREWHERE: the other columns are
+ * read for a few granules, not the window's millions of rows); if that
+ * gives fewer than N (the histogram's whole minutes hold more than the
+ * window, or resends), it reads without the bound. Percentiles: the
+ * spans' log-linear histogram buckets
  * (format/hist.h, computed at ingest into span_index.dur_bucket) counted
  * per service, operation and bucket in ClickHouse, then read with
  * hist_quantile: the same histogram, and so the same figures (at most
@@ -25,7 +31,11 @@ static void
 add_filters(rowbinary_buf *sql, const Tracequery__V1__Slow *s,
     const ch_window *w)
 {
-	ch_sql_add(sql, " WHERE start_ns >= %llu AND start_ns <= %llu",
+	ch_sql_add(sql, " WHERE start_date >= ");
+	ch_sql_date(sql, w->from);
+	ch_sql_add(sql, " AND start_date <= ");
+	ch_sql_date(sql, w->to);
+	ch_sql_add(sql, " AND start_ns >= %llu AND start_ns <= %llu",
 	    (unsigned long long)w->from, (unsigned long long)w->to);
 	if (s->service[0]) {
 		ch_sql_add(sql, " AND service = ");
@@ -67,9 +77,23 @@ ch_query_slow_decode_top(const uint8_t *p, size_t len,
 	return r.ok;
 }
 
+/* The shortest duration the top n spans of h can have: the lowest value
+ * of the highest bucket where the count from the top reaches n; 0 when h
+ * holds fewer than n. */
+static uint64_t
+top_bound(const hist *h, uint32_t n)
+{
+	uint64_t seen = 0;
+
+	for (int b = HIST_BUCKETS - 1; b > 0; b--)
+		if ((seen += h->n[b]) >= n)
+			return hist_upper(b - 1) + 1;
+	return 0;
+}
+
 static response *
 top_spans(ch_query_ctx *q, const Tracequery__V1__Slow *s, const ch_window *w,
-    Tracequery__V1__SlowResult *sr)
+    uint64_t at_least, Tracequery__V1__SlowResult *sr)
 {
 	uint32_t top = s->top ? s->top : DEFAULT_TOP;
 	rowbinary_buf sql = { 0 };
@@ -78,18 +102,29 @@ top_spans(ch_query_ctx *q, const Tracequery__V1__Slow *s, const ch_window *w,
 	char all[64];
 	bool ok;
 
+	top = top > MAX_TOP ? MAX_TOP : top;
 	ch_sql_add(&sql, "SELECT trace_id, span_id, service, name, duration_ns, "
-	    "start_ns FROM %s", ch_query_table(q, "span_index", all,
+	    "start_ns FROM %s", ch_query_table(q, "span_time", all,
 	    sizeof all));
+	if (at_least > 0)
+		ch_sql_add(&sql, " PREWHERE duration_ns >= %llu",
+		    (unsigned long long)at_least);
 	add_filters(&sql, s, w);
 	ch_sql_add(&sql, " ORDER BY duration_ns DESC, start_ns DESC LIMIT 1 "
-	    "BY trace_id, span_id LIMIT %u", top > MAX_TOP ? MAX_TOP : top);
+	    "BY trace_id, span_id LIMIT %u", top);
 	err = ch_query_run(q, ch_sql_text(&sql), &rep);
 	rowbinary_buf_free(&sql);
 	if (err != NULL)
 		return err;
 	ok = ch_query_slow_decode_top(rep.data, rep.len, sr);
 	ch_reply_fini(&rep);
+	if (ok && at_least > 0 && sr->n_spans < top) {
+		/* The bound was too high for this window: read it all. */
+		while (sr->n_spans > 0)
+			tracequery__v1__slow_span__free_unpacked(
+			    sr->spans[--sr->n_spans], NULL);
+		return top_spans(q, s, w, 0, sr);
+	}
 	return ok ? NULL : ch_query_bad_reply();
 }
 
@@ -205,7 +240,7 @@ percentiles(ch_query_ctx *q, const Tracequery__V1__Slow *s,
 	char tbl[64];
 
 	ch_sql_add(&sql, "SELECT service, name, dur_bucket, count(), "
-	    "max(duration_ns) FROM %s", ch_query_table(q, "span_index", tbl,
+	    "max(duration_ns) FROM %s", ch_query_table(q, "span_time", tbl,
 	    sizeof tbl));
 	add_filters(&sql, s, &mw);
 	ch_sql_add(&sql, " GROUP BY service, name, dur_bucket ORDER BY "
@@ -225,20 +260,21 @@ ch_query_slow(ch_query_ctx *q, const Tracequery__V1__Slow *s)
 {
 	ch_window w = ch_query_window(q, s->start_unix_nano, s->end_unix_nano);
 	Tracequery__V1__SlowResult *sr = xmalloc(sizeof *sr);
-	hist *all = s->histogram ? xcalloc(1, sizeof *all) : NULL;
+	hist *all = xcalloc(1, sizeof *all);
 	response *r;
 	bool found;
 
 	tracequery__v1__slow_result__init(sr);
 	r = percentiles(q, s, &w, sr, all);
 	if (r == NULL)
-		r = top_spans(q, s, &w, sr);
+		r = top_spans(q, s, &w, top_bound(all, s->top ? s->top :
+		    DEFAULT_TOP), sr);
 	if (r != NULL) {
 		free(all);
 		tracequery__v1__slow_result__free_unpacked(sr, NULL);
 		return r;
 	}
-	if (all != NULL)
+	if (s->histogram)
 		backend_slow_histogram(sr, all);
 	free(all);
 	found = sr->n_spans || sr->n_percentiles;

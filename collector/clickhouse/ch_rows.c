@@ -7,7 +7,13 @@
 #include "format/hist.h"
 #include "format/attr_text.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE };
+
+/* A record's sections: one per table, but span_time and trace_spans
+ * (schema v2) take the same rows, stored once. A record written before
+ * v2 has only the first four. */
+#define SECTIONS 5
+#define V1_SECTIONS 4
 
 /* The packed origin of the span before, reused while rs and ss repeat. */
 typedef struct origin_cache {
@@ -141,6 +147,25 @@ put_index_row(rowbinary_buf *w, const backend_span *bs)
 	put_attr_arrays(w, bs);
 }
 
+/* One row of span_time and trace_spans (ch_schema.c, V2_COLUMNS). */
+static void
+put_v2_row(rowbinary_buf *w, const backend_span *bs)
+{
+	const Span *sp = bs->sp;
+	uint64_t d = sp->end_time_unix_nano - sp->start_time_unix_nano;
+
+	rowbinary_put_u16(w, day_of(sp->start_time_unix_nano));
+	rowbinary_put_cstr(w, bs->service);
+	rowbinary_put_u64(w, sp->start_time_unix_nano);
+	rowbinary_put_cstr(w, sp->name ? sp->name : "");
+	rowbinary_put_u64(w, d);
+	rowbinary_put_u16(w, (uint16_t)hist_index(d));
+	rowbinary_put_u8(w, sp->status ? (uint8_t)sp->status->code : 0);
+	rowbinary_put_u8(w, sp->parent_span_id.len == 0);
+	rowbinary_put_bytes(w, sp->trace_id.data, 16);
+	rowbinary_put_bytes(w, sp->span_id.data, 8);
+}
+
 static void
 add_range(trace_range **v, size_t *n, const Span *sp)
 {
@@ -232,7 +257,7 @@ ch_rows_encode(const backend_batch *b, rowbinary_buf *out)
 	size_t at;
 
 	rowbinary_put_u32(out, (uint32_t)b->n_spans);
-	for (int t = 0; t < CH_ROWS_TABLES; t++) {
+	for (int t = 0; t < SECTIONS; t++) {
 		at = out->len;
 		rowbinary_put_u32(out, 0);
 		for (size_t i = 0; t == T_SPANS && i < b->n_spans; i++)
@@ -243,6 +268,8 @@ ch_rows_encode(const backend_batch *b, rowbinary_buf *out)
 			put_trace_rows(out, b);
 		if (t == T_OPS)
 			put_op_rows(out, b);
+		for (size_t i = 0; t == T_TIME && i < b->n_spans; i++)
+			put_v2_row(out, &b->spans[i]);
 		patch_u32(out, at, (uint32_t)(out->len - at - 4));
 	}
 	free(oc.bytes);
@@ -253,10 +280,12 @@ ch_rows_parse(const uint8_t *rec, size_t len, ch_rows_view *v)
 {
 	rowbinary_reader r;
 
+	memset(v, 0, sizeof *v);
 	rowbinary_reader_init(&r, rec, len);
 	if (!rowbinary_get_u32(&r, &v->n_spans))
 		return false;
-	for (int t = 0; t < CH_ROWS_TABLES; t++) {
+	for (int t = 0; t < SECTIONS && (t < V1_SECTIONS || r.left > 0);
+	    t++) {
 		uint32_t n;
 
 		if (!rowbinary_get_u32(&r, &n) || n > r.left)
@@ -266,5 +295,10 @@ ch_rows_parse(const uint8_t *rec, size_t len, ch_rows_view *v)
 		r.p += n;
 		r.left -= n;
 	}
+	/* A v1 record (spooled before an upgrade, shipped after the
+	 * migration's copy) has no v2 rows: its spans reach the v1 tables
+	 * only (docs/STORAGE.md). */
+	v->rows[T_BY_TRACE] = v->rows[T_TIME];
+	v->len[T_BY_TRACE] = v->len[T_TIME];
 	return r.left == 0;
 }

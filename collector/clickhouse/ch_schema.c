@@ -7,9 +7,10 @@
 #include "clickhouse/ch_schema.h"
 
 #define DDL_TIMEOUT_MS 120000
+#define BACKFILL_TIMEOUT_MS 3600000
 
 const char *const ch_schema_tables[] = { "spans", "span_index",
-	"trace_index", "operations" };
+	"trace_index", "operations", "span_time", "trace_spans" };
 const size_t ch_schema_n_tables = ARRAY_LEN(ch_schema_tables);
 
 /* One table of a migration: its columns, engine family (MergeTree or
@@ -58,6 +59,34 @@ static const table_def v1[] = {
 	  "PARTITION BY start_date ORDER BY (service, name, kind)",
 	  "rand()" },
 };
+
+/* Version 2: two narrow copies of span_index without the attributes, for
+ * the queries that span_index's order and width made slow at 10M spans.
+ * span_time, ordered by (service, start_ns) in 1,024-row granules, gives
+ * a service's newest spans and a window's slow spans by reading one
+ * contiguous range (span_index's (service, name, start_ns) order read a
+ * granule per operation and part); trace_spans, ordered by trace ID in
+ * 256-row granules, gives the search summaries without a time range.
+ * Written by the collector (ch_rows.c) in the same rows for both, not
+ * by materialized views: 18.16 skips views on a deduplicated retry. */
+#define V2_COLUMNS "start_date Date, service String, start_ns UInt64, " \
+	"name String, duration_ns UInt64, dur_bucket UInt16, status UInt8, " \
+	"is_root UInt8, trace_id FixedString(16), span_id FixedString(8)"
+
+static const table_def v2[] = {
+	{ "span_time", V2_COLUMNS, "MergeTree",
+	  "PARTITION BY start_date ORDER BY (service, start_ns) "
+	  "SETTINGS index_granularity = 1024",
+	  "cityHash64(trace_id)" },
+	{ "trace_spans", V2_COLUMNS, "MergeTree",
+	  "PARTITION BY start_date ORDER BY trace_id "
+	  "SETTINGS index_granularity = 256",
+	  "cityHash64(trace_id)" },
+};
+
+/* The v2 columns of span_index, to fill v2's tables from v1's. */
+#define V2_FROM_INDEX "start_date, service, start_ns, name, duration_ns, " \
+	"dur_bucket, status, is_root, trace_id, span_id"
 
 static const table_def version_table = {
 	"schema_version", "version UInt32, applied_unix UInt64", "MergeTree",
@@ -115,6 +144,29 @@ create_table(ch_client *c, const char *db, const char *cluster,
 	return rv;
 }
 
+/* Copies a v1 database's spans into v2's tables (through the Distributed
+ * tables on a cluster, so each row lands on its trace's shard once). */
+static int
+backfill_v2(ch_client *c, const char *db, bool cluster, char **cause)
+{
+	char *sql, from[64], to[64];
+	ch_reply rep;
+	int rv = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(v2) && rv == 0; i++) {
+		xasprintf(&sql, "INSERT INTO %s.%s SELECT " V2_FROM_INDEX
+		    " FROM %s.%s", db, ch_schema_all(v2[i].name, cluster, to,
+		    sizeof to), db, ch_schema_all("span_index", cluster, from,
+		    sizeof from));
+		rv = ch_client_exec(c, sql, NULL, 0, cluster ?
+		    "insert_distributed_sync=1" : NULL, BACKFILL_TIMEOUT_MS,
+		    &rep, cause) == 0 ? 0 : -1;
+		ch_reply_fini(&rep);
+		free(sql);
+	}
+	return rv;
+}
+
 /* The highest version applied, 0 for a new database. */
 static int
 current_version(ch_client *c, bool cluster, unsigned *out, char **cause)
@@ -168,12 +220,22 @@ ch_schema_ensure(ch_client *c, const char *db, const char *cluster,
 		    CH_SCHEMA_VERSION);
 		return -1;
 	}
-	if (have >= 1)
+	if (have >= CH_SCHEMA_VERSION)
 		return 0;
 	/* Migrations run in order; each is idempotent (IF NOT EXISTS), so two
 	 * collectors starting at once both succeed. */
-	for (size_t i = 0; i < ARRAY_LEN(v1); i++)
+	for (size_t i = 0; have < 1 && i < ARRAY_LEN(v1); i++)
 		if (create_table(c, db, cluster, &v1[i], cause) != 0)
 			return -1;
-	return record_version(c, cluster != NULL, 1, cause);
+	if (have < 1 && record_version(c, cluster != NULL, 1, cause) != 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_LEN(v2); i++)
+		if (create_table(c, db, cluster, &v2[i], cause) != 0)
+			return -1;
+	/* A v1 database's spans are copied once (collectors upgraded from
+	 * v1 should start one at a time: two copying at once would count
+	 * the copied spans twice in percentiles). */
+	if (have == 1 && backfill_v2(c, db, cluster != NULL, cause) != 0)
+		return -1;
+	return record_version(c, cluster != NULL, 2, cause);
 }

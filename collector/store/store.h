@@ -186,6 +186,13 @@ void trace_locator_add(trace_locator *l, const trace_minute *tm, size_t n);
 int trace_locator_find(trace_locator *l, const uint8_t *trace_id,
     uint64_t cutoff_ns, uint32_t *out, size_t max);
 
+/* trace_locator_find_any sets found[i] when the locator may hold a minute
+ * ending after cutoff_ns for trace_ids[i] (16 bytes each), for n traces
+ * under one lock: a batch's new traces cost no lookup each. Returns 0, or
+ * -1 as trace_locator_find (found is then unset). Thread-safe. */
+int trace_locator_find_any(trace_locator *l, const uint8_t *const *trace_ids,
+    size_t n, uint64_t cutoff_ns, bool *found);
+
 /* trace_locator_expire frees the hours that end at or before cutoff_ns. */
 void trace_locator_expire(trace_locator *l, uint64_t cutoff_ns);
 

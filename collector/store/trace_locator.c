@@ -270,6 +270,44 @@ trace_locator_find(trace_locator *l, const uint8_t *trace_id,
 	return (int)n;
 }
 
+/* True when a live hour of l cannot answer (over the memory limit). */
+static bool
+any_incomplete(const trace_locator *l, uint64_t cutoff_ns)
+{
+	for (size_t i = 0; i < l->n_hours; i++)
+		if (hour_live(&l->hours[i], cutoff_ns) && l->hours[i].incomplete)
+			return true;
+	return false;
+}
+
+/* True when a live hour of l may hold a minute of the trace fp. */
+static bool
+find_one(const trace_locator *l, uint32_t fp, uint64_t cutoff_ns)
+{
+	uint32_t minute;
+
+	for (size_t i = 0; i < l->n_hours; i++)
+		if (hour_live(&l->hours[i], cutoff_ns) &&
+		    find_in_hour(&l->hours[i], fp, cutoff_ns, &minute, 0, 1))
+			return true;
+	return false;
+}
+
+int
+trace_locator_find_any(trace_locator *l, const uint8_t *const *trace_ids,
+    size_t n, uint64_t cutoff_ns, bool *found)
+{
+	int rv = 0;
+
+	pthread_rwlock_rdlock(&l->lock);
+	if (!l->ready || any_incomplete(l, cutoff_ns))
+		rv = -1;
+	for (size_t t = 0; t < n && rv == 0; t++)
+		found[t] = find_one(l, fingerprint(trace_ids[t]), cutoff_ns);
+	pthread_rwlock_unlock(&l->lock);
+	return rv;
+}
+
 void
 trace_locator_expire(trace_locator *l, uint64_t cutoff_ns)
 {

@@ -26,4 +26,17 @@ typedef void (*trace_walk_visit)(const uint8_t *trace_id,
 size_t trace_walk(store *st, uint64_t cutoff_ns, const uint8_t *trace_id,
     trace_walk_visit visit, void *arg);
 
+/* Called for each span of trace_ids[which] in trace_walk_many. */
+typedef void (*trace_walk_many_visit)(size_t which,
+    const span_block_entry *e, void *arg);
+
+/* trace_walk_many visits the spans of n traces' blocks as trace_walk
+ * does, with one iterator seeking their (minute, trace) prefixes in key
+ * order rather than an iterator per trace and minute (the writer's
+ * resend filter walks a batch's stored traces this way); returns the
+ * number of blocks read. */
+size_t trace_walk_many(store *st, uint64_t cutoff_ns,
+    const uint8_t *const *trace_ids, size_t n, trace_walk_many_visit visit,
+    void *arg);
+
 #endif /* COLLECTOR_STORE_TRACE_WALK_H */

@@ -131,6 +131,34 @@ same "search --from --to across both imports" search --from $((NOW - 700)) --to 
 same "search --service --limit 3" search --service db --limit 3
 same "search --attr --limit 45 (reaches the older traces)" search --attr http.method=GET --limit 45
 same "search with no match" search --service nosuch
+same "search --sort spans" search --sort spans --limit 100
+same "search --sort errors" search --sort errors --limit 100
+same "search --sort spans --limit 5" search --sort spans --limit 5
+same "search --sort errors --service --limit 3" search --sort errors --service cart --limit 3
+same "search --sort spans --attr" search --sort spans --attr http.method=GET --limit 10
+same "search --sort errors --errors" search --sort errors --errors --limit 10
+same "search --sort spans --from --to" search --sort spans --from $((NOW - 700)) --to $((NOW - 20)) --limit 50
+same "search --sort spans with no match" search --sort spans --service nosuch
+# The plain listing asks for the count of every match ("20 of 70").
+same_text() {
+	desc=$1; shift
+	"$CLI" "$@" --no-color --collector "$RDB_QUERY" >"$TMP/a.txt" 2>&1
+	ra=$?
+	"$CLI" "$@" --no-color --collector "$CH_QUERY" >"$TMP/b.txt" 2>&1
+	rb=$?
+	if [ "$ra" = "$rb" ] && cmp -s "$TMP/a.txt" "$TMP/b.txt"; then
+		pass "$desc (exit $ra)"
+	else
+		fail "$desc: rocksdb exit $ra, clickhouse exit $rb"
+		diff "$TMP/a.txt" "$TMP/b.txt" | head -20
+	fi
+}
+same_text "count: search" search --limit 5
+same_text "count: search --service" search --service payments --limit 3
+same_text "count: search --errors" search --errors --limit 3
+same_text "count: search --attr" search --attr http.method=GET --limit 3
+same_text "count: search --min-duration --from --to" search --min-duration 1ms --from $((NOW - 700)) --to $((NOW - 20)) --limit 3
+same_text "count: search --sort spans" search --sort spans --limit 3
 
 same "slow" slow
 same "slow --top 5" slow --top 5

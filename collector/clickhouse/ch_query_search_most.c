@@ -1,0 +1,213 @@
+/*
+ * ch_query_search_most.c - search orders MOST_SPANS and MOST_ERRORS, as
+ * the RocksDB backend answers them (collector/query/search_most.c): the
+ * window's spans, newest first and at most 1,000,000 of them, counted
+ * per trace (spans and error spans, a span stored twice counted once);
+ * the traces ranked by those counts (then the other count, then trace
+ * ID); of the first 5,000 ranked, those with a span that passes the
+ * span-level filters, in rank order, checked against the trace-level
+ * filters until the limit; the answer sorted by the whole trace's counts
+ * then start, newest first. Counting and the span-level check are one
+ * GROUP BY over span_time (span_index with an attribute filter).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "clickhouse/ch_query.h"
+
+#define MOST_MAX_SPANS 1000000 /* as the RocksDB backend (DEPS_MAX_SPANS) */
+#define BUDGET 5000            /* traces checked, as SEARCH_BUDGET */
+
+/* The ranked traces that pass the span-level filters, in rank order. */
+typedef struct ranked {
+	uint8_t (*id)[16];
+	size_t n;
+} ranked;
+
+static response *
+run_u64(ch_query_ctx *q, rowbinary_buf *sql, uint64_t *v, bool *found)
+{
+	rowbinary_reader r;
+	ch_reply rep;
+	response *err = ch_query_run(q, ch_sql_text(sql), &rep);
+
+	rowbinary_buf_free(sql);
+	if (err != NULL)
+		return err;
+	rowbinary_reader_init(&r, rep.data, rep.len);
+	*found = rep.len > 0;
+	if (*found && !rowbinary_get_u64(&r, v))
+		err = ch_query_bad_reply();
+	ch_reply_fini(&rep);
+	return err;
+}
+
+/* Narrows w to its newest MOST_MAX_SPANS spans; sets what sr says about
+ * them. Spans sharing the boundary's start are all counted. */
+static response *
+newest_spans(ch_query_ctx *q, const Tracequery__V1__Search *s, ch_window *w,
+    Tracequery__V1__SearchResult *sr)
+{
+	rowbinary_buf sql = { 0 };
+	char tbl[64];
+	uint64_t n = 0, from = 0;
+	bool found;
+	response *err;
+
+	ch_sql_add(&sql, "SELECT toUInt64(uniqExact(trace_id, span_id)) FROM "
+	    "%s WHERE ", ch_query_span_table(q, s, tbl, sizeof tbl));
+	ch_query_span_filters(&sql, NULL, w);
+	if ((err = run_u64(q, &sql, &n, &found)) != NULL)
+		return err;
+	sr->spans_ranked = n < MOST_MAX_SPANS ? n : MOST_MAX_SPANS;
+	sr->ranked_truncated = n > MOST_MAX_SPANS;
+	if (!sr->ranked_truncated)
+		return NULL;
+	ch_sql_add(&sql, "SELECT start_ns FROM %s WHERE ",
+	    ch_query_span_table(q, s, tbl, sizeof tbl));
+	ch_query_span_filters(&sql, NULL, w);
+	ch_sql_add(&sql, " ORDER BY start_ns DESC LIMIT %u, 1",
+	    MOST_MAX_SPANS - 1);
+	if ((err = run_u64(q, &sql, &from, &found)) == NULL && found)
+		w->from = from;
+	return err;
+}
+
+/* The first BUDGET traces by rank; keeps those with a matching span. */
+static response *
+rank(ch_query_ctx *q, const Tracequery__V1__Search *s, const ch_window *w,
+    ranked *out)
+{
+	bool errors = s->order == TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS;
+	rowbinary_buf sql = { 0 };
+	rowbinary_reader r;
+	ch_reply rep;
+	response *err;
+	char tbl[64];
+
+	ch_sql_add(&sql, "SELECT trace_id, countIf(");
+	/* The span-level filters as a condition on each span read. */
+	ch_query_span_filters(&sql, s, w);
+	ch_sql_add(&sql, ") > 0 AS ok, uniqExact(span_id) AS n, "
+	    "uniqExactIf(span_id, status = 2) AS e FROM %s WHERE ",
+	    ch_query_span_table(q, s, tbl, sizeof tbl));
+	ch_query_span_filters(&sql, NULL, w);
+	ch_sql_add(&sql, " GROUP BY trace_id ORDER BY %s, trace_id LIMIT %u",
+	    errors ? "e DESC, n DESC" : "n DESC, e DESC", BUDGET);
+	err = ch_query_run(q, ch_sql_text(&sql), &rep);
+	rowbinary_buf_free(&sql);
+	if (err != NULL)
+		return err;
+	out->id = xmalloc(BUDGET * sizeof *out->id);
+	rowbinary_reader_init(&r, rep.data, rep.len);
+	while (r.ok && r.left > 0 && out->n < BUDGET) {
+		uint8_t ok;
+		uint64_t n, e;
+
+		if (rowbinary_get_fixed(&r, out->id[out->n], 16) &&
+		    rowbinary_get_u8(&r, &ok) && rowbinary_get_u64(&r, &n) &&
+		    rowbinary_get_u64(&r, &e) && ok)
+			out->n++;
+	}
+	ch_reply_fini(&rep);
+	return r.ok ? NULL : ch_query_bad_reply();
+}
+
+static int
+cmp_time(const Tracequery__V1__TraceSummary *x,
+    const Tracequery__V1__TraceSummary *y)
+{
+	return x->start_unix_nano > y->start_unix_nano ? -1 :
+	    x->start_unix_nano < y->start_unix_nano;
+}
+
+static int
+cmp_spans(const void *a, const void *b)
+{
+	const Tracequery__V1__TraceSummary *x =
+	    *(Tracequery__V1__TraceSummary *const *)a;
+	const Tracequery__V1__TraceSummary *y =
+	    *(Tracequery__V1__TraceSummary *const *)b;
+
+	if (x->span_count != y->span_count)
+		return x->span_count > y->span_count ? -1 : 1;
+	return cmp_time(x, y);
+}
+
+static int
+cmp_errors(const void *a, const void *b)
+{
+	const Tracequery__V1__TraceSummary *x =
+	    *(Tracequery__V1__TraceSummary *const *)a;
+	const Tracequery__V1__TraceSummary *y =
+	    *(Tracequery__V1__TraceSummary *const *)b;
+
+	if (x->error_count != y->error_count)
+		return x->error_count > y->error_count ? -1 : 1;
+	return cmp_spans(a, b);
+}
+
+/* Where trace id is in rk (rank order), or rk->n. */
+static size_t
+rank_of(const ranked *rk, const uint8_t *id)
+{
+	for (size_t i = 0; i < rk->n; i++)
+		if (memcmp(rk->id[i], id, 16) == 0)
+			return i;
+	return rk->n;
+}
+
+/* Keeps the first limit summaries in rank order (trace-level filters may
+ * have dropped some of the ranked traces). */
+static void
+keep_first_ranked(const ranked *rk, uint32_t limit,
+    Tracequery__V1__SearchResult *sr)
+{
+	size_t *pos = xmalloc((sr->n_traces + 1) * sizeof *pos);
+
+	for (size_t i = 0; i < sr->n_traces; i++)
+		pos[i] = rank_of(rk, sr->traces[i]->trace_id.data);
+	while (sr->n_traces > limit) {
+		size_t worst = 0;
+
+		for (size_t i = 1; i < sr->n_traces; i++)
+			if (pos[i] > pos[worst])
+				worst = i;
+		tracequery__v1__trace_summary__free_unpacked(
+		    sr->traces[worst], NULL);
+		sr->traces[worst] = sr->traces[--sr->n_traces];
+		pos[worst] = pos[sr->n_traces];
+	}
+	free(pos);
+}
+
+response *
+ch_query_search_most(ch_query_ctx *q, const Tracequery__V1__Search *s,
+    const ch_window *w, uint32_t limit, Tracequery__V1__SearchResult *sr)
+{
+	bool trace_filters = s->min_trace_duration_ns ||
+	    s->max_trace_duration_ns;
+	ch_window nw = *w;
+	ranked rk = { 0 };
+	response *err;
+
+	if ((err = newest_spans(q, s, &nw, sr)) != NULL ||
+	    (err = rank(q, s, &nw, &rk)) != NULL)
+		goto out;
+	/* Without trace-level filters every kept trace passes: the first
+	 * limit of them are the answer. */
+	err = ch_query_summaries(q, (const uint8_t (*)[16])rk.id,
+	    trace_filters ? rk.n : (rk.n < limit ? rk.n : limit), s, "t0 DESC",
+	    BUDGET, sr);
+	if (err == NULL) {
+		keep_first_ranked(&rk, limit, sr);
+		if (sr->n_traces > 1)
+			qsort(sr->traces, sr->n_traces, sizeof *sr->traces,
+			    s->order == TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS ?
+			    cmp_errors : cmp_spans);
+	}
+out:
+	free(rk.id);
+	return err;
+}

@@ -1,0 +1,183 @@
+/*
+ * ch_query_summary.c - the search result's trace summaries, for a list of
+ * trace IDs, in one SELECT over trace_spans (schema v2: ordered by trace
+ * ID, so the read is a few granules per trace whatever its time range).
+ * Each trace's start, duration, root, services, span and error counts (a
+ * span stored twice by a resend counts once: uniqExact of span IDs);
+ * the trace-level duration filters apply here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "clickhouse/ch_query.h"
+
+void
+ch_query_span_filters(rowbinary_buf *sql, const Tracequery__V1__Search *s,
+    const ch_window *w)
+{
+	/* The day bounds let ClickHouse skip whole partitions. */
+	ch_sql_add(sql, "start_date >= ");
+	ch_sql_date(sql, w->from);
+	ch_sql_add(sql, " AND start_date <= ");
+	ch_sql_date(sql, w->to);
+	ch_sql_add(sql, " AND start_ns >= %llu AND start_ns <= %llu",
+	    (unsigned long long)w->from, (unsigned long long)w->to);
+	if (s == NULL)
+		return;
+	if (s->service[0]) {
+		ch_sql_add(sql, " AND service = ");
+		ch_sql_quote(sql, s->service);
+	}
+	if (s->operation[0]) {
+		ch_sql_add(sql, " AND name = ");
+		ch_sql_quote(sql, s->operation);
+	}
+	if (s->min_duration_ns)
+		ch_sql_add(sql, " AND duration_ns >= %llu",
+		    (unsigned long long)s->min_duration_ns);
+	if (s->max_duration_ns)
+		ch_sql_add(sql, " AND duration_ns <= %llu",
+		    (unsigned long long)s->max_duration_ns);
+	if (s->errors_only)
+		ch_sql_add(sql, " AND status = 2");
+	for (size_t i = 0; i < s->n_attributes; i++) {
+		ch_sql_add(sql, " AND arrayExists((k, v) -> k = ");
+		ch_sql_quote(sql, s->attributes[i]->key);
+		ch_sql_add(sql, " AND v = ");
+		ch_sql_quote(sql, s->attributes[i]->value);
+		ch_sql_add(sql, ", attr_keys, attr_values)");
+	}
+}
+
+const char *
+ch_query_span_table(const ch_query_ctx *q, const Tracequery__V1__Search *s,
+    char *buf, size_t len)
+{
+	/* Only span_index has the attributes; span_time reads less. */
+	return ch_query_table(q, s != NULL && s->n_attributes > 0 ?
+	    "span_index" : "span_time", buf, len);
+}
+
+void
+ch_query_add_ids(rowbinary_buf *sql, const uint8_t (*ids)[16], size_t n)
+{
+	ch_sql_add(sql, "trace_id IN (");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			ch_sql_add(sql, ", ");
+		ch_sql_id(sql, ids[i], 16);
+	}
+	ch_sql_add(sql, ")");
+}
+
+void
+ch_query_trace_having(rowbinary_buf *sql, const Tracequery__V1__Search *s)
+{
+	if (s->min_trace_duration_ns || s->max_trace_duration_ns)
+		ch_sql_add(sql, " HAVING dur >= %llu AND dur <= %llu",
+		    (unsigned long long)s->min_trace_duration_ns,
+		    (unsigned long long)(s->max_trace_duration_ns ?
+		    s->max_trace_duration_ns : UINT64_MAX));
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads one summary row; NULL when the reply is malformed. */
+static Tracequery__V1__TraceSummary *
+read_summary(rowbinary_reader *r)
+{
+	Tracequery__V1__TraceSummary *ts = xmalloc(sizeof *ts);
+	uint64_t n_svcs;
+	uint8_t has_root;
+	char *names[4] = { NULL };
+
+	tracequery__v1__trace_summary__init(ts);
+	ts->trace_id.data = xmalloc(16);
+	ts->trace_id.len = 16;
+	rowbinary_get_fixed(r, ts->trace_id.data, 16);
+	rowbinary_get_u64(r, &ts->start_unix_nano);
+	rowbinary_get_u64(r, &ts->duration_ns);
+	rowbinary_get_u32(r, &ts->span_count);
+	rowbinary_get_u32(r, &ts->error_count);
+	if (rowbinary_get_varint(r, &n_svcs) && n_svcs <= r->left) {
+		ts->services = xcalloc(n_svcs + 1, sizeof *ts->services);
+		for (size_t i = 0; i < n_svcs && r->ok; i++)
+			if (rowbinary_get_cstr(r, &ts->services[i]))
+				ts->n_services++;
+		qsort(ts->services, ts->n_services, sizeof *ts->services,
+		    cmp_str);
+	}
+	rowbinary_get_u8(r, &has_root);
+	for (int i = 0; i < 4; i++)
+		rowbinary_get_cstr(r, &names[i]);
+	/* No root arrived (yet): the earliest span stands in. */
+	ts->root_service = names[has_root ? 0 : 2];
+	ts->root_name = names[has_root ? 1 : 3];
+	free(names[has_root ? 2 : 0]);
+	free(names[has_root ? 3 : 1]);
+	if (ts->root_service == NULL)
+		ts->root_service = xstrdup("");
+	if (ts->root_name == NULL)
+		ts->root_name = xstrdup("");
+	if (!r->ok) {
+		tracequery__v1__trace_summary__free_unpacked(ts, NULL);
+		return NULL;
+	}
+	return ts;
+}
+
+bool
+ch_query_search_decode(const uint8_t *p, size_t len,
+    Tracequery__V1__SearchResult *sr)
+{
+	rowbinary_reader r;
+
+	rowbinary_reader_init(&r, p, len);
+	while (r.ok && r.left > 0) {
+		Tracequery__V1__TraceSummary *ts = read_summary(&r);
+
+		if (ts != NULL)
+			CH_APPEND(sr->traces, sr->n_traces, ts);
+	}
+	return r.ok;
+}
+
+response *
+ch_query_summaries(ch_query_ctx *q, const uint8_t (*ids)[16], size_t n,
+    const Tracequery__V1__Search *s, const char *order, uint32_t limit,
+    Tracequery__V1__SearchResult *sr)
+{
+	rowbinary_buf sql = { 0 };
+	ch_reply rep;
+	response *r;
+	char all[64];
+	bool ok;
+
+	if (n == 0)
+		return NULL;
+	ch_sql_add(&sql, "SELECT trace_id, min(start_ns) AS t0, "
+	    "max(start_ns + duration_ns) - t0 AS dur, "
+	    "toUInt32(uniqExact(span_id)), toUInt32(uniqExactIf(span_id, "
+	    "status = 2)), groupUniqArray(service), countIf(is_root) > 0, "
+	    "argMinIf(service, start_ns, is_root = 1), argMinIf(name, "
+	    "start_ns, is_root = 1), argMin(service, start_ns), argMin(name, "
+	    "start_ns) FROM %s WHERE start_ns >= %llu AND ",
+	    ch_query_table(q, "trace_spans", all, sizeof all),
+	    (unsigned long long)q->cutoff_ns);
+	ch_query_add_ids(&sql, ids, n);
+	ch_sql_add(&sql, " GROUP BY trace_id");
+	ch_query_trace_having(&sql, s);
+	ch_sql_add(&sql, " ORDER BY %s, trace_id LIMIT %u", order, limit);
+	r = ch_query_run(q, ch_sql_text(&sql), &rep);
+	rowbinary_buf_free(&sql);
+	if (r != NULL)
+		return r;
+	ok = ch_query_search_decode(rep.data, rep.len, sr);
+	ch_reply_fini(&rep);
+	return ok ? NULL : ch_query_bad_reply();
+}
