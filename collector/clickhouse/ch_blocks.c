@@ -8,7 +8,7 @@
 #include "clickhouse/spool.h"
 #include "daemon/log.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE };
 
 static bool
 skip_string(rowbinary_reader *r)
@@ -65,8 +65,17 @@ read_row(int table, rowbinary_reader *r, ch_row *row)
 		return take(r, &row->trace_id, 16) &&
 		    rowbinary_get_u64(r, &row->min_start) &&
 		    rowbinary_get_u64(r, &row->max_start);
-	default:
+	case T_OPS:
 		return skip_string(r) && skip_string(r) && take(r, &skip, 1);
+	case T_TIME:
+	case T_BY_TRACE:
+		/* service, start_ns, name, duration_ns, dur_bucket, status,
+		 * is_root, trace_id, span_id (schema v2). */
+		return skip_string(r) && take(r, &skip, 8) && skip_string(r) &&
+		    take(r, &skip, 8 + 2 + 1 + 1) &&
+		    take(r, &row->trace_id, 16) && take(r, &row->span_id, 8);
+	default:
+		return r->ok = false;
 	}
 }
 

@@ -40,8 +40,8 @@ typedef struct ch_row {
 	const uint8_t *p;
 	size_t len;
 	uint16_t day;
-	const uint8_t *trace_id;        /* spans, span_index, trace_index */
-	const uint8_t *span_id;         /* spans, span_index */
+	const uint8_t *trace_id;        /* all but operations */
+	const uint8_t *span_id;         /* all but trace_index, operations */
 	uint64_t min_start, max_start;  /* trace_index */
 } ch_row;
 

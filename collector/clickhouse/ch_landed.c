@@ -12,7 +12,7 @@
 
 #define PROBE_KEYS 1000 /* keys per SELECT: about 100 KiB of SQL */
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE };
 
 static uint64_t
 key_hash(int table, const ch_row *row)

@@ -5,8 +5,8 @@
  * request went out, a collector killed mid-insert) the shipper asks
  * before sending again. A unit is one part, committed whole or not at
  * all, so it landed exactly when every row's key is in its partition
- * (spans and span_index: trace and span ID; trace_index: trace ID and its
- * start range). If every key is there for another reason (a client that
+ * (spans, span_index, span_time, trace_spans: trace and span ID;
+ * trace_index: trace ID and its start range). If every key is there for another reason (a client that
  * resent the same spans), skipping the unit loses nothing either.
  * operations is never probed: resending it is harmless (a
  * ReplacingMergeTree read with DISTINCT).
