@@ -429,6 +429,44 @@ drop_rest(struct trace__tracer *tr, struct exp *x)
 	}
 }
 
+/* A pacing exporter wakes when the spans ended since this cycle should
+ * fill this share of a thread's kick_every (a little before the thread
+ * would kick), and at least this far apart. */
+#define PACE_NUM 3
+#define PACE_DEN 4
+#define PACE_MIN_NS 100000u
+
+/*
+ * When the next cycle is due. Under load (this cycle took at least a
+ * quarter of kick_every spans, and at that rate kick_every fill before
+ * the schedule delay) the exporter paces itself: it wakes when, at the
+ * rate this cycle measured, 3/4 of kick_every spans will have ended, and
+ * publishes that time in pace_until so that span threads spare their
+ * kick (a syscall and an IPI in the span thread, see
+ * trace__kick_unless_paced). A thread kicks anyway once that time has
+ * passed or half the queue waits in its ring; an empty pool always kicks.
+ * *last is the previous cycle's end, updated here.
+ */
+static uint64_t
+next_due(struct trace__tracer *tr, size_t total, uint64_t *last)
+{
+	uint64_t now = trace__mono_ns(), gap = now - *last;
+	uint64_t delay = (uint64_t)tr->delay_ms * 1000000u, wait = delay;
+
+	*last = now;
+	if (total >= tr->kick_every / 4 && total > 0 && gap < delay)
+		wait = gap * tr->kick_every / PACE_DEN * PACE_NUM / total;
+	if (wait < PACE_MIN_NS)
+		wait = PACE_MIN_NS;
+	if (wait >= delay) {
+		atomic_store_explicit(&tr->pace_until, 0, memory_order_relaxed);
+		return now + delay;
+	}
+	atomic_store_explicit(&tr->pace_until, now + wait,
+	    memory_order_relaxed);
+	return now + wait;
+}
+
 /*
  * The exporter's cycle. A kick re-arms (kicked = 0) only after a cycle
  * that freed records, or on the schedule tick: when every record is held
@@ -438,7 +476,8 @@ drop_rest(struct trace__tracer *tr, struct exp *x)
 static void
 exporter_loop(struct trace__tracer *tr, struct exp *x)
 {
-	uint64_t due = trace__mono_ns() + (uint64_t)tr->delay_ms * 1000000u;
+	uint64_t last = trace__mono_ns();
+	uint64_t due = last + (uint64_t)tr->delay_ms * 1000000u;
 	size_t n, total;
 	bool woke = false, timer;
 
@@ -458,8 +497,7 @@ exporter_loop(struct trace__tracer *tr, struct exp *x)
 			if (total > 0 || timer)
 				atomic_store(&tr->kicked, 0);
 			trace__clock_resync();
-			due = trace__mono_ns() +
-			    (uint64_t)tr->delay_ms * 1000000u;
+			due = next_due(tr, total, &last);
 			woke = false;
 		}
 		if (atomic_load(&tr->stopping) && total_depth(tr) == 0)

@@ -55,17 +55,24 @@ trace__pool_init(struct trace__tracer *tr, size_t nrec, size_t span_bytes)
 	if (tr->chain_len > TRACE__CHAIN_MAX)
 		tr->chain_len = TRACE__CHAIN_MAX;
 	/* calloc of a large block maps zero pages lazily: untouched
-	 * records cost address space, not memory. */
-	if ((tr->pool = calloc(nrec, tr->stride)) == NULL ||
+	 * records cost address space, not memory. Records start on a cache
+	 * line: glibc puts a large block 16 bytes past a page, which made
+	 * every record straddle one line more than its bytes need (a
+	 * 2-attribute span wrote 5 lines, not 4) and share its first line
+	 * with the previous record. */
+	if (tr->stride > (SIZE_MAX - 63) / nrec ||
+	    (tr->pool_mem = calloc(nrec * tr->stride + 63, 1)) == NULL ||
 	    (tr->free_stack = calloc(nrec, sizeof *tr->free_stack)) ==
 	    NULL ||
 	    pthread_mutex_init(&tr->free_mu, NULL) != 0) {
-		free(tr->pool);
+		free(tr->pool_mem);
 		free(tr->free_stack);
-		tr->pool = NULL;
+		tr->pool_mem = NULL;
 		tr->free_stack = NULL;
 		return TRACE_ENOMEM;
 	}
+	tr->pool = (unsigned char *)(((uintptr_t)tr->pool_mem + 63) &
+	    ~(uintptr_t)63);
 	for (uint32_t i = 0; i < nrec; i++) {
 		struct trace__rec *r = rec_at(tr, i);
 
@@ -87,7 +94,7 @@ trace__pool_free(struct trace__tracer *tr)
 	if (tr->free_stack != NULL)
 		pthread_mutex_destroy(&tr->free_mu);
 	free(tr->free_stack);
-	free(tr->pool);
+	free(tr->pool_mem);
 }
 
 size_t

@@ -1374,7 +1374,8 @@ end_light(struct trace__light *l)
 }
 
 /* Queues ended record r on ts's ring (single producer: a store and a
- * release store). The exporter is woken every kick_every spans. After
+ * release store). The exporter is woken every kick_every spans, unless
+ * it paces itself (trace__kick_unless_paced). After
  * the release store r is no longer ours: nothing here reads it after. */
 static inline __attribute__((always_inline)) void
 rec_push(struct trace__tstate *ts, struct trace__rec *r, uint64_t end_ns)
@@ -1387,7 +1388,7 @@ rec_push(struct trace__tstate *ts, struct trace__rec *r, uint64_t end_ns)
 	atomic_store_explicit(&ts->pub_head, h + 1, memory_order_release);
 	if (TRACE_UNLIKELY(h + 1 >= ts->kick_at)) {
 		ts->kick_at = h + 1 + ts->tr->kick_every;
-		trace__kick(ts->tr);
+		trace__kick_unless_paced(ts, h + 1);
 	}
 }
 

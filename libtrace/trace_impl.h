@@ -288,13 +288,18 @@ struct trace__tracer {
 	uint32_t chain_len;    /* records a thread takes at once */
 	/* Record pool (pool.c): the records, and a stack of the free ones,
 	 * whose top is tag << 32 | count; releases hold free_mu. */
-	unsigned char *pool;
+	unsigned char *pool;       /* 64-byte aligned, inside pool_mem */
+	void *pool_mem;
 	size_t stride;
 	uint32_t nrec;
 	_Atomic(struct trace__rec *) *free_stack;
 	alignas(64) _Atomic uint64_t free_top;
 	pthread_mutex_t free_mu;
 	alignas(64) _Atomic int kicked;
+	/* Under load the exporter wakes itself (exporter.c, next_due) and
+	 * says until when (monotonic ns, 0: not pacing): a thread's
+	 * quarter-queue kick is skipped before then. */
+	_Atomic uint64_t pace_until;
 	sem_t kick;
 	/* Registry of thread states. */
 	pthread_mutex_t reg_mu;
@@ -571,6 +576,9 @@ extern _Atomic(struct trace__tracer *) trace__g_tracer;
 extern TRACE_TLS struct trace__tstate *trace__tls;
 /* trace__kick wakes the exporter (rare: once per batch per thread). */
 void trace__kick(struct trace__tracer *tr);
+/* trace__kick_unless_paced is ts's periodic kick (its ring's head is
+ * head): skipped while the exporter paces itself (pace_until). */
+void trace__kick_unless_paced(struct trace__tstate *ts, uint64_t head);
 void trace__log(const struct trace__tracer *tr, int level,
     const char *fmt, ...) TRACE_PRINTFLIKE(3, 4);
 

@@ -67,6 +67,25 @@ trace__kick(struct trace__tracer *tr)
 		sem_post(&tr->kick);
 }
 
+/* Waking a sleeping exporter costs the span thread a futex syscall and,
+ * with the exporter on another CPU, an IPI: about 10 us in this VM
+ * (docs/LIBTRACE.md, "Where the exporter runs"). A pacing exporter wakes
+ * by itself before a quarter of the queue waits, so the kick is spared
+ * until its wake-up is overdue, or until half the queue waits in this
+ * thread's ring (spans came faster than the exporter measured). */
+void
+trace__kick_unless_paced(struct trace__tstate *ts, uint64_t head)
+{
+	struct trace__tracer *tr = ts->tr;
+	uint64_t until = atomic_load_explicit(&tr->pace_until,
+	    memory_order_relaxed);
+
+	if (until == 0 || head - atomic_load_explicit(&ts->tail,
+	    memory_order_relaxed) >= 2 * (uint64_t)tr->kick_every ||
+	    trace__mono_ns() >= until)
+		trace__kick(tr);
+}
+
 /* ------------------------------------------------------------------ */
 /* Thread states                                                      */
 /* ------------------------------------------------------------------ */

@@ -1,8 +1,9 @@
 /*
  * The record pool (libtrace/pool.c): every record is taken once until it
- * is released, none is lost, the last freed is reused first, threads take
- * and release concurrently (also under `make tsan`), and the exporter
- * hands records back without writing into them.
+ * is released, each starts on a cache line, none is lost, the last freed
+ * is reused first, threads take and release concurrently (also under
+ * `make tsan`), and the exporter hands records back without writing into
+ * them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +53,9 @@ take_all(struct trace__tracer *tr, struct trace__rec **all)
 			assert_true(all[i]->index < NREC);
 			assert_ptr_equal(all[i], tr->pool +
 			    (size_t)all[i]->index * tr->stride);
+			/* On a cache line: a span uses no line more than
+			 * its bytes need (docs/LIBTRACE.md). */
+			assert_int_equal((uintptr_t)all[i] % 64, 0);
 			assert_false(seen[all[i]->index]);
 			seen[all[i]->index] = true;
 		}
