@@ -68,20 +68,23 @@ echo "BENCH clickhouse.ingest_spans_per_s $rate spans/s"
 echo "BENCH clickhouse.rss_while_shipping_mb $(echo "$hwm" | awk '{ printf "%.1f", $1 / 1024 }') MB"
 
 # The same rows, inserted by clickhouse-client from RowBinary files into
-# a copy of the tables, in four parts per table (one 2M-span file had the
-# server reset the connection; the collector too inserts in blocks).
+# a copy of the tables, in parts of about 500k spans per table, at least
+# four (one 2M-span file, and a 2.5M-span part at 10M, had the server
+# reset the connection; the collector too inserts in blocks).
+PARTS=$(( (SPANS + 499999) / 500000 ))
+[ "$PARTS" -lt 4 ] && PARTS=4
 ch_q "$CH_HTTP_1" "CREATE DATABASE copy" >/dev/null
 TABLES="spans span_index trace_index operations span_time trace_spans op_minutes"
 for t in $TABLES; do
 	ch_q "$CH_HTTP_1" "CREATE TABLE copy.$t AS $DB.${t}_local" >/dev/null
 	key=$(case $t in operations|op_minutes) echo "cityHash64(service, name)" ;; *) echo "cityHash64(trace_id)" ;; esac)
-	for part in 0 1 2 3; do
-		ch_q "$CH_HTTP_1" "SELECT * FROM $DB.${t}_local WHERE $key % 4 = $part FORMAT RowBinary" >"$TMP/$t.$part.rb"
+	for part in $(seq 0 $((PARTS - 1))); do
+		ch_q "$CH_HTTP_1" "SELECT * FROM $DB.${t}_local WHERE $key % $PARTS = $part FORMAT RowBinary" >"$TMP/$t.$part.rb"
 	done
 done
 c0=$(mono_ns)
 for t in $TABLES; do
-	for part in 0 1 2 3; do
+	for part in $(seq 0 $((PARTS - 1))); do
 		clickhouse-client --host 127.0.0.1 --port "$CH_TCP_1" \
 			--query "INSERT INTO copy.$t FORMAT RowBinary" <"$TMP/$t.$part.rb" || exit 1
 	done
