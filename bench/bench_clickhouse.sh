@@ -85,6 +85,8 @@ done
 c0=$(mono_ns)
 for t in $TABLES; do
 	for part in $(seq 0 $((PARTS - 1))); do
+		# A small table (the catalog) leaves some parts empty.
+		[ -s "$TMP/$t.$part.rb" ] || continue
 		clickhouse-client --host 127.0.0.1 --port "$CH_TCP_1" \
 			--query "INSERT INTO copy.$t FORMAT RowBinary" <"$TMP/$t.$part.rb" || exit 1
 	done
