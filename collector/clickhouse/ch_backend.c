@@ -208,6 +208,8 @@ ch_stats(backend *b, Tracequery__V1__StatsResult *r)
 	    (double)st.insert_errors, "");
 	backend_stat_add(r, "clickhouse.quorum_degraded",
 	    (double)st.quorum_degraded, "");
+	backend_stat_add(r, "clickhouse.resends_avoided",
+	    (double)st.resends_avoided, "");
 	backend_stat_add(r, "clickhouse.last_block_ms",
 	    (double)st.last_ship_ms, "ms");
 	backend_stat_add(r, "clickhouse.days_dropped",
@@ -340,6 +342,7 @@ ch_backend_open(backend **out, const char *spec, const backend_options *o,
 	so.quorum = cb->spec.quorum;
 	so.flush_ms = cb->spec.flush_ms;
 	so.block_spans = BLOCK_SPANS;
+	so.insert_timeout_ms = cb->spec.timeout_ms;
 	/* Flushes numbered from the start time in microseconds: a tail
 	 * cursor from before a restart is older than every later flush. */
 	cb->arrivals = ch_arrivals_new(now_unix_ns() / 1000, TAIL_KEEP);

@@ -7,10 +7,11 @@
  * of index flushes. A trace is listed once per answer, under the first
  * flush that brought it; a span that arrives later brings it back in a
  * later answer.
- * Summaries: the trace's spans from its start range (trace_index) and
- * the retention cutoff on, one SELECT per chunk of IDs, the span-level
- * filters as "some span passes all of them" (HAVING countIf), the
- * trace-level duration filters on the whole trace, as search does.
+ * Per chunk of IDs: with span-level filters, the traces that have a
+ * span passing them all (trace_spans, ordered by trace ID, or span_index
+ * for attributes; within the chunk's start range from trace_index), then
+ * their summaries as search makes them (ch_query_summaries: trace-level
+ * duration filters, retention cutoff).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,53 +37,18 @@ typedef struct tail_row {
 	uint64_t flush;
 } tail_row;
 
-/* Appends "some span passes every span-level filter of s" as a boolean
- * expression (1 when there is none). */
-static void
-add_span_match(rowbinary_buf *sql, const Tracequery__V1__Search *s)
+/* Does s filter spans (not only whole traces)? */
+static bool
+has_span_filters(const Tracequery__V1__Search *s)
 {
-	ch_sql_add(sql, "1");
-	if (s->service[0]) {
-		ch_sql_add(sql, " AND service = ");
-		ch_sql_quote(sql, s->service);
-	}
-	if (s->operation[0]) {
-		ch_sql_add(sql, " AND name = ");
-		ch_sql_quote(sql, s->operation);
-	}
-	if (s->min_duration_ns)
-		ch_sql_add(sql, " AND duration_ns >= %llu",
-		    (unsigned long long)s->min_duration_ns);
-	if (s->max_duration_ns)
-		ch_sql_add(sql, " AND duration_ns <= %llu",
-		    (unsigned long long)s->max_duration_ns);
-	if (s->errors_only)
-		ch_sql_add(sql, " AND status = 2");
-	for (size_t i = 0; i < s->n_attributes; i++) {
-		ch_sql_add(sql, " AND arrayExists((k, v) -> k = ");
-		ch_sql_quote(sql, s->attributes[i]->key);
-		ch_sql_add(sql, " AND v = ");
-		ch_sql_quote(sql, s->attributes[i]->value);
-		ch_sql_add(sql, ", attr_keys, attr_values)");
-	}
-}
-
-static void
-add_ids(rowbinary_buf *sql, const tail_id *ids, size_t n)
-{
-	ch_sql_add(sql, "trace_id IN (");
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			ch_sql_add(sql, ", ");
-		ch_sql_id(sql, ids[i].id, 16);
-	}
-	ch_sql_add(sql, ")");
+	return s->service[0] || s->operation[0] || s->min_duration_ns ||
+	    s->max_duration_ns || s->errors_only || s->n_attributes > 0;
 }
 
 /* The start range of the traces' spans, from the trace index. */
 static response *
-start_range(ch_query_ctx *q, const tail_id *ids, size_t n, uint64_t *lo,
-    uint64_t *hi)
+start_range(ch_query_ctx *q, const uint8_t (*ids)[16], size_t n,
+    ch_window *w)
 {
 	rowbinary_buf sql = { 0 };
 	rowbinary_reader r;
@@ -92,74 +58,74 @@ start_range(ch_query_ctx *q, const tail_id *ids, size_t n, uint64_t *lo,
 
 	ch_sql_add(&sql, "SELECT min(min_start), max(max_start) FROM %s WHERE ",
 	    ch_query_table(q, "trace_index", all, sizeof all));
-	add_ids(&sql, ids, n);
+	ch_query_add_ids(&sql, ids, n);
 	err = ch_query_run(q, ch_sql_text(&sql), &rep);
 	rowbinary_buf_free(&sql);
 	if (err != NULL)
 		return err;
 	rowbinary_reader_init(&r, rep.data, rep.len);
-	if (!rowbinary_get_u64(&r, lo) || !rowbinary_get_u64(&r, hi))
+	if (!rowbinary_get_u64(&r, &w->from) || !rowbinary_get_u64(&r, &w->to))
 		err = ch_query_bad_reply();
 	ch_reply_fini(&rep);
-	if (*lo < q->cutoff_ns)
-		*lo = q->cutoff_ns;
+	if (w->from < q->cutoff_ns)
+		w->from = q->cutoff_ns;
 	return err;
 }
 
-/* The summaries of the traces that match s, as search's (same columns,
- * so ch_query_search_decode reads them). */
-static void
-build_summaries(ch_query_ctx *q, rowbinary_buf *sql,
-    const Tracequery__V1__Search *s, const tail_id *ids, size_t n,
-    uint64_t lo, uint64_t hi)
-{
-	char all[64];
-
-	ch_sql_add(sql, "SELECT trace_id, min(start_ns) AS t0, "
-	    "max(start_ns + duration_ns) - t0 AS dur, "
-	    "toUInt32(uniqExact(span_id)), toUInt32(uniqExactIf(span_id, "
-	    "status = 2)), groupUniqArray(service), countIf(is_root) > 0, "
-	    "argMinIf(service, start_ns, is_root = 1), argMinIf(name, "
-	    "start_ns, is_root = 1), argMin(service, start_ns), argMin(name, "
-	    "start_ns) FROM %s WHERE start_date >= ",
-	    ch_query_table(q, "span_index", all, sizeof all));
-	ch_sql_date(sql, lo);
-	ch_sql_add(sql, " AND start_date <= ");
-	ch_sql_date(sql, hi);
-	ch_sql_add(sql, " AND start_ns >= %llu AND start_ns <= %llu AND ",
-	    (unsigned long long)lo, (unsigned long long)hi);
-	add_ids(sql, ids, n);
-	ch_sql_add(sql, " GROUP BY trace_id HAVING countIf(");
-	add_span_match(sql, s);
-	ch_sql_add(sql, ") > 0");
-	if (s->min_trace_duration_ns || s->max_trace_duration_ns)
-		ch_sql_add(sql, " AND dur >= %llu AND dur <= %llu",
-		    (unsigned long long)s->min_trace_duration_ns,
-		    (unsigned long long)(s->max_trace_duration_ns ?
-		    s->max_trace_duration_ns : UINT64_MAX));
-}
-
-/* Summarizes one chunk of IDs into sr. */
+/* Keeps in ids (n of them, *kept after) the traces with a span that
+ * passes every span-level filter of s, as search's candidates must. */
 static response *
-summarize_chunk(ch_query_ctx *q, const Tracequery__V1__Search *s,
-    const tail_id *ids, size_t n, Tracequery__V1__SearchResult *sr)
+match_spans(ch_query_ctx *q, const Tracequery__V1__Search *s,
+    uint8_t (*ids)[16], size_t n, size_t *kept)
 {
 	rowbinary_buf sql = { 0 };
-	uint64_t lo = 0, hi = 0;
+	rowbinary_reader r;
 	ch_reply rep;
-	response *err = start_range(q, ids, n, &lo, &hi);
-	bool ok;
+	ch_window w;
+	response *err;
+	char all[64];
 
-	if (err != NULL || lo > hi)
+	*kept = 0;
+	if ((err = start_range(q, (const uint8_t (*)[16])ids, n, &w)) != NULL ||
+	    w.from > w.to)
 		return err;
-	build_summaries(q, &sql, s, ids, n, lo, hi);
+	/* trace_spans is ordered by trace ID; only span_index has the
+	 * attributes. */
+	ch_sql_add(&sql, "SELECT DISTINCT trace_id FROM %s WHERE ",
+	    ch_query_table(q, s->n_attributes ? "span_index" : "trace_spans",
+	    all, sizeof all));
+	ch_query_span_filters(&sql, s, &w);
+	ch_sql_add(&sql, " AND ");
+	ch_query_add_ids(&sql, (const uint8_t (*)[16])ids, n);
 	err = ch_query_run(q, ch_sql_text(&sql), &rep);
 	rowbinary_buf_free(&sql);
 	if (err != NULL)
 		return err;
-	ok = ch_query_search_decode(rep.data, rep.len, sr);
+	rowbinary_reader_init(&r, rep.data, rep.len);
+	while (r.ok && r.left > 0 && *kept < n &&
+	    rowbinary_get_fixed(&r, ids[*kept], 16))
+		(*kept)++;
 	ch_reply_fini(&rep);
-	return ok ? NULL : ch_query_bad_reply();
+	return r.ok ? NULL : ch_query_bad_reply();
+}
+
+/* Summarizes the traces of one chunk that match s into sr. */
+static response *
+summarize_chunk(ch_query_ctx *q, const Tracequery__V1__Search *s,
+    const tail_id *chunk, size_t n, Tracequery__V1__SearchResult *sr)
+{
+	uint8_t (*ids)[16] = xmalloc((n ? n : 1) * sizeof *ids);
+	response *err = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(ids[i], chunk[i].id, 16);
+	if (has_span_filters(s))
+		err = match_spans(q, s, ids, n, &n);
+	if (err == NULL)
+		err = ch_query_summaries(q, (const uint8_t (*)[16])ids, n, s,
+		    "t0", (uint32_t)n, sr);
+	free(ids);
+	return err;
 }
 
 /* The answer's traces, each once, under the first flush that has it. */

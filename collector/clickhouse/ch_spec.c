@@ -105,10 +105,12 @@ parse_param(ch_spec *s, const char *kv, char **cause)
 	    parse_uint(v, 1u << 22, &s->spool_max_mb)) {
 	} else if (klen == 8 && strncmp(kv, "flush_ms", 8) == 0 &&
 	    parse_uint(v, 60000, &s->flush_ms)) {
+	} else if (klen == 10 && strncmp(kv, "timeout_ms", 10) == 0 &&
+	    parse_uint(v, 3600000, &s->timeout_ms) && s->timeout_ms >= 100) {
 	} else {
 		xasprintf(cause, "clickhouse store: bad parameter '%s' "
 		    "(cluster=NAME, quorum=N, tls=0|1, ca=FILE, spool=DIR, "
-		    "spool_max_mb=N, flush_ms=N)", kv);
+		    "spool_max_mb=N, flush_ms=N, timeout_ms=N)", kv);
 		return -1;
 	}
 	return 0;
@@ -232,6 +234,7 @@ ch_spec_parse(ch_spec *s, const char *url, char **cause)
 	s->database = xstrdup(slash + 1);
 	s->spool_max_mb = 1024;
 	s->flush_ms = 500;
+	s->timeout_ms = 120000;
 	if (parse_hosts(s, copy, cause) != 0 ||
 	    (q != NULL && parse_params(s, q, cause) != 0) ||
 	    read_env(s, cause) != 0)

@@ -1,7 +1,7 @@
 /*
  * ch_spec.h - what `--store clickhouse://HOST:PORT[,HOST:PORT...]/DATABASE
  * [?cluster=NAME&quorum=N&tls=1&ca=FILE&spool=DIR&spool_max_mb=N
- * &flush_ms=N]` names, plus credentials, which never come from the
+ * &flush_ms=N&timeout_ms=N]` names, plus credentials, which never come from the
  * command line: TRACE_CLICKHOUSE_USER and TRACE_CLICKHOUSE_PASSWORD, or
  * TRACE_CLICKHOUSE_CREDENTIALS naming a file whose first line is USER and
  * second line PASSWORD.
@@ -31,6 +31,7 @@ typedef struct ch_spec {
 	char *spool_dir;        /* default "trace-spool" */
 	unsigned spool_max_mb;  /* default 1024 */
 	unsigned flush_ms;      /* a block ships after this long; default 500 */
+	unsigned timeout_ms;    /* one insert's bound; default 120000 */
 } ch_spec;
 
 /* ch_spec_parse parses url (with or without "clickhouse://") and

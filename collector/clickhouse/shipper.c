@@ -7,12 +7,16 @@
 
 #include "common.h"
 #include "clickhouse/ch_arrivals.h"
+#include "clickhouse/ch_blocks.h"
+#include "clickhouse/ch_landed.h"
 #include "clickhouse/ch_rows.h"
 #include "clickhouse/ch_schema.h"
 #include "clickhouse/shipper.h"
 #include "daemon/log.h"
+#include "format/keys.h"
 
-#define INSERT_TIMEOUT_MS 120000
+#define INSERT_TIMEOUT_MS 120000 /* default */
+#define DONE_SENT 0x80 /* in the done mask: an insert went out */
 #define QUORUM_TIMEOUT_MS 10000
 #define IDLE_WAIT_MS 50
 #define BACKOFF_MIN_MS 100
@@ -26,6 +30,7 @@ struct shipper {
 	int quorum;
 	uint32_t flush_ms;
 	uint64_t block_spans;
+	uint32_t insert_timeout_ms;
 	ch_arrivals *arrivals;
 	bool schema_ready;
 	pthread_t thread;
@@ -37,93 +42,45 @@ struct shipper {
 	shipper_stats stats;
 };
 
-/* One segment's rows, table by table. */
-typedef struct block {
-	rowbinary_buf rows[CH_ROWS_TABLES];
-	uint64_t n_spans;
-} block;
-
-/* Sizes each table's rows first, so every body is allocated once at its
- * size: doubling buffers of tens of MiB left the heap fragmented (RSS
- * grew past 350 MiB while shipping). */
-static void
-block_presize(block *b, const uint8_t *data, size_t len)
-{
-	size_t off = 0, rlen, need[CH_ROWS_TABLES] = { 0 };
-	const uint8_t *rec;
-	ch_rows_view v;
-
-	while (spool_next_record(data, len, &off, &rec, &rlen))
-		if (ch_rows_parse(rec, rlen, &v))
-			for (int t = 0; t < CH_ROWS_TABLES; t++)
-				need[t] += v.len[t];
-	for (int t = 0; t < CH_ROWS_TABLES; t++) {
-		b->rows[t].cap = need[t] + 1;
-		b->rows[t].b = xmalloc(b->rows[t].cap);
-	}
-}
-
-static void
-block_fill(block *b, const uint8_t *data, size_t len)
-{
-	size_t off = 0, rlen;
-	const uint8_t *rec;
-	ch_rows_view v;
-
-	memset(b, 0, sizeof *b);
-	block_presize(b, data, len);
-	while (spool_next_record(data, len, &off, &rec, &rlen)) {
-		/* The spool's checksum passed, so a record that does not
-		 * parse was written wrong: it is skipped, and logged. */
-		if (!ch_rows_parse(rec, rlen, &v)) {
-			log_error("clickhouse: skipping a malformed spool record");
-			continue;
-		}
-		b->n_spans += v.n_spans;
-		for (int t = 0; t < CH_ROWS_TABLES; t++)
-			rowbinary_put_bytes(&b->rows[t], v.rows[t], v.len[t]);
-	}
-}
-
-static void
-block_free(block *b)
-{
-	for (int t = 0; t < CH_ROWS_TABLES; t++)
-		rowbinary_buf_free(&b->rows[t]);
-}
-
-/* Inserts one table's rows with the given quorum. */
+/* Inserts one unit with the given quorum. On a single server the query
+ * ID is the unit's: a resend while the first is still running there is
+ * refused (code 216) instead of racing it. */
 static int
-insert(shipper *s, int t, const rowbinary_buf *rows, int quorum,
-    ch_reply *rep, char **cause)
+insert(shipper *s, const ch_unit *u, int quorum, ch_reply *rep,
+    char **cause)
 {
-	char sql[128], tbl[64], params[160] = "";
+	char sql[128], tbl[64], params[160];
 
 	snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT RowBinary",
-	    ch_schema_all(ch_schema_tables[t], s->cluster != NULL, tbl,
+	    ch_schema_all(ch_schema_tables[u->table], s->cluster != NULL, tbl,
 	    sizeof tbl));
 	if (s->cluster != NULL)
 		snprintf(params, sizeof params, "insert_distributed_sync=1"
 		    "&insert_quorum=%d&insert_quorum_timeout=%d", quorum,
 		    QUORUM_TIMEOUT_MS);
-	return ch_client_exec(s->c, sql, rows->b, rows->len,
-	    params[0] ? params : NULL, INSERT_TIMEOUT_MS, rep, cause);
+	else
+		snprintf(params, sizeof params, "query_id=trace-insert-%016llx"
+		    "-%d-%u", (unsigned long long)hash64(u->rows.b,
+		    u->rows.len, 3), u->table, (unsigned)u->day);
+	return ch_client_exec(s->c, sql, u->rows.b, u->rows.len, params,
+	    s->insert_timeout_ms, rep, cause);
 }
 
 /* Inserts a table, degrading the quorum to 1 when too few replicas are
  * alive for the one asked. */
 static int
-insert_table(shipper *s, int t, const rowbinary_buf *rows)
+insert_unit(shipper *s, const ch_unit *u)
 {
 	ch_reply rep;
 	char *cause = NULL;
-	int rv = insert(s, t, rows, s->quorum, &rep, &cause);
+	int t = u->table;
+	int rv = insert(s, u, s->quorum, &rep, &cause);
 
 	if (rv != 0 && rep.ch_code == CODE_TOO_FEW_REPLICAS && s->quorum > 1) {
 		ch_reply_fini(&rep);
 		free(cause);
 		cause = NULL;
-		rv = insert(s, t, rows, 1, &rep, &cause);
+		rv = insert(s, u, 1, &rep, &cause);
 		pthread_mutex_lock(&s->mu);
 		s->stats.quorum_degraded++;
 		pthread_mutex_unlock(&s->mu);
@@ -143,6 +100,84 @@ insert_table(shipper *s, int t, const rowbinary_buf *rows)
 	return rv;
 }
 
+/* Sends unit u unless an earlier attempt of its segment may have
+ * landed it (probe): on a single server nothing else would stop a
+ * duplicate. Returns 0 when it is in, -1 to retry later. */
+static int
+send_unit(shipper *s, const ch_unit *u, bool probe)
+{
+	bool landed = false;
+	char *cause = NULL;
+
+	if (probe && ch_landed(s->c, u, s->insert_timeout_ms, &landed,
+	    &cause) != 0) {
+		log_warn("clickhouse: cannot tell whether a block of %s "
+		    "landed (will retry): %s", ch_schema_tables[u->table],
+		    cause);
+		free(cause);
+		return -1;
+	}
+	if (landed) {
+		pthread_mutex_lock(&s->mu);
+		s->stats.resends_avoided++;
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	return u->rows.len > 0 ? insert_unit(s, u) : 0;
+}
+
+/* Records done (a mask of tables, and SENT) for a single server. */
+static void
+save_done(shipper *s, uint64_t seq, uint8_t done)
+{
+	char *cause = NULL;
+
+	if (s->cluster == NULL && spool_set_done(s->sp, seq, done,
+	    &cause) != 0) {
+		log_error("clickhouse: %s", cause);
+		free(cause);
+	}
+}
+
+/* Inserts the units of the tables not done yet, table by table. */
+static int
+send_units(shipper *s, uint64_t seq, const ch_units *us, uint8_t done)
+{
+	/* On one server nothing deduplicates a resent block: once a
+	 * segment was sent, a later attempt asks what landed first. */
+	bool probe = s->cluster == NULL && (done & DONE_SENT);
+
+	if (s->cluster == NULL && !(done & DONE_SENT))
+		save_done(s, seq, done |= DONE_SENT);
+	for (int t = 0; t < CH_ROWS_TABLES; t++) {
+		if (done & (1u << t))
+			continue;
+		for (size_t i = 0; i < us->n; i++)
+			if (us->v[i].table == t &&
+			    send_unit(s, &us->v[i], probe) != 0)
+				return -1;
+		done |= (uint8_t)(1u << t);
+		save_done(s, seq, done);
+	}
+	return 0;
+}
+
+/* Tells arrivals the segment's traces (its trace_index rows). */
+static void
+tell_arrivals(shipper *s, const ch_units *us)
+{
+	rowbinary_buf all = { 0 };
+
+	if (s->arrivals == NULL)
+		return;
+	for (size_t i = 0; i < us->n; i++)
+		if (us->v[i].table == CH_ROWS_TRACE_INDEX)
+			rowbinary_put_bytes(&all, us->v[i].rows.b,
+			    us->v[i].rows.len);
+	ch_arrivals_add(s->arrivals, all.b, all.len);
+	rowbinary_buf_free(&all);
+}
+
 /* Ships the oldest sealed segment. Returns 1 when one was shipped, 0 when
  * there was none, -1 when an insert failed (the segment stays). */
 static int
@@ -152,7 +187,7 @@ ship_oldest(shipper *s)
 	uint8_t *data = NULL, done;
 	size_t len;
 	char *cause = NULL;
-	block b;
+	ch_units us;
 	int rv = spool_oldest(s->sp, &seq, &data, &len, &done, &cause);
 
 	if (rv <= 0) {
@@ -161,42 +196,23 @@ ship_oldest(shipper *s)
 		free(cause);
 		return rv;
 	}
-	block_fill(&b, data, len);
+	ch_units_build(&us, data, len);
 	free(data);
-	for (int t = 0; t < CH_ROWS_TABLES && rv == 1; t++) {
-		if (done & (1u << t))
-			continue;
-		if (b.rows[t].len > 0 && insert_table(s, t, &b.rows[t]) != 0) {
-			rv = -1;
-			break;
-		}
-		done |= (uint8_t)(1u << t);
-		/* On one server nothing deduplicates a resent table: remember
-		 * what is in. */
-		if (s->cluster == NULL && spool_set_done(s->sp, seq, done,
-		    &cause) != 0) {
-			log_error("clickhouse: %s", cause);
-			free(cause);
-			cause = NULL;
-		}
-	}
+	rv = send_units(s, seq, &us, done) == 0 ? 1 : -1;
 	if (rv == 1) {
 		/* Before shipped_upto moves: a query that waited for this
 		 * segment finds its traces for tail. */
-		if (s->arrivals != NULL)
-			ch_arrivals_add(s->arrivals,
-			    b.rows[CH_ROWS_TRACE_INDEX].b,
-			    b.rows[CH_ROWS_TRACE_INDEX].len);
-		spool_remove(s->sp, seq, b.n_spans);
+		tell_arrivals(s, &us);
+		spool_remove(s->sp, seq, us.n_spans);
 		pthread_mutex_lock(&s->mu);
 		s->shipped_upto = seq;
-		s->stats.shipped_spans += b.n_spans;
+		s->stats.shipped_spans += us.n_spans;
 		s->stats.shipped_blocks++;
 		s->stats.last_ship_ms = (now_mono_ns() - t0) / 1000000;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 	}
-	block_free(&b);
+	ch_units_free(&us);
 	/* The segment and its bodies were tens of MiB: give the pages back
 	 * rather than let the heap keep them. */
 	malloc_trim(0);
@@ -304,6 +320,8 @@ shipper_start(shipper **out, spool *sp, ch_client *c,
 	s->flush_ms = o->flush_ms;
 	s->block_spans = o->block_spans;
 	s->arrivals = o->arrivals;
+	s->insert_timeout_ms = o->insert_timeout_ms ? o->insert_timeout_ms :
+	    INSERT_TIMEOUT_MS;
 	s->schema_ready = schema_ready;
 	spool_get_state(sp, &st);
 	/* Segments below the open one that are not sealed are shipped. */

@@ -5,9 +5,12 @@
  * block per table (oldest first; on a cluster with
  * insert_distributed_sync=1 and insert_quorum), and deletes the segment
  * only when every table confirmed. A failed insert is retried with the
- * identical block (deduplicated by ReplicatedMergeTree; on a single
- * server, tables already confirmed are remembered in the spool and not
- * sent again). When a quorum insert is refused because too few replicas
+ * identical block (deduplicated by ReplicatedMergeTree). On a single
+ * server (plain MergeTree: no deduplication) tables already confirmed are
+ * remembered in the spool, and once a segment was sent, every later
+ * attempt first asks which of its blocks landed (ch_landed.h): a timeout
+ * after the server committed, or a collector killed mid-insert, does not
+ * store a block twice. Blocks are per table and day (ch_blocks.h). When a quorum insert is refused because too few replicas
  * are alive (code 285), the same block goes with quorum 1: ingest goes on
  * through the live replica.
  * Thread-safe: shipper_sync and shipper_stats from any thread.
@@ -29,12 +32,14 @@ typedef struct shipper_options {
 	int quorum;            /* insert_quorum on a cluster; 0: none */
 	uint32_t flush_ms;     /* seal the open segment after this long */
 	uint64_t block_spans;  /* or once it holds this many spans */
+	uint32_t insert_timeout_ms; /* one insert's bound; 0: 120 s */
 	struct ch_arrivals *arrivals; /* told each shipped segment's traces */
 } shipper_options;
 
 typedef struct shipper_stats {
 	uint64_t shipped_spans, shipped_blocks, insert_errors;
 	uint64_t quorum_degraded; /* inserts sent with quorum 1 */
+	uint64_t resends_avoided; /* blocks found in after an unknown outcome */
 	uint64_t last_ship_ms;    /* how long the last segment took */
 } shipper_stats;
 

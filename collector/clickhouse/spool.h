@@ -8,7 +8,8 @@
  * segment never changes, so a retried insert sends the identical block,
  * which ReplicatedMergeTree deduplicates.
  * Files: SEQ.open (being appended), SEQ.seg (sealed), SEQ.done (one byte:
- * the tables already inserted), LOCK (flock'd while open: a second
+ * the tables already inserted, and whether an insert went out; the
+ * shipper's), LOCK (flock'd while open: a second
  * collector on the same spool is refused). Records: u32 length, u32 crc32, bytes.
  * At open, a torn record at the end of an .open file (a crash mid-write;
  * never acknowledged) is cut off and the file sealed.

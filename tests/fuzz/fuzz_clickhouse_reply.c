@@ -32,8 +32,12 @@ chr_records(const uint8_t *p, size_t len)
 	if (ch_rows_parse(p, len, &v)) {
 		size_t sum = 4;
 
-		for (int t = 0; t < CH_ROWS_TABLES; t++)
-			sum += 4 + v.len[t];
+		/* On disk, one section per table but the last, which shares
+		 * the one before it; a v1 record ends after the fourth
+		 * (ch_rows.h). */
+		for (int t = 0; t < CH_ROWS_TABLES - 1; t++)
+			if (v.rows[t] != NULL)
+				sum += 4 + v.len[t];
 		FUZZ_CHECK(sum == len);
 	}
 	while (spool_next_record(p, len, &off, &rec, &rlen)) {
