@@ -71,10 +71,10 @@ echo "BENCH clickhouse.rss_while_shipping_mb $(echo "$hwm" | awk '{ printf "%.1f
 # a copy of the tables, in four parts per table (one 2M-span file had the
 # server reset the connection; the collector too inserts in blocks).
 ch_q "$CH_HTTP_1" "CREATE DATABASE copy" >/dev/null
-TABLES="spans span_index trace_index operations span_time trace_spans"
+TABLES="spans span_index trace_index operations span_time trace_spans op_minutes"
 for t in $TABLES; do
 	ch_q "$CH_HTTP_1" "CREATE TABLE copy.$t AS $DB.${t}_local" >/dev/null
-	key=$([ $t = operations ] && echo "cityHash64(service, name)" || echo "cityHash64(trace_id)")
+	key=$(case $t in operations|op_minutes) echo "cityHash64(service, name)" ;; *) echo "cityHash64(trace_id)" ;; esac)
 	for part in 0 1 2 3; do
 		ch_q "$CH_HTTP_1" "SELECT * FROM $DB.${t}_local WHERE $key % 4 = $part FORMAT RowBinary" >"$TMP/$t.$part.rb"
 	done

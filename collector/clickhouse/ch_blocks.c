@@ -8,7 +8,7 @@
 #include "clickhouse/spool.h"
 #include "daemon/log.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN };
 
 static bool
 skip_string(rowbinary_reader *r)
@@ -74,6 +74,10 @@ read_row(int table, rowbinary_reader *r, ch_row *row)
 		return skip_string(r) && take(r, &skip, 8) && skip_string(r) &&
 		    take(r, &skip, 8 + 2 + 1 + 1) &&
 		    take(r, &row->trace_id, 16) && take(r, &row->span_id, 8);
+	case T_OP_MIN:
+		/* service, name, minute, dur_bucket, n (schema v3). */
+		return skip_string(r) && skip_string(r) &&
+		    take(r, &skip, 4 + 2 + 8);
 	default:
 		return r->ok = false;
 	}

@@ -9,7 +9,8 @@
  * trace_index: trace ID and its start range). If every key is there for another reason (a client that
  * resent the same spans), skipping the unit loses nothing either.
  * operations is never probed: resending it is harmless (a
- * ReplacingMergeTree read with DISTINCT).
+ * ReplacingMergeTree read with DISTINCT); nor is op_minutes (counts with
+ * no row key): resending it may double a count in the percentiles.
  */
 #ifndef COLLECTOR_CLICKHOUSE_CH_LANDED_H
 #define COLLECTOR_CLICKHOUSE_CH_LANDED_H

@@ -1,20 +1,18 @@
 /*
- * ch_query_slow.c - slow spans and percentiles from ClickHouse, both from
- * span_time (schema v2: a service's spans in one contiguous range). The
- * top spans: one SELECT ordered by duration (a span stored twice is
- * returned once), reading only the spans at least as long as the lowest
- * histogram bucket that the top N reach (PREWHERE: the other columns are
- * read for a few granules, not the window's millions of rows); if that
- * gives fewer than N (the histogram's whole minutes hold more than the
- * window, or resends), it reads without the bound. Percentiles: the
- * spans' log-linear histogram buckets
- * (format/hist.h, computed at ingest into span_index.dur_bucket) counted
- * per service, operation and bucket in ClickHouse, then read with
+ * ch_query_slow.c - slow spans and percentiles from ClickHouse.
+ * Percentiles: the spans' log-linear histogram buckets (format/hist.h,
+ * computed at ingest) summed per service and operation from op_minutes
+ * (schema v3: counts per minute, merged by ClickHouse), then read with
  * hist_quantile: the same histogram, and so the same figures (at most
  * 1.6% above the exact value), as the RocksDB backend gives, over the
- * same whole minutes of the window. A span
- * stored twice (a resend outside ClickHouse's deduplication) counts twice
- * here.
+ * same whole minutes of the window. Each pair's max (which clamps them)
+ * from span_time, reading only spans at least as long as the lowest
+ * top bucket of any pair (PREWHERE). The top spans: one SELECT on
+ * span_time ordered by duration (a span stored twice is returned once),
+ * likewise only above the lowest bucket the top N reach; if that gives
+ * fewer than N (the histogram's whole minutes hold more than the window,
+ * or resends), it reads without the bound. A span stored twice (a resend
+ * outside ClickHouse's deduplication) counts twice in the percentiles.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +26,19 @@
 #define MAX_TOP 1000
 
 static void
+add_names(rowbinary_buf *sql, const Tracequery__V1__Slow *s)
+{
+	if (s->service[0]) {
+		ch_sql_add(sql, " AND service = ");
+		ch_sql_quote(sql, s->service);
+	}
+	if (s->operation[0]) {
+		ch_sql_add(sql, " AND name = ");
+		ch_sql_quote(sql, s->operation);
+	}
+}
+
+static void
 add_filters(rowbinary_buf *sql, const Tracequery__V1__Slow *s,
     const ch_window *w)
 {
@@ -37,14 +48,7 @@ add_filters(rowbinary_buf *sql, const Tracequery__V1__Slow *s,
 	ch_sql_date(sql, w->to);
 	ch_sql_add(sql, " AND start_ns >= %llu AND start_ns <= %llu",
 	    (unsigned long long)w->from, (unsigned long long)w->to);
-	if (s->service[0]) {
-		ch_sql_add(sql, " AND service = ");
-		ch_sql_quote(sql, s->service);
-	}
-	if (s->operation[0]) {
-		ch_sql_add(sql, " AND name = ");
-		ch_sql_quote(sql, s->operation);
-	}
+	add_names(sql, s);
 }
 
 bool
@@ -144,13 +148,27 @@ percentiles_of(const char *svc, const char *op, const hist *h)
 	return p;
 }
 
-/* Adds histogram h to all and closes the pair's percentiles. */
+/* The lowest value of h's highest non-empty bucket: its max is at least
+ * that. */
+static uint64_t
+top_floor(const hist *h)
+{
+	for (int b = HIST_BUCKETS - 1; b > 0; b--)
+		if (h->n[b] > 0)
+			return hist_upper(b - 1) + 1;
+	return 0;
+}
+
+/* Adds histogram h to all and closes the pair's percentiles; lowers
+ * *floor (NULL: none) to the pair's top_floor. */
 static void
 close_pair(Tracequery__V1__SlowResult *sr, const char *svc, const char *op,
-    hist *h, hist *all)
+    hist *h, hist *all, uint64_t *floor)
 {
 	if (h->count == 0)
 		return;
+	if (floor != NULL && top_floor(h) < *floor)
+		*floor = top_floor(h);
 	CH_APPEND(sr->percentiles, sr->n_percentiles, percentiles_of(svc, op,
 	    h));
 	if (all != NULL) {
@@ -163,7 +181,8 @@ close_pair(Tracequery__V1__SlowResult *sr, const char *svc, const char *op,
 }
 
 static bool
-read_hists(rowbinary_reader *r, Tracequery__V1__SlowResult *sr, hist *all)
+read_hists(rowbinary_reader *r, Tracequery__V1__SlowResult *sr, hist *all,
+    uint64_t *floor)
 {
 	hist *h = xcalloc(1, sizeof *h);
 	char *svc = NULL, *op = NULL;
@@ -186,7 +205,7 @@ read_hists(rowbinary_reader *r, Tracequery__V1__SlowResult *sr, hist *all)
 		}
 		if (svc == NULL || strcmp(svc, s2) != 0 || strcmp(op, o2) != 0) {
 			if (svc != NULL)
-				close_pair(sr, svc, op, h, all);
+				close_pair(sr, svc, op, h, all, floor);
 			free(svc);
 			free(op);
 			svc = s2;
@@ -200,7 +219,7 @@ read_hists(rowbinary_reader *r, Tracequery__V1__SlowResult *sr, hist *all)
 		h->max = max > h->max ? max : h->max;
 	}
 	if (svc != NULL && r->ok)
-		close_pair(sr, svc, op, h, all);
+		close_pair(sr, svc, op, h, all, floor);
 	free(svc);
 	free(op);
 	free(h);
@@ -214,7 +233,7 @@ ch_query_slow_decode_hists(const uint8_t *p, size_t len,
 	rowbinary_reader r;
 
 	rowbinary_reader_init(&r, p, len);
-	return read_hists(&r, sr, all);
+	return read_hists(&r, sr, all, NULL);
 }
 
 /* The percentiles' window: whole minutes, as the RocksDB backend sums
@@ -229,29 +248,97 @@ minute_window(const ch_window *w)
 	return m;
 }
 
+/* Each pair's histogram from op_minutes, its max not yet known (the
+ * percentiles are clamped by pair_maxes); *floor: what every pair's max
+ * is at least. */
 static response *
 percentiles(ch_query_ctx *q, const Tracequery__V1__Slow *s,
-    const ch_window *w, Tracequery__V1__SlowResult *sr, hist *all)
+    const ch_window *mw, Tracequery__V1__SlowResult *sr, hist *all,
+    uint64_t *floor)
 {
-	ch_window mw = minute_window(w);
 	rowbinary_buf sql = { 0 };
+	rowbinary_reader r;
 	ch_reply rep;
 	response *err;
 	char tbl[64];
 
-	ch_sql_add(&sql, "SELECT service, name, dur_bucket, count(), "
-	    "max(duration_ns) FROM %s", ch_query_table(q, "span_time", tbl,
-	    sizeof tbl));
-	add_filters(&sql, s, &mw);
+	ch_sql_add(&sql, "SELECT service, name, dur_bucket, sum(n), "
+	    "toUInt64(18446744073709551615) FROM %s WHERE start_date >= ",
+	    ch_query_table(q, "op_minutes", tbl, sizeof tbl));
+	ch_sql_date(&sql, mw->from);
+	ch_sql_add(&sql, " AND start_date <= ");
+	ch_sql_date(&sql, mw->to);
+	ch_sql_add(&sql, " AND minute >= %llu AND minute <= %llu",
+	    (unsigned long long)(mw->from / MINUTE_NS),
+	    (unsigned long long)(mw->to / MINUTE_NS));
+	add_names(&sql, s);
 	ch_sql_add(&sql, " GROUP BY service, name, dur_bucket ORDER BY "
 	    "service, name, dur_bucket");
 	err = ch_query_run(q, ch_sql_text(&sql), &rep);
 	rowbinary_buf_free(&sql);
 	if (err != NULL)
 		return err;
-	err = ch_query_slow_decode_hists(rep.data, rep.len, sr, all) ? NULL :
-	    ch_query_bad_reply();
+	rowbinary_reader_init(&r, rep.data, rep.len);
+	*floor = UINT64_MAX;
+	err = read_hists(&r, sr, all, floor) ? NULL : ch_query_bad_reply();
 	ch_reply_fini(&rep);
+	return err;
+}
+
+static Tracequery__V1__OperationPercentiles *
+find_pair(Tracequery__V1__SlowResult *sr, const char *svc, const char *op)
+{
+	for (size_t i = 0; i < sr->n_percentiles; i++)
+		if (strcmp(sr->percentiles[i]->service, svc) == 0 &&
+		    strcmp(sr->percentiles[i]->operation, op) == 0)
+			return sr->percentiles[i];
+	return NULL;
+}
+
+/* Sets each pair's max (from span_time, only spans at least floor long)
+ * and clamps its percentiles to it, as hist_quantile does. */
+static response *
+pair_maxes(ch_query_ctx *q, const Tracequery__V1__Slow *s,
+    const ch_window *mw, uint64_t floor, Tracequery__V1__SlowResult *sr,
+    hist *all)
+{
+	rowbinary_buf sql = { 0 };
+	rowbinary_reader r;
+	ch_reply rep;
+	response *err;
+	char tbl[64];
+
+	ch_sql_add(&sql, "SELECT service, name, max(duration_ns) FROM %s "
+	    "PREWHERE duration_ns >= %llu", ch_query_table(q, "span_time", tbl,
+	    sizeof tbl), (unsigned long long)floor);
+	add_filters(&sql, s, mw);
+	ch_sql_add(&sql, " GROUP BY service, name");
+	if ((err = ch_query_run(q, ch_sql_text(&sql), &rep)) != NULL)
+		goto out;
+	all->max = 0;
+	rowbinary_reader_init(&r, rep.data, rep.len);
+	while (r.ok && r.left > 0) {
+		char *svc = NULL, *op = NULL;
+		uint64_t max = 0;
+		Tracequery__V1__OperationPercentiles *p;
+
+		rowbinary_get_cstr(&r, &svc);
+		rowbinary_get_cstr(&r, &op);
+		if (rowbinary_get_u64(&r, &max) &&
+		    (p = find_pair(sr, svc, op)) != NULL) {
+			p->max_ns = max;
+			p->p50_ns = p->p50_ns < max ? p->p50_ns : max;
+			p->p90_ns = p->p90_ns < max ? p->p90_ns : max;
+			p->p99_ns = p->p99_ns < max ? p->p99_ns : max;
+			all->max = max > all->max ? max : all->max;
+		}
+		free(svc);
+		free(op);
+	}
+	err = r.ok ? NULL : ch_query_bad_reply();
+	ch_reply_fini(&rep);
+out:
+	rowbinary_buf_free(&sql);
 	return err;
 }
 
@@ -259,13 +346,17 @@ response *
 ch_query_slow(ch_query_ctx *q, const Tracequery__V1__Slow *s)
 {
 	ch_window w = ch_query_window(q, s->start_unix_nano, s->end_unix_nano);
+	ch_window mw = minute_window(&w);
 	Tracequery__V1__SlowResult *sr = xmalloc(sizeof *sr);
 	hist *all = xcalloc(1, sizeof *all);
+	uint64_t floor;
 	response *r;
 	bool found;
 
 	tracequery__v1__slow_result__init(sr);
-	r = percentiles(q, s, &w, sr, all);
+	r = percentiles(q, s, &mw, sr, all, &floor);
+	if (r == NULL && sr->n_percentiles > 0)
+		r = pair_maxes(q, s, &mw, floor, sr, all);
 	if (r == NULL)
 		r = top_spans(q, s, &w, top_bound(all, s->top ? s->top :
 		    DEFAULT_TOP), sr);

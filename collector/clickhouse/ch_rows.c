@@ -7,13 +7,19 @@
 #include "format/hist.h"
 #include "format/attr_text.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN };
 
 /* A record's sections: one per table, but span_time and trace_spans
- * (schema v2) take the same rows, stored once. A record written before
- * v2 has only the first four. */
-#define SECTIONS 5
+ * (schema v2) take the same rows, stored once: spans, span_index,
+ * trace_index, operations, span_time and trace_spans, op_minutes. A
+ * record written before v2 has only the first four, before v3 five. */
+#define SECTIONS 6
 #define V1_SECTIONS 4
+
+/* The table whose rows each section holds. */
+static const int section_table[SECTIONS] = { T_SPANS, T_INDEX, T_TRACES,
+	T_OPS, T_TIME, T_OP_MIN };
+#define MINUTE_NS 60000000000ull
 
 /* The packed origin of the span before, reused while rs and ss repeat. */
 typedef struct origin_cache {
@@ -166,6 +172,59 @@ put_v2_row(rowbinary_buf *w, const backend_span *bs)
 	rowbinary_put_bytes(w, sp->span_id.data, 8);
 }
 
+/* A span's op_minutes key. */
+typedef struct op_minute {
+	const char *service, *name;
+	uint32_t minute;
+	uint16_t bucket, day;
+} op_minute;
+
+static int
+cmp_op_minute(const void *a, const void *b)
+{
+	const op_minute *x = a, *y = b;
+	int c = strcmp(x->service, y->service);
+
+	if (c == 0)
+		c = strcmp(x->name, y->name);
+	if (c == 0)
+		c = (x->minute > y->minute) - (x->minute < y->minute);
+	return c != 0 ? c : (x->bucket > y->bucket) - (x->bucket < y->bucket);
+}
+
+/* One op_minutes row per (service, operation, minute, bucket) of the
+ * batch, with its count: the keys sorted, equal ones counted. */
+static void
+put_op_minute_rows(rowbinary_buf *w, const backend_batch *b)
+{
+	op_minute *k = xmalloc((b->n_spans + 1) * sizeof *k);
+	size_t run = 0;
+
+	for (size_t i = 0; i < b->n_spans; i++) {
+		const Span *sp = b->spans[i].sp;
+
+		k[i].service = b->spans[i].service;
+		k[i].name = sp->name ? sp->name : "";
+		k[i].minute = (uint32_t)(sp->start_time_unix_nano / MINUTE_NS);
+		k[i].bucket = (uint16_t)hist_index(sp->end_time_unix_nano -
+		    sp->start_time_unix_nano);
+		k[i].day = day_of(sp->start_time_unix_nano);
+	}
+	qsort(k, b->n_spans, sizeof *k, cmp_op_minute);
+	for (size_t i = 1; i <= b->n_spans; i++) {
+		if (i < b->n_spans && cmp_op_minute(&k[run], &k[i]) == 0)
+			continue;
+		rowbinary_put_u16(w, k[run].day);
+		rowbinary_put_cstr(w, k[run].service);
+		rowbinary_put_cstr(w, k[run].name);
+		rowbinary_put_u32(w, k[run].minute);
+		rowbinary_put_u16(w, k[run].bucket);
+		rowbinary_put_u64(w, i - run);
+		run = i;
+	}
+	free(k);
+}
+
 static void
 add_range(trace_range **v, size_t *n, const Span *sp)
 {
@@ -257,7 +316,9 @@ ch_rows_encode(const backend_batch *b, rowbinary_buf *out)
 	size_t at;
 
 	rowbinary_put_u32(out, (uint32_t)b->n_spans);
-	for (int t = 0; t < SECTIONS; t++) {
+	for (int sec = 0; sec < SECTIONS; sec++) {
+		int t = section_table[sec];
+
 		at = out->len;
 		rowbinary_put_u32(out, 0);
 		for (size_t i = 0; t == T_SPANS && i < b->n_spans; i++)
@@ -270,6 +331,8 @@ ch_rows_encode(const backend_batch *b, rowbinary_buf *out)
 			put_op_rows(out, b);
 		for (size_t i = 0; t == T_TIME && i < b->n_spans; i++)
 			put_v2_row(out, &b->spans[i]);
+		if (t == T_OP_MIN)
+			put_op_minute_rows(out, b);
 		patch_u32(out, at, (uint32_t)(out->len - at - 4));
 	}
 	free(oc.bytes);
@@ -284,8 +347,9 @@ ch_rows_parse(const uint8_t *rec, size_t len, ch_rows_view *v)
 	rowbinary_reader_init(&r, rec, len);
 	if (!rowbinary_get_u32(&r, &v->n_spans))
 		return false;
-	for (int t = 0; t < SECTIONS && (t < V1_SECTIONS || r.left > 0);
-	    t++) {
+	for (int sec = 0; sec < SECTIONS && (sec < V1_SECTIONS || r.left > 0);
+	    sec++) {
+		int t = section_table[sec];
 		uint32_t n;
 
 		if (!rowbinary_get_u32(&r, &n) || n > r.left)
@@ -295,9 +359,9 @@ ch_rows_parse(const uint8_t *rec, size_t len, ch_rows_view *v)
 		r.p += n;
 		r.left -= n;
 	}
-	/* A v1 record (spooled before an upgrade, shipped after the
-	 * migration's copy) has no v2 rows: its spans reach the v1 tables
-	 * only (docs/STORAGE.md). */
+	/* An older record (spooled before an upgrade, shipped after the
+	 * migration's copy) has no rows for the newer tables: its spans
+	 * reach the tables of its version only (docs/STORAGE.md). */
 	v->rows[T_BY_TRACE] = v->rows[T_TIME];
 	v->len[T_BY_TRACE] = v->len[T_TIME];
 	return r.left == 0;

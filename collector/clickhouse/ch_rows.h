@@ -1,11 +1,11 @@
 /*
  * ch_rows.h - one validated batch as one spool record: the RowBinary rows
  * of each table of ch_schema_tables (spans, span_index, trace_index,
- * operations, span_time, trace_spans), ready to be concatenated into a
- * block insert. Record: u32 span count, then per section u32 length and
- * its rows: one section per table, except that span_time and trace_spans
- * share one (same rows); a record spooled by a v1 collector ends after
- * operations.
+ * operations, span_time, trace_spans, op_minutes), ready to be
+ * concatenated into a block insert. Record: u32 span count, then per
+ * section u32 length and its rows: one section per table, except that
+ * span_time and trace_spans share one (same rows); a record spooled by a
+ * v1 collector ends after operations, by a v2 one after span_time.
  */
 #ifndef COLLECTOR_CLICKHOUSE_CH_ROWS_H
 #define COLLECTOR_CLICKHOUSE_CH_ROWS_H
@@ -17,7 +17,7 @@
 #include "backend/backend.h"
 #include "clickhouse/rowbinary.h"
 
-#define CH_ROWS_TABLES 6
+#define CH_ROWS_TABLES 7
 #define CH_ROWS_TRACE_INDEX 2 /* trace_index: start_date, trace_id, min, max */
 #define CH_NS_PER_DAY (86400ull * 1000000000ull)
 
