@@ -252,6 +252,9 @@ struct trace__tstate {
 	/* Arena bytes the thread's last recorded span used: how much of a
 	 * record a start prefetches. */
 	uint32_t last_used;
+	/* trace__has_prefetchw, copied here so that a start reads it from
+	 * a line it touches anyway (not from one more global line). */
+	bool prefetchw;
 	uint64_t kick_at;             /* pub_head that wakes the exporter */
 	struct trace__tcount c;
 	struct trace__rec *cache[TRACE__CACHE_SLOTS];
@@ -530,15 +533,16 @@ trace__prefetchw(const char *p)
 }
 
 /* trace__prefetch_record fetches record r for writing: the lines a span
- * that uses `used` arena bytes writes. */
+ * that uses `used` arena bytes writes (prefetchw: trace__has_prefetchw). */
 static inline void
-trace__prefetch_record(const struct trace__rec *r, uint32_t used)
+trace__prefetch_record(const struct trace__rec *r, uint32_t used,
+    bool prefetchw)
 {
 	const char *p = (const char *)r;
-	uint32_t end = (uint32_t)offsetof(struct trace__rec, arena) + used;
+	const uint32_t hdr = (uint32_t)offsetof(struct trace__rec, arena);
 
 #if defined(__x86_64__) || defined(__i386__)
-	if (TRACE_UNLIKELY(!trace__has_prefetchw)) {
+	if (TRACE_UNLIKELY(!prefetchw)) {
 		__builtin_prefetch(p, 1, 3);
 		return;
 	}
@@ -547,9 +551,12 @@ trace__prefetch_record(const struct trace__rec *r, uint32_t used)
 	trace__prefetchw(p + 64);
 	trace__prefetchw(p + 128);
 	trace__prefetchw(p + 192);
-	if (TRACE_UNLIKELY(end > TRACE__PREFETCH_MIN)) {
-		if (end > TRACE__PREFETCH_MAX)
-			end = TRACE__PREFETCH_MAX;
+	/* used itself is compared (one instruction on the loaded field);
+	 * the end is computed only on the rare long path. */
+	if (TRACE_UNLIKELY(used > TRACE__PREFETCH_MIN - hdr)) {
+		uint32_t end = used < TRACE__PREFETCH_MAX - hdr ?
+		    hdr + used : TRACE__PREFETCH_MAX;
+
 		for (uint32_t o = TRACE__PREFETCH_MIN; o < end; o += 64)
 			trace__prefetchw(p + o);
 	}
