@@ -1464,12 +1464,10 @@ end_rec_slow(struct trace__rec *r, uint64_t end_ns)
 		rec_push(ts, r, end_ns);
 }
 
-/* Ends a recording span: queue it on the thread's ring. */
-static __attribute__((noinline)) void
-end_rec(trace_span *s, uint64_t end_unix_ns)
+/* Ends a recording span at end_ns: queue it on the thread's ring. */
+static inline __attribute__((always_inline)) void
+end_rec(trace_span *s, uint64_t end_ns)
 {
-	/* The clock first (see begin_sampled); a dropped span wastes it. */
-	uint64_t end_ns = end_unix_ns ? end_unix_ns : trace__now_ns();
 	struct trace__rec *r = (struct trace__rec *)s;
 	struct trace__tstate *ts = trace__tls;
 	struct trace__tracer *cur =
@@ -1493,37 +1491,54 @@ end_rec(trace_span *s, uint64_t end_unix_ns)
 	rec_push(ts, r, end_ns);
 }
 
+/* trace_span_end's recording end: the clock first (see begin_sampled;
+ * a dropped span wastes it), with no test for a time given. */
+static __attribute__((noinline)) void
+end_rec_now(trace_span *s)
+{
+	end_rec(s, trace__now_ns());
+}
+
+/* trace_span_end_at's: the time given, or the clock when it is 0. */
+static __attribute__((noinline)) void
+end_rec_at(trace_span *s, uint64_t end_unix_ns)
+{
+	end_rec(s, end_unix_ns ? end_unix_ns : trace__now_ns());
+}
+
 /* Both public ends inline this dispatch: each kind of span ends in its
  * own function, so the unsampled end saves no registers for the clock
  * call of the recording one. */
 static inline __attribute__((always_inline)) void
-span_end(trace_span *s, uint64_t end_unix_ns)
+span_end(trace_span *s, uint64_t end_unix_ns, bool now)
 {
 	if (TRACE_UNLIKELY(s == NULL))
 		return;
-	if (s->recording)
-		end_rec(s, end_unix_ns);
-	else
+	if (!s->recording)
 		end_light((struct trace__light *)s);
+	else if (now)
+		end_rec_now(s);
+	else
+		end_rec_at(s, end_unix_ns);
 }
 
 void
 trace_span_end_at(trace_span *s, uint64_t end_unix_ns)
 {
-	span_end(s, end_unix_ns);
+	span_end(s, end_unix_ns, false);
 }
 
 void
 trace_span_end(trace_span *s)
 {
-	span_end(s, 0);
+	span_end(s, 0, true);
 }
 
 void
 trace__span_cleanup(trace_span **sp)
 {
 	if (sp != NULL)
-		span_end(*sp, 0);
+		span_end(*sp, 0, true);
 }
 
 /* ------------------------------------------------------------------ */

@@ -365,9 +365,23 @@ trace__inc(_Atomic uint64_t *c)
 	    memory_order_relaxed);
 }
 
+/* The two globals every span reads: the running tracer (tracer.c) and
+ * the wall clock offset (clock_linux.c), kept on one line of their own so
+ * that a span touches one global line, wherever the linker puts the
+ * rest (two separate definitions shared a line only by chance). */
+struct trace__globals {
+	alignas(64) _Atomic(struct trace__tracer *) tracer;
+	_Atomic int64_t clock_offset_ns;
+};
+/* Hidden in the declaration too: every file then reaches it at a fixed
+ * offset from the code (one load), not through the GOT (two). */
+extern __attribute__((visibility("hidden"))) struct trace__globals
+    trace__glob; /* defined in tracer.c */
+#define trace__g_tracer (trace__glob.tracer)
+#define trace__clock_offset_ns (trace__glob.clock_offset_ns)
+
 /* clock_linux.c */
 #include <time.h>
-extern _Atomic int64_t trace__clock_offset_ns;
 /* trace__now_ns is the wall clock (ns since the epoch) derived from the
  * monotonic clock plus an offset, so that durations never go backwards.
  * The offset is set by trace_init (trace__clock_resync) before any span. */
@@ -579,7 +593,6 @@ size_t trace__ring_depth(struct trace__tstate *ts);
 /* trace__tstate returns the calling thread's state for the running
  * tracer, attaching it on first use; NULL when no tracer runs. */
 struct trace__tstate *trace__tstate_slow(void);
-extern _Atomic(struct trace__tracer *) trace__g_tracer;
 extern TRACE_TLS struct trace__tstate *trace__tls;
 /* trace__kick wakes the exporter (rare: once per batch per thread). */
 void trace__kick(struct trace__tracer *tr);

@@ -29,7 +29,7 @@
 
 #include "trace_impl.h"
 
-_Atomic(struct trace__tracer *) trace__g_tracer;
+struct trace__globals trace__glob;
 TRACE_TLS struct trace__tstate *trace__tls;
 
 static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
