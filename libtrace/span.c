@@ -430,11 +430,12 @@ enum decision {
 
 /* What trace__sample will say for a span under p (NULL: a root) without
  * its trace ID, or DECIDE when only the ID's bits can tell (ratio): one
- * lookup in the table trace__sampler_setup made. */
+ * lookup in the table trace__sampler_setup made, as copied into the
+ * thread's state (a start then reads no line of the tracer). */
 static inline enum decision
-presample(const struct trace__tracer *tr, const struct trace_span *p)
+presample(const struct trace__tstate *ts, const struct trace_span *p)
 {
-	return (enum decision)tr->presample[p == NULL ? TRACE__ROOT :
+	return (enum decision)ts->presample[p == NULL ? TRACE__ROOT :
 	    (p->flags & TRACE_FLAG_SAMPLED) ? TRACE__PARENT_SAMPLED :
 	    TRACE__PARENT_UNSAMPLED];
 }
@@ -792,7 +793,7 @@ trace__span_start_len(const char *name, size_t name_len)
 
 	if (TRACE_UNLIKELY(ts == NULL || ts->tr != tr))
 		return start_attach(name, name_len);
-	switch (presample(tr, ts->current)) {
+	switch (presample(ts, ts->current)) {
 	case UNSAMPLED:
 		return start_unsampled(ts);
 	case SAMPLED:

@@ -255,6 +255,9 @@ struct trace__tstate {
 	/* trace__has_prefetchw, copied here so that a start reads it from
 	 * a line it touches anyway (not from one more global line). */
 	bool prefetchw;
+	/* The tracer's presample table (fixed at trace_init), copied so
+	 * that a start reads no line of the tracer. */
+	uint8_t presample[3];
 	uint64_t kick_at;             /* pub_head that wakes the exporter */
 	struct trace__tcount c;
 	struct trace__rec *cache[TRACE__CACHE_SLOTS];

@@ -244,6 +244,7 @@ trace__tstate_slow(void)
 	ts->mask = cap - 1;
 	ts->kick_at = tr->kick_every;
 	ts->prefetchw = trace__has_prefetchw; /* detected before any tracer */
+	memcpy(ts->presample, tr->presample, sizeof ts->presample);
 	/* A start prefetches the cache entry some spans ahead even past the
 	 * cache's end: let every entry point at a record, never NULL. */
 	for (size_t i = 0; i < TRACE_ARRAY_LEN(ts->cache); i++)
