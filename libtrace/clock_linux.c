@@ -11,7 +11,6 @@
 
 #include "trace_impl.h"
 
-_Atomic int64_t trace__clock_offset_ns;
 static _Atomic int offset_set;
 
 static uint64_t

@@ -22,6 +22,10 @@
 #define SHORT_MAX 32      /* longest key or value copy() does inline */
 
 static const char empty[1] = "";
+/* A detached span's cur_owner: no thread's state, and not NULL, so that
+ * end_rec's one comparison with the caller's state (which may be NULL)
+ * tells whether the span is current here. Never read or written. */
+static struct trace__tstate detached_owner;
 
 /* ------------------------------------------------------------------ */
 /* Arena                                                              */
@@ -85,11 +89,49 @@ copy(unsigned char *d, const void *src, size_t n)
 	}
 }
 
+/* copy() for n <= SHORT_MAX, which the fast paths check first: each
+ * test is one compare (copy's ranges take two, and a subtraction). */
+static inline __attribute__((always_inline)) void
+copy_short(unsigned char *d, const void *src, size_t n)
+{
+	const unsigned char *s = src;
+	unsigned char v[16], w[16];
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 16) {
+		memcpy(v, s, 16);
+		memcpy(w, s + n - 16, 16);
+		memcpy(d, v, 16);
+		memcpy(d + n - 16, w, 16);
+	} else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n >= 2) {
+		uint16_t h, t;
+
+		memcpy(&h, s, 2);
+		memcpy(&t, s + n - 2, 2);
+		memcpy(d, &h, 2);
+		memcpy(d + n - 2, &t, 2);
+	} else if (n != 0) {
+		d[0] = s[0];
+	}
+}
+
 /* Appends an entry; NULL when the arena is full. Inlined: with constant
- * sizes (scalars, the name's terminator) the copies become single moves. */
+ * sizes (scalars, the name's terminator) the copies become single moves.
+ * short_kv: klen and vlen are at most SHORT_MAX (copy_short). */
 static inline __attribute__((always_inline)) struct trace__ent *
-ent_add(struct trace__rec *r, uint8_t kind, uint8_t type, const void *key,
-    size_t klen, const void *val, size_t vlen)
+ent_add_as(struct trace__rec *r, uint8_t kind, uint8_t type, const void *key,
+    size_t klen, const void *val, size_t vlen, bool short_kv)
 {
 	uint32_t need = ent_size(klen, vlen);
 	struct trace__ent *e;
@@ -103,10 +145,22 @@ ent_add(struct trace__rec *r, uint8_t kind, uint8_t type, const void *key,
 	e->klen = (uint16_t)klen;
 	e->vlen = (uint32_t)vlen;
 	p = (unsigned char *)(e + 1);
-	copy(p, key, klen);
-	copy(p + klen, val, vlen);
+	if (short_kv) {
+		copy_short(p, key, klen);
+		copy_short(p + klen, val, vlen);
+	} else {
+		copy(p, key, klen);
+		copy(p + klen, val, vlen);
+	}
 	r->used += need;
 	return e;
+}
+
+static inline __attribute__((always_inline)) struct trace__ent *
+ent_add(struct trace__rec *r, uint8_t kind, uint8_t type, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	return ent_add_as(r, kind, type, key, klen, val, vlen, false);
 }
 
 static uint32_t
@@ -180,7 +234,8 @@ cache_refill(struct trace__tstate *ts)
 		ts->cache_end += (uint32_t)trace__pool_take(ts->tr,
 		    ts->cache + left, ts->tr->chain_len);
 	for (uint32_t i = left; i < ts->cache_end && i < PREFETCH_AHEAD; i++)
-		trace__prefetch_record(ts->cache[i], ts->last_used);
+		trace__prefetch_record(ts->cache[i], ts->last_used,
+		    ts->prefetchw);
 	return ts->cache_end != 0;
 }
 
@@ -194,7 +249,7 @@ rec_take(struct trace__tstate *ts)
 	/* Past cache_end (the pool ran low) this fetches a stale entry's
 	 * record (every entry points at one): harmless. */
 	trace__prefetch_record(ts->cache[ts->cache_pos + PREFETCH_AHEAD],
-	    ts->last_used);
+	    ts->last_used, ts->prefetchw);
 	ts->cache_pos++;
 	memset(&r->used, 0, offsetof(struct trace__rec, arena) -
 	    offsetof(struct trace__rec, used));
@@ -375,11 +430,12 @@ enum decision {
 
 /* What trace__sample will say for a span under p (NULL: a root) without
  * its trace ID, or DECIDE when only the ID's bits can tell (ratio): one
- * lookup in the table trace__sampler_setup made. */
+ * lookup in the table trace__sampler_setup made, as copied into the
+ * thread's state (a start then reads no line of the tracer). */
 static inline enum decision
-presample(const struct trace__tracer *tr, const struct trace_span *p)
+presample(const struct trace__tstate *ts, const struct trace_span *p)
 {
-	return (enum decision)tr->presample[p == NULL ? TRACE__ROOT :
+	return (enum decision)ts->presample[p == NULL ? TRACE__ROOT :
 	    (p->flags & TRACE_FLAG_SAMPLED) ? TRACE__PARENT_SAMPLED :
 	    TRACE__PARENT_UNSAMPLED];
 }
@@ -441,7 +497,7 @@ span_fill(struct trace__tstate *ts, struct trace_span *s,
 	s->status = TRACE_STATUS_UNSET;
 	if (o != NULL && o->detached) {
 		s->prev = NULL;
-		s->cur_owner = NULL;
+		s->cur_owner = &detached_owner;
 	} else {
 		s->prev = ts->current;
 		s->cur_owner = ts;
@@ -659,7 +715,7 @@ rec_start(struct trace__tstate *ts, struct trace_span *p, const char *name,
 	e->type = 0;
 	e->klen = (uint16_t)name_len;
 	e->vlen = 1;
-	copy((unsigned char *)(e + 1), name, name_len);
+	copy_short((unsigned char *)(e + 1), name, name_len);
 	((unsigned char *)(e + 1))[name_len] = '\0';
 	r->used = ent_size(name_len, 1);
 	r->name_off = 1;
@@ -737,7 +793,7 @@ trace__span_start_len(const char *name, size_t name_len)
 
 	if (TRACE_UNLIKELY(ts == NULL || ts->tr != tr))
 		return start_attach(name, name_len);
-	switch (presample(tr, ts->current)) {
+	switch (presample(ts, ts->current)) {
 	case UNSAMPLED:
 		return start_unsampled(ts);
 	case SAMPLED:
@@ -842,8 +898,8 @@ attr_add_fast(struct trace__rec *r, const char *key, size_t klen,
 	bit = key_bit(key, klen);
 	if (TRACE_UNLIKELY((r->keymask & bit) != 0 ||
 	    r->n_attrs >= r->fast_attrs) ||
-	    TRACE_UNLIKELY(ent_add(r, TRACE__ENT_ATTR, type, key, klen, val,
-	    vlen) == NULL))
+	    TRACE_UNLIKELY(ent_add_as(r, TRACE__ENT_ATTR, type, key, klen,
+	    val, vlen, true) == NULL))
 		return false;
 	r->keymask |= bit;
 	r->n_attrs++;
@@ -1409,58 +1465,81 @@ end_rec_slow(struct trace__rec *r, uint64_t end_ns)
 		rec_push(ts, r, end_ns);
 }
 
-/* Ends a recording span: queue it on the thread's ring. */
-static __attribute__((noinline)) void
-end_rec(trace_span *s, uint64_t end_unix_ns)
+/* Ends a recording span at end_ns: queue it on the thread's ring. */
+static inline __attribute__((always_inline)) void
+end_rec(trace_span *s, uint64_t end_ns)
 {
-	/* The clock first (see begin_sampled); a dropped span wastes it. */
-	uint64_t end_ns = end_unix_ns ? end_unix_ns : trace__now_ns();
 	struct trace__rec *r = (struct trace__rec *)s;
 	struct trace__tstate *ts = trace__tls;
 	struct trace__tracer *cur =
 	    atomic_load_explicit(&trace__g_tracer, memory_order_acquire);
 
-	if (TRACE_UNLIKELY(ts == NULL || ts->tr != cur || r->tr != cur)) {
+	/* s was made current on this thread's state (cur_owner is never
+	 * NULL),
+	 * so ts is not NULL and its tracer is r's: the state's cache gave
+	 * r. So one comparison stands for ts != NULL, ts->tr == cur and
+	 * unlink_current's own; anything else takes end_rec_slow. */
+	if (TRACE_UNLIKELY(s->cur_owner != ts || r->tr != cur)) {
 		end_rec_slow(r, end_ns);
 		return;
 	}
 	/* Unlink first: once pushed, the record belongs to the exporter,
 	 * which may hand it to another thread's next span at once. */
-	unlink_current(ts, s);
+	if (TRACE_LIKELY(ts->current == s))
+		ts->current = s->prev;
+	else
+		unlink_out_of_order(ts, s);
 	rec_push(ts, r, end_ns);
+}
+
+/* trace_span_end's recording end: the clock first (see begin_sampled;
+ * a dropped span wastes it), with no test for a time given. */
+static __attribute__((noinline)) void
+end_rec_now(trace_span *s)
+{
+	end_rec(s, trace__now_ns());
+}
+
+/* trace_span_end_at's: the time given, or the clock when it is 0. */
+static __attribute__((noinline)) void
+end_rec_at(trace_span *s, uint64_t end_unix_ns)
+{
+	end_rec(s, end_unix_ns ? end_unix_ns : trace__now_ns());
 }
 
 /* Both public ends inline this dispatch: each kind of span ends in its
  * own function, so the unsampled end saves no registers for the clock
  * call of the recording one. */
 static inline __attribute__((always_inline)) void
-span_end(trace_span *s, uint64_t end_unix_ns)
+span_end(trace_span *s, uint64_t end_unix_ns, bool now)
 {
 	if (TRACE_UNLIKELY(s == NULL))
 		return;
-	if (s->recording)
-		end_rec(s, end_unix_ns);
-	else
+	if (!s->recording)
 		end_light((struct trace__light *)s);
+	else if (now)
+		end_rec_now(s);
+	else
+		end_rec_at(s, end_unix_ns);
 }
 
 void
 trace_span_end_at(trace_span *s, uint64_t end_unix_ns)
 {
-	span_end(s, end_unix_ns);
+	span_end(s, end_unix_ns, false);
 }
 
 void
 trace_span_end(trace_span *s)
 {
-	span_end(s, 0);
+	span_end(s, 0, true);
 }
 
 void
 trace__span_cleanup(trace_span **sp)
 {
 	if (sp != NULL)
-		span_end(*sp, 0);
+		span_end(*sp, 0, true);
 }
 
 /* ------------------------------------------------------------------ */

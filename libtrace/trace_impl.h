@@ -252,6 +252,12 @@ struct trace__tstate {
 	/* Arena bytes the thread's last recorded span used: how much of a
 	 * record a start prefetches. */
 	uint32_t last_used;
+	/* trace__has_prefetchw, copied here so that a start reads it from
+	 * a line it touches anyway (not from one more global line). */
+	bool prefetchw;
+	/* The tracer's presample table (fixed at trace_init), copied so
+	 * that a start reads no line of the tracer. */
+	uint8_t presample[3];
 	uint64_t kick_at;             /* pub_head that wakes the exporter */
 	struct trace__tcount c;
 	struct trace__rec *cache[TRACE__CACHE_SLOTS];
@@ -362,9 +368,23 @@ trace__inc(_Atomic uint64_t *c)
 	    memory_order_relaxed);
 }
 
+/* The two globals every span reads: the running tracer (tracer.c) and
+ * the wall clock offset (clock_linux.c), kept on one line of their own so
+ * that a span touches one global line, wherever the linker puts the
+ * rest (two separate definitions shared a line only by chance). */
+struct trace__globals {
+	alignas(64) _Atomic(struct trace__tracer *) tracer;
+	_Atomic int64_t clock_offset_ns;
+};
+/* Hidden in the declaration too: every file then reaches it at a fixed
+ * offset from the code (one load), not through the GOT (two). */
+extern __attribute__((visibility("hidden"))) struct trace__globals
+    trace__glob; /* defined in tracer.c */
+#define trace__g_tracer (trace__glob.tracer)
+#define trace__clock_offset_ns (trace__glob.clock_offset_ns)
+
 /* clock_linux.c */
 #include <time.h>
-extern _Atomic int64_t trace__clock_offset_ns;
 /* trace__now_ns is the wall clock (ns since the epoch) derived from the
  * monotonic clock plus an offset, so that durations never go backwards.
  * The offset is set by trace_init (trace__clock_resync) before any span. */
@@ -530,15 +550,16 @@ trace__prefetchw(const char *p)
 }
 
 /* trace__prefetch_record fetches record r for writing: the lines a span
- * that uses `used` arena bytes writes. */
+ * that uses `used` arena bytes writes (prefetchw: trace__has_prefetchw). */
 static inline void
-trace__prefetch_record(const struct trace__rec *r, uint32_t used)
+trace__prefetch_record(const struct trace__rec *r, uint32_t used,
+    bool prefetchw)
 {
 	const char *p = (const char *)r;
-	uint32_t end = (uint32_t)offsetof(struct trace__rec, arena) + used;
+	const uint32_t hdr = (uint32_t)offsetof(struct trace__rec, arena);
 
 #if defined(__x86_64__) || defined(__i386__)
-	if (TRACE_UNLIKELY(!trace__has_prefetchw)) {
+	if (TRACE_UNLIKELY(!prefetchw)) {
 		__builtin_prefetch(p, 1, 3);
 		return;
 	}
@@ -547,9 +568,12 @@ trace__prefetch_record(const struct trace__rec *r, uint32_t used)
 	trace__prefetchw(p + 64);
 	trace__prefetchw(p + 128);
 	trace__prefetchw(p + 192);
-	if (TRACE_UNLIKELY(end > TRACE__PREFETCH_MIN)) {
-		if (end > TRACE__PREFETCH_MAX)
-			end = TRACE__PREFETCH_MAX;
+	/* used itself is compared (one instruction on the loaded field);
+	 * the end is computed only on the rare long path. */
+	if (TRACE_UNLIKELY(used > TRACE__PREFETCH_MIN - hdr)) {
+		uint32_t end = used < TRACE__PREFETCH_MAX - hdr ?
+		    hdr + used : TRACE__PREFETCH_MAX;
+
 		for (uint32_t o = TRACE__PREFETCH_MIN; o < end; o += 64)
 			trace__prefetchw(p + o);
 	}
@@ -572,7 +596,6 @@ size_t trace__ring_depth(struct trace__tstate *ts);
 /* trace__tstate returns the calling thread's state for the running
  * tracer, attaching it on first use; NULL when no tracer runs. */
 struct trace__tstate *trace__tstate_slow(void);
-extern _Atomic(struct trace__tracer *) trace__g_tracer;
 extern TRACE_TLS struct trace__tstate *trace__tls;
 /* trace__kick wakes the exporter (rare: once per batch per thread). */
 void trace__kick(struct trace__tracer *tr);

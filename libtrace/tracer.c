@@ -29,7 +29,7 @@
 
 #include "trace_impl.h"
 
-_Atomic(struct trace__tracer *) trace__g_tracer;
+struct trace__globals trace__glob;
 TRACE_TLS struct trace__tstate *trace__tls;
 
 static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
@@ -243,6 +243,8 @@ trace__tstate_slow(void)
 	ts->tr = tr;
 	ts->mask = cap - 1;
 	ts->kick_at = tr->kick_every;
+	ts->prefetchw = trace__has_prefetchw; /* detected before any tracer */
+	memcpy(ts->presample, tr->presample, sizeof ts->presample);
 	/* A start prefetches the cache entry some spans ahead even past the
 	 * cache's end: let every entry point at a record, never NULL. */
 	for (size_t i = 0; i < TRACE_ARRAY_LEN(ts->cache); i++)

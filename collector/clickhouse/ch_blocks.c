@@ -1,4 +1,5 @@
 /* ch_blocks.c - a segment's rows per table and day (ch_blocks.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "clickhouse/ch_rows.h"
 #include "clickhouse/spool.h"
 #include "daemon/log.h"
+#include "format/keys.h"
 
 enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN };
 
@@ -166,4 +168,12 @@ ch_units_free(ch_units *u)
 		rowbinary_buf_free(&u->v[i].rows);
 	free(u->v);
 	memset(u, 0, sizeof *u);
+}
+
+void
+ch_unit_query_id(const ch_unit *u, char *buf, size_t len)
+{
+	snprintf(buf, len, "trace-insert-%016llx-%d-%u",
+	    (unsigned long long)hash64(u->rows.b, u->rows.len, 3), u->table,
+	    (unsigned)u->day);
 }

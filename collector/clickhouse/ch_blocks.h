@@ -30,6 +30,10 @@ typedef struct ch_units {
 	uint64_t n_spans;
 } ch_units;
 
+/* ch_unit_query_id writes the unit's query ID (from its bytes: the same
+ * on every retry) into buf (at least 64 bytes). */
+void ch_unit_query_id(const ch_unit *u, char *buf, size_t len);
+
 /* ch_units_build splits a segment (spool records, ch_rows.h) into units;
  * a record or row that does not parse is skipped and logged. */
 void ch_units_build(ch_units *u, const uint8_t *seg, size_t len);

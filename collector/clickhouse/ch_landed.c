@@ -88,6 +88,55 @@ count_found(ch_client *c, rowbinary_buf *sql, uint32_t timeout_ms,
 	return rv;
 }
 
+/* For op_minutes (counts, no row key): the insert's outcome from
+ * system.query_log, by the unit's query ID (the insert asked for
+ * log_queries). Finished there: landed. Otherwise (failed, never logged,
+ * or a server that keeps no query log) it is resent; one still running
+ * refuses the resend (code 216) until it ends. */
+static int
+landed_by_log(ch_client *c, const ch_unit *u, uint32_t timeout_ms,
+    bool *landed, char **cause)
+{
+	rowbinary_buf sql = { 0 };
+	rowbinary_reader r;
+	ch_reply rep;
+	char qid[64];
+	uint64_t n = 0;
+	int rv;
+
+	/* A refusal (a user without SYSTEM rights) still lets the log be
+	 * read; only a server that did not answer ends the probe. */
+	rv = ch_client_exec(c, "SYSTEM FLUSH LOGS", NULL, 0, NULL, timeout_ms,
+	    &rep, cause);
+	if (rv != 0 && rep.http_status == 0) {
+		ch_reply_fini(&rep);
+		return -1;
+	}
+	ch_reply_fini(&rep);
+	free(*cause);
+	*cause = NULL;
+	ch_unit_query_id(u, qid, sizeof qid);
+	ch_sql_add(&sql, "SELECT count() FROM system.query_log WHERE "
+	    "event_date >= yesterday() AND type = 2 AND query_id = ");
+	ch_sql_quote(&sql, qid);
+	ch_sql_add(&sql, " FORMAT RowBinary");
+	rv = ch_client_exec(c, ch_sql_text(&sql), NULL, 0, NULL, timeout_ms,
+	    &rep, cause);
+	rowbinary_buf_free(&sql);
+	if (rv != 0 && rep.http_status != 0) {
+		/* No query log here: resend, as before this probe. */
+		free(*cause);
+		*cause = NULL;
+		rv = 0;
+	} else if (rv == 0) {
+		rowbinary_reader_init(&r, rep.data, rep.len);
+		rowbinary_get_u64(&r, &n);
+	}
+	ch_reply_fini(&rep);
+	*landed = rv == 0 && n > 0;
+	return rv;
+}
+
 int
 ch_landed(ch_client *c, const ch_unit *u, uint32_t timeout_ms,
     bool *landed, char **cause)
@@ -101,10 +150,10 @@ ch_landed(ch_client *c, const ch_unit *u, uint32_t timeout_ms,
 	int rv = 0;
 
 	*landed = false;
-	/* op_minutes has no row key to probe: it is resent (a count may
-	 * then be doubled, docs/STORAGE.md). */
-	if (u->table == T_OPS || u->table == T_OP_MIN)
+	if (u->table == T_OPS)
 		return 0;
+	if (u->table == T_OP_MIN)
+		return landed_by_log(c, u, timeout_ms, landed, cause);
 	rowbinary_reader_init(&r, u->rows.b, u->rows.len);
 	while (rv == 0 && ch_row_next(u->table, &r, &row)) {
 		if (!hash_set_add(&seen, key_hash(u->table, &row)))

@@ -6,11 +6,14 @@
  * before sending again. A unit is one part, committed whole or not at
  * all, so it landed exactly when every row's key is in its partition
  * (spans, span_index, span_time, trace_spans: trace and span ID;
- * trace_index: trace ID and its start range). If every key is there for another reason (a client that
- * resent the same spans), skipping the unit loses nothing either.
+ * trace_index: trace ID and its start range). If every key is there for
+ * another reason (a client that resent the same spans), skipping the
+ * unit loses nothing either.
  * operations is never probed: resending it is harmless (a
- * ReplacingMergeTree read with DISTINCT); nor is op_minutes (counts with
- * no row key): resending it may double a count in the percentiles.
+ * ReplacingMergeTree read with DISTINCT). op_minutes holds counts with
+ * no row key: its insert's outcome is read from system.query_log by the
+ * unit's query ID (ch_unit_query_id); a server with no query log gets it
+ * resent, which may double a count in the percentiles.
  */
 #ifndef COLLECTOR_CLICKHOUSE_CH_LANDED_H
 #define COLLECTOR_CLICKHOUSE_CH_LANDED_H

@@ -13,7 +13,6 @@
 #include "clickhouse/ch_schema.h"
 #include "clickhouse/shipper.h"
 #include "daemon/log.h"
-#include "format/keys.h"
 
 #define INSERT_TIMEOUT_MS 120000 /* default */
 #define DONE_SENT 0x80 /* in the done mask: an insert went out */
@@ -49,7 +48,7 @@ static int
 insert(shipper *s, const ch_unit *u, int quorum, ch_reply *rep,
     char **cause)
 {
-	char sql[128], tbl[64], params[160];
+	char sql[128], tbl[64], params[160], qid[64];
 
 	snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT RowBinary",
 	    ch_schema_all(ch_schema_tables[u->table], s->cluster != NULL, tbl,
@@ -58,10 +57,13 @@ insert(shipper *s, const ch_unit *u, int quorum, ch_reply *rep,
 		snprintf(params, sizeof params, "insert_distributed_sync=1"
 		    "&insert_quorum=%d&insert_quorum_timeout=%d", quorum,
 		    QUORUM_TIMEOUT_MS);
-	else
-		snprintf(params, sizeof params, "query_id=trace-insert-%016llx"
-		    "-%d-%u", (unsigned long long)hash64(u->rows.b,
-		    u->rows.len, 3), u->table, (unsigned)u->day);
+	else {
+		/* log_queries: the probe for a table without row keys reads
+		 * the outcome in system.query_log (ch_landed.c). */
+		ch_unit_query_id(u, qid, sizeof qid);
+		snprintf(params, sizeof params, "query_id=%s&log_queries=1",
+		    qid);
+	}
 	return ch_client_exec(s->c, sql, u->rows.b, u->rows.len, params,
 	    s->insert_timeout_ms, rep, cause);
 }

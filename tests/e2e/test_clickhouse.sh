@@ -2,7 +2,8 @@
 # The ClickHouse backend on one real clickhouse-server (free loopback
 # port, temp dir): tracecli answers through a --store clickhouse://
 # collector; kill -9 of the collector mid-ingest loses no acknowledged
-# span and returns none twice; ClickHouse stopped for 20 s mid-ingest:
+# span and stores none twice (the shipper asks what landed before it
+# resends, ch_landed.c); ClickHouse stopped for 20 s mid-ingest:
 # the collector answers RETRY_LATER once its spool bound is reached, and
 # every acknowledged span is in ClickHouse after it returns; retention
 # drops a whole day while ingest goes on.
@@ -93,6 +94,10 @@ check_eq "after kill -9: a trace's spans come back once each" \
 	"$(python3 -c "
 import json; s = json.load(open('$TMP/out'))['spans']
 print(len(s) - len({x['span_id'] for x in s}))")" 0
+# On one server nothing deduplicates a resent block: the shipper asks
+# what landed before resending a segment it had sent (ch_landed.c).
+check_eq "after kill -9: no span stored twice (single server)" \
+	"$(count "SELECT count() - uniqExact(trace_id, span_id) FROM $DB.spans_local")" 0
 
 # --- 3. ClickHouse stopped for 20 s mid-ingest (spool bound 1 MiB).
 "$TOOL" send "$COLL_INGEST" 3 4000 4 "$(($(date +%s) - 200))000000000" 1000000 \

@@ -39,10 +39,13 @@ collector_start(void)
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
+		/* Every fixed-port receiver off: another test run on the
+		 * machine may hold 9411 (Zipkin's default). */
 		execl(bin, bin, "--db", dir, "--listen", ingest,
 		    "--query-listen", query, "--otlp-http", "none",
 		    "--jaeger-http", "off", "--otlp-grpc", "off",
-		    "--ready-file", ready, "--log-level", "error", (char *)NULL);
+		    "--zipkin", "off", "--ready-file", ready,
+		    "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}
 	/* Wait for its listeners (or its death). */
