@@ -50,6 +50,27 @@ ch_query_run(ch_query_ctx *q, const char *sql, ch_reply *rep)
 }
 
 response *
+ch_query_u64(ch_query_ctx *q, rowbinary_buf *sql, uint64_t *v, bool *found)
+{
+	rowbinary_reader r;
+	ch_reply rep;
+	response *err = ch_query_run(q, ch_sql_text(sql), &rep);
+	bool have;
+
+	rowbinary_buf_free(sql);
+	if (err != NULL)
+		return err;
+	rowbinary_reader_init(&r, rep.data, rep.len);
+	have = rep.len > 0;
+	if (found != NULL)
+		*found = have;
+	if ((have || found == NULL) && !rowbinary_get_u64(&r, v))
+		err = ch_query_bad_reply();
+	ch_reply_fini(&rep);
+	return err;
+}
+
+response *
 ch_query_bad_reply(void)
 {
 	return backend_response_new(TRACEQUERY__V1__RESPONSE__CODE__INTERNAL,

@@ -54,6 +54,10 @@ response *ch_query_run(ch_query_ctx *q, const char *sql, ch_reply *rep);
 /* ch_query_bad_reply: an INTERNAL Response for a reply that did not
  * decode. */
 response *ch_query_bad_reply(void);
+/* ch_query_u64 runs sql (and frees it) for one UInt64 answer into *v.
+ * found NULL: a row is required; else *found says whether one came. */
+response *ch_query_u64(ch_query_ctx *q, rowbinary_buf *sql, uint64_t *v,
+    bool *found);
 
 /* Search's parts (ch_query_summary.c). ch_query_span_filters appends the
  * day and start bounds of w and, unless s is NULL, s's span-level

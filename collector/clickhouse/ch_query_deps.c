@@ -40,23 +40,12 @@ static response *
 spans_in(ch_query_ctx *q, const ch_window *w, uint64_t *n)
 {
 	rowbinary_buf sql = { 0 };
-	rowbinary_reader r;
-	ch_reply rep;
-	response *err;
 	char all[64];
 
 	ch_sql_add(&sql, "SELECT count() FROM %s WHERE start_ns >= %llu AND "
 	    "start_ns < %llu", ch_query_table(q, "span_index", all, sizeof all),
 	    (unsigned long long)w->from, (unsigned long long)w->to);
-	err = ch_query_run(q, ch_sql_text(&sql), &rep);
-	rowbinary_buf_free(&sql);
-	if (err != NULL)
-		return err;
-	rowbinary_reader_init(&r, rep.data, rep.len);
-	if (!rowbinary_get_u64(&r, n))
-		err = ch_query_bad_reply();
-	ch_reply_fini(&rep);
-	return err;
+	return ch_query_u64(q, &sql, n, NULL);
 }
 
 response *

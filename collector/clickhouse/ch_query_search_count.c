@@ -33,23 +33,6 @@ add_matching(ch_query_ctx *q, rowbinary_buf *sql,
 	ch_sql_add(sql, " GROUP BY trace_id LIMIT %u", COUNT_BUDGET);
 }
 
-static response *
-count(ch_query_ctx *q, rowbinary_buf *sql, uint64_t *n)
-{
-	rowbinary_reader r;
-	ch_reply rep;
-	response *err = ch_query_run(q, ch_sql_text(sql), &rep);
-
-	rowbinary_buf_free(sql);
-	if (err != NULL)
-		return err;
-	rowbinary_reader_init(&r, rep.data, rep.len);
-	if (!rowbinary_get_u64(&r, n))
-		err = ch_query_bad_reply();
-	ch_reply_fini(&rep);
-	return err;
-}
-
 response *
 ch_query_search_count(ch_query_ctx *q, const Tracequery__V1__Search *s,
     const ch_window *w, Tracequery__V1__SearchResult *sr)
@@ -62,7 +45,7 @@ ch_query_search_count(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	ch_sql_add(&sql, "SELECT count() FROM (");
 	add_matching(q, &sql, s, w, false);
 	ch_sql_add(&sql, ")");
-	if ((err = count(q, &sql, &n)) != NULL)
+	if ((err = ch_query_u64(q, &sql, &n, NULL)) != NULL)
 		return err;
 	sr->total_is_lower_bound = n >= COUNT_BUDGET;
 	total = n;
@@ -76,7 +59,7 @@ ch_query_search_count(ch_query_ctx *q, const Tracequery__V1__Search *s,
 		ch_sql_add(&sql, ") GROUP BY trace_id");
 		ch_query_trace_having(&sql, s);
 		ch_sql_add(&sql, ")");
-		if ((err = count(q, &sql, &total)) != NULL)
+		if ((err = ch_query_u64(q, &sql, &total, NULL)) != NULL)
 			return err;
 	}
 	/* Never below what the search itself found. */

@@ -25,24 +25,6 @@ typedef struct ranked {
 	size_t n;
 } ranked;
 
-static response *
-run_u64(ch_query_ctx *q, rowbinary_buf *sql, uint64_t *v, bool *found)
-{
-	rowbinary_reader r;
-	ch_reply rep;
-	response *err = ch_query_run(q, ch_sql_text(sql), &rep);
-
-	rowbinary_buf_free(sql);
-	if (err != NULL)
-		return err;
-	rowbinary_reader_init(&r, rep.data, rep.len);
-	*found = rep.len > 0;
-	if (*found && !rowbinary_get_u64(&r, v))
-		err = ch_query_bad_reply();
-	ch_reply_fini(&rep);
-	return err;
-}
-
 /* Narrows w to its newest MOST_MAX_SPANS spans; sets what sr says about
  * them. Spans sharing the boundary's start are all counted. */
 static response *
@@ -58,7 +40,7 @@ newest_spans(ch_query_ctx *q, const Tracequery__V1__Search *s, ch_window *w,
 	ch_sql_add(&sql, "SELECT toUInt64(uniqExact(trace_id, span_id)) FROM "
 	    "%s WHERE ", ch_query_span_table(q, s, tbl, sizeof tbl));
 	ch_query_span_filters(&sql, NULL, w);
-	if ((err = run_u64(q, &sql, &n, &found)) != NULL)
+	if ((err = ch_query_u64(q, &sql, &n, &found)) != NULL)
 		return err;
 	sr->spans_ranked = n < MOST_MAX_SPANS ? n : MOST_MAX_SPANS;
 	sr->ranked_truncated = n > MOST_MAX_SPANS;
@@ -69,7 +51,7 @@ newest_spans(ch_query_ctx *q, const Tracequery__V1__Search *s, ch_window *w,
 	ch_query_span_filters(&sql, NULL, w);
 	ch_sql_add(&sql, " ORDER BY start_ns DESC LIMIT %u, 1",
 	    MOST_MAX_SPANS - 1);
-	if ((err = run_u64(q, &sql, &from, &found)) == NULL && found)
+	if ((err = ch_query_u64(q, &sql, &from, &found)) == NULL && found)
 		w->from = from;
 	return err;
 }
