@@ -191,7 +191,9 @@ resend_filter(store *st, const backend_span *spans, uint32_t *order,
 			p++;
 		for (q = p; q < s.n_stored && s.stored[q].trace == t; q++)
 			;
-		mark_trace(spans, order, i, j - i, s.stored + p, q - p, &s);
+		/* stored is NULL when nothing is stored: no offset from it. */
+		mark_trace(spans, order, i, j - i, q > p ? s.stored + p : NULL,
+		    q - p, &s);
 		for (size_t a = i; a < j; a++)
 			if (!s.dup[a - i])
 				order[out++] = order[a];
