@@ -42,12 +42,8 @@ static void
 add_filters(rowbinary_buf *sql, const Tracequery__V1__Slow *s,
     const ch_window *w)
 {
-	ch_sql_add(sql, " WHERE start_date >= ");
-	ch_sql_date(sql, w->from);
-	ch_sql_add(sql, " AND start_date <= ");
-	ch_sql_date(sql, w->to);
-	ch_sql_add(sql, " AND start_ns >= %llu AND start_ns <= %llu",
-	    (unsigned long long)w->from, (unsigned long long)w->to);
+	ch_sql_add(sql, " WHERE ");
+	ch_query_span_filters(sql, NULL, w); /* the window alone */
 	add_names(sql, s);
 }
 
