@@ -1353,17 +1353,23 @@ unlink_out_of_order(struct trace__tstate *ts, trace_span *s)
 	}
 }
 
+/* Takes s, known to be current on ts, off ts's current-span chain. */
+static inline __attribute__((always_inline)) void
+unlink_owned(struct trace__tstate *ts, trace_span *s)
+{
+	if (TRACE_LIKELY(ts->current == s))
+		ts->current = s->prev;
+	else
+		unlink_out_of_order(ts, s);
+}
+
 /* Takes s off the thread's current-span chain: only when it is current
  * on this thread (not detached, not another thread's). */
 static inline __attribute__((always_inline)) void
 unlink_current(struct trace__tstate *ts, trace_span *s)
 {
-	if (s->cur_owner != ts)
-		return;
-	if (TRACE_LIKELY(ts->current == s))
-		ts->current = s->prev;
-	else
-		unlink_out_of_order(ts, s);
+	if (s->cur_owner == ts)
+		unlink_owned(ts, s);
 }
 
 static void
@@ -1475,20 +1481,16 @@ end_rec(trace_span *s, uint64_t end_ns)
 	    atomic_load_explicit(&trace__g_tracer, memory_order_acquire);
 
 	/* s was made current on this thread's state (cur_owner is never
-	 * NULL),
-	 * so ts is not NULL and its tracer is r's: the state's cache gave
-	 * r. So one comparison stands for ts != NULL, ts->tr == cur and
-	 * unlink_current's own; anything else takes end_rec_slow. */
+	 * NULL), so ts is not NULL and its tracer is r's: the state's cache
+	 * gave r. So one comparison stands for ts != NULL, ts->tr == cur
+	 * and unlink_current's own; anything else takes end_rec_slow. */
 	if (TRACE_UNLIKELY(s->cur_owner != ts || r->tr != cur)) {
 		end_rec_slow(r, end_ns);
 		return;
 	}
 	/* Unlink first: once pushed, the record belongs to the exporter,
 	 * which may hand it to another thread's next span at once. */
-	if (TRACE_LIKELY(ts->current == s))
-		ts->current = s->prev;
-	else
-		unlink_out_of_order(ts, s);
+	unlink_owned(ts, s);
 	rec_push(ts, r, end_ns);
 }
 
