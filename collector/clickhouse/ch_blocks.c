@@ -10,7 +10,8 @@
 #include "daemon/log.h"
 #include "format/keys.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN,
+	T_ATTR };
 
 static bool
 skip_string(rowbinary_reader *r)
@@ -80,6 +81,10 @@ read_row(int table, rowbinary_reader *r, ch_row *row)
 		/* service, name, minute, dur_bucket, n (schema v3). */
 		return skip_string(r) && skip_string(r) &&
 		    take(r, &skip, 4 + 2 + 8);
+	case T_ATTR:
+		/* key, value, service, minute, trace_id (schema v4). */
+		return skip_string(r) && skip_string(r) && skip_string(r) &&
+		    take(r, &skip, 4) && take(r, &row->trace_id, 16);
 	default:
 		return r->ok = false;
 	}
@@ -124,6 +129,8 @@ split_table(ch_units *u, int table, const uint8_t *seg, size_t len,
 	const uint8_t *rec;
 	ch_rows_view v;
 
+	rowbinary_buf derived = { 0 };
+
 	while (spool_next_record(seg, len, &off, &rec, &rlen)) {
 		rowbinary_reader r;
 		ch_row row;
@@ -132,6 +139,13 @@ split_table(ch_units *u, int table, const uint8_t *seg, size_t len,
 			continue;
 		if (table == 0 && !sizing)
 			u->n_spans += v.n_spans;
+		if (table == T_ATTR) {
+			derived.len = 0;
+			(void)ch_rows_attr_derive(v.rows[T_INDEX], v.len[T_INDEX],
+			    &derived);
+			v.rows[T_ATTR] = derived.b;
+			v.len[T_ATTR] = derived.len;
+		}
 		rowbinary_reader_init(&r, v.rows[table], v.len[table]);
 		while (ch_row_next(table, &r, &row)) {
 			rowbinary_buf *b = &unit_of(u, table, row.day)->rows;
@@ -145,6 +159,7 @@ split_table(ch_units *u, int table, const uint8_t *seg, size_t len,
 			log_error("clickhouse: skipping malformed rows of a "
 			    "spool record");
 	}
+	rowbinary_buf_free(&derived);
 }
 
 void
@@ -159,6 +174,12 @@ ch_units_build(ch_units *u, const uint8_t *seg, size_t len)
 	}
 	for (int t = 0; t < CH_ROWS_TABLES; t++)
 		split_table(u, t, seg, len, false);
+}
+
+int
+ch_unit_step(int table)
+{
+	return table == T_ATTR ? T_INDEX : table;
 }
 
 void

@@ -152,10 +152,10 @@ send_units(shipper *s, uint64_t seq, const ch_units *us, uint8_t done)
 	if (s->cluster == NULL && !(done & DONE_SENT))
 		save_done(s, seq, done |= DONE_SENT);
 	for (int t = 0; t < CH_ROWS_TABLES; t++) {
-		if (done & (1u << t))
+		if ((done & (1u << t)) || ch_unit_step(t) != t)
 			continue;
 		for (size_t i = 0; i < us->n; i++)
-			if (us->v[i].table == t &&
+			if (ch_unit_step(us->v[i].table) == t &&
 			    send_unit(s, &us->v[i], probe) != 0)
 				return -1;
 		done |= (uint8_t)(1u << t);
