@@ -17,5 +17,9 @@
  * and unset values. *out points into buf or the value. */
 bool attr_text(const AnyValue *v, char *buf, size_t buflen,
     const char **out, size_t *out_len);
+/* attr_text_match: does one of kv have key and, as attr_text renders
+ * it, value? What both backends' searches check a span with. */
+bool attr_text_match(KeyValue *const *kv, size_t n, const char *key,
+    const char *value);
 
 #endif /* COLLECTOR_FORMAT_ATTR_TEXT_H */

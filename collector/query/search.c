@@ -14,26 +14,6 @@
 
 #include "query/query_impl.h"
 
-/* Does attribute filter f hold on one of kv? */
-static bool
-attr_match(KeyValue *const *kv, size_t n,
-    const Tracequery__V1__AttrFilter *f)
-{
-	char buf[64];
-	const char *txt;
-	size_t len;
-
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(kv[i]->key, f->key) != 0)
-			continue;
-		if (attr_text(kv[i]->value, buf, sizeof buf, &txt,
-		    &len) && len == strlen(f->value) &&
-		    memcmp(txt, f->value, len) == 0)
-			return true;
-	}
-	return false;
-}
-
 static bool
 span_matches(const lspan *ls, const Tracequery__V1__Search *s,
     const window *w)
@@ -59,11 +39,12 @@ span_matches(const lspan *ls, const Tracequery__V1__Search *s,
 		const Tracequery__V1__AttrFilter *f = s->attributes[i];
 		const ResourceSpans *rs = ls->o->rs;
 
-		if (attr_match(sp->attributes, sp->n_attributes, f))
+		if (attr_text_match(sp->attributes, sp->n_attributes, f->key,
+		    f->value))
 			continue;
 		if (rs != NULL && rs->resource != NULL &&
-		    attr_match(rs->resource->attributes,
-		    rs->resource->n_attributes, f))
+		    attr_text_match(rs->resource->attributes,
+		    rs->resource->n_attributes, f->key, f->value))
 			continue;
 		return false;
 	}
