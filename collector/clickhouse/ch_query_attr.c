@@ -133,26 +133,6 @@ add_spans_sql(ch_query_ctx *q, rowbinary_buf *sql,
 	ch_sql_add(sql, ")");
 }
 
-/* Does every attribute filter of s hold on the span or its resource? */
-static bool
-attrs_match(const Tracequery__V1__Search *s, const Span *sp,
-    const ResourceSpans *rs)
-{
-	for (size_t i = 0; i < s->n_attributes; i++) {
-		const Tracequery__V1__AttrFilter *f = s->attributes[i];
-
-		if (attr_text_match(sp->attributes, sp->n_attributes, f->key,
-		    f->value))
-			continue;
-		if (rs != NULL && rs->resource != NULL &&
-		    attr_text_match(rs->resource->attributes,
-		    rs->resource->n_attributes, f->key, f->value))
-			continue;
-		return false;
-	}
-	return true;
-}
-
 /* The origin decoded last, kept while the next rows repeat it. */
 typedef struct origin_memo {
 	const uint8_t *bytes;
@@ -196,7 +176,8 @@ ch_query_attr_decode(const uint8_t *p, size_t len,
 		/* A span that does not decode matches nothing. */
 		sp = opentelemetry__proto__trace__v1__span__unpack(NULL, slen,
 		    sb);
-		if (sp != NULL && attrs_match(s, sp, origin_of(&memo, ob, olen))) {
+		if (sp != NULL && attr_text_match_all(s->attributes,
+		    s->n_attributes, sp, origin_of(&memo, ob, olen))) {
 			*matched = xrealloc(*matched, (*n + 1) * sizeof **matched);
 			memcpy((*matched)[(*n)++], id, 16);
 		}

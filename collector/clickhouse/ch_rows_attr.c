@@ -40,16 +40,6 @@ cmp_attr_row(const void *pa, const void *pb)
 	return c != 0 ? c : memcmp(a->trace_id, b->trace_id, 16);
 }
 
-static bool
-skip(rowbinary_reader *r, size_t n)
-{
-	if (r->left < n)
-		return r->ok = false;
-	r->p += n;
-	r->left -= n;
-	return true;
-}
-
 /* Reads one span_index row (ch_rows.c, put_index_row) into rows: one
  * per attribute, the keys' array first, the values' after it. */
 static bool
@@ -60,16 +50,21 @@ read_index_row(rowbinary_reader *r, attr_row **rows, size_t *n,
 	const uint8_t *name;
 	size_t name_len;
 	uint64_t start, n_keys, n_values;
+	/* Skipped: duration_ns, dur_bucket; after the trace ID, span_id,
+	 * parent_span_id, is_root, status, kind. */
+	uint8_t skipped[8 + 8 + 3];
 
 	if (!rowbinary_get_u16(r, &base.day) ||
 	    !rowbinary_get_string(r, &base.service, &base.service_len) ||
 	    !rowbinary_get_string(r, &name, &name_len) ||
-	    !rowbinary_get_u64(r, &start) || !skip(r, 8 + 2))
+	    !rowbinary_get_u64(r, &start) ||
+	    !rowbinary_get_fixed(r, skipped, 8 + 2))
 		return false;
 	base.trace_id = r->p;
 	base.minute = (uint32_t)(start / MINUTE_NS);
-	if (!skip(r, 16 + 8 + 8 + 3) || !rowbinary_get_varint(r, &n_keys) ||
-	    n_keys > r->left)
+	if (!rowbinary_get_fixed(r, skipped, 16) ||
+	    !rowbinary_get_fixed(r, skipped, 8 + 8 + 3) ||
+	    !rowbinary_get_varint(r, &n_keys) || n_keys > r->left)
 		return r->ok = false;
 	if (*n + n_keys > *cap) {
 		*cap = (*n + n_keys) * 2;

@@ -79,3 +79,20 @@ attr_text_match(KeyValue *const *kv, size_t n, const char *key,
 	}
 	return false;
 }
+
+bool
+attr_text_match_all(Tracequery__V1__AttrFilter *const *f, size_t n,
+    const Span *sp, const ResourceSpans *rs)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (attr_text_match(sp->attributes, sp->n_attributes, f[i]->key,
+		    f[i]->value))
+			continue;
+		if (rs != NULL && rs->resource != NULL &&
+		    attr_text_match(rs->resource->attributes,
+		    rs->resource->n_attributes, f[i]->key, f[i]->value))
+			continue;
+		return false;
+	}
+	return true;
+}

@@ -35,20 +35,8 @@ span_matches(const lspan *ls, const Tracequery__V1__Search *s,
 	if (s->errors_only && (sp->status == NULL ||
 	    sp->status->code != STATUS_ERROR))
 		return false;
-	for (size_t i = 0; i < s->n_attributes; i++) {
-		const Tracequery__V1__AttrFilter *f = s->attributes[i];
-		const ResourceSpans *rs = ls->o->rs;
-
-		if (attr_text_match(sp->attributes, sp->n_attributes, f->key,
-		    f->value))
-			continue;
-		if (rs != NULL && rs->resource != NULL &&
-		    attr_text_match(rs->resource->attributes,
-		    rs->resource->n_attributes, f->key, f->value))
-			continue;
-		return false;
-	}
-	return true;
+	return attr_text_match_all(s->attributes, s->n_attributes, sp,
+	    ls->o->rs);
 }
 
 static int
