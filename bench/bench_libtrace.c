@@ -410,7 +410,6 @@ want(const char *name)
 		printf("BENCH libtrace." name " %.1f " unit "\n", (expr));	\
 } while (0)
 
-
 /* The sampled span shapes, measured in every placement. */
 static const struct shape {
 	const char *name;
@@ -475,8 +474,8 @@ run_placement(enum placement p)
 	return 0;
 }
 
-/* The targets' ratios from the figures above (the method before
- * 2026-12-06 15:00, kept beside the paired one to compare): each figure
+/* The targets' ratios from the figures above (the method before issue
+ * 22's fourth pass, kept beside the paired one to compare): each figure
  * is a median over its own second of the run. */
 static void
 report_unpaired_ratios(void)
@@ -539,8 +538,8 @@ span_round(int others_cpu)
 	return time_round(body_2attrs);
 }
 
-/* Measures the paired ratios, each with its own tracer, and prints
- * them under the targets' names. */
+/* Measures the paired ratios in a tracer of their own and prints them
+ * under the targets' names, with the paired rounds' medians. */
 static int
 run_paired(void)
 {
