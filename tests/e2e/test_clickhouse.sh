@@ -50,7 +50,7 @@ check_eq "ClickHouse holds 400 spans" "$(count "SELECT count() FROM $DB.spans_lo
 # and the answers that read them stay the same.
 "$CLI" search --service svc-2 --json --collector "$COLL_QUERY" >"$TMP/before" 2>&1
 "$CLI" slow --service svc-1 --json --collector "$COLL_QUERY" >"$TMP/slow-before" 2>&1
-"$CLI" search --attr user.id=user-7 --json --collector "$COLL_QUERY" >"$TMP/attr-before" 2>&1
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --json --collector "$COLL_QUERY" >"$TMP/attr-before" 2>&1
 check "search --attr finds traces" grep -q '"root_service"' "$TMP/attr-before"
 attr_rows=$(count "SELECT count() FROM $DB.attr_index_local FINAL")
 stop_pid "$COLL_PID"
@@ -71,7 +71,7 @@ check "search answers the same after the migration" cmp -s "$TMP/before" "$TMP/a
 check "slow answers the same after the migration" cmp -s "$TMP/slow-before" "$TMP/slow-after"
 check_eq "migration filled attr_index with the rows the collector wrote ($attr_rows)" \
 	"$(count "SELECT count() FROM $DB.attr_index_local FINAL")" "$attr_rows"
-"$CLI" search --attr user.id=user-7 --json --collector "$COLL_QUERY" >"$TMP/attr-after" 2>&1
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --json --collector "$COLL_QUERY" >"$TMP/attr-after" 2>&1
 check "search --attr answers the same after the migration" cmp -s "$TMP/attr-before" "$TMP/attr-after"
 
 # --- 1c. A v3 database (attr_index not there yet) migrates to v4 on
@@ -87,7 +87,7 @@ check_eq "v3 database migrated to version 4" \
 	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 4
 check_eq "v3 -> v4 filled attr_index from span_index ($attr_rows rows)" \
 	"$(count "SELECT count() FROM $DB.attr_index_local FINAL")" "$attr_rows"
-"$CLI" search --attr user.id=user-7 --json --collector "$COLL_QUERY" >"$TMP/attr-after" 2>&1
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --json --collector "$COLL_QUERY" >"$TMP/attr-after" 2>&1
 check "search --attr answers the same after v3 -> v4" cmp -s "$TMP/attr-before" "$TMP/attr-after"
 
 # The fault sections take minutes (a 20 s outage among them); the

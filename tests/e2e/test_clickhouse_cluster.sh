@@ -64,7 +64,7 @@ assert len(d) > 100, len(d)"
 # migrates when a collector starts: their tables are created ON CLUSTER and
 # filled from span_index through the Distributed tables, each row on its
 # shard, on both replicas.
-"$CLI" search --attr user.id=user-3 --limit 1000 --json --collector "$A_QUERY" >"$TMP/attr1" 2>&1
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --limit 1000 --json --collector "$A_QUERY" >"$TMP/attr1" 2>&1
 check "search --attr through a finds traces" grep -q '"root_service"' "$TMP/attr1"
 stop_pid "$A_PID"; stop_pid "$B_PID"
 for t in span_time trace_spans op_minutes attr_index; do
@@ -96,7 +96,7 @@ for n in 1 2 3 4; do
 done
 check_eq "every replica's attr_index holds only its shard's traces, all of them" \
 	"$(for n in 1 2 3 4; do eval "p=\$CH_HTTP_$n"; count "$p" "SELECT (SELECT uniqExact(trace_id) FROM $DB.attr_index_local) = (SELECT uniqExact(trace_id) FROM $DB.span_index_local)"; done | tr -d '\n')" 1111
-"$CLI" search --attr user.id=user-3 --limit 1000 --json --collector "$B_QUERY" >"$TMP/attr2" 2>&1
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --limit 1000 --json --collector "$B_QUERY" >"$TMP/attr2" 2>&1
 check "search --attr answers the same after the migration" cmp -s "$TMP/attr1" "$TMP/attr2"
 
 # --- 2. kill -9 of a replica (server 1: shard 1, the first host) mid-ingest.
