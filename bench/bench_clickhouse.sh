@@ -66,7 +66,7 @@ for seed in $(seq 1 $PRODUCERS); do
 	PRODS="$PRODS $!"
 done
 while [ "$(ls "$TMP"/go.ready.* 2>/dev/null | wc -l)" -lt $PRODUCERS ]; do sleep 0.05; done
-m0=$(ch_event MergedRows) i0=$(ch_event InsertQuery)
+m0=$(ch_event MergedRows) i0=$(ch_event InsertQuery) d0=$(ch_event DelayedInsertsMilliseconds)
 a0=$(cpu_ticks "$A_PID") s0=$(cpu_ticks "$CH_PID_1")
 t0=$(mono_ns)
 touch "$TMP/go"
@@ -82,7 +82,7 @@ while [ "$(stat clickhouse.shipped_spans)" != "$SPANS" ]; do
 done
 t1=$(mono_ns)
 a1=$(cpu_ticks "$A_PID") s1=$(cpu_ticks "$CH_PID_1")
-m1=$(ch_event MergedRows) i1=$(ch_event InsertQuery)
+m1=$(ch_event MergedRows) i1=$(ch_event InsertQuery) d1=$(ch_event DelayedInsertsMilliseconds)
 hz=$(getconf CLK_TCK)
 for p in $PRODS; do wait "$p" || exit 1; done
 rate=$(echo "$SPANS $t0 $t1" | awk '{ printf "%.0f", $1 / (($3 - $2) / 1e9) }')
@@ -94,6 +94,7 @@ echo "BENCH clickhouse.ingest_cpu_s_producers $((pticks / hz)) s"
 echo "BENCH clickhouse.ingest_seconds $(echo "$t0 $t1" | awk '{ printf "%.1f", ($2 - $1) / 1e9 }') s"
 echo "BENCH clickhouse.ingest_merged_rows $((m1 - m0)) rows"
 echo "BENCH clickhouse.ingest_inserts $((i1 - i0)) inserts"
+echo "BENCH clickhouse.ingest_inserts_delayed_ms $((d1 - d0)) ms"
 echo "BENCH clickhouse.ingest_spans_per_block $(($(stat clickhouse.shipped_spans) / $(stat clickhouse.shipped_blocks))) spans"
 # Where the shipper's time went: its inserts per table (server side).
 ch_q "$CH_HTTP_1" "SYSTEM FLUSH LOGS" >/dev/null 2>&1

@@ -285,8 +285,24 @@ wait_ms(shipper *s, uint32_t ms)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* Seals the open segment when it is due: old or big enough, or someone
- * waits in shipper_sync. */
+/* Whether the open segment is full: at block_spans, or while sealed
+ * segments wait (ClickHouse is behind) at SHIPPER_BACKLOG_GROWTH times
+ * that, so that a backlog goes in fewer, larger inserts (fewer parts for
+ * ClickHouse to write and merge); and at SHIPPER_SEGMENT_MAX_BYTES, as the
+ * shipper holds a segment and its blocks in memory. 4 x 50,000 spans keeps
+ * every block under max_insert_block_size (1,048,576 rows): one part. */
+static bool
+segment_full(const shipper *s, const spool_state *st)
+{
+	uint64_t spans = s->block_spans * (st->sealed > 0 ?
+	    SHIPPER_BACKLOG_GROWTH : 1);
+
+	return st->open_spans >= spans ||
+	    st->open_bytes >= SHIPPER_SEGMENT_MAX_BYTES;
+}
+
+/* Seals the open segment when it is due: full, or old enough with
+ * nothing else to ship, or someone waits in shipper_sync. */
 static void
 seal_if_due(shipper *s)
 {
@@ -297,9 +313,24 @@ seal_if_due(shipper *s)
 	syncing = s->syncs > 0 || s->stop;
 	pthread_mutex_unlock(&s->mu);
 	spool_get_state(s->sp, &st);
-	if (st.open_spans > 0 && (syncing || st.open_age_ms >= s->flush_ms ||
-	    st.open_spans >= s->block_spans))
+	if (st.open_spans > 0 && (syncing || segment_full(s, &st) ||
+	    (st.sealed == 0 && st.open_age_ms >= s->flush_ms)))
 		spool_seal(s->sp);
+}
+
+void
+shipper_appended(shipper *s)
+{
+	spool_state st;
+
+	/* Seal here, not only in the shipper: while it ships one block
+	 * the open segment would grow without bound (a 2M-span burst
+	 * made one segment of 600 MB, read whole into memory). */
+	spool_get_state(s->sp, &st);
+	if (segment_full(s, &st)) {
+		spool_seal(s->sp);
+		shipper_kick(s);
+	}
 }
 
 static bool

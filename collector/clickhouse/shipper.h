@@ -26,12 +26,17 @@
 
 typedef struct shipper shipper;
 
+#define SHIPPER_BACKLOG_GROWTH 4
+#define SHIPPER_SEGMENT_MAX_BYTES (96u << 20)
+
 typedef struct shipper_options {
 	const char *database;
 	const char *cluster;   /* NULL: a single server */
 	int quorum;            /* insert_quorum on a cluster; 0: none */
 	uint32_t flush_ms;     /* seal the open segment after this long */
-	uint64_t block_spans;  /* or once it holds this many spans */
+	uint64_t block_spans;  /* or once it holds this many spans (up to
+	                        * SHIPPER_BACKLOG_GROWTH times as many while
+	                        * sealed segments wait) */
 	uint32_t insert_timeout_ms; /* one insert's bound; 0: 120 s */
 	struct ch_arrivals *arrivals; /* told each shipped segment's traces */
 } shipper_options;
@@ -53,8 +58,12 @@ void shipper_stop(shipper *s, uint32_t timeout_ms);
 /* shipper_sync seals the open segment and waits until everything appended
  * before the call is in ClickHouse. Returns 0, or -1 after timeout_ms. */
 int shipper_sync(shipper *s, uint32_t timeout_ms);
-/* shipper_kick wakes the thread (an append crossed block_spans). */
+/* shipper_kick wakes the thread (the open segment was sealed). */
 void shipper_kick(shipper *s);
+/* shipper_appended: a batch went into the spool. Seals the open segment
+ * when it is full (block_spans; more while a backlog waits) and wakes the
+ * thread. Any thread. */
+void shipper_appended(shipper *s);
 void shipper_get_stats(shipper *s, shipper_stats *st);
 
 #endif /* COLLECTOR_CLICKHOUSE_SHIPPER_H */
