@@ -20,6 +20,7 @@
 # BENCH_QUICK=1: 400k spans; otherwise 2M (CH_BENCH_SPANS overrides).
 # CH_BENCH_INGEST_ONLY=1: stop after the ingest, client copy and ratio (no
 # query samples, no visibility probe), for A/B runs of the ingest.
+# CH_BENCH_SPOOL_MB=N: the collector's spool bound (default 1024 MiB).
 # Samples per query (CH_BENCH_ITER overrides): 100 quick, 300 at 2M, 60
 # above 2M, so that a 10M run with its slow attribute searches (a scan of
 # every span's attributes, seconds each) stays within about 30 minutes.
@@ -41,7 +42,7 @@ BATCH=64
 TRACES=$((SPANS / 8 / PRODUCERS))
 ch_start_single >/dev/null || exit 1
 DB=bench
-SPEC="clickhouse://$CH_URL/$DB?spool=$TMP/spool-a&flush_ms=500"
+SPEC="clickhouse://$CH_URL/$DB?spool=$TMP/spool-a&flush_ms=500${CH_BENCH_SPOOL_MB:+&spool_max_mb=$CH_BENCH_SPOOL_MB}"
 start_ch_collector a "$SPEC" --retention 0 || exit 1
 A_PID=$COLL_PID A_IN=$COLL_INGEST A_Q=$COLL_QUERY
 mono_ns() { python3 -c 'import time; print(time.monotonic_ns())'; }

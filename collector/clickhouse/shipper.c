@@ -21,6 +21,8 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define CODE_TOO_FEW_REPLICAS 285
+#define BACKLOG_GROWTH 4 /* block_spans times this while segments wait */
+#define SEGMENT_MAX_BYTES (96u << 20)
 
 struct shipper {
 	spool *sp;
@@ -286,19 +288,18 @@ wait_ms(shipper *s, uint32_t ms)
 }
 
 /* Whether the open segment is full: at block_spans, or while sealed
- * segments wait (ClickHouse is behind) at SHIPPER_BACKLOG_GROWTH times
- * that, so that a backlog goes in fewer, larger inserts (fewer parts for
- * ClickHouse to write and merge); and at SHIPPER_SEGMENT_MAX_BYTES, as the
- * shipper holds a segment and its blocks in memory. 4 x 50,000 spans keeps
- * every block under max_insert_block_size (1,048,576 rows): one part. */
+ * segments wait (ClickHouse is behind) at BACKLOG_GROWTH times that, so
+ * that a backlog goes in fewer, larger inserts (fewer parts for ClickHouse
+ * to write and merge); and at SEGMENT_MAX_BYTES, as the shipper holds a
+ * segment and its blocks in memory. 4 x 50,000 spans keeps every block
+ * under max_insert_block_size (1,048,576 rows): still one part. */
 static bool
 segment_full(const shipper *s, const spool_state *st)
 {
-	uint64_t spans = s->block_spans * (st->sealed > 0 ?
-	    SHIPPER_BACKLOG_GROWTH : 1);
+	uint64_t spans = s->block_spans * (st->sealed > 0 ? BACKLOG_GROWTH :
+	    1);
 
-	return st->open_spans >= spans ||
-	    st->open_bytes >= SHIPPER_SEGMENT_MAX_BYTES;
+	return st->open_spans >= spans || st->open_bytes >= SEGMENT_MAX_BYTES;
 }
 
 /* Seals the open segment when it is due: full, or old enough with

@@ -1,8 +1,9 @@
 /*
  * shipper.h - the thread that moves the spool (spool.h) into ClickHouse:
  * it seals the open segment when it is old enough (flush_ms) or big
- * enough (block_spans), inserts each sealed segment as one RowBinary
- * block per table (oldest first; on a cluster with
+ * enough (block_spans; larger while a backlog waits), inserts each sealed
+ * segment as one RowBinary block per table (oldest segment first, its
+ * tables at once, a thread each; on a cluster with
  * insert_distributed_sync=1 and insert_quorum), and deletes the segment
  * only when every table confirmed. A failed insert is retried with the
  * identical block (deduplicated by ReplicatedMergeTree). On a single
@@ -26,17 +27,13 @@
 
 typedef struct shipper shipper;
 
-#define SHIPPER_BACKLOG_GROWTH 4
-#define SHIPPER_SEGMENT_MAX_BYTES (96u << 20)
-
 typedef struct shipper_options {
 	const char *database;
 	const char *cluster;   /* NULL: a single server */
 	int quorum;            /* insert_quorum on a cluster; 0: none */
 	uint32_t flush_ms;     /* seal the open segment after this long */
-	uint64_t block_spans;  /* or once it holds this many spans (up to
-	                        * SHIPPER_BACKLOG_GROWTH times as many while
-	                        * sealed segments wait) */
+	uint64_t block_spans;  /* or once it holds this many spans (more
+	                        * while sealed segments wait: shipper.c) */
 	uint32_t insert_timeout_ms; /* one insert's bound; 0: 120 s */
 	struct ch_arrivals *arrivals; /* told each shipped segment's traces */
 } shipper_options;
