@@ -143,8 +143,7 @@ slicer_init(slicer *sl, const ch_query_ctx *q, const ch_window *w)
  * a search makes at most one jump. */
 static response *
 next_slice(ch_query_ctx *q, const Tracequery__V1__Search *s,
-    const ch_window *w, const ch_window *sw, bool none_yet, slicer *sl,
-    bool *run)
+    const ch_window *w, const ch_window *sw, slicer *sl, bool *run)
 {
 	/* Twice as long while probing: the stretch that finds spans below
 	 * a gap then holds at most the gap's length of them (the probe
@@ -162,10 +161,9 @@ next_slice(ch_query_ctx *q, const Tracequery__V1__Search *s,
 			return err;
 		sl->located = found;
 		*run = found;
-		/* Jump when nothing matched yet, or the gap below sw is
-		 * longer than sw, and the jump reads less than growing. */
-		if (found && (none_yet || newest < sw->from - sl->slice_ns) &&
-		    newest - stretch.from > FIRST_SLICE_NS) {
+		/* Jump when that reads less than growing: spans found
+		 * after an empty stretch lie below a gap at least as long. */
+		if (found && newest - stretch.from > FIRST_SLICE_NS) {
 			sl->anchor = newest + 1;
 			sl->slice_ns = FIRST_SLICE_NS;
 			return NULL;
@@ -214,8 +212,8 @@ search_ranked(ch_query_ctx *q, const Tracequery__V1__Search *s,
 		if (c.n == k && k < BUDGET) {
 			k = k * 4 > BUDGET ? BUDGET : k * 4;
 			run = true;
-		} else if ((resp = next_slice(q, s, w, &sw, c.n == 0, &sl,
-		    &run)) != NULL) {
+		} else if ((resp = next_slice(q, s, w, &sw, &sl, &run)) !=
+		    NULL) {
 			break;
 		}
 	}
