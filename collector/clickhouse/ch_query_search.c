@@ -117,7 +117,7 @@ complete(const cands *c, uint32_t k, uint32_t limit,
 /* Newest first's slices: [anchor - slice_ns, window's end]. */
 typedef struct slicer {
 	uint64_t anchor, slice_ns;
-	bool located;   /* spans below the first slice found (or none) */
+	bool located;   /* spans found below the first slice: no probes */
 } slicer;
 
 /* The first slice: back from now (an open window ends a day ahead, for
