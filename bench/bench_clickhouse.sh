@@ -9,6 +9,8 @@
 #   clickhouse.ingest_vs_client_ratio   the two (target >= 0.7)
 #   clickhouse.trace_by_id_p99_us, search_service_p99_us, search_attr_p99_us,
 #   search_min_duration_p99_us, slow_top20_p99_us   (over NNG, like tracecli)
+#   clickhouse.search_service_live_p99_us  the search by service while
+#                                       another collector ships new spans
 #   clickhouse.rss_while_shipping_mb    the collector's peak RSS
 #   clickhouse.visibility_p99_ms        acked by collector a -> get-trace
 #                                       finds it through collector b
@@ -137,9 +139,28 @@ echo "BENCH clickhouse.bytes_per_span $(echo "$bytes $SPANS" | awk '{ printf "%.
 "$BENCH" query "$A_Q" $PRODUCERS "$TRACES" "$BASE" "$STEP" "$ITER" |
 	sed 's/^BENCH query\./BENCH clickhouse./'
 
-# Visibility: a trace acknowledged by collector a, found through b.
 start_ch_collector b "clickhouse://$CH_URL/$DB?spool=$TMP/spool-b" --retention 0 || exit 1
-B_Q=$COLL_QUERY
+B_IN=$COLL_INGEST B_Q=$COLL_QUERY
+
+# Search by service while spans arrive: 40 new traces (320 spans) every
+# ~0.3 s into collector b, which ships them every 500 ms as a live
+# cluster's collectors do; the searches go to a, as tracecli's would
+# (a's own spool is empty, so no query waits for a shipment).
+rm -f "$TMP/live.stop"
+(i=0; while [ ! -e "$TMP/live.stop" ]; do
+	i=$((i + 1))
+	"$TOOL" send "$B_IN" $((5000 + i)) 40 40 "$(date +%s%N)" 5000000 >/dev/null || exit 1
+	sleep 0.2
+done) &
+LIVE=$!
+track $LIVE
+sleep 2
+"$BENCH" search "$A_Q" "$ITER" search_service_live_p99_us |
+	sed 's/^BENCH query\./BENCH clickhouse./'
+touch "$TMP/live.stop"
+wait $LIVE
+
+# Visibility: a trace acknowledged by collector a, found through b.
 for i in $(seq 1 20); do
 	"$TOOL" send "$A_IN" $((100 + i)) 1 1 "$(date +%s%N)" 1000 "$TMP/vis" >/dev/null
 	s0=$(mono_ns)
