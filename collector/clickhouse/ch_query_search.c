@@ -33,6 +33,7 @@
 #define MAX_LIMIT 1000
 #define BUDGET 5000 /* candidate traces, as the RocksDB search */
 #define FIRST_SLICE_NS (60ull * 1000000000ull) /* then 4x, 16x, ... */
+#define PROBE_FINE_NS (3600ull * 1000000000ull)
 
 /* The candidate traces, best first. */
 typedef struct cands {
@@ -135,20 +136,23 @@ slicer_init(slicer *sl, const ch_query_ctx *q, const ch_window *w)
 
 /* After a short slice sw: the next one, and whether it needs a round.
  * Normally four times as long. Until spans below the first slice are
- * located, twice as long, and the stretch that adds is probed first
- * (newest matching start: a max, no grouping by trace): empty, the slice
- * grows with no round (its candidates would be the same); its newest
- * span below a gap (a service quiet for ten minutes), the next slice is
- * a first slice back from that span. Once located, slices just grow, so
- * a search makes at most one jump. */
+ * located, twice as long up to an hour, and the stretch that adds is
+ * probed first (newest matching start: a max, no grouping by trace):
+ * empty, the slice grows with no round (its candidates would be the
+ * same); its newest span below a gap (a service quiet for ten minutes),
+ * the next slice is a first slice back from that span. Once located,
+ * slices just grow, so a search makes at most one jump. */
 static response *
 next_slice(ch_query_ctx *q, const Tracequery__V1__Search *s,
     const ch_window *w, const ch_window *sw, slicer *sl, bool *run)
 {
-	/* Twice as long while probing: the stretch that finds spans below
-	 * a gap then holds at most the gap's length of them (the probe
-	 * reads them all), not three times. */
-	uint64_t grown = sl->slice_ns * (sl->located ? 4 : 2), newest = 0;
+	/* Twice as long while probing up to an hour: the stretch that
+	 * finds spans below a gap then holds at most the gap's length of
+	 * them (the probe reads them all), not three times; past an hour
+	 * fourfold, so a service with no spans in a long window (retention
+	 * 0: since 1970) costs no more probes than it cost rounds. */
+	bool fine = !sl->located && sl->slice_ns < PROBE_FINE_NS;
+	uint64_t grown = sl->slice_ns * (fine ? 2 : 4), newest = 0;
 	ch_window stretch = { sl->anchor - w->from > grown ?
 	    sl->anchor - grown : w->from, sw->from - 1 };
 	bool found;
