@@ -10,6 +10,8 @@
  *	and prints "produced SPANS T0 T1" (CLOCK_MONOTONIC ns).
  *   bench_collector query QURL SEEDS TRACES BASE_NS STEP_NS ITER
  *	times the query mix and prints BENCH lines (p99, us).
+ *   bench_collector search QURL ITER NAME
+ *	times ITER searches by service, printed as BENCH query.NAME.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -264,6 +266,47 @@ query_window(nng_socket s, uint64_t now, size_t iter, double search_us,
 	fflush(stdout);
 }
 
+/* Times iter searches by one service (svc-0..4), newest 20: tracecli's
+ * default search. */
+static void
+search_service(nng_socket s, double *lat, size_t iter, uint64_t *rnd)
+{
+	Tracequery__V1__Request req;
+	Tracequery__V1__Search se;
+	char svc[16];
+
+	tracequery__v1__request__init(&req);
+	for (size_t i = 0; i < iter; i++) {
+		*rnd = sg_mix(*rnd);
+		snprintf(svc, sizeof svc, "svc-%d", (int)(*rnd % 5));
+		tracequery__v1__search__init(&se);
+		se.service = svc;
+		se.limit = 20;
+		req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
+		req.search = &se;
+		lat[i] = timed(s, &req, true);
+	}
+}
+
+/* The search by service alone, as NAME (spans arriving meanwhile: the
+ * script's business). */
+static int
+search_only(char **argv)
+{
+	nng_socket s = tool_dial(argv[2], 60000);
+	size_t iter = strtoull(argv[3], NULL, 10);
+	double *lat = calloc(iter, sizeof *lat);
+	uint64_t rnd = 54321;
+	char name[96];
+
+	snprintf(name, sizeof name, "query.%s", argv[4]);
+	search_service(s, lat, iter, &rnd);
+	report(name, lat, iter);
+	free(lat);
+	nng_close(s);
+	return 0;
+}
+
 static int
 query(char **argv)
 {
@@ -300,16 +343,7 @@ query(char **argv)
 	report("query.trace_by_id_p99_us", lat, iter);
 	trace_us = lat[(size_t)((double)iter * 0.99)];
 
-	for (size_t i = 0; i < iter; i++) {
-		rnd = sg_mix(rnd);
-		snprintf(svc, sizeof svc, "svc-%d", (int)(rnd % 5));
-		tracequery__v1__search__init(&se);
-		se.service = svc;
-		se.limit = 20;
-		req.query_case = TRACEQUERY__V1__REQUEST__QUERY_SEARCH;
-		req.search = &se;
-		lat[i] = timed(s, &req, true);
-	}
+	search_service(s, lat, iter, &rnd);
 	report("query.search_service_p99_us", lat, iter);
 	search_us = lat[(size_t)((double)iter * 0.99)];
 
@@ -368,6 +402,9 @@ main(int argc, char **argv)
 		return produce(argv);
 	if (argc >= 8 && strcmp(argv[1], "query") == 0)
 		return query(argv);
+	if (argc >= 5 && strcmp(argv[1], "search") == 0 &&
+	    strtoull(argv[3], NULL, 10) > 0)
+		return search_only(argv);
 	if (argc > 1)
 		fprintf(stderr, "usage: see bench/bench_collector.c\n");
 	return argc > 1 ? 2 : 0;

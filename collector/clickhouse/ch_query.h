@@ -86,6 +86,12 @@ response *ch_query_search_most(ch_query_ctx *q,
 response *ch_query_search_count(ch_query_ctx *q,
     const Tracequery__V1__Search *s, const ch_window *w,
     Tracequery__V1__SearchResult *sr);
+/* ch_query_newest_match: the newest start of a span in stretch that
+ * passes s's span-level filters into *start_ns; *found false when none
+ * does (ch_query_newest.c). */
+response *ch_query_newest_match(ch_query_ctx *q,
+    const Tracequery__V1__Search *s, const ch_window *stretch,
+    uint64_t *start_ns, bool *found);
 
 /* ch_query_attr_candidates (ch_query_attr.c): newest-first candidates of
  * a search with attribute filters from attr_index: up to k traces with a

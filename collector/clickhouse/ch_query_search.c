@@ -15,7 +15,11 @@
  * after the k-th candidate's and none in the slice read, so it cannot
  * start after either; when the limit-th result starts after both,
  * nothing was missed, else k grows fourfold (up to 5,000, the RocksDB
- * search's budget) or the slice fourfold.
+ * search's budget) or the slice fourfold. When the spans below a short
+ * slice end long before that (a service quiet for ten minutes), the next
+ * slice starts at their newest instead (next_slice); every slice still
+ * ends at the window's end, so where it starts only changes what it
+ * costs.
  * Longest first and trace-level duration filters take 5,000 candidates
  * at once.
  */
@@ -29,6 +33,7 @@
 #define MAX_LIMIT 1000
 #define BUDGET 5000 /* candidate traces, as the RocksDB search */
 #define FIRST_SLICE_NS (60ull * 1000000000ull) /* then 4x, 16x, ... */
+#define PROBE_FINE_NS (3600ull * 1000000000ull)
 
 /* The candidate traces, best first. */
 typedef struct cands {
@@ -120,6 +125,68 @@ complete(const cands *c, uint32_t k, uint32_t limit,
 	    c->m[c->n - 1] < last);
 }
 
+/* Newest first's slices: [anchor - slice_ns, window's end]. */
+typedef struct slicer {
+	uint64_t anchor, slice_ns;
+	bool located;   /* spans found below the first slice: no probes */
+} slicer;
+
+/* The first slice: back from now (an open window ends a day ahead, for
+ * clocks that run fast; the slice keeps that day whole), never before the
+ * window. */
+static void
+slicer_init(slicer *sl, const ch_query_ctx *q, const ch_window *w)
+{
+	uint64_t a = w->to < q->now_ns ? w->to : q->now_ns;
+
+	sl->anchor = a > w->from ? a : w->from;
+	sl->slice_ns = FIRST_SLICE_NS;
+	sl->located = false;
+}
+
+/* After a short slice sw: the next one, and whether it needs a round.
+ * Normally four times as long. Until spans below the first slice are
+ * located, twice as long up to an hour, and the stretch that adds is
+ * probed first (newest matching start: a max, no grouping by trace):
+ * empty, the slice grows with no round (its candidates would be the
+ * same); its newest span below a gap (a service quiet for ten minutes),
+ * the next slice is a first slice back from that span. Once located,
+ * slices just grow, so a search makes at most one jump. */
+static response *
+next_slice(ch_query_ctx *q, const Tracequery__V1__Search *s,
+    const ch_window *w, const ch_window *sw, slicer *sl, bool *run)
+{
+	/* Twice as long while probing up to an hour: the stretch that
+	 * finds spans below a gap then holds at most the gap's length of
+	 * them (the probe reads them all), not three times; past an hour
+	 * fourfold, so a service with no spans in a long window (retention
+	 * 0: since 1970) costs no more probes than it cost rounds. */
+	bool fine = !sl->located && sl->slice_ns < PROBE_FINE_NS;
+	uint64_t grown = sl->slice_ns * (fine ? 2 : 4), newest = 0;
+	ch_window stretch = { sl->anchor - w->from > grown ?
+	    sl->anchor - grown : w->from, sw->from - 1 };
+	bool found;
+	response *err;
+
+	*run = true;
+	if (!sl->located) {
+		err = ch_query_newest_match(q, s, &stretch, &newest, &found);
+		if (err != NULL)
+			return err;
+		sl->located = found;
+		*run = found;
+		/* Jump when that reads less than growing: spans found
+		 * after an empty stretch lie below a gap at least as long. */
+		if (found && newest - stretch.from > FIRST_SLICE_NS) {
+			sl->anchor = newest + 1;
+			sl->slice_ns = FIRST_SLICE_NS;
+			return NULL;
+		}
+	}
+	sl->slice_ns = grown;
+	return NULL;
+}
+
 /* Newest or longest first into *out (NULL on error). */
 static response *
 search_ranked(ch_query_ctx *q, const Tracequery__V1__Search *s,
@@ -129,32 +196,40 @@ search_ranked(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	bool exact = !longest && !s->min_trace_duration_ns &&
 	    !s->max_trace_duration_ns;
 	uint32_t k = exact ? limit * 2 + 20 : BUDGET;
-	uint64_t slice_ns = FIRST_SLICE_NS;
 	Tracequery__V1__SearchResult *sr = NULL;
 	cands c = { 0 };
-	response *resp;
+	response *resp = NULL;
+	bool run = true;
+	slicer sl;
 
+	slicer_init(&sl, q, w);
 	for (;;) {
-		/* Newest first reads the newest slice of the window first:
-		 * back from now (an open window ends a day ahead, for clocks
-		 * that run fast; the slice keeps that day whole). Not with an
-		 * attribute filter: its values are mostly rare (IDs, users),
-		 * so slices would read the window several times over. */
-		uint64_t anchor = w->to < q->now_ns ? w->to : q->now_ns;
+		/* Not sliced with an attribute filter: its values are mostly
+		 * rare (IDs, users), so slices would read the window several
+		 * times over. */
 		bool whole = !exact || s->n_attributes > 0 ||
-		    anchor - w->from <= slice_ns;
-		ch_window sw = { whole ? w->from : anchor - slice_ns, w->to };
+		    sl.anchor - w->from <= sl.slice_ns;
+		ch_window sw = { whole ? w->from : sl.anchor - sl.slice_ns,
+		    w->to };
 
-		resp = search_round(q, s, &sw, k, limit, &c, &sr);
+		if (run) {
+			if (sr != NULL)
+				tracequery__v1__search_result__free_unpacked(
+				    sr, NULL);
+			sr = NULL;
+			cands_free(&c);
+			resp = search_round(q, s, &sw, k, limit, &c, &sr);
+		}
 		if (resp != NULL || !exact ||
 		    complete(&c, k, limit, sr, whole, sw.from))
 			break;
-		if (c.n == k && k < BUDGET)
+		if (c.n == k && k < BUDGET) {
 			k = k * 4 > BUDGET ? BUDGET : k * 4;
-		else
-			slice_ns *= 4;
-		tracequery__v1__search_result__free_unpacked(sr, NULL);
-		cands_free(&c);
+			run = true;
+		} else if ((resp = next_slice(q, s, w, &sw, &sl, &run)) !=
+		    NULL) {
+			break;
+		}
 	}
 	cands_free(&c);
 	if (resp != NULL) {

@@ -166,11 +166,14 @@ ch_query_summaries(ch_query_ctx *q, const uint8_t (*ids)[16], size_t n,
 	    "status = 2)), groupUniqArray(service), countIf(is_root) > 0, "
 	    "argMinIf(service, start_ns, is_root = 1), argMinIf(name, "
 	    "start_ns, is_root = 1), argMin(service, start_ns), argMin(name, "
-	    "start_ns) FROM %s WHERE start_ns >= %llu AND ",
-	    ch_query_table(q, "trace_spans", all, sizeof all),
-	    (unsigned long long)q->cutoff_ns);
+	    "start_ns) FROM %s PREWHERE ",
+	    ch_query_table(q, "trace_spans", all, sizeof all));
+	/* PREWHERE on the IDs: each ID costs one granule per part, mostly
+	 * other traces' spans; only the matching rows' other columns are
+	 * read then (18.16 moves the cheaper start_ns test there itself). */
 	ch_query_add_ids(&sql, ids, n);
-	ch_sql_add(&sql, " GROUP BY trace_id");
+	ch_sql_add(&sql, " WHERE start_ns >= %llu GROUP BY trace_id",
+	    (unsigned long long)q->cutoff_ns);
 	ch_query_trace_having(&sql, s);
 	ch_sql_add(&sql, " ORDER BY %s, trace_id LIMIT %u", order, limit);
 	r = ch_query_run(q, ch_sql_text(&sql), &rep);

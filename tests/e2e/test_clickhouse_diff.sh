@@ -73,8 +73,24 @@ NOW=$(date +%s)
 # read more than the first one-minute slice (ch_query_search.c).
 python3 tests/e2e/clickhouse_fixture.py 42 40 "$NOW" >"$TMP/spans.json"
 python3 tests/e2e/clickhouse_fixture.py 43 30 "$((NOW - 600))" >"$TMP/older.json"
+# Services seen only 25 minutes ago (old-*), plus two of their traces in
+# the last seconds, imported last (late, old timestamps): newest first
+# must look below a quiet gap without losing what lies above it.
+rename_old() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for r in d["resourceSpans"]:
+    for a in r["resource"]["attributes"]:
+        if a["key"] == "service.name":
+            a["value"]["stringValue"] = "old-" + a["value"]["stringValue"]
+json.dump(d, sys.stdout)'
+}
+python3 tests/e2e/clickhouse_fixture.py 44 25 "$((NOW - 1500))" | rename_old >"$TMP/quiet.json"
+python3 tests/e2e/clickhouse_fixture.py 45 2 "$NOW" | rename_old >"$TMP/trickle.json"
+IMPORTS="spans older quiet trickle"
 for u in "$RDB_INGEST" "$CH_INGEST"; do
-	for f in spans older; do
+	for f in $IMPORTS; do
 		"$CLI" import "$TMP/$f.json" --ingest "$u" >"$TMP/import.out" 2>&1
 		check "import $f into $u: all spans accepted" grep -q ", 0 rejected" "$TMP/import.out"
 	done
@@ -153,6 +169,19 @@ same "search --sort spans --attr" search --sort spans --attr http.method=GET --l
 same "search --sort errors --errors" search --sort errors --errors --limit 10
 same "search --sort spans --from --to" search --sort spans --from $((NOW - 700)) --to $((NOW - 20)) --limit 50
 same "search --sort spans with no match" search --sort spans --service nosuch
+# Where newest first starts reading (ch_query_search.c) must not change
+# answers: a service quiet for 25 minutes (its spans below a gap), the
+# same with two traces above the gap, filters only the old spans pass,
+# windows ending in the past, and one starting after now.
+same "search --service quiet for 25 min" search --service old-db --limit 10
+same "search --service quiet, two traces above the gap" search --service old-cart --limit 10
+same "search --service quiet --errors" search --service old-payments --errors --limit 4
+same "search --service quiet --min-duration" search --service old-search --min-duration 300ms --limit 3
+same "search --service quiet --operation" search --service old-frontend --operation frontend.op2 --limit 2
+same "search --service quiet, window ending 5 min ago" search --service old-cart --from $((NOW - 3600)) --to $((NOW - 300)) --limit 5
+same "search --service, window ending among the newest spans" search --service cart --from $((NOW - 3600)) --to $((NOW - 25)) --limit 30
+same "search, window starting after now" search --service cart --from $((NOW + 600))
+same "search --limit 150 (every import)" search --limit 150
 # The plain listing asks for the count of every match ("20 of 70").
 same_text() {
 	desc=$1; shift
@@ -219,7 +248,7 @@ check "plain search lists traces" grep -q payments "$TMP/plain"
 n=$(ch_q "$CH_HTTP_1" "SELECT count() FROM traces_diff.spans_local")
 e=$(python3 -c "
 import json
-print(sum(len(sc['spans']) for f in ('spans', 'older')
+print(sum(len(sc['spans']) for f in '$IMPORTS'.split()
           for r in json.load(open('$TMP/' + f + '.json'))['resourceSpans']
           for sc in r['scopeSpans']))")
 check_eq "ClickHouse holds every span once" "$n" "$e"

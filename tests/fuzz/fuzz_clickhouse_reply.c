@@ -11,7 +11,10 @@
  * Invariants: no crash, leak or overread (ASan); a decoded result frees
  * cleanly; an accepted spool record's parts lie inside it, and the
  * attr_index rows derived from it read back whole (none when refused); the
- * walk over spool records never passes the end.
+ * walk over spool records never passes the end; a segment's insert
+ * blocks (ch_units_build) hold no more bytes of a table than the
+ * segment (but attr_index's: derived, each row repeats its span's
+ * service and trace ID).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -72,6 +75,25 @@ attr_spans(const uint8_t *p, size_t len)
 	free(matched);
 }
 
+/* The input as a segment: a table's blocks are copies of its rows (two
+ * tables may share a section, so the bound holds per table). */
+static void
+chr_units(const uint8_t *p, size_t len)
+{
+	ch_units us;
+	size_t total[CH_ROWS_TABLES] = { 0 };
+
+	ch_units_build(&us, p, len);
+	for (size_t i = 0; i < us.n; i++) {
+		FUZZ_CHECK(us.v[i].table >= 0 &&
+		    us.v[i].table < CH_ROWS_TABLES);
+		total[us.v[i].table] += us.v[i].rows.len;
+		FUZZ_CHECK(us.v[i].table == CH_ROWS_ATTR ||
+		    total[us.v[i].table] <= len);
+	}
+	ch_units_free(&us);
+}
+
 static void
 chr_records(const uint8_t *p, size_t len)
 {
@@ -92,6 +114,7 @@ chr_records(const uint8_t *p, size_t len)
 		FUZZ_CHECK(rec + rlen == p + off);
 		prev = off;
 	}
+	chr_units(p, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
