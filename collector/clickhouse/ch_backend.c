@@ -52,16 +52,7 @@ ch_write(backend *b, const backend_batch *batch, backend_result *res)
 	    &cause);
 	rowbinary_buf_free(&rec);
 	if (rv == 0) {
-		spool_state st;
-
-		/* Seal here, not only in the shipper: while it ships one block
-		 * the open segment would grow without bound (a 2M-span burst
-		 * made one segment of 600 MB, read whole into memory). */
-		spool_get_state(cb->sp, &st);
-		if (st.open_spans >= BLOCK_SPANS) {
-			spool_seal(cb->sp);
-			shipper_kick(cb->sh);
-		}
+		shipper_appended(cb->sh);
 		res->code = BACKEND_OK;
 		return;
 	}

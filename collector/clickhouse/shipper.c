@@ -21,6 +21,8 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define CODE_TOO_FEW_REPLICAS 285
+#define BACKLOG_GROWTH 4 /* block_spans times this while segments wait */
+#define SEGMENT_MAX_BYTES (96u << 20)
 
 struct shipper {
 	spool *sp;
@@ -141,27 +143,80 @@ save_done(shipper *s, uint64_t seq, uint8_t done)
 	}
 }
 
-/* Inserts the units of the tables not done yet, table by table. */
+/* One segment's inserts: a thread per table not done yet. */
+typedef struct segment_job {
+	shipper *s;
+	uint64_t seq;
+	const ch_units *us;
+	bool probe;
+	pthread_mutex_t mu; /* guards done and the SEQ.done file */
+	uint8_t done;
+} segment_job;
+
+typedef struct table_job {
+	segment_job *seg;
+	int table;
+	int rv;
+	pthread_t thread;
+} table_job;
+
+/* Inserts one table's units (one per day), then records the table done. */
+static void *
+table_run(void *arg)
+{
+	table_job *j = arg;
+	segment_job *g = j->seg;
+
+	j->rv = 0;
+	for (size_t i = 0; i < g->us->n && j->rv == 0; i++)
+		if (g->us->v[i].table == j->table)
+			j->rv = send_unit(g->s, &g->us->v[i], g->probe);
+	if (j->rv == 0) {
+		pthread_mutex_lock(&g->mu);
+		g->done |= (uint8_t)(1u << j->table);
+		save_done(g->s, g->seq, g->done);
+		pthread_mutex_unlock(&g->mu);
+	}
+	return NULL;
+}
+
+/* Inserts the units of the tables not done yet, the tables at once: each
+ * insert is parsed, sorted and compressed by one server thread and waits
+ * on its own round trip, so seven in a row left the server's cores and
+ * the collector idle in turns. Within a segment the tables land in no set
+ * order (as across the shards of a cluster insert). */
 static int
 send_units(shipper *s, uint64_t seq, const ch_units *us, uint8_t done)
 {
 	/* On one server nothing deduplicates a resent block: once a
 	 * segment was sent, a later attempt asks what landed first. */
-	bool probe = s->cluster == NULL && (done & DONE_SENT);
+	segment_job g = { .s = s, .seq = seq, .us = us, .done = done,
+	    .probe = s->cluster == NULL && (done & DONE_SENT) };
+	table_job jobs[CH_ROWS_TABLES];
+	int rv = 0;
 
 	if (s->cluster == NULL && !(done & DONE_SENT))
-		save_done(s, seq, done |= DONE_SENT);
+		save_done(s, seq, g.done |= DONE_SENT);
+	pthread_mutex_init(&g.mu, NULL);
 	for (int t = 0; t < CH_ROWS_TABLES; t++) {
+		jobs[t] = (table_job){ .seg = &g, .table = t };
 		if (done & (1u << t))
 			continue;
-		for (size_t i = 0; i < us->n; i++)
-			if (us->v[i].table == t &&
-			    send_unit(s, &us->v[i], probe) != 0)
-				return -1;
-		done |= (uint8_t)(1u << t);
-		save_done(s, seq, done);
+		/* No thread to be had: this one inserts the table. */
+		if (pthread_create(&jobs[t].thread, NULL, table_run,
+		    &jobs[t]) != 0) {
+			table_run(&jobs[t]);
+			jobs[t].table = -1;
+		}
 	}
-	return 0;
+	for (int t = 0; t < CH_ROWS_TABLES; t++) {
+		if (!(done & (1u << t)) && jobs[t].table >= 0)
+			pthread_join(jobs[t].thread, NULL);
+		if (jobs[t].rv != 0)
+			rv = -1;
+	}
+	pthread_mutex_destroy(&g.mu);
+	return rv;
 }
 
 /* Tells arrivals the segment's traces (its trace_index rows). */
@@ -232,8 +287,23 @@ wait_ms(shipper *s, uint32_t ms)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* Seals the open segment when it is due: old or big enough, or someone
- * waits in shipper_sync. */
+/* Whether the open segment is full: at block_spans, or while sealed
+ * segments wait (ClickHouse is behind) at BACKLOG_GROWTH times that, so
+ * that a backlog goes in fewer, larger inserts (fewer parts for ClickHouse
+ * to write and merge); and at SEGMENT_MAX_BYTES, as the shipper holds a
+ * segment and its blocks in memory. 4 x 50,000 spans keeps every block
+ * under max_insert_block_size (1,048,576 rows): still one part. */
+static bool
+segment_full(const shipper *s, const spool_state *st)
+{
+	uint64_t spans = s->block_spans * (st->sealed > 0 ? BACKLOG_GROWTH :
+	    1);
+
+	return st->open_spans >= spans || st->open_bytes >= SEGMENT_MAX_BYTES;
+}
+
+/* Seals the open segment when it is due: full, or old enough with
+ * nothing else to ship, or someone waits in shipper_sync. */
 static void
 seal_if_due(shipper *s)
 {
@@ -244,9 +314,24 @@ seal_if_due(shipper *s)
 	syncing = s->syncs > 0 || s->stop;
 	pthread_mutex_unlock(&s->mu);
 	spool_get_state(s->sp, &st);
-	if (st.open_spans > 0 && (syncing || st.open_age_ms >= s->flush_ms ||
-	    st.open_spans >= s->block_spans))
+	if (st.open_spans > 0 && (syncing || segment_full(s, &st) ||
+	    (st.sealed == 0 && st.open_age_ms >= s->flush_ms)))
 		spool_seal(s->sp);
+}
+
+void
+shipper_appended(shipper *s)
+{
+	spool_state st;
+
+	/* Seal here, not only in the shipper: while it ships one block
+	 * the open segment would grow without bound (a 2M-span burst
+	 * made one segment of 600 MB, read whole into memory). */
+	spool_get_state(s->sp, &st);
+	if (segment_full(s, &st)) {
+		spool_seal(s->sp);
+		shipper_kick(s);
+	}
 }
 
 static bool

@@ -1,8 +1,9 @@
 /*
  * shipper.h - the thread that moves the spool (spool.h) into ClickHouse:
  * it seals the open segment when it is old enough (flush_ms) or big
- * enough (block_spans), inserts each sealed segment as one RowBinary
- * block per table (oldest first; on a cluster with
+ * enough (block_spans; larger while a backlog waits), inserts each sealed
+ * segment as one RowBinary block per table (oldest segment first, its
+ * tables at once, a thread each; on a cluster with
  * insert_distributed_sync=1 and insert_quorum), and deletes the segment
  * only when every table confirmed. A failed insert is retried with the
  * identical block (deduplicated by ReplicatedMergeTree). On a single
@@ -31,7 +32,8 @@ typedef struct shipper_options {
 	const char *cluster;   /* NULL: a single server */
 	int quorum;            /* insert_quorum on a cluster; 0: none */
 	uint32_t flush_ms;     /* seal the open segment after this long */
-	uint64_t block_spans;  /* or once it holds this many spans */
+	uint64_t block_spans;  /* or once it holds this many spans (more
+	                        * while sealed segments wait: shipper.c) */
 	uint32_t insert_timeout_ms; /* one insert's bound; 0: 120 s */
 	struct ch_arrivals *arrivals; /* told each shipped segment's traces */
 } shipper_options;
@@ -53,8 +55,12 @@ void shipper_stop(shipper *s, uint32_t timeout_ms);
 /* shipper_sync seals the open segment and waits until everything appended
  * before the call is in ClickHouse. Returns 0, or -1 after timeout_ms. */
 int shipper_sync(shipper *s, uint32_t timeout_ms);
-/* shipper_kick wakes the thread (an append crossed block_spans). */
+/* shipper_kick wakes the thread (the open segment was sealed). */
 void shipper_kick(shipper *s);
+/* shipper_appended: a batch went into the spool. Seals the open segment
+ * when it is full (block_spans; more while a backlog waits) and wakes the
+ * thread. Any thread. */
+void shipper_appended(shipper *s);
 void shipper_get_stats(shipper *s, shipper_stats *st);
 
 #endif /* COLLECTOR_CLICKHOUSE_SHIPPER_H */

@@ -8,7 +8,9 @@
  * Input: byte 0 picks the decoder (mod 6); the rest is the reply or file.
  * Invariants: no crash, leak or overread (ASan); a decoded result frees
  * cleanly; an accepted spool record's parts lie inside it; the
- * walk over spool records never passes the end.
+ * walk over spool records never passes the end; a segment's insert
+ * blocks (ch_units_build) hold no more bytes of a table than the
+ * segment.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,10 +19,29 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "clickhouse/ch_blocks.h"
 #include "clickhouse/ch_query.h"
 #include "clickhouse/ch_rows.h"
 #include "clickhouse/spool.h"
 #include "format/hist.h"
+
+/* The input as a segment: a table's blocks are copies of its rows (two
+ * tables may share a section, so the bound holds per table). */
+static void
+chr_units(const uint8_t *p, size_t len)
+{
+	ch_units us;
+	size_t total[CH_ROWS_TABLES] = { 0 };
+
+	ch_units_build(&us, p, len);
+	for (size_t i = 0; i < us.n; i++) {
+		FUZZ_CHECK(us.v[i].table >= 0 &&
+		    us.v[i].table < CH_ROWS_TABLES);
+		total[us.v[i].table] += us.v[i].rows.len;
+		FUZZ_CHECK(total[us.v[i].table] <= len);
+	}
+	ch_units_free(&us);
+}
 
 static void
 chr_records(const uint8_t *p, size_t len)
@@ -40,6 +61,7 @@ chr_records(const uint8_t *p, size_t len)
 		FUZZ_CHECK(rec + rlen == p + off);
 		prev = off;
 	}
+	chr_units(p, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
