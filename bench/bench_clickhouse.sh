@@ -4,7 +4,7 @@
 #   clickhouse.ingest_spans_per_s       producers -> collector -> spool ->
 #                                       ClickHouse, until every span is in
 #   clickhouse.client_insert_rows_per_s clickhouse-client inserting the same
-#                                       rows (all four tables, RowBinary)
+#                                       rows (every table, RowBinary)
 #                                       from files: the physical limit
 #   clickhouse.ingest_vs_client_ratio   the two (target >= 0.7)
 #   clickhouse.trace_by_id_p99_us, search_service_p99_us, search_attr_p99_us,
@@ -111,7 +111,7 @@ ch_q "$CH_HTTP_1" "SELECT extract(query, 'INSERT INTO ([a-z_.]+)') AS t, count()
 PARTS=$(( (SPANS + 499999) / 500000 ))
 [ "$PARTS" -lt 4 ] && PARTS=4
 ch_q "$CH_HTTP_1" "CREATE DATABASE copy" >/dev/null
-TABLES="spans span_index trace_index operations span_time trace_spans op_minutes"
+TABLES="spans span_index trace_index operations span_time trace_spans op_minutes attr_index"
 for t in $TABLES; do
 	ch_q "$CH_HTTP_1" "CREATE TABLE copy.$t AS $DB.${t}_local" >/dev/null
 	key=$(case $t in operations|op_minutes) echo "cityHash64(service, name)" ;; *) echo "cityHash64(trace_id)" ;; esac)

@@ -10,7 +10,8 @@
 #include "daemon/log.h"
 #include "format/keys.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN,
+	T_ATTR };
 
 static bool
 skip_string(rowbinary_reader *r)
@@ -80,6 +81,10 @@ read_row(int table, rowbinary_reader *r, ch_row *row)
 		/* service, name, minute, dur_bucket, n (schema v3). */
 		return skip_string(r) && skip_string(r) &&
 		    take(r, &skip, 4 + 2 + 8);
+	case T_ATTR:
+		/* key, value, service, minute, trace_id (schema v4). */
+		return skip_string(r) && skip_string(r) && skip_string(r) &&
+		    take(r, &skip, 4) && take(r, &row->trace_id, 16);
 	default:
 		return r->ok = false;
 	}
@@ -142,12 +147,21 @@ static void
 split_table(ch_units *u, int table, const ch_rows_view *views, size_t n,
     bool sizing)
 {
+	rowbinary_buf derived = { 0 };
+
 	for (size_t i = 0; i < n; i++) {
 		rowbinary_reader r;
 		ch_row row;
 
-		rowbinary_reader_init(&r, views[i].rows[table],
-		    views[i].len[table]);
+		if (table == T_ATTR) {
+			derived.len = 0;
+			(void)ch_rows_attr_derive(views[i].rows[T_INDEX],
+			    views[i].len[T_INDEX], &derived);
+			rowbinary_reader_init(&r, derived.b, derived.len);
+		} else {
+			rowbinary_reader_init(&r, views[i].rows[table],
+			    views[i].len[table]);
+		}
 		while (ch_row_next(table, &r, &row)) {
 			rowbinary_buf *b = &unit_of(u, table, row.day)->rows;
 
@@ -160,6 +174,7 @@ split_table(ch_units *u, int table, const ch_rows_view *views, size_t n,
 			log_error("clickhouse: skipping malformed rows of a "
 			    "spool record");
 	}
+	rowbinary_buf_free(&derived);
 }
 
 void
@@ -180,6 +195,12 @@ ch_units_build(ch_units *u, const uint8_t *seg, size_t len)
 	for (int t = 0; t < CH_ROWS_TABLES; t++)
 		split_table(u, t, views, n, false);
 	free(views);
+}
+
+int
+ch_unit_step(int table)
+{
+	return table == T_ATTR ? T_INDEX : table;
 }
 
 void

@@ -38,6 +38,10 @@ void ch_unit_query_id(const ch_unit *u, char *buf, size_t len);
  * a record or row that does not parse is skipped and logged. */
 void ch_units_build(ch_units *u, const uint8_t *seg, size_t len);
 void ch_units_free(ch_units *u);
+/* ch_unit_step: the table whose bit in a segment's done mask (spool.h)
+ * also covers table's units: attr_index's rows, derived from span_index's,
+ * go out with them (the one-byte mask has no room for an eighth table). */
+int ch_unit_step(int table);
 
 /* One row as ch_rows.c wrote it: its bytes and what identifies it. */
 typedef struct ch_row {

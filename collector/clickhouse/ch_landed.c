@@ -12,7 +12,8 @@
 
 #define PROBE_KEYS 1000 /* keys per SELECT: about 100 KiB of SQL */
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN,
+	T_ATTR };
 
 static uint64_t
 key_hash(int table, const ch_row *row)
@@ -150,7 +151,7 @@ ch_landed(ch_client *c, const ch_unit *u, uint32_t timeout_ms,
 	int rv = 0;
 
 	*landed = false;
-	if (u->table == T_OPS)
+	if (u->table == T_OPS || u->table == T_ATTR)
 		return 0;
 	if (u->table == T_OP_MIN)
 		return landed_by_log(c, u, timeout_ms, landed, cause);

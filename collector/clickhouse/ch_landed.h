@@ -9,8 +9,9 @@
  * trace_index: trace ID and its start range). If every key is there for
  * another reason (a client that resent the same spans), skipping the
  * unit loses nothing either.
- * operations is never probed: resending it is harmless (a
- * ReplacingMergeTree read with DISTINCT). op_minutes holds counts with
+ * operations and attr_index are never probed: resending them is
+ * harmless (ReplacingMergeTrees; operations is read with DISTINCT,
+ * attr_index only names candidate traces, read with GROUP BY). op_minutes holds counts with
  * no row key: its insert's outcome is read from system.query_log by the
  * unit's query ID (ch_unit_query_id); a server with no query log gets it
  * resent, which may double a count in the percentiles.

@@ -93,6 +93,17 @@ response *ch_query_newest_match(ch_query_ctx *q,
     const Tracequery__V1__Search *s, const ch_window *stretch,
     uint64_t *start_ns, bool *found);
 
+/* ch_query_attr_candidates (ch_query_attr.c): newest-first candidates of
+ * a search with attribute filters from attr_index: up to k traces with a
+ * row of every filter in w, best first, into ids (*n) and bound (the
+ * latest start a span of them that passes can have; a trace left out can
+ * have none after bound[*n - 1]); then the *n_ok of them that have a span
+ * passing every span-level filter, checked on their spans, moved to the
+ * front of ids. ids and bound hold k. */
+response *ch_query_attr_candidates(ch_query_ctx *q,
+    const Tracequery__V1__Search *s, const ch_window *w, uint32_t k,
+    uint8_t (*ids)[16], uint64_t *bound, size_t *n, size_t *n_ok);
+
 response *ch_query_get_trace(ch_query_ctx *q,
     const Tracequery__V1__GetTrace *g);
 response *ch_query_search(ch_query_ctx *q, const Tracequery__V1__Search *s);
@@ -116,6 +127,10 @@ bool ch_query_search_decode(const uint8_t *p, size_t len,
     Tracequery__V1__SearchResult *sr);
 bool ch_query_slow_decode_top(const uint8_t *p, size_t len,
     Tracequery__V1__SlowResult *sr);
+/* The candidates' (trace_id, origin, span) rows: the traces with a span
+ * matching every attribute filter of s appended to *matched (*n). */
+bool ch_query_attr_decode(const uint8_t *p, size_t len,
+    const Tracequery__V1__Search *s, uint8_t (**matched)[16], size_t *n);
 struct hist;
 bool ch_query_deps_decode(const uint8_t *p, size_t len,
     Tracequery__V1__DependenciesResult *dr);

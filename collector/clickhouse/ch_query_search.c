@@ -40,6 +40,7 @@ typedef struct cands {
 	uint8_t (*id)[16];
 	uint64_t *m;    /* earliest matching start (or longest matching span) */
 	size_t n;
+	size_t n_ok;    /* the first n_ok of id pass (all n but from attr_index) */
 } cands;
 
 static response *
@@ -52,6 +53,14 @@ find_candidates(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	response *err;
 	char all[64];
 
+	/* Newest first by attribute: attr_index names the candidates (from
+	 * span_index when the budget is reached: it finds any that pass). */
+	if (!longest && s->n_attributes > 0 && k < BUDGET) {
+		c->id = xmalloc(k * sizeof *c->id);
+		c->m = xmalloc(k * sizeof *c->m);
+		return ch_query_attr_candidates(q, s, w, k, c->id, c->m, &c->n,
+		    &c->n_ok);
+	}
 	ch_sql_add(&sql, "SELECT trace_id, %s AS m FROM %s WHERE ", longest ?
 	    "max(duration_ns)" : "min(start_ns)", ch_query_span_table(q, s,
 	    all, sizeof all));
@@ -69,6 +78,7 @@ find_candidates(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	    rowbinary_get_fixed(&r, c->id[c->n], 16) &&
 	    rowbinary_get_u64(&r, &c->m[c->n]))
 		c->n++;
+	c->n_ok = c->n;
 	ch_reply_fini(&rep);
 	return r.ok ? NULL : ch_query_bad_reply();
 }
@@ -94,7 +104,7 @@ search_round(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	tracequery__v1__search_result__init(*out);
 	if ((r = find_candidates(q, s, w, longest, k, c)) != NULL)
 		return r;
-	return ch_query_summaries(q, (const uint8_t (*)[16])c->id, c->n, s,
+	return ch_query_summaries(q, (const uint8_t (*)[16])c->id, c->n_ok, s,
 	    longest ? "dur DESC" : "t0 DESC", limit, *out);
 }
 

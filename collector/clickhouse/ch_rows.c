@@ -7,7 +7,8 @@
 #include "format/hist.h"
 #include "format/attr_text.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN };
+enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN,
+	T_ATTR };
 
 /* A record's sections: one per table, but span_time and trace_spans
  * (schema v2) take the same rows, stored once: spans, span_index,

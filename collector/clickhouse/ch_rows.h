@@ -6,6 +6,9 @@
  * section u32 length and its rows: one section per table, except that
  * span_time and trace_spans share one (same rows); a record spooled by a
  * v1 collector ends after operations, by a v2 one after span_time.
+ * attr_index (schema v4) has no section: its rows are derived from
+ * span_index's when a segment is shipped (ch_rows_attr_derive), so a
+ * record of any version fills it.
  */
 #ifndef COLLECTOR_CLICKHOUSE_CH_ROWS_H
 #define COLLECTOR_CLICKHOUSE_CH_ROWS_H
@@ -17,7 +20,9 @@
 #include "backend/backend.h"
 #include "clickhouse/rowbinary.h"
 
-#define CH_ROWS_TABLES 7
+#define CH_ROWS_TABLES 8
+#define CH_ROWS_INDEX 1 /* span_index */
+#define CH_ROWS_ATTR 7  /* attr_index: derived from span_index's rows */
 #define CH_ROWS_TRACE_INDEX 2 /* trace_index: start_date, trace_id, min, max */
 #define CH_NS_PER_DAY (86400ull * 1000000000ull)
 
@@ -30,7 +35,14 @@ typedef struct ch_rows_view {
 
 /* ch_rows_encode appends batch's record to out. */
 void ch_rows_encode(const backend_batch *batch, rowbinary_buf *out);
-/* ch_rows_parse splits a record; false when it is malformed. */
+/* ch_rows_parse splits a record; false when it is malformed. Leaves
+ * attr_index's part empty (derived, below). */
 bool ch_rows_parse(const uint8_t *rec, size_t len, ch_rows_view *v);
+/* ch_rows_attr_derive appends to out the attr_index rows (start_date,
+ * key, value, service, minute, trace_id) of a record's span_index rows,
+ * each distinct row once; false when those rows are malformed (out then
+ * holds nothing of them). */
+bool ch_rows_attr_derive(const uint8_t *index_rows, size_t len,
+    rowbinary_buf *out);
 
 #endif /* COLLECTOR_CLICKHOUSE_CH_ROWS_H */

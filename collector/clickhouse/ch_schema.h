@@ -15,7 +15,7 @@
 
 /* The schema version this collector writes; a database of a newer one is
  * refused (its collectors are newer than this one). */
-#define CH_SCHEMA_VERSION 3
+#define CH_SCHEMA_VERSION 4
 
 /* The tables that hold spans; retention drops their day partitions. */
 extern const char *const ch_schema_tables[];

@@ -169,7 +169,7 @@ table_run(void *arg)
 
 	j->rv = 0;
 	for (size_t i = 0; i < g->us->n && j->rv == 0; i++)
-		if (g->us->v[i].table == j->table)
+		if (ch_unit_step(g->us->v[i].table) == j->table)
 			j->rv = send_unit(g->s, &g->us->v[i], g->probe);
 	if (j->rv == 0) {
 		pthread_mutex_lock(&g->mu);
@@ -202,6 +202,12 @@ send_units(shipper *s, uint64_t seq, const ch_units *us, uint8_t done)
 		jobs[t] = (table_job){ .seg = &g, .table = t };
 		if (done & (1u << t))
 			continue;
+		/* attr_index's units go out with span_index's (ch_unit_step):
+		 * no thread of their own. */
+		if (ch_unit_step(t) != t) {
+			jobs[t].table = -1;
+			continue;
+		}
 		/* No thread to be had: this one inserts the table. */
 		if (pthread_create(&jobs[t].thread, NULL, table_run,
 		    &jobs[t]) != 0) {

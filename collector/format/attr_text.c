@@ -60,3 +60,39 @@ attr_text(const AnyValue *v, char *buf, size_t buflen,
 		return false;
 	}
 }
+
+bool
+attr_text_match(KeyValue *const *kv, size_t n, const char *key,
+    const char *value)
+{
+	char buf[64];
+	const char *txt;
+	size_t len;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(kv[i]->key, key) != 0)
+			continue;
+		if (attr_text(kv[i]->value, buf, sizeof buf, &txt,
+		    &len) && len == strlen(value) &&
+		    memcmp(txt, value, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+attr_text_match_all(Tracequery__V1__AttrFilter *const *f, size_t n,
+    const Span *sp, const ResourceSpans *rs)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (attr_text_match(sp->attributes, sp->n_attributes, f[i]->key,
+		    f[i]->value))
+			continue;
+		if (rs != NULL && rs->resource != NULL &&
+		    attr_text_match(rs->resource->attributes,
+		    rs->resource->n_attributes, f[i]->key, f[i]->value))
+			continue;
+		return false;
+	}
+	return true;
+}

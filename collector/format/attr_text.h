@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "otlp_types.h"
+#include "tracequery.pb-c.h"
 
 /* attr_text renders a scalar AnyValue as the text that attribute search
  * compares with (strings as is, ints in decimal, bools as true/false,
@@ -17,5 +18,13 @@
  * and unset values. *out points into buf or the value. */
 bool attr_text(const AnyValue *v, char *buf, size_t buflen,
     const char **out, size_t *out_len);
+/* attr_text_match: does one of kv have key and, as attr_text renders
+ * it, value? What both backends' searches check a span with. */
+bool attr_text_match(KeyValue *const *kv, size_t n, const char *key,
+    const char *value);
+/* attr_text_match_all: does each of the n filters f hold on the span's
+ * attributes or its resource's (rs may be NULL)? */
+bool attr_text_match_all(Tracequery__V1__AttrFilter *const *f, size_t n,
+    const Span *sp, const ResourceSpans *rs);
 
 #endif /* COLLECTOR_FORMAT_ATTR_TEXT_H */

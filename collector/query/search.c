@@ -14,26 +14,6 @@
 
 #include "query/query_impl.h"
 
-/* Does attribute filter f hold on one of kv? */
-static bool
-attr_match(KeyValue *const *kv, size_t n,
-    const Tracequery__V1__AttrFilter *f)
-{
-	char buf[64];
-	const char *txt;
-	size_t len;
-
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(kv[i]->key, f->key) != 0)
-			continue;
-		if (attr_text(kv[i]->value, buf, sizeof buf, &txt,
-		    &len) && len == strlen(f->value) &&
-		    memcmp(txt, f->value, len) == 0)
-			return true;
-	}
-	return false;
-}
-
 static bool
 span_matches(const lspan *ls, const Tracequery__V1__Search *s,
     const window *w)
@@ -55,19 +35,8 @@ span_matches(const lspan *ls, const Tracequery__V1__Search *s,
 	if (s->errors_only && (sp->status == NULL ||
 	    sp->status->code != STATUS_ERROR))
 		return false;
-	for (size_t i = 0; i < s->n_attributes; i++) {
-		const Tracequery__V1__AttrFilter *f = s->attributes[i];
-		const ResourceSpans *rs = ls->o->rs;
-
-		if (attr_match(sp->attributes, sp->n_attributes, f))
-			continue;
-		if (rs != NULL && rs->resource != NULL &&
-		    attr_match(rs->resource->attributes,
-		    rs->resource->n_attributes, f))
-			continue;
-		return false;
-	}
-	return true;
+	return attr_text_match_all(s->attributes, s->n_attributes, sp,
+	    ls->o->rs);
 }
 
 static int

@@ -25,8 +25,8 @@ count() { ch_q "$CH_HTTP_1" "$1"; }
 
 # --- 1. tracecli answers through the collector.
 start_ch_collector c1 "$SPEC" --retention 0 || { fail "collector starts"; finish; }
-check_eq "schema created on first start (version 3)" \
-	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 3
+check_eq "schema created on first start (version 4)" \
+	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 4
 "$TOOL" send "$COLL_INGEST" 1 50 >"$TMP/send1" 2>&1
 check "50 traces acknowledged" grep -q "acked=400" "$TMP/send1"
 "$CLI" services --collector "$COLL_QUERY" >"$TMP/out" 2>&1
@@ -45,27 +45,50 @@ import json; d = json.load(open('$TMP/out'))
 assert len(d['spans']) == 3 and len(d['percentiles']) > 0"
 check_eq "ClickHouse holds 400 spans" "$(count "SELECT count() FROM $DB.spans_local")" 400
 
-# --- 1b. A v1 database (v2's and v3's tables not there yet) migrates on
-# start: their tables are created and filled from span_index, and the
-# answers that read them stay the same.
+# --- 1b. A v1 database (the tables of v2, v3 and v4 not there yet)
+# migrates on start: their tables are created and filled from span_index,
+# and the answers that read them stay the same.
 "$CLI" search --service svc-2 --json --collector "$COLL_QUERY" >"$TMP/before" 2>&1
 "$CLI" slow --service svc-1 --json --collector "$COLL_QUERY" >"$TMP/slow-before" 2>&1
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --json --collector "$COLL_QUERY" >"$TMP/attr-before" 2>&1
+check "search --attr finds traces" grep -q '"root_service"' "$TMP/attr-before"
+attr_rows=$(count "SELECT count() FROM $DB.attr_index_local FINAL")
 stop_pid "$COLL_PID"
 for sql in "DROP TABLE $DB.span_time_local" "DROP TABLE $DB.trace_spans_local" \
-	"DROP TABLE $DB.op_minutes_local" \
+	"DROP TABLE $DB.op_minutes_local" "DROP TABLE $DB.attr_index_local" \
 	"TRUNCATE TABLE $DB.schema_version_local" \
 	"INSERT INTO $DB.schema_version_local VALUES (1, 0)"; do
 	count "$sql"
 done
 start_ch_collector c1 "$SPEC" --retention 0 || { fail "collector restarts on v1"; finish; }
-check_eq "v1 database migrated to version 3" \
-	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 3
+check_eq "v1 database migrated to version 4" \
+	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 4
 check_eq "migration filled span_time, trace_spans and op_minutes from span_index" \
 	"$(count "SELECT (SELECT count() FROM $DB.span_time_local) + (SELECT count() FROM $DB.trace_spans_local) + (SELECT sum(n) FROM $DB.op_minutes_local)")" 1200
 "$CLI" search --service svc-2 --json --collector "$COLL_QUERY" >"$TMP/after" 2>&1
 check "search answers the same after the migration" cmp -s "$TMP/before" "$TMP/after"
 "$CLI" slow --service svc-1 --json --collector "$COLL_QUERY" >"$TMP/slow-after" 2>&1
 check "slow answers the same after the migration" cmp -s "$TMP/slow-before" "$TMP/slow-after"
+check_eq "migration filled attr_index with the rows the collector wrote ($attr_rows)" \
+	"$(count "SELECT count() FROM $DB.attr_index_local FINAL")" "$attr_rows"
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --json --collector "$COLL_QUERY" >"$TMP/attr-after" 2>&1
+check "search --attr answers the same after the migration" cmp -s "$TMP/attr-before" "$TMP/attr-after"
+
+# --- 1c. A v3 database (attr_index not there yet) migrates to v4 on
+# start.
+stop_pid "$COLL_PID"
+for sql in "DROP TABLE $DB.attr_index_local" \
+	"TRUNCATE TABLE $DB.schema_version_local" \
+	"INSERT INTO $DB.schema_version_local VALUES (3, 0)"; do
+	count "$sql"
+done
+start_ch_collector c1 "$SPEC" --retention 0 || { fail "collector restarts on v3"; finish; }
+check_eq "v3 database migrated to version 4" \
+	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 4
+check_eq "v3 -> v4 filled attr_index from span_index ($attr_rows rows)" \
+	"$(count "SELECT count() FROM $DB.attr_index_local FINAL")" "$attr_rows"
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --json --collector "$COLL_QUERY" >"$TMP/attr-after" 2>&1
+check "search --attr answers the same after v3 -> v4" cmp -s "$TMP/attr-before" "$TMP/attr-after"
 
 # The fault sections take minutes (a 20 s outage among them); the
 # sanitizer builds check the same code through sections 1 and

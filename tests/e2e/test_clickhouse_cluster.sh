@@ -60,12 +60,14 @@ import json; d = json.load(open('$TMP/s'))
 ids = {t['trace_id'][:8] for t in d}
 assert len(d) > 100, len(d)"
 
-# --- 1b. A v1 cluster (v2's and v3's tables not there yet) migrates when
-# a collector starts: their tables are created ON CLUSTER and filled from
-# span_index through the Distributed tables, each row on its shard, on
-# both replicas.
+# --- 1b. A v1 cluster (the tables of v2, v3 and v4 not there yet)
+# migrates when a collector starts: their tables are created ON CLUSTER and
+# filled from span_index through the Distributed tables, each row on its
+# shard, on both replicas.
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --limit 1000 --json --collector "$A_QUERY" >"$TMP/attr1" 2>&1
+check "search --attr through a finds traces" grep -q '"root_service"' "$TMP/attr1"
 stop_pid "$A_PID"; stop_pid "$B_PID"
-for t in span_time trace_spans op_minutes; do
+for t in span_time trace_spans op_minutes attr_index; do
 	count "$CH_HTTP_1" "DROP TABLE $DB.$t ON CLUSTER traces" >/dev/null
 	count "$CH_HTTP_1" "DROP TABLE $DB.${t}_local ON CLUSTER traces" >/dev/null
 done
@@ -75,8 +77,8 @@ start_ch_collector a "$(spec a)" --retention 0 || { fail "collector a starts on 
 A_INGEST=$COLL_INGEST A_QUERY=$COLL_QUERY A_PID=$COLL_PID
 start_ch_collector b "$(spec b)" --retention 0 || { fail "collector b starts on v1"; finish; }
 B_INGEST=$COLL_INGEST B_QUERY=$COLL_QUERY B_PID=$COLL_PID
-check_eq "v1 cluster migrated to version 3" \
-	"$(count "$CH_HTTP_3" "SELECT max(version) FROM $DB.schema_version")" 3
+check_eq "v1 cluster migrated to version 4" \
+	"$(count "$CH_HTTP_3" "SELECT max(version) FROM $DB.schema_version")" 4
 for n in 1 2 3 4; do
 	eval "p=\$CH_HTTP_$n"
 	count "$p" "SYSTEM SYNC REPLICA $DB.span_time_local" >/dev/null
@@ -88,6 +90,14 @@ check_eq "every replica's span_time and trace_spans hold its shard's spans once"
 check "search answers the same after the migration" cmp -s "$TMP/s" "$TMP/s2"
 check_eq "op_minutes counts every span once" \
 	"$(count "$CH_HTTP_2" "SELECT (SELECT sum(n) FROM $DB.op_minutes) = (SELECT count() FROM $DB.span_index)")" 1
+for n in 1 2 3 4; do
+	eval "p=\$CH_HTTP_$n"
+	count "$p" "SYSTEM SYNC REPLICA $DB.attr_index_local" >/dev/null
+done
+check_eq "every replica's attr_index holds only its shard's traces, all of them" \
+	"$(for n in 1 2 3 4; do eval "p=\$CH_HTTP_$n"; count "$p" "SELECT (SELECT uniqExact(trace_id) FROM $DB.attr_index_local) = (SELECT uniqExact(trace_id) FROM $DB.span_index_local)"; done | tr -d '\n')" 1111
+"$CLI" search --attr http.method=GET --attr host.name=host-3 --limit 1000 --json --collector "$B_QUERY" >"$TMP/attr2" 2>&1
+check "search --attr answers the same after the migration" cmp -s "$TMP/attr1" "$TMP/attr2"
 
 # --- 2. kill -9 of a replica (server 1: shard 1, the first host) mid-ingest.
 "$TOOL" send "$A_INGEST" 13 2500 4 "$((NOW - 50))000000000" 1000000 "$TMP/acked-r" >"$TMP/send-r" 2>&1 &

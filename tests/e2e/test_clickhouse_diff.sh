@@ -137,6 +137,19 @@ same "search --attr bool" search --attr cache.hit=true --limit 100
 same "search --attr double" search --attr ratio=0.5 --limit 100
 same "search --attr of the resource" search --attr host.name=host-db --limit 100
 same "search two --attr" search --attr http.method=GET --attr user.id=user-3 --limit 100
+# attr_index (schema v4) names candidate traces by (key, value, service,
+# minute) without saying which span carried what: the two filters of a
+# trace's different spans, or a resource's and another resource's span
+# attribute, must not pass (ch_query_attr.c checks the spans).
+same "search --attr of two spans of one trace" search --attr http.method=GET --attr http.status_code=404 --limit 100
+same "search --attr resource int + span string" search --attr deployment.count=3 --attr http.method=PUT --limit 100
+same "search --attr resource + span, other resource" search --attr host.name=host-cart --attr cache.hit=false --limit 100
+same "search --attr --operation --min-duration" search --attr http.method=GET --service cart --operation cart.op1 --min-duration 100ms --limit 100
+same "search --attr --errors --service" search --attr cache.hit=true --errors --service payments --limit 100
+same "search --attr --from --to" search --attr http.status_code=200 --from $((NOW - 700)) --to $((NOW - 20)) --limit 100
+same "search --attr rare value --limit 2" search --attr user.id=user-19 --limit 2
+same "search --attr --limit 3 (candidate rounds)" search --attr http.status_code=500 --attr cache.hit=true --limit 3
+same "search --attr with no match" search --attr user.id=nobody
 same "search --min-duration" search --min-duration 500ms --limit 100
 same "search --max-duration" search --max-duration 1ms --limit 100
 same "search --errors" search --errors --limit 100
@@ -186,6 +199,7 @@ same_text "count: search" search --limit 5
 same_text "count: search --service" search --service payments --limit 3
 same_text "count: search --errors" search --errors --limit 3
 same_text "count: search --attr" search --attr http.method=GET --limit 3
+same_text "count: search two --attr" search --attr http.method=GET --attr http.status_code=404 --limit 3
 same_text "count: search --min-duration --from --to" search --min-duration 1ms --from $((NOW - 700)) --to $((NOW - 20)) --limit 3
 same_text "count: search --sort spans" search --sort spans --limit 3
 
@@ -237,6 +251,9 @@ print(sum(len(sc['spans']) for f in '$IMPORTS'.split()
           for r in json.load(open('$TMP/' + f + '.json'))['resourceSpans']
           for sc in r['scopeSpans']))")
 check_eq "ClickHouse holds every span once" "$n" "$e"
+check_eq "attr_index names every trace span_index holds" \
+	"$(ch_q "$CH_HTTP_1" "SELECT uniqExact(trace_id) FROM traces_diff.attr_index_local")" \
+	"$(ch_q "$CH_HTTP_1" "SELECT uniqExact(trace_id) FROM traces_diff.span_index_local")"
 "$CLI" stats --json --collector "$CH_QUERY" >"$TMP/stats" 2>&1
 check "stats show the spool and what was shipped" grep -q clickhouse.shipped_spans "$TMP/stats"
 finish

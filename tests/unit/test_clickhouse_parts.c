@@ -458,51 +458,92 @@ test_spool_torn(void **state)
 	free(dir);
 }
 
+/* A batch of two spans of one trace (ID starting with tid0), step_ns
+ * apart from 2025-01-01, under one resource and scope of service svc. */
+typedef struct two_spans {
+	Resource res;
+	ResourceSpans rs;
+	ScopeSpans ss;
+	Span sp[2];
+	uint8_t tid[16], sid[2][8];
+	backend_span bs[2];
+	backend_batch b;
+} two_spans;
+
+static void
+two_spans_init(two_spans *t, uint8_t tid0, char *name, uint64_t step_ns)
+{
+	memset(t, 0, sizeof *t);
+	opentelemetry__proto__resource__v1__resource__init(&t->res);
+	opentelemetry__proto__trace__v1__resource_spans__init(&t->rs);
+	opentelemetry__proto__trace__v1__scope_spans__init(&t->ss);
+	t->rs.resource = &t->res;
+	t->tid[0] = tid0;
+	for (int i = 0; i < 2; i++) {
+		Span *sp = &t->sp[i];
+
+		opentelemetry__proto__trace__v1__span__init(sp);
+		t->sid[i][0] = (uint8_t)(i + 1);
+		sp->trace_id.data = t->tid;
+		sp->trace_id.len = 16;
+		sp->span_id.data = t->sid[i];
+		sp->span_id.len = 8;
+		sp->name = name;
+		sp->start_time_unix_nano = 1735689600000000000ULL +
+		    (uint64_t)i * step_ns;
+		sp->end_time_unix_nano = sp->start_time_unix_nano + 1000;
+		t->bs[i] = (backend_span){ "svc", &t->rs, &t->ss, sp, NULL, 0,
+		    0 };
+	}
+	t->b.spans = t->bs;
+	t->b.n_spans = 2;
+}
+
+/* Spools one record of len bytes in dir and splits the sealed segment
+ * into units (*data: the segment, freed by the caller). */
+static void
+units_of_record(const uint8_t *rec, size_t len, const char *dir,
+    uint8_t **data, ch_units *us)
+{
+	char *cause = NULL;
+	spool *spl;
+	uint64_t seq;
+	size_t seg_len;
+	uint8_t done;
+
+	assert_int_equal(spool_open(&spl, dir, 1 << 20, false, &cause), 0);
+	assert_int_equal(spool_append(spl, rec, len, 2, &cause), 0);
+	spool_seal(spl);
+	assert_int_equal(spool_oldest(spl, &seq, data, &seg_len, &done,
+	    &cause), 1);
+	ch_units_build(us, *data, seg_len);
+	spool_close(spl);
+}
+
 /* A batch of two spans of one trace: its record parses back into the
  * four tables' rows, one trace row, one catalog row. */
 static void
 test_rows_record(void **state)
 {
-	Resource res;
-	ResourceSpans rs;
-	ScopeSpans ss;
-	Span sp[2];
-	uint8_t tid[16] = { 1, 2, 3 }, sid[2][8] = { { 1 }, { 2 } };
-	backend_span bs[2];
-	backend_batch b = { 0 };
+	two_spans t;
 	rowbinary_buf out = { 0 };
 	ch_rows_view v;
 	rowbinary_reader r;
 	uint16_t day;
 	uint8_t id[16];
 	uint64_t lo, hi;
+	char name[] = "GET /";
 
 	(void)state;
-	opentelemetry__proto__resource__v1__resource__init(&res);
-	opentelemetry__proto__trace__v1__resource_spans__init(&rs);
-	opentelemetry__proto__trace__v1__scope_spans__init(&ss);
-	rs.resource = &res;
-	for (int i = 0; i < 2; i++) {
-		opentelemetry__proto__trace__v1__span__init(&sp[i]);
-		sp[i].trace_id.data = tid;
-		sp[i].trace_id.len = 16;
-		sp[i].span_id.data = sid[i];
-		sp[i].span_id.len = 8;
-		sp[i].name = "GET /";
-		sp[i].start_time_unix_nano = 1735689600000000000ULL + (uint64_t)i;
-		sp[i].end_time_unix_nano = 1735689600000001000ULL;
-		bs[i] = (backend_span){ "svc", &rs, &ss, &sp[i], NULL, 0, 0 };
-	}
-	b.spans = bs;
-	b.n_spans = 2;
-	ch_rows_encode(&b, &out);
+	two_spans_init(&t, 1, name, 1);
+	ch_rows_encode(&t.b, &out);
 	assert_true(ch_rows_parse(out.b, out.len, &v));
 	assert_int_equal(v.n_spans, 2);
 	rowbinary_reader_init(&r, v.rows[2], v.len[2]);
 	assert_true(rowbinary_get_u16(&r, &day));
 	assert_int_equal(day, 20089); /* 2025-01-01 */
 	assert_true(rowbinary_get_fixed(&r, id, 16));
-	assert_memory_equal(id, tid, 16);
+	assert_memory_equal(id, t.tid, 16);
 	assert_true(rowbinary_get_u64(&r, &lo));
 	assert_true(rowbinary_get_u64(&r, &hi));
 	assert_true(hi - lo == 1);
@@ -520,48 +561,20 @@ test_rows_record(void **state)
 static void
 test_units_by_day(void **state)
 {
-	char *dir = temp_dir(), *cause = NULL;
-	Resource res;
-	ResourceSpans rs;
-	ScopeSpans ss;
-	Span sp[2];
-	uint8_t tid[16] = { 7 }, sid[2][8] = { { 1 }, { 2 } };
-	backend_span bs[2];
-	backend_batch b = { 0 };
+	char *dir = temp_dir();
+	two_spans t;
 	rowbinary_buf rec = { 0 };
-	spool *spl;
-	uint64_t seq;
-	uint8_t *data, done;
-	size_t len, per_table[CH_ROWS_TABLES] = { 0 };
+	uint8_t *data;
+	size_t per_table[CH_ROWS_TABLES] = { 0 };
 	size_t bytes[CH_ROWS_TABLES] = { 0 };
 	ch_rows_view view;
 	ch_units us;
+	char name[] = "op";
 
 	(void)state;
-	opentelemetry__proto__resource__v1__resource__init(&res);
-	opentelemetry__proto__trace__v1__resource_spans__init(&rs);
-	opentelemetry__proto__trace__v1__scope_spans__init(&ss);
-	rs.resource = &res;
-	for (int i = 0; i < 2; i++) {
-		opentelemetry__proto__trace__v1__span__init(&sp[i]);
-		sp[i].trace_id.data = tid;
-		sp[i].trace_id.len = 16;
-		sp[i].span_id.data = sid[i];
-		sp[i].span_id.len = 8;
-		sp[i].name = "op";
-		sp[i].start_time_unix_nano = 1735689600000000000ULL +
-		    (uint64_t)i * CH_NS_PER_DAY;
-		sp[i].end_time_unix_nano = sp[i].start_time_unix_nano + 1000;
-		bs[i] = (backend_span){ "svc", &rs, &ss, &sp[i], NULL, 0, 0 };
-	}
-	b.spans = bs;
-	b.n_spans = 2;
-	ch_rows_encode(&b, &rec);
-	assert_int_equal(spool_open(&spl, dir, 1 << 20, false, &cause), 0);
-	assert_int_equal(spool_append(spl, rec.b, rec.len, 2, &cause), 0);
-	spool_seal(spl);
-	assert_int_equal(spool_oldest(spl, &seq, &data, &len, &done, &cause), 1);
-	ch_units_build(&us, data, len);
+	two_spans_init(&t, 7, name, CH_NS_PER_DAY);
+	ch_rows_encode(&t.b, &rec);
+	units_of_record(rec.b, rec.len, dir, &data, &us);
 	assert_int_equal(us.n_spans, 2);
 	for (size_t i = 0; i < us.n; i++) {
 		rowbinary_reader r;
@@ -576,7 +589,7 @@ test_units_by_day(void **state)
 		while (ch_row_next(us.v[i].table, &r, &row)) {
 			assert_int_equal(row.day, us.v[i].day);
 			if (us.v[i].table != 3 && us.v[i].table != 6)
-				assert_memory_equal(row.trace_id, tid, 16);
+				assert_memory_equal(row.trace_id, t.tid, 16);
 			n++;
 		}
 		assert_true(r.ok && r.left == 0 && n == 1);
@@ -591,11 +604,83 @@ test_units_by_day(void **state)
 	/* The walker reads every table's rows whole: a column added to
 	 * ch_rows.c without it shows here. */
 	assert_true(ch_rows_parse(rec.b, rec.len, &view));
-	for (int t = 0; t < CH_ROWS_TABLES; t++)
-		assert_int_equal(bytes[t], view.len[t]);
+	for (int tb = 0; tb < CH_ROWS_TABLES; tb++)
+		if (tb != CH_ROWS_ATTR) /* derived, no section */
+			assert_int_equal(bytes[tb], view.len[tb]);
+	assert_int_equal(per_table[CH_ROWS_ATTR], 0); /* no attributes */
 	ch_units_free(&us);
 	free(data);
-	spool_close(spl);
+	rowbinary_buf_free(&rec);
+	remove_dir(dir);
+	free(dir);
+}
+
+static KeyValue *
+str_kv(KeyValue *kv, AnyValue *v, char *key, char *value)
+{
+	opentelemetry__proto__common__v1__key_value__init(kv);
+	opentelemetry__proto__common__v1__any_value__init(v);
+	v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+	v->string_value = value;
+	kv->key = key;
+	kv->value = v;
+	return kv;
+}
+
+/* attr_index's rows come from span_index's when a segment is built, so
+ * a record spooled by a v1 collector (four sections) fills it too: two
+ * spans of one trace and minute, each with its user.id, under one
+ * resource's host.name, give three rows (the resource's once). */
+static void
+test_attr_rows_of_v1_record(void **state)
+{
+	char *dir = temp_dir();
+	two_spans t;
+	KeyValue kv[3], *res_kv[1], *span_kv[2][1];
+	AnyValue av[3];
+	char host_key[] = "host.name", host[] = "h1", user_key[] = "user.id";
+	char users[2][3] = { "u1", "u2" }, name[] = "op";
+	uint8_t *data;
+	rowbinary_buf rec = { 0 };
+	size_t off = 4, rows = 0;
+	ch_rows_view view;
+	ch_units us;
+
+	(void)state;
+	two_spans_init(&t, 9, name, 1);
+	res_kv[0] = str_kv(&kv[0], &av[0], host_key, host);
+	t.res.attributes = res_kv;
+	t.res.n_attributes = 1;
+	for (int i = 0; i < 2; i++) {
+		span_kv[i][0] = str_kv(&kv[1 + i], &av[1 + i], user_key,
+		    users[i]);
+		t.sp[i].attributes = span_kv[i];
+		t.sp[i].n_attributes = 1;
+	}
+	ch_rows_encode(&t.b, &rec);
+	/* Cut after the fourth section, as a v1 collector wrote it. */
+	for (int sec = 0; sec < 4; sec++)
+		off += 4 + (size_t)(rec.b[off] | rec.b[off + 1] << 8 |
+		    rec.b[off + 2] << 16 | (uint32_t)rec.b[off + 3] << 24);
+	assert_true(ch_rows_parse(rec.b, off, &view));
+	units_of_record(rec.b, off, dir, &data, &us);
+	for (size_t i = 0; i < us.n; i++) {
+		rowbinary_reader r;
+		ch_row row;
+
+		if (us.v[i].table != CH_ROWS_ATTR)
+			continue;
+		assert_int_equal(ch_unit_step(us.v[i].table), CH_ROWS_INDEX);
+		rowbinary_reader_init(&r, us.v[i].rows.b, us.v[i].rows.len);
+		while (ch_row_next(us.v[i].table, &r, &row)) {
+			assert_memory_equal(row.trace_id, t.tid, 16);
+			rows++;
+		}
+		assert_true(r.ok && r.left == 0);
+	}
+	assert_int_equal(rows, 3);
+	ch_units_free(&us);
+	free(data);
 	rowbinary_buf_free(&rec);
 	remove_dir(dir);
 	free(dir);
@@ -620,6 +705,7 @@ main(void)
 		cmocka_unit_test(test_spool_torn),
 		cmocka_unit_test(test_rows_record),
 		cmocka_unit_test(test_units_by_day),
+		cmocka_unit_test(test_attr_rows_of_v1_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
