@@ -38,10 +38,41 @@
 /* The candidate traces, best first. */
 typedef struct cands {
 	uint8_t (*id)[16];
-	uint64_t *m;    /* earliest matching start (or longest matching span) */
+	uint64_t *m;    /* earliest matching start (longest: add_longest_sql) */
 	size_t n;
 	size_t n_ok;    /* the first n_ok of id pass (all n but from attr_index) */
 } cands;
+
+/*
+ * Longest first's candidates, ranked as the RocksDB search ranks them: a
+ * trace by its longest span of the service and operation, duration bounds
+ * and window (the duration lists it walks), among the traces with a span
+ * that passes every span-level filter (errors and attributes are checked
+ * on the trace, not on the ranking span).
+ */
+static void
+add_longest_sql(ch_query_ctx *q, rowbinary_buf *sql,
+    const Tracequery__V1__Search *s, const ch_window *w)
+{
+	Tracequery__V1__Search listed = *s;
+	ch_query_ctx lq = *q;
+	char tbl[64];
+
+	listed.errors_only = false;
+	listed.n_attributes = 0;
+	ch_sql_add(sql, "SELECT trace_id, max(duration_ns) AS m FROM %s WHERE ",
+	    ch_query_table(q, "span_time", tbl, sizeof tbl));
+	ch_query_span_filters(sql, &listed, w);
+	if (!s->errors_only && s->n_attributes == 0)
+		return;
+	/* Each shard checks its own traces (local table, named with its
+	 * database), as the count's subquery does. */
+	lq.cluster = false;
+	ch_sql_add(sql, " AND trace_id IN (SELECT trace_id FROM %s.%s WHERE ",
+	    q->database, ch_query_span_table(&lq, s, tbl, sizeof tbl));
+	ch_query_span_filters(sql, s, w);
+	ch_sql_add(sql, ")");
+}
 
 static response *
 find_candidates(ch_query_ctx *q, const Tracequery__V1__Search *s,
@@ -61,10 +92,13 @@ find_candidates(ch_query_ctx *q, const Tracequery__V1__Search *s,
 		return ch_query_attr_candidates(q, s, w, k, c->id, c->m, &c->n,
 		    &c->n_ok);
 	}
-	ch_sql_add(&sql, "SELECT trace_id, %s AS m FROM %s WHERE ", longest ?
-	    "max(duration_ns)" : "min(start_ns)", ch_query_span_table(q, s,
-	    all, sizeof all));
-	ch_query_span_filters(&sql, s, w);
+	if (longest)
+		add_longest_sql(q, &sql, s, w);
+	else {
+		ch_sql_add(&sql, "SELECT trace_id, min(start_ns) AS m FROM %s "
+		    "WHERE ", ch_query_span_table(q, s, all, sizeof all));
+		ch_query_span_filters(&sql, s, w);
+	}
 	ch_sql_add(&sql, " GROUP BY trace_id ORDER BY m DESC, trace_id LIMIT "
 	    "%u", k);
 	err = ch_query_run(q, ch_sql_text(&sql), &rep);
@@ -91,6 +125,43 @@ cands_free(cands *c)
 	memset(c, 0, sizeof *c);
 }
 
+static int
+cmp_longest_trace(const void *a, const void *b)
+{
+	const Tracequery__V1__TraceSummary *x =
+	    *(Tracequery__V1__TraceSummary *const *)a;
+	const Tracequery__V1__TraceSummary *y =
+	    *(Tracequery__V1__TraceSummary *const *)b;
+
+	if (x->duration_ns != y->duration_ns)
+		return x->duration_ns > y->duration_ns ? -1 : 1;
+	return memcmp(x->trace_id.data, y->trace_id.data, 16);
+}
+
+/* Longest first, as the RocksDB search answers it: the first limit
+ * candidates in rank order (add_longest_sql) whose whole trace passes the
+ * trace-level filters, shown longest trace first. */
+static response *
+longest_first(ch_query_ctx *q, const Tracequery__V1__Search *s,
+    const cands *c, uint32_t limit, Tracequery__V1__SearchResult *sr)
+{
+	bool trace_filters = s->min_trace_duration_ns ||
+	    s->max_trace_duration_ns;
+	const uint8_t (*ids)[16] = (const uint8_t (*)[16])c->id;
+	response *r;
+
+	/* Without trace-level filters every candidate passes. */
+	r = ch_query_summaries(q, ids, trace_filters || c->n_ok < limit ?
+	    c->n_ok : limit, s, "dur DESC", BUDGET, sr);
+	if (r != NULL)
+		return r;
+	ch_query_keep_first_ranked(ids, c->n_ok, limit, sr);
+	if (sr->n_traces > 1)
+		qsort(sr->traces, sr->n_traces, sizeof *sr->traces,
+		    cmp_longest_trace);
+	return NULL;
+}
+
 /* One round: k candidates, their summaries into *out. */
 static response *
 search_round(ch_query_ctx *q, const Tracequery__V1__Search *s,
@@ -104,8 +175,10 @@ search_round(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	tracequery__v1__search_result__init(*out);
 	if ((r = find_candidates(q, s, w, longest, k, c)) != NULL)
 		return r;
+	if (longest)
+		return longest_first(q, s, c, limit, *out);
 	return ch_query_summaries(q, (const uint8_t (*)[16])c->id, c->n_ok, s,
-	    longest ? "dur DESC" : "t0 DESC", limit, *out);
+	    "t0 DESC", limit, *out);
 }
 
 /* Is the answer complete? Candidates: a trace left out has no matching

@@ -130,40 +130,6 @@ cmp_errors(const void *a, const void *b)
 	return cmp_spans(a, b);
 }
 
-/* Where trace id is in rk (rank order), or rk->n. */
-static size_t
-rank_of(const ranked *rk, const uint8_t *id)
-{
-	for (size_t i = 0; i < rk->n; i++)
-		if (memcmp(rk->id[i], id, 16) == 0)
-			return i;
-	return rk->n;
-}
-
-/* Keeps the first limit summaries in rank order (trace-level filters may
- * have dropped some of the ranked traces). */
-static void
-keep_first_ranked(const ranked *rk, uint32_t limit,
-    Tracequery__V1__SearchResult *sr)
-{
-	size_t *pos = xmalloc((sr->n_traces + 1) * sizeof *pos);
-
-	for (size_t i = 0; i < sr->n_traces; i++)
-		pos[i] = rank_of(rk, sr->traces[i]->trace_id.data);
-	while (sr->n_traces > limit) {
-		size_t worst = 0;
-
-		for (size_t i = 1; i < sr->n_traces; i++)
-			if (pos[i] > pos[worst])
-				worst = i;
-		tracequery__v1__trace_summary__free_unpacked(
-		    sr->traces[worst], NULL);
-		sr->traces[worst] = sr->traces[--sr->n_traces];
-		pos[worst] = pos[sr->n_traces];
-	}
-	free(pos);
-}
-
 response *
 ch_query_search_most(ch_query_ctx *q, const Tracequery__V1__Search *s,
     const ch_window *w, uint32_t limit, Tracequery__V1__SearchResult *sr)
@@ -183,7 +149,8 @@ ch_query_search_most(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	    trace_filters ? rk.n : (rk.n < limit ? rk.n : limit), s, "t0 DESC",
 	    BUDGET, sr);
 	if (err == NULL) {
-		keep_first_ranked(&rk, limit, sr);
+		ch_query_keep_first_ranked((const uint8_t (*)[16])rk.id, rk.n,
+		    limit, sr);
 		if (sr->n_traces > 1)
 			qsort(sr->traces, sr->n_traces, sizeof *sr->traces,
 			    s->order == TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS ?

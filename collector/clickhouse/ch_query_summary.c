@@ -184,3 +184,72 @@ ch_query_summaries(ch_query_ctx *q, const uint8_t (*ids)[16], size_t n,
 	ch_reply_fini(&rep);
 	return ok ? NULL : ch_query_bad_reply();
 }
+
+/* A summary and its candidate's rank. */
+typedef struct ranked_summary {
+	size_t rank;
+	Tracequery__V1__TraceSummary *ts;
+} ranked_summary;
+
+/* A candidate's ID and rank, sorted by ID to look summaries up. */
+typedef struct id_rank {
+	const uint8_t *id;
+	size_t rank;
+} id_rank;
+
+static int
+cmp_id_rank(const void *a, const void *b)
+{
+	return memcmp(((const id_rank *)a)->id, ((const id_rank *)b)->id, 16);
+}
+
+static int
+cmp_rank(const void *a, const void *b)
+{
+	size_t x = ((const ranked_summary *)a)->rank;
+	size_t y = ((const ranked_summary *)b)->rank;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Each summary's rank in ids (n: not a candidate, which cannot happen). */
+static ranked_summary *
+rank_summaries(const uint8_t (*ids)[16], size_t n,
+    const Tracequery__V1__SearchResult *sr)
+{
+	id_rank *by_id = xmalloc((n + 1) * sizeof *by_id);
+	ranked_summary *rs = xmalloc((sr->n_traces + 1) * sizeof *rs);
+
+	for (size_t i = 0; i < n; i++)
+		by_id[i] = (id_rank){ ids[i], i };
+	qsort(by_id, n, sizeof *by_id, cmp_id_rank);
+	for (size_t i = 0; i < sr->n_traces; i++) {
+		id_rank key = { sr->traces[i]->trace_id.data, 0 };
+		const id_rank *hit = sr->traces[i]->trace_id.len != 16 ? NULL :
+		    bsearch(&key, by_id, n, sizeof *by_id, cmp_id_rank);
+
+		rs[i] = (ranked_summary){ hit != NULL ? hit->rank : n,
+		    sr->traces[i] };
+	}
+	free(by_id);
+	return rs;
+}
+
+void
+ch_query_keep_first_ranked(const uint8_t (*ids)[16], size_t n,
+    uint32_t limit, Tracequery__V1__SearchResult *sr)
+{
+	ranked_summary *rs = rank_summaries(ids, n, sr);
+
+	qsort(rs, sr->n_traces, sizeof *rs, cmp_rank);
+	for (size_t i = 0; i < sr->n_traces; i++) {
+		if (i < limit)
+			sr->traces[i] = rs[i].ts;
+		else
+			tracequery__v1__trace_summary__free_unpacked(rs[i].ts,
+			    NULL);
+	}
+	if (sr->n_traces > limit)
+		sr->n_traces = limit;
+	free(rs);
+}

@@ -59,6 +59,17 @@ check "search through b sees traces of both producers" python3 -c "
 import json; d = json.load(open('$TMP/s'))
 ids = {t['trace_id'][:8] for t in d}
 assert len(d) > 100, len(d)"
+# Longest first with an attribute: a subquery per shard picks the traces.
+longest() {
+	"$CLI" search --attr http.method=GET --errors --longest --limit 5 --json \
+		--collector "$1" >"$2" 2>&1
+}
+longest "$A_QUERY" "$TMP/longest-a"
+longest "$B_QUERY" "$TMP/longest-b"
+check "search --attr --errors --longest: 5 traces, the same through a and b" \
+	python3 -c "
+import json; a = json.load(open('$TMP/longest-a')); b = json.load(open('$TMP/longest-b'))
+assert len(a) == 5 and a == b, (len(a), a == b)"
 
 # --- 1b. A v1 cluster (the tables of v2, v3 and v4 not there yet)
 # migrates when a collector starts: their tables are created ON CLUSTER and

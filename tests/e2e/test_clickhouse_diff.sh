@@ -150,6 +150,9 @@ same "search --attr --from --to" search --attr http.status_code=200 --from $((NO
 same "search --attr rare value --limit 2" search --attr user.id=user-19 --limit 2
 same "search --attr --limit 3 (candidate rounds)" search --attr http.status_code=500 --attr cache.hit=true --limit 3
 same "search --attr with no match" search --attr user.id=nobody
+same "search --attr --longest (ranked by the longest listed span)" search --attr http.method=POST --longest --limit 10
+same "search --attr --errors --longest" search --attr http.method=POST --errors --longest --limit 7
+same "search --service --attr --min-duration --longest" search --service cart --attr http.method=GET --min-duration 100ms --longest --limit 5
 same "search --min-duration" search --min-duration 500ms --limit 100
 same "search --max-duration" search --max-duration 1ms --limit 100
 same "search --errors" search --errors --limit 100
