@@ -53,14 +53,20 @@ check_eq "ClickHouse holds 400 spans" "$(count "SELECT count() FROM $DB.spans_lo
 "$CLI" search --attr http.method=GET --attr host.name=host-3 --json --collector "$COLL_QUERY" >"$TMP/attr-before" 2>&1
 check "search --attr finds traces" grep -q '"root_service"' "$TMP/attr-before"
 attr_rows=$(count "SELECT count() FROM $DB.attr_index_local FINAL")
-stop_pid "$COLL_PID"
-for sql in "DROP TABLE $DB.span_time_local" "DROP TABLE $DB.trace_spans_local" \
-	"DROP TABLE $DB.op_minutes_local" "DROP TABLE $DB.attr_index_local" \
-	"TRUNCATE TABLE $DB.schema_version_local" \
-	"INSERT INTO $DB.schema_version_local VALUES (1, 0)"; do
-	count "$sql"
-done
-start_ch_collector c1 "$SPEC" --retention 0 || { fail "collector restarts on v1"; finish; }
+# Turns the database back to schema version $1 (the local tables named
+# after it dropped) and restarts the collector on it.
+downgrade_to() {
+	version=$1; shift
+	stop_pid "$COLL_PID"
+	for t in "$@"; do
+		count "DROP TABLE $DB.${t}_local"
+	done
+	count "TRUNCATE TABLE $DB.schema_version_local"
+	count "INSERT INTO $DB.schema_version_local VALUES ($version, 0)"
+	start_ch_collector c1 "$SPEC" --retention 0 ||
+		{ fail "collector restarts on v$version"; finish; }
+}
+downgrade_to 1 span_time trace_spans op_minutes attr_index
 check_eq "v1 database migrated to version 4" \
 	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 4
 check_eq "migration filled span_time, trace_spans and op_minutes from span_index" \
@@ -76,13 +82,7 @@ check "search --attr answers the same after the migration" cmp -s "$TMP/attr-bef
 
 # --- 1c. A v3 database (attr_index not there yet) migrates to v4 on
 # start.
-stop_pid "$COLL_PID"
-for sql in "DROP TABLE $DB.attr_index_local" \
-	"TRUNCATE TABLE $DB.schema_version_local" \
-	"INSERT INTO $DB.schema_version_local VALUES (3, 0)"; do
-	count "$sql"
-done
-start_ch_collector c1 "$SPEC" --retention 0 || { fail "collector restarts on v3"; finish; }
+downgrade_to 3 attr_index
 check_eq "v3 database migrated to version 4" \
 	"$(count "SELECT max(version) FROM $DB.schema_version_local")" 4
 check_eq "v3 -> v4 filled attr_index from span_index ($attr_rows rows)" \
