@@ -10,9 +10,6 @@
 #include "daemon/log.h"
 #include "format/keys.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN,
-	T_ATTR };
-
 static bool
 skip_string(rowbinary_reader *r)
 {
@@ -55,33 +52,33 @@ read_row(int table, rowbinary_reader *r, ch_row *row)
 	uint64_t u;
 
 	switch (table) {
-	case T_SPANS:
+	case CH_ROWS_SPANS:
 		return take(r, &row->trace_id, 16) &&
 		    take(r, &row->span_id, 8) && rowbinary_get_u64(r, &u) &&
 		    skip_string(r) && skip_string(r);
-	case T_INDEX:
+	case CH_ROWS_INDEX:
 		return skip_string(r) && skip_string(r) &&
 		    take(r, &skip, 8 + 8 + 2) && take(r, &row->trace_id, 16) &&
 		    take(r, &row->span_id, 8) && take(r, &skip, 8 + 3) &&
 		    skip_strings(r) && skip_strings(r);
-	case T_TRACES:
+	case CH_ROWS_TRACE_INDEX:
 		return take(r, &row->trace_id, 16) &&
 		    rowbinary_get_u64(r, &row->min_start) &&
 		    rowbinary_get_u64(r, &row->max_start);
-	case T_OPS:
+	case CH_ROWS_OPS:
 		return skip_string(r) && skip_string(r) && take(r, &skip, 1);
-	case T_TIME:
-	case T_BY_TRACE:
+	case CH_ROWS_TIME:
+	case CH_ROWS_BY_TRACE:
 		/* service, start_ns, name, duration_ns, dur_bucket, status,
 		 * is_root, trace_id, span_id (schema v2). */
 		return skip_string(r) && take(r, &skip, 8) && skip_string(r) &&
 		    take(r, &skip, 8 + 2 + 1 + 1) &&
 		    take(r, &row->trace_id, 16) && take(r, &row->span_id, 8);
-	case T_OP_MIN:
+	case CH_ROWS_OP_MIN:
 		/* service, name, minute, dur_bucket, n (schema v3). */
 		return skip_string(r) && skip_string(r) &&
 		    take(r, &skip, 4 + 2 + 8);
-	case T_ATTR:
+	case CH_ROWS_ATTR:
 		/* key, value, service, minute, trace_id (schema v4). */
 		return skip_string(r) && skip_string(r) && skip_string(r) &&
 		    take(r, &skip, 4) && take(r, &row->trace_id, 16);
@@ -153,10 +150,10 @@ split_table(ch_units *u, int table, const ch_rows_view *views, size_t n,
 		rowbinary_reader r;
 		ch_row row;
 
-		if (table == T_ATTR) {
+		if (table == CH_ROWS_ATTR) {
 			derived.len = 0;
-			(void)ch_rows_attr_derive(views[i].rows[T_INDEX],
-			    views[i].len[T_INDEX], &derived);
+			(void)ch_rows_attr_derive(views[i].rows[CH_ROWS_INDEX],
+			    views[i].len[CH_ROWS_INDEX], &derived);
 			rowbinary_reader_init(&r, derived.b, derived.len);
 		} else {
 			rowbinary_reader_init(&r, views[i].rows[table],
@@ -200,7 +197,7 @@ ch_units_build(ch_units *u, const uint8_t *seg, size_t len)
 int
 ch_unit_step(int table)
 {
-	return table == T_ATTR ? T_INDEX : table;
+	return table == CH_ROWS_ATTR ? CH_ROWS_INDEX : table;
 }
 
 void

@@ -12,16 +12,13 @@
 
 #define PROBE_KEYS 1000 /* keys per SELECT: about 100 KiB of SQL */
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN,
-	T_ATTR };
-
 static uint64_t
 key_hash(int table, const ch_row *row)
 {
 	uint8_t k[32];
 
 	memcpy(k, row->trace_id, 16);
-	if (table == T_TRACES) {
+	if (table == CH_ROWS_TRACE_INDEX) {
 		memcpy(k + 16, &row->min_start, 8);
 		memcpy(k + 24, &row->max_start, 8);
 	} else {
@@ -34,7 +31,7 @@ key_hash(int table, const ch_row *row)
 static void
 start_sql(rowbinary_buf *sql, const ch_unit *u)
 {
-	const char *cols = u->table == T_TRACES ?
+	const char *cols = u->table == CH_ROWS_TRACE_INDEX ?
 	    "trace_id, min_start, max_start" : "trace_id, span_id";
 	char tbl[64];
 
@@ -51,7 +48,7 @@ add_key(rowbinary_buf *sql, int table, const ch_row *row, bool first)
 {
 	ch_sql_add(sql, first ? "(" : ", (");
 	ch_sql_id(sql, row->trace_id, 16);
-	if (table == T_TRACES) {
+	if (table == CH_ROWS_TRACE_INDEX) {
 		ch_sql_add(sql, ", %llu, %llu)",
 		    (unsigned long long)row->min_start,
 		    (unsigned long long)row->max_start);
@@ -151,9 +148,9 @@ ch_landed(ch_client *c, const ch_unit *u, uint32_t timeout_ms,
 	int rv = 0;
 
 	*landed = false;
-	if (u->table == T_OPS || u->table == T_ATTR)
+	if (u->table == CH_ROWS_OPS || u->table == CH_ROWS_ATTR)
 		return 0;
-	if (u->table == T_OP_MIN)
+	if (u->table == CH_ROWS_OP_MIN)
 		return landed_by_log(c, u, timeout_ms, landed, cause);
 	rowbinary_reader_init(&r, u->rows.b, u->rows.len);
 	while (rv == 0 && ch_row_next(u->table, &r, &row)) {

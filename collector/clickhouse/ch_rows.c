@@ -7,9 +7,6 @@
 #include "format/hist.h"
 #include "format/attr_text.h"
 
-enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN,
-	T_ATTR };
-
 /* A record's sections: one per table, but span_time and trace_spans
  * (schema v2) take the same rows, stored once: spans, span_index,
  * trace_index, operations, span_time and trace_spans, op_minutes. A
@@ -18,8 +15,8 @@ enum { T_SPANS, T_INDEX, T_TRACES, T_OPS, T_TIME, T_BY_TRACE, T_OP_MIN,
 #define V1_SECTIONS 4
 
 /* The table whose rows each section holds. */
-static const int section_table[SECTIONS] = { T_SPANS, T_INDEX, T_TRACES,
-	T_OPS, T_TIME, T_OP_MIN };
+static const int section_table[SECTIONS] = { CH_ROWS_SPANS, CH_ROWS_INDEX,
+	CH_ROWS_TRACE_INDEX, CH_ROWS_OPS, CH_ROWS_TIME, CH_ROWS_OP_MIN };
 #define MINUTE_NS 60000000000ull
 
 /* The packed origin of the span before, reused while rs and ss repeat. */
@@ -322,17 +319,17 @@ ch_rows_encode(const backend_batch *b, rowbinary_buf *out)
 
 		at = out->len;
 		rowbinary_put_u32(out, 0);
-		for (size_t i = 0; t == T_SPANS && i < b->n_spans; i++)
+		for (size_t i = 0; t == CH_ROWS_SPANS && i < b->n_spans; i++)
 			put_span_row(out, &b->spans[i], &oc);
-		for (size_t i = 0; t == T_INDEX && i < b->n_spans; i++)
+		for (size_t i = 0; t == CH_ROWS_INDEX && i < b->n_spans; i++)
 			put_index_row(out, &b->spans[i]);
-		if (t == T_TRACES)
+		if (t == CH_ROWS_TRACE_INDEX)
 			put_trace_rows(out, b);
-		if (t == T_OPS)
+		if (t == CH_ROWS_OPS)
 			put_op_rows(out, b);
-		for (size_t i = 0; t == T_TIME && i < b->n_spans; i++)
+		for (size_t i = 0; t == CH_ROWS_TIME && i < b->n_spans; i++)
 			put_v2_row(out, &b->spans[i]);
-		if (t == T_OP_MIN)
+		if (t == CH_ROWS_OP_MIN)
 			put_op_minute_rows(out, b);
 		patch_u32(out, at, (uint32_t)(out->len - at - 4));
 	}
@@ -363,7 +360,7 @@ ch_rows_parse(const uint8_t *rec, size_t len, ch_rows_view *v)
 	/* An older record (spooled before an upgrade, shipped after the
 	 * migration's copy) has no rows for the newer tables: its spans
 	 * reach the tables of its version only (docs/STORAGE.md). */
-	v->rows[T_BY_TRACE] = v->rows[T_TIME];
-	v->len[T_BY_TRACE] = v->len[T_TIME];
+	v->rows[CH_ROWS_BY_TRACE] = v->rows[CH_ROWS_TIME];
+	v->len[CH_ROWS_BY_TRACE] = v->len[CH_ROWS_TIME];
 	return r.left == 0;
 }

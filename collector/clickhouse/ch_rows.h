@@ -20,10 +20,19 @@
 #include "backend/backend.h"
 #include "clickhouse/rowbinary.h"
 
-#define CH_ROWS_TABLES 8
-#define CH_ROWS_INDEX 1 /* span_index */
-#define CH_ROWS_ATTR 7  /* attr_index: derived from span_index's rows */
-#define CH_ROWS_TRACE_INDEX 2 /* trace_index: start_date, trace_id, min, max */
+/* The tables, in ch_schema_tables' order (a record's sections follow it
+ * up to op_minutes). */
+enum {
+	CH_ROWS_SPANS,
+	CH_ROWS_INDEX,       /* span_index */
+	CH_ROWS_TRACE_INDEX, /* trace_index: start_date, trace_id, min, max */
+	CH_ROWS_OPS,         /* operations */
+	CH_ROWS_TIME,        /* span_time */
+	CH_ROWS_BY_TRACE,    /* trace_spans */
+	CH_ROWS_OP_MIN,      /* op_minutes */
+	CH_ROWS_ATTR,        /* attr_index: derived from span_index's rows */
+	CH_ROWS_TABLES
+};
 #define CH_NS_PER_DAY (86400ull * 1000000000ull)
 
 /* A record's parts, pointing into the record. */
