@@ -20,9 +20,9 @@
 #include "backend/backend.h"
 #include "clickhouse/ch_query.h"
 #include "format/attr_text.h"
+#include "format/keys.h"
 #include "otlp_types.h"
 
-#define MINUTE_NS 60000000000ull
 
 /* How many distinct (key, value) pairs the filters ask for. */
 static size_t
@@ -57,8 +57,8 @@ add_attr_rows_sql(ch_query_ctx *q, rowbinary_buf *sql,
 	ch_sql_add(sql, " AND start_date <= ");
 	ch_sql_date(sql, w->to);
 	ch_sql_add(sql, " AND minute >= %llu AND minute <= %llu AND (",
-	    (unsigned long long)(w->from / MINUTE_NS),
-	    (unsigned long long)(w->to / MINUTE_NS));
+	    (unsigned long long)(w->from / KEY_MINUTE_NS),
+	    (unsigned long long)(w->to / KEY_MINUTE_NS));
 	for (size_t i = 0; i < s->n_attributes; i++) {
 		ch_sql_add(sql, "%s(key = ", i ? " OR " : "");
 		ch_sql_quote(sql, s->attributes[i]->key);
@@ -98,7 +98,7 @@ attr_rows(ch_query_ctx *q, const Tracequery__V1__Search *s,
 
 		if (rowbinary_get_fixed(&r, ids[*n], 16) &&
 		    rowbinary_get_u32(&r, &mx))
-			bound[(*n)++] = ((uint64_t)mx + 1) * MINUTE_NS - 1;
+			bound[(*n)++] = ((uint64_t)mx + 1) * KEY_MINUTE_NS - 1;
 	}
 	ch_reply_fini(&rep);
 	return r.ok ? NULL : ch_query_bad_reply();

@@ -20,9 +20,9 @@
 #include "backend/backend.h"
 #include "clickhouse/ch_query.h"
 #include "format/hist.h"
+#include "format/keys.h"
 
 #define DEFAULT_TOP 20
-#define MINUTE_NS 60000000000ull
 #define MAX_TOP 1000
 
 static void
@@ -239,8 +239,8 @@ minute_window(const ch_window *w)
 {
 	ch_window m;
 
-	m.from = w->from / MINUTE_NS * MINUTE_NS;
-	m.to = w->to / MINUTE_NS * MINUTE_NS + MINUTE_NS - 1;
+	m.from = w->from / KEY_MINUTE_NS * KEY_MINUTE_NS;
+	m.to = w->to / KEY_MINUTE_NS * KEY_MINUTE_NS + KEY_MINUTE_NS - 1;
 	return m;
 }
 
@@ -265,8 +265,8 @@ percentiles(ch_query_ctx *q, const Tracequery__V1__Slow *s,
 	ch_sql_add(&sql, " AND start_date <= ");
 	ch_sql_date(&sql, mw->to);
 	ch_sql_add(&sql, " AND minute >= %llu AND minute <= %llu",
-	    (unsigned long long)(mw->from / MINUTE_NS),
-	    (unsigned long long)(mw->to / MINUTE_NS));
+	    (unsigned long long)(mw->from / KEY_MINUTE_NS),
+	    (unsigned long long)(mw->to / KEY_MINUTE_NS));
 	add_names(&sql, s);
 	ch_sql_add(&sql, " GROUP BY service, name, dur_bucket ORDER BY "
 	    "service, name, dur_bucket");

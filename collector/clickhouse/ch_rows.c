@@ -6,6 +6,7 @@
 #include "clickhouse/ch_rows.h"
 #include "format/hist.h"
 #include "format/attr_text.h"
+#include "format/keys.h"
 
 /* A record's sections: one per table, but span_time and trace_spans
  * (schema v2) take the same rows, stored once: spans, span_index,
@@ -17,7 +18,6 @@
 /* The table whose rows each section holds. */
 static const int section_table[SECTIONS] = { CH_ROWS_SPANS, CH_ROWS_INDEX,
 	CH_ROWS_TRACE_INDEX, CH_ROWS_OPS, CH_ROWS_TIME, CH_ROWS_OP_MIN };
-#define MINUTE_NS 60000000000ull
 
 /* The packed origin of the span before, reused while rs and ss repeat. */
 typedef struct origin_cache {
@@ -203,7 +203,8 @@ put_op_minute_rows(rowbinary_buf *w, const backend_batch *b)
 
 		k[i].service = b->spans[i].service;
 		k[i].name = sp->name ? sp->name : "";
-		k[i].minute = (uint32_t)(sp->start_time_unix_nano / MINUTE_NS);
+		k[i].minute = (uint32_t)(sp->start_time_unix_nano /
+		    KEY_MINUTE_NS);
 		k[i].bucket = (uint16_t)hist_index(sp->end_time_unix_nano -
 		    sp->start_time_unix_nano);
 		k[i].day = day_of(sp->start_time_unix_nano);

@@ -4,8 +4,8 @@
 
 #include "common.h"
 #include "clickhouse/ch_rows.h"
+#include "format/keys.h"
 
-#define MINUTE_NS 60000000000ull
 
 /* One attr_index row, its strings pointing into the span_index rows. */
 typedef struct attr_row {
@@ -61,7 +61,7 @@ read_index_row(rowbinary_reader *r, attr_row **rows, size_t *n,
 	    !rowbinary_get_fixed(r, skipped, 8 + 2))
 		return false;
 	base.trace_id = r->p;
-	base.minute = (uint32_t)(start / MINUTE_NS);
+	base.minute = (uint32_t)(start / KEY_MINUTE_NS);
 	if (!rowbinary_get_fixed(r, skipped, 16) ||
 	    !rowbinary_get_fixed(r, skipped, 8 + 8 + 3) ||
 	    !rowbinary_get_varint(r, &n_keys) || n_keys > r->left)
