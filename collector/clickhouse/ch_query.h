@@ -66,9 +66,9 @@ response *ch_query_u64(ch_query_ctx *q, rowbinary_buf *sql, uint64_t *v,
  * (...)"; ch_query_trace_having the trace-level duration filters over the
  * alias dur. ch_query_summaries appends to sr the summaries of the traces
  * ids that pass s's trace-level filters, best by order (SQL over t0, dur)
- * first, at most limit. ch_query_keep_first_ranked keeps the first limit
- * of sr's summaries in the order of ids (candidates by rank, of which
- * trace-level filters may have dropped some), in rank order. */
+ * first, at most limit. ch_query_ranked_summaries appends the summaries
+ * of the first limit of ids (candidates best first) that pass the
+ * trace-level filters, sorted by cmp (qsort over summary pointers). */
 void ch_query_span_filters(rowbinary_buf *sql,
     const Tracequery__V1__Search *s, const ch_window *w);
 const char *ch_query_span_table(const ch_query_ctx *q,
@@ -80,8 +80,10 @@ void ch_query_trace_having(rowbinary_buf *sql,
 response *ch_query_summaries(ch_query_ctx *q, const uint8_t (*ids)[16],
     size_t n, const Tracequery__V1__Search *s, const char *order,
     uint32_t limit, Tracequery__V1__SearchResult *sr);
-void ch_query_keep_first_ranked(const uint8_t (*ids)[16], size_t n,
-    uint32_t limit, Tracequery__V1__SearchResult *sr);
+response *ch_query_ranked_summaries(ch_query_ctx *q,
+    const uint8_t (*ids)[16], size_t n, const Tracequery__V1__Search *s,
+    uint32_t limit, int (*cmp)(const void *, const void *),
+    Tracequery__V1__SearchResult *sr);
 /* MOST_SPANS and MOST_ERRORS into sr (ch_query_search_most.c); the count
  * of Search.count_total into sr (ch_query_search_count.c). */
 response *ch_query_search_most(ch_query_ctx *q,

@@ -138,30 +138,6 @@ cmp_longest_trace(const void *a, const void *b)
 	return memcmp(x->trace_id.data, y->trace_id.data, 16);
 }
 
-/* Longest first, as the RocksDB search answers it: the first limit
- * candidates in rank order (add_longest_sql) whose whole trace passes the
- * trace-level filters, shown longest trace first. */
-static response *
-longest_first(ch_query_ctx *q, const Tracequery__V1__Search *s,
-    const cands *c, uint32_t limit, Tracequery__V1__SearchResult *sr)
-{
-	bool trace_filters = s->min_trace_duration_ns ||
-	    s->max_trace_duration_ns;
-	const uint8_t (*ids)[16] = (const uint8_t (*)[16])c->id;
-	response *r;
-
-	/* Without trace-level filters every candidate passes. */
-	r = ch_query_summaries(q, ids, trace_filters || c->n_ok < limit ?
-	    c->n_ok : limit, s, "dur DESC", BUDGET, sr);
-	if (r != NULL)
-		return r;
-	ch_query_keep_first_ranked(ids, c->n_ok, limit, sr);
-	if (sr->n_traces > 1)
-		qsort(sr->traces, sr->n_traces, sizeof *sr->traces,
-		    cmp_longest_trace);
-	return NULL;
-}
-
 /* One round: k candidates, their summaries into *out. */
 static response *
 search_round(ch_query_ctx *q, const Tracequery__V1__Search *s,
@@ -175,8 +151,12 @@ search_round(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	tracequery__v1__search_result__init(*out);
 	if ((r = find_candidates(q, s, w, longest, k, c)) != NULL)
 		return r;
+	/* Longest first, as the RocksDB search answers it: the first limit
+	 * candidates in rank order (add_longest_sql) whose whole trace passes
+	 * the trace-level filters, shown longest trace first. */
 	if (longest)
-		return longest_first(q, s, c, limit, *out);
+		return ch_query_ranked_summaries(q, (const uint8_t (*)[16])c->id,
+		    c->n_ok, s, limit, cmp_longest_trace, *out);
 	return ch_query_summaries(q, (const uint8_t (*)[16])c->id, c->n_ok, s,
 	    "t0 DESC", limit, *out);
 }

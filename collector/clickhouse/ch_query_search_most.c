@@ -134,8 +134,6 @@ response *
 ch_query_search_most(ch_query_ctx *q, const Tracequery__V1__Search *s,
     const ch_window *w, uint32_t limit, Tracequery__V1__SearchResult *sr)
 {
-	bool trace_filters = s->min_trace_duration_ns ||
-	    s->max_trace_duration_ns;
 	ch_window nw = *w;
 	ranked rk = { 0 };
 	response *err;
@@ -143,19 +141,9 @@ ch_query_search_most(ch_query_ctx *q, const Tracequery__V1__Search *s,
 	if ((err = newest_spans(q, s, &nw, sr)) != NULL ||
 	    (err = rank(q, s, &nw, &rk)) != NULL)
 		goto out;
-	/* Without trace-level filters every kept trace passes: the first
-	 * limit of them are the answer. */
-	err = ch_query_summaries(q, (const uint8_t (*)[16])rk.id,
-	    trace_filters ? rk.n : (rk.n < limit ? rk.n : limit), s, "t0 DESC",
-	    BUDGET, sr);
-	if (err == NULL) {
-		ch_query_keep_first_ranked((const uint8_t (*)[16])rk.id, rk.n,
-		    limit, sr);
-		if (sr->n_traces > 1)
-			qsort(sr->traces, sr->n_traces, sizeof *sr->traces,
-			    s->order == TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS ?
-			    cmp_errors : cmp_spans);
-	}
+	err = ch_query_ranked_summaries(q, (const uint8_t (*)[16])rk.id, rk.n,
+	    s, limit, s->order == TRACEQUERY__V1__SEARCH__ORDER__MOST_ERRORS ?
+	    cmp_errors : cmp_spans, sr);
 out:
 	free(rk.id);
 	return err;

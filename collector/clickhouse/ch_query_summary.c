@@ -235,9 +235,10 @@ rank_summaries(const uint8_t (*ids)[16], size_t n,
 	return rs;
 }
 
-void
-ch_query_keep_first_ranked(const uint8_t (*ids)[16], size_t n,
-    uint32_t limit, Tracequery__V1__SearchResult *sr)
+/* Keeps the first limit of sr's summaries in the order of ids. */
+static void
+keep_first_ranked(const uint8_t (*ids)[16], size_t n, uint32_t limit,
+    Tracequery__V1__SearchResult *sr)
 {
 	ranked_summary *rs = rank_summaries(ids, n, sr);
 
@@ -252,4 +253,25 @@ ch_query_keep_first_ranked(const uint8_t (*ids)[16], size_t n,
 	if (sr->n_traces > limit)
 		sr->n_traces = limit;
 	free(rs);
+}
+
+response *
+ch_query_ranked_summaries(ch_query_ctx *q, const uint8_t (*ids)[16],
+    size_t n, const Tracequery__V1__Search *s, uint32_t limit,
+    int (*cmp)(const void *, const void *), Tracequery__V1__SearchResult *sr)
+{
+	bool trace_filters = s->min_trace_duration_ns ||
+	    s->max_trace_duration_ns;
+	/* Without trace-level filters every candidate passes: the first
+	 * limit of them are the answer. */
+	size_t asked = trace_filters || n < limit ? n : limit;
+	response *r = ch_query_summaries(q, ids, asked, s, "t0 DESC",
+	    (uint32_t)asked, sr);
+
+	if (r != NULL)
+		return r;
+	keep_first_ranked(ids, n, limit, sr);
+	if (sr->n_traces > 1)
+		qsort(sr->traces, sr->n_traces, sizeof *sr->traces, cmp);
+	return NULL;
 }
